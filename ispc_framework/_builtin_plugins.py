@@ -1,0 +1,12 @@
+"""The core's own plugins, registered through the same ``ispc.plugins`` entry point as everyone's."""
+
+from __future__ import annotations
+
+from .plugins.hookspecs import hookimpl
+from .plugins.specs import TraceSinkSpec
+
+
+@hookimpl
+def ispc_register_trace_sinks():
+    return [TraceSinkSpec(name="jsonl", factory="ispc_framework.sinks:JsonlTraceSink",
+                          description="append sealed traces as JSON lines to a file")]

@@ -1,0 +1,276 @@
+"""ExecutionContext (everything one run may see, pinned) and ContextManager (their lifecycle).
+
+A context is created for exactly one execution and destroyed after it; nothing is pooled or
+reused, so no state can leak from one run into the next. The values a contract can observe
+(block height, timestamp, block hash, chain id, caller, contract address, transaction id) are
+fixed at creation from the repository's head; no wall clock and no randomness reach the guest.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import attrs
+
+from .draft import TransactionDraft
+from .encoding import digest, encode, register_type
+from .errors import ContextError, LimitExceeded, OutOfGas, ValidationError
+from .limits import ExecutionLimits
+from .model import ADDRESS_LEN, HASH_LEN, MAX_U64, Tensor
+from .trace import ExecutionTrace
+
+__all__ = ["ChainPins", "ExecutionRequest", "ExecutionContext", "ContextManager", "ContextStats"]
+
+log = logging.getLogger(__name__)
+
+ZERO_ADDRESS = bytes(ADDRESS_LEN)
+
+
+def _bytes_len(length: int):
+    def check(instance, attribute, value):
+        if not isinstance(value, bytes) or len(value) != length:
+            raise ValidationError(f"{type(instance).__name__}.{attribute.name}",
+                                  f"expected {length} bytes, got {value!r:.40}")
+    return check
+
+
+def _u64(instance, attribute, value):
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_U64:
+        raise ValidationError(f"{type(instance).__name__}.{attribute.name}",
+                              f"expected an integer in [0, 2^64), got {value!r}")
+
+
+@attrs.frozen
+class ChainPins:
+    """The chain values a run observes, read once from the repository head at request time."""
+
+    height: int = attrs.field(validator=_u64)
+    timestamp: int = attrs.field(validator=_u64)
+    block_hash: bytes = attrs.field(validator=_bytes_len(HASH_LEN))
+    chain_id: str = attrs.field(validator=attrs.validators.instance_of(str))
+
+
+@attrs.frozen
+class ExecutionRequest:
+    """What to run: a resource (contract code or model) by content hash, a method and its input.
+
+    ``input`` is the call input of a contract; ``tensors`` the inputs of a model. ``nonce`` lets one
+    caller make otherwise identical requests against the same block with distinct transaction ids.
+    """
+
+    resource_hash: bytes = attrs.field(validator=_bytes_len(HASH_LEN))
+    method: str = attrs.field(validator=attrs.validators.instance_of(str))
+    input: bytes = attrs.field(default=b"", validator=attrs.validators.instance_of(bytes))
+    caller: bytes = attrs.field(default=ZERO_ADDRESS, validator=_bytes_len(ADDRESS_LEN))
+    tensors: tuple[Tensor, ...] = attrs.field(default=(), converter=tuple)
+    nonce: int = attrs.field(default=0, validator=_u64)
+
+
+register_type(ChainPins, 80)
+register_type(ExecutionRequest, 81)
+
+
+def _limits_for_trace(limits: ExecutionLimits) -> dict[str, int]:
+    """The limits that can change a result, as integers (the timeout is wall-clock, so excluded)."""
+    return {f.name: int(getattr(limits, f.name)) for f in attrs.fields(ExecutionLimits)
+            if f.name != "timeout_s"}
+
+
+class ExecutionContext:
+    """One execution's pinned view and its private draft, trace and gas ledger.
+
+    Host functions receive the context on every call (never capture it), read the pins, append to
+    :attr:`draft` and :attr:`trace`, and charge gas. After :meth:`ContextManager.destroy` every
+    accessor raises ContextError, so a stale reference cannot write into a finished run.
+    """
+
+    __slots__ = ("id", "request", "pins", "limits", "engine", "engine_fingerprint",
+                 "contract_address", "transaction_id", "created_at", "_draft", "_trace",
+                 "_gas_used", "_return_data", "_logs", "_log_bytes", "_alive", "__weakref__")
+
+    def __init__(self, context_id: int, request: ExecutionRequest, pins: ChainPins,
+                 limits: ExecutionLimits, engine: str = "", engine_fingerprint: str = "") -> None:
+        if len(request.input) > limits.max_input_bytes:
+            raise LimitExceeded(f"call input is {len(request.input)} bytes, the cap is "
+                                f"{limits.max_input_bytes}", code="input-too-large",
+                                limit="max_input_bytes")
+        self.id = context_id
+        self.request = request
+        self.pins = pins
+        self.limits = limits
+        self.engine = engine
+        self.engine_fingerprint = engine_fingerprint
+        self.contract_address = request.resource_hash
+        self.transaction_id = digest("ispc/transaction-id", encode(pins), encode(request))
+        self.created_at = time.monotonic()
+        self._draft = TransactionDraft(limits)
+        self._trace = ExecutionTrace(self.trace_header(), limits)
+        self._gas_used = 0
+        self._return_data = b""
+        self._logs: list[str] = []
+        self._log_bytes = 0
+        self._alive = True
+
+    def trace_header(self) -> bytes:
+        """Engine-neutral commitment to what the run could observe (the trace's genesis)."""
+        return encode({"version": 1, "pins": self.pins, "request": self.request,
+                       "contract": self.contract_address, "transaction_id": self.transaction_id,
+                       "limits": _limits_for_trace(self.limits)})
+
+    def _check_alive(self) -> None:
+        if not self._alive:
+            raise ContextError(f"context {self.id} was destroyed; it cannot be used again",
+                               code="context-destroyed")
+
+    @property
+    def alive(self) -> bool:
+        return self._alive
+
+    @property
+    def draft(self) -> TransactionDraft:
+        self._check_alive()
+        return self._draft
+
+    @property
+    def trace(self) -> ExecutionTrace:
+        self._check_alive()
+        return self._trace
+
+    @property
+    def gas_used(self) -> int:
+        """Host gas charged so far (the trace's ledger)."""
+        return self._gas_used
+
+    @property
+    def gas_remaining(self) -> int:
+        return max(0, self.limits.fuel - self._gas_used)
+
+    def charge(self, cost: int) -> None:
+        """Charge host gas; raises OutOfGas (never wraps) when the budget is exhausted."""
+        self._check_alive()
+        if cost < 0:
+            raise ValueError("gas cost must be non-negative")
+        self._gas_used = min(self._gas_used + cost, MAX_U64)
+        if self._gas_used > self.limits.fuel:
+            raise OutOfGas(f"host gas {self._gas_used} exceeds the budget of {self.limits.fuel}",
+                           limit="fuel")
+
+    @property
+    def return_data(self) -> bytes:
+        return self._return_data
+
+    def set_return_data(self, data: bytes) -> None:
+        self._check_alive()
+        if len(data) > self.limits.max_return_bytes:
+            raise LimitExceeded(f"return data of {len(data)} bytes exceeds the cap of "
+                                f"{self.limits.max_return_bytes}", code="return-too-large",
+                                limit="max_return_bytes")
+        self._return_data = bytes(data)
+
+    @property
+    def logs(self) -> tuple[str, ...]:
+        return tuple(self._logs)
+
+    def log(self, message: str) -> bool:
+        """Keep a debug message; returns False (and keeps nothing) once the log cap is reached."""
+        self._check_alive()
+        size = len(message.encode("utf-8", "replace"))
+        if self._log_bytes + size > self.limits.max_log_bytes:
+            return False
+        self._log_bytes += size
+        self._logs.append(message)
+        return True
+
+
+@attrs.frozen
+class ContextStats:
+    created: int
+    active: int
+    destroyed: int
+    leaked: int
+    total_duration_s: float
+    max_duration_s: float
+
+
+class ContextManager:
+    """Creates and destroys contexts thread-safely, tracks live ones and detects leaks.
+
+    A leak is a context that was garbage-collected without being destroyed (counted and logged as
+    a warning), or one still active after ``leak_after_s`` (listed by :meth:`leaks`).
+    """
+
+    def __init__(self) -> None:
+        # Re-entrant: a leaked context's finalizer can run during GC while this thread holds it.
+        self._lock = threading.RLock()
+        self._destroyed_ids: set[int] = set()
+        self._ids = itertools.count(1)
+        self._active: weakref.WeakValueDictionary[int, ExecutionContext] = \
+            weakref.WeakValueDictionary()
+        self._created = 0
+        self._destroyed = 0
+        self._leaked = 0
+        self._total_duration = 0.0
+        self._max_duration = 0.0
+
+    def create(self, request: ExecutionRequest, pins: ChainPins,
+               limits: ExecutionLimits | None = None, *, engine: str = "",
+               engine_fingerprint: str = "") -> ExecutionContext:
+        with self._lock:
+            context_id = next(self._ids)
+        ctx = ExecutionContext(context_id, request, pins, limits or ExecutionLimits(), engine,
+                               engine_fingerprint)
+        with self._lock:
+            self._active[context_id] = ctx
+            self._created += 1
+        weakref.finalize(ctx, self._collected, context_id)
+        return ctx
+
+    def _collected(self, context_id: int) -> None:
+        with self._lock:
+            if context_id in self._destroyed_ids:
+                self._destroyed_ids.discard(context_id)
+                return
+            self._leaked += 1
+        log.warning("execution context %d was never destroyed (leak)", context_id)
+
+    def destroy(self, ctx: ExecutionContext) -> None:
+        with self._lock:
+            if not ctx._alive or self._active.get(ctx.id) is not ctx:
+                raise ContextError(f"context {ctx.id} is not active in this manager",
+                                   code="context-not-active")
+            ctx._alive = False
+            del self._active[ctx.id]
+            self._destroyed_ids.add(ctx.id)
+            self._destroyed += 1
+            duration = time.monotonic() - ctx.created_at
+            self._total_duration += duration
+            self._max_duration = max(self._max_duration, duration)
+
+    @contextmanager
+    def open(self, request: ExecutionRequest, pins: ChainPins,
+             limits: ExecutionLimits | None = None, **kw) -> Iterator[ExecutionContext]:
+        ctx = self.create(request, pins, limits, **kw)
+        try:
+            yield ctx
+        finally:
+            self.destroy(ctx)
+
+    def active(self) -> tuple[ExecutionContext, ...]:
+        with self._lock:
+            return tuple(self._active.values())
+
+    def leaks(self, older_than_s: float) -> tuple[ExecutionContext, ...]:
+        """Active contexts created more than ``older_than_s`` seconds ago."""
+        cutoff = time.monotonic() - older_than_s
+        return tuple(ctx for ctx in self.active() if ctx.created_at < cutoff)
+
+    def stats(self) -> ContextStats:
+        with self._lock:
+            return ContextStats(self._created, len(self._active), self._destroyed, self._leaked,
+                                self._total_duration, self._max_duration)

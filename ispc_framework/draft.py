@@ -1,0 +1,111 @@
+"""TransactionDraft: the only thing an execution may write to.
+
+Host functions append to it; nothing reaches the chain until a sealed draft is explicitly applied
+(``ispc apply``). Every append validates and enforces the caps of :class:`ExecutionLimits`, so a
+hostile contract cannot grow it without bound.
+"""
+
+from __future__ import annotations
+
+from .encoding import encode
+from .errors import DraftLimitExceeded, SealedError, ValidationError
+from .limits import ExecutionLimits
+from .model import Event, SealedDraft, TxInput, TxOutput
+
+__all__ = ["TransactionDraft"]
+
+
+class TransactionDraft:
+    """An append-only list of inputs, outputs and events; :meth:`seal` freezes it."""
+
+    __slots__ = ("_limits", "_inputs", "_outputs", "_events", "_spent", "_event_bytes", "_bytes",
+                 "_sealed")
+
+    def __init__(self, limits: ExecutionLimits | None = None) -> None:
+        self._limits = limits or ExecutionLimits()
+        self._inputs: list[TxInput] = []
+        self._outputs: list[TxOutput] = []
+        self._events: list[Event] = []
+        self._spent: set = set()
+        self._event_bytes = 0
+        self._bytes = 0
+        self._sealed: SealedDraft | None = None
+
+    @property
+    def inputs(self) -> tuple[TxInput, ...]:
+        return tuple(self._inputs)
+
+    @property
+    def outputs(self) -> tuple[TxOutput, ...]:
+        return tuple(self._outputs)
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        return tuple(self._events)
+
+    @property
+    def byte_size(self) -> int:
+        """Sum of the canonical sizes of everything appended so far."""
+        return self._bytes
+
+    @property
+    def is_sealed(self) -> bool:
+        return self._sealed is not None
+
+    def _reserve(self, kind: str, count: int, cap: int, item) -> int:
+        if self._sealed is not None:
+            raise SealedError(f"the draft is sealed; cannot add an {kind}")
+        if count >= cap:
+            raise DraftLimitExceeded(f"draft already holds {cap} {kind}s", limit=f"max_{kind}s",
+                                     cap=cap)
+        size = len(encode(item))
+        if self._bytes + size > self._limits.max_draft_bytes:
+            raise DraftLimitExceeded(
+                f"draft would exceed {self._limits.max_draft_bytes} bytes",
+                limit="max_draft_bytes", cap=self._limits.max_draft_bytes)
+        return size
+
+    def add_input(self, tx_input: TxInput) -> int:
+        """Append an input; returns its index. Spending one outpoint twice is rejected."""
+        if not isinstance(tx_input, TxInput):
+            raise ValidationError("input", f"expected TxInput, got {type(tx_input).__name__}")
+        size = self._reserve("input", len(self._inputs), self._limits.max_inputs, tx_input)
+        if tx_input.outpoint in self._spent:
+            raise ValidationError("input.outpoint", "this outpoint is already an input of the draft",
+                                  code="duplicate-input")
+        self._spent.add(tx_input.outpoint)
+        self._bytes += size
+        self._inputs.append(tx_input)
+        return len(self._inputs) - 1
+
+    def add_output(self, output: TxOutput) -> int:
+        """Append an asset, resource or state output; returns its index."""
+        if not isinstance(output, TxOutput):
+            raise ValidationError("output", f"expected TxOutput, got {type(output).__name__}")
+        self._bytes += self._reserve("output", len(self._outputs), self._limits.max_outputs, output)
+        self._outputs.append(output)
+        return len(self._outputs) - 1
+
+    def add_event(self, event: Event) -> int:
+        """Append an event; returns its index. Payload bytes are capped in total."""
+        if not isinstance(event, Event):
+            raise ValidationError("event", f"expected Event, got {type(event).__name__}")
+        size = self._reserve("event", len(self._events), self._limits.max_events, event)
+        if self._event_bytes + len(event.data) > self._limits.max_event_bytes:
+            raise DraftLimitExceeded(
+                f"event payloads would exceed {self._limits.max_event_bytes} bytes",
+                limit="max_event_bytes", cap=self._limits.max_event_bytes)
+        self._event_bytes += len(event.data)
+        self._bytes += size
+        self._events.append(event)
+        return len(self._events) - 1
+
+    def seal(self) -> SealedDraft:
+        """Freeze the draft. Further appends raise SealedError; sealing twice returns the same."""
+        if self._sealed is None:
+            self._sealed = SealedDraft(self._inputs, self._outputs, self._events)
+        return self._sealed
+
+    def digest(self) -> bytes:
+        """Hash of the sealed draft (seals it)."""
+        return self.seal().digest()

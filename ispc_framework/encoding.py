@@ -1,0 +1,388 @@
+"""Canonical encoding (version 1), readable JSON, and domain-separated hashing.
+
+Why deterministic CBOR (RFC 8949 section 4.2.1, "core deterministic encoding") over a layout of our
+own: it is a published standard with decoders in every language, so a verifier written in Go, Rust
+or JavaScript can check our hashes without reading this file; its deterministic profile leaves no
+freedom (shortest-form heads, definite lengths, sorted map keys), so one value has one encoding.
+We implement the small subset we use here (about a hundred lines) instead of depending on a
+general CBOR library, because "canonical" is the whole point and the subset is easy to audit.
+
+Subset: unsigned and negative integers, byte strings, UTF-8 text, arrays, maps with text keys,
+``false``/``true``/``null``, and tag 2 (positive bignum) for integers of 2^64 and above (BN254
+field elements). No floats, no indefinite lengths, no other tags. The decoder rejects anything a
+canonical encoder would not produce, so ``encode(decode(b)) == b`` for every accepted ``b``.
+
+A model instance is encoded as an array ``[type_id, field_1, ..., field_n]`` in the class's
+declared field order; enums as their integer value; tuples as arrays; ``None`` as null. Type ids
+are listed in :data:`TYPE_IDS` and are part of the encoding version: changing a field or an id is
+a new ``ENCODING_VERSION`` (the golden vectors in the tests make any such change visible).
+
+Hashes are ``SHA-256("ISPC" || u8(ENCODING_VERSION) || u16be(len(domain)) || domain || data)``,
+so a hash of one kind of thing can never be mistaken for a hash of another kind.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import struct
+from typing import Any
+
+import attrs
+
+from . import model as m
+from .errors import DecodeError, ValidationError
+
+__all__ = [
+    "ENCODING_VERSION",
+    "TYPE_IDS",
+    "register_type",
+    "encode",
+    "decode",
+    "encode_value",
+    "decode_value",
+    "digest",
+    "hash_of",
+    "to_json",
+    "from_json",
+]
+
+ENCODING_VERSION = 1
+MAX_DEPTH = 32
+
+TYPE_IDS: dict[type, int] = {}
+_TYPES_BY_ID: dict[int, type] = {}
+
+
+def register_type(cls: type, type_id: int) -> type:
+    """Give an attrs class a stable type id so it can be encoded. Ids are never reused."""
+    if _TYPES_BY_ID.get(type_id, cls) is not cls or TYPE_IDS.get(cls, type_id) != type_id:
+        raise ValueError(f"type id {type_id} or class {cls.__name__} is already registered")
+    TYPE_IDS[cls] = type_id
+    _TYPES_BY_ID[type_id] = cls
+    return cls
+
+
+for _cls, _id in [
+    (m.OutPoint, 1), (m.TxInput, 2),
+    (m.SingleKeyLock, 10), (m.MultiKeyLock, 11), (m.ContractLock, 12), (m.TimeLock, 13),
+    (m.HeightLock, 14),
+    (m.NativeCoin, 20), (m.FungibleToken, 21), (m.NonFungibleToken, 22),
+    (m.AssetOutput, 30), (m.ResourceOutput, 31), (m.ZKStateProof, 32), (m.StateOutput, 33),
+    (m.TxOutput, 34), (m.Event, 40), (m.Tensor, 41), (m.SealedDraft, 50),
+    (m.WasmExecutionResult, 60), (m.OnnxExecutionResult, 61),
+]:
+    register_type(_cls, _id)
+
+# ------------------------------------------------------------------------------------ encoding
+
+
+def _head(major: int, value: int) -> bytes:
+    if value < 24:
+        return bytes([major << 5 | value])
+    if value < 0x100:
+        return bytes([major << 5 | 24, value])
+    if value < 0x10000:
+        return bytes([major << 5 | 25]) + struct.pack(">H", value)
+    if value < 0x100000000:
+        return bytes([major << 5 | 26]) + struct.pack(">I", value)
+    return bytes([major << 5 | 27]) + struct.pack(">Q", value)
+
+
+def encode_value(value: Any, out: bytearray | None = None, depth: int = 0) -> bytes:
+    """Encode a plain value or model instance; returns the canonical bytes."""
+    buf = bytearray() if out is None else out
+    if depth > MAX_DEPTH:
+        raise ValidationError("value", f"nested deeper than {MAX_DEPTH} levels")
+    if value is None:
+        buf.append(0xF6)
+    elif value is True:
+        buf.append(0xF5)
+    elif value is False:
+        buf.append(0xF4)
+    elif isinstance(value, int):  # enums are ints too
+        number = int(value)
+        if 0 <= number <= m.MAX_U64:
+            buf += _head(0, number)
+        elif number < 0 and -1 - number <= m.MAX_U64:
+            buf += _head(1, -1 - number)
+        elif number > 0:
+            raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
+            buf += b"\xc2" + _head(2, len(raw)) + raw
+        else:
+            raise ValidationError("value", "negative integers below -2^64 are not encodable")
+    elif isinstance(value, (bytes, bytearray, memoryview)):
+        raw = bytes(value)
+        buf += _head(2, len(raw)) + raw
+    elif isinstance(value, str):
+        raw = value.encode("utf-8")
+        buf += _head(3, len(raw)) + raw
+    elif isinstance(value, (tuple, list)):
+        buf += _head(4, len(value))
+        for item in value:
+            encode_value(item, buf, depth + 1)
+    elif isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise ValidationError("value", "map keys must be text")
+        items = sorted((encode_value(k), v) for k, v in value.items())
+        buf += _head(5, len(items))
+        for key_bytes, item in items:
+            buf += key_bytes
+            encode_value(item, buf, depth + 1)
+    elif type(value) in TYPE_IDS:
+        fields = attrs.fields(type(value))
+        buf += _head(4, len(fields) + 1) + _head(0, TYPE_IDS[type(value)])
+        for field in fields:
+            encode_value(getattr(value, field.name), buf, depth + 1)
+    else:
+        raise ValidationError("value", f"{type(value).__name__} has no canonical encoding")
+    return bytes(buf)
+
+
+def encode(obj: Any) -> bytes:
+    """The canonical bytes of a model instance (or any encodable value)."""
+    return encode_value(obj)
+
+
+# ------------------------------------------------------------------------------------ decoding
+
+
+class _Reader:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def take(self, count: int) -> bytes:
+        if count > len(self.data) - self.pos:
+            raise DecodeError("bytes", f"truncated at offset {self.pos}")
+        chunk = self.data[self.pos:self.pos + count]
+        self.pos += count
+        return chunk
+
+    def head(self) -> tuple[int, int]:
+        first = self.take(1)[0]
+        major, info = first >> 5, first & 0x1F
+        if major == 7:
+            return major, info
+        if info < 24:
+            return major, info
+        if info > 27:
+            raise DecodeError("bytes", f"indefinite or reserved length at offset {self.pos - 1}")
+        size = 1 << (info - 24)
+        value = int.from_bytes(self.take(size), "big")
+        if value < (24 if size == 1 else 1 << (4 * size)):
+            raise DecodeError("bytes", f"non-shortest integer head at offset {self.pos - size - 1}")
+        return major, value
+
+
+def _read(reader: _Reader, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        raise DecodeError("bytes", f"nested deeper than {MAX_DEPTH} levels")
+    start = reader.pos
+    major, value = reader.head()
+    if major == 0:
+        return value
+    if major == 1:
+        return -1 - value
+    if major == 2:
+        return reader.take(value)
+    if major == 3:
+        try:
+            return reader.take(value).decode("utf-8")
+        except UnicodeDecodeError:
+            raise DecodeError("bytes", f"invalid UTF-8 text at offset {start}") from None
+    if major == 4:
+        return tuple(_read(reader, depth + 1) for _ in range(value))
+    if major == 5:
+        result: dict[str, Any] = {}
+        previous = b""
+        for _ in range(value):
+            key_start = reader.pos
+            key = _read(reader, depth + 1)
+            key_bytes = reader.data[key_start:reader.pos]
+            if not isinstance(key, str):
+                raise DecodeError("bytes", f"map key at offset {key_start} is not text")
+            if key_bytes <= previous:
+                raise DecodeError("bytes", f"map keys unsorted or duplicated at offset {key_start}")
+            previous = key_bytes
+            result[key] = _read(reader, depth + 1)
+        return result
+    if major == 6:
+        if value != 2:
+            raise DecodeError("bytes", f"unsupported tag {value} at offset {start}")
+        raw = _read(reader, depth + 1)
+        if not isinstance(raw, bytes) or not raw or raw[0] == 0:
+            raise DecodeError("bytes", f"bignum at offset {start} is not minimal")
+        number = int.from_bytes(raw, "big")
+        if number <= m.MAX_U64:
+            raise DecodeError("bytes", f"bignum at offset {start} fits in 64 bits")
+        return number
+    if value == 20:
+        return False
+    if value == 21:
+        return True
+    if value == 22:
+        return None
+    raise DecodeError("bytes", f"unsupported simple value or float at offset {start}")
+
+
+def decode_value(data: bytes) -> Any:
+    """Decode canonical bytes into plain values (tuples, dicts, ints, bytes, str, bool, None)."""
+    reader = _Reader(bytes(data))
+    value = _read(reader, 0)
+    if reader.pos != len(reader.data):
+        raise DecodeError("bytes", f"{len(reader.data) - reader.pos} trailing bytes")
+    return value
+
+
+def _build_model(value: Any, expected: str) -> Any:
+    if not isinstance(value, tuple) or not value or not isinstance(value[0], int):
+        raise DecodeError(expected, "expected an encoded model (array starting with a type id)")
+    cls = _TYPES_BY_ID.get(value[0])
+    if cls is None:
+        raise DecodeError(expected, f"unknown type id {value[0]}")
+    fields = attrs.fields(cls)
+    if len(value) != len(fields) + 1:
+        raise DecodeError(cls.__name__, f"expected {len(fields)} fields, got {len(value) - 1}")
+    kwargs = {}
+    for field, raw in zip(fields, value[1:]):
+        kwargs[field.name] = _field_from_plain(cls, field, raw)
+    try:
+        return cls(**kwargs)
+    except ValidationError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise DecodeError(cls.__name__, str(exc)) from None
+
+
+def _field_kind(cls: type, field: attrs.Attribute) -> str:
+    """What a field holds, from its annotation: 'model', 'models', 'pairs' or 'plain'."""
+    annotation = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
+    if field.name == "metadata":
+        return "pairs"
+    if annotation.startswith("tuple[") and annotation[6:].split(",")[0].strip() in _MODEL_NAMES:
+        return "models"
+    base = annotation.replace(" | None", "").strip()
+    if base in _MODEL_NAMES or base in _UNION_NAMES:
+        return "model"
+    return "plain"
+
+
+def _field_from_plain(cls: type, field: attrs.Attribute, raw: Any) -> Any:
+    kind = _field_kind(cls, field)
+    if raw is None:
+        return None
+    if kind == "model":
+        return _build_model(raw, f"{cls.__name__}.{field.name}")
+    if kind == "models":
+        if not isinstance(raw, tuple):
+            raise DecodeError(f"{cls.__name__}.{field.name}", "expected an array")
+        return tuple(_build_model(item, f"{cls.__name__}.{field.name}") for item in raw)
+    return raw
+
+
+_MODEL_NAMES = {cls.__name__ for cls in TYPE_IDS} | {"LockingCondition", "Token"}
+_UNION_NAMES = {"LockingCondition", "Token"}
+
+
+def decode(data: bytes) -> Any:
+    """Decode the canonical bytes of a model instance; rejects any non-canonical input."""
+    return _build_model(decode_value(data), "bytes")
+
+
+# -------------------------------------------------------------------------------------- hashing
+
+
+def digest(domain: str, *parts: bytes) -> bytes:
+    """Domain-separated SHA-256 of the concatenated ``parts``."""
+    label = domain.encode("utf-8")
+    h = hashlib.sha256(b"ISPC" + bytes([ENCODING_VERSION]) + struct.pack(">H", len(label)) + label)
+    for part in parts:
+        h.update(part)
+    return h.digest()
+
+
+def hash_of(obj: Any) -> bytes:
+    """The hash of a model instance: its canonical encoding under the domain of its type."""
+    return digest(f"ispc/{type(obj).__name__}", encode(obj))
+
+
+# ----------------------------------------------------------------------------------------- JSON
+
+_SAFE_JSON_INT = 2**53
+
+
+def to_json(obj: Any) -> Any:
+    """A readable JSON-compatible form: ``{"type": ..., field: ...}``, bytes as lowercase hex,
+    integers beyond 2^53 as decimal strings (JavaScript numbers cannot hold them)."""
+    if type(obj) in TYPE_IDS:
+        out: dict[str, Any] = {"type": type(obj).__name__}
+        for field in attrs.fields(type(obj)):
+            value = getattr(obj, field.name)
+            out[field.name] = dict(value) if field.name == "metadata" else to_json(value)
+        return out
+    if isinstance(obj, enum.Enum):
+        return obj.name.lower()
+    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+        return obj
+    if isinstance(obj, int):
+        return obj if abs(obj) < _SAFE_JSON_INT else str(obj)
+    if isinstance(obj, bytes):
+        return obj.hex()
+    if isinstance(obj, (tuple, list)):
+        return [to_json(item) for item in obj]
+    if isinstance(obj, dict):
+        return {key: to_json(item) for key, item in obj.items()}
+    raise ValidationError("value", f"{type(obj).__name__} has no JSON form")
+
+
+def _from_json_value(annotation: str, value: Any, where: str) -> Any:
+    if value is None:
+        return None
+    base = annotation.replace(" | None", "").strip()
+    if isinstance(value, dict):
+        return from_json(value)
+    if isinstance(value, list):
+        inner = base[6:-1].split(",")[0].strip() if base.startswith("tuple[") else ""
+        return tuple(_from_json_value(inner, item, where) for item in value)
+    if base == "bytes" and isinstance(value, str):
+        try:
+            return bytes.fromhex(value)
+        except ValueError:
+            raise DecodeError(where, "expected lowercase hex") from None
+    if base == "int" and isinstance(value, str):
+        if not value.isdigit():
+            raise DecodeError(where, "expected a decimal integer string")
+        return int(value)
+    if base == "ResourceCategory" and isinstance(value, str):
+        try:
+            return m.ResourceCategory[value.upper()]
+        except KeyError:
+            raise DecodeError(where, f"unknown category {value!r}") from None
+    return value
+
+
+def from_json(data: dict[str, Any]) -> Any:
+    """Inverse of :func:`to_json` for model instances."""
+    if not isinstance(data, dict) or "type" not in data:
+        raise DecodeError("json", "expected an object with a 'type' key")
+    cls = next((c for c in TYPE_IDS if c.__name__ == data["type"]), None)
+    if cls is None:
+        raise DecodeError("json.type", f"unknown type {data['type']!r}")
+    kwargs = {}
+    for field in attrs.fields(cls):
+        where = f"{cls.__name__}.{field.name}"
+        if field.name not in data:
+            if field.default is attrs.NOTHING:
+                raise DecodeError(where, "missing")
+            continue
+        value = data[field.name]
+        if field.name == "metadata":
+            kwargs[field.name] = value
+        else:
+            annotation = field.type if isinstance(field.type, str) else field.type.__name__
+            kwargs[field.name] = _from_json_value(annotation, value, where)
+    unknown = set(data) - {"type"} - {f.name for f in attrs.fields(cls)}
+    if unknown:
+        raise DecodeError(f"{cls.__name__}.{sorted(unknown)[0]}", "unknown field")
+    return cls(**kwargs)

@@ -1,0 +1,302 @@
+"""Every error ISPC raises on purpose, with a stable code and a hint.
+
+Callers catch by class; scripts and logs match on ``code`` (a stable kebab-case string that never
+changes meaning); people read ``hint`` (what to do about it). ``str(err)`` renders all three as
+``message. Hint: hint [code]``, the pip/SQLAlchemy style.
+
+The tree::
+
+    ISPCError
+    ├── ValidationError (ValueError)           invalid-value: a field of a model or request is wrong
+    │   └── DecodeError                        decode-error: bytes that are not a canonical encoding
+    ├── LimitExceeded                          limit-exceeded: a cap on size or count was hit
+    │   ├── DraftLimitExceeded                 draft-limit
+    │   ├── TraceLimitExceeded                 trace-limit
+    │   └── SealedError                        sealed: a sealed draft or trace was written to
+    ├── ContextError                           context-error: a context used after destroy, or leaked
+    ├── ConfigError                            config-invalid: ispc.toml or an override is wrong
+    ├── PluginError                            plugin-error
+    │   ├── PluginNotFound                     plugin-not-found
+    │   ├── PluginLoadError                    plugin-load-failed
+    │   ├── PluginConflict                     plugin-conflict
+    │   └── PluginAPIMismatch                  plugin-api-mismatch
+    ├── ExecutionError                         execution-failed: a run ended without a result
+    │   ├── ModuleRejected                     module-rejected: malformed or disallowed code/model
+    │   ├── OutOfGas                           out-of-gas
+    │   ├── StackExhausted                     stack-exhausted
+    │   ├── MemoryLimitExceeded                memory-limit
+    │   ├── Timeout                            timeout
+    │   ├── Trap                               trap: the guest trapped (unreachable, bad access, ...)
+    │   ├── HostCallFailed                     host-call-failed: a host function hit a host-side bug
+    │   ├── ContractFailed                     contract-failed: the contract returned a non-zero status
+    │   ├── EngineUnavailable                  engine-unavailable: runtime missing on this Python
+    │   └── DeterminismViolation               determinism-violation
+    ├── RepositoryError                        repository-error
+    │   ├── ReadOnlyViolation                  read-only: a write through an execution's view
+    │   ├── NotFound                           not-found
+    │   ├── InputMissing                       input-missing: a draft spends an unknown outpoint
+    │   ├── InputSpent                         input-spent: a draft spends a spent outpoint
+    │   └── SchemaError                        schema-error
+    └── ProofError                             proof-error
+        ├── WitnessError                       witness-invalid: the draft breaks the circuit's rules
+        ├── ProverUnavailable                  prover-unavailable
+        ├── ProverTimeout                      prover-timeout
+        ├── KeyNotFound                        key-not-found
+        └── VerificationFailed                 proof-invalid
+
+Every class carries a default code and hint; a raise site may pass more specific ones.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ISPCError",
+    "ValidationError",
+    "DecodeError",
+    "LimitExceeded",
+    "DraftLimitExceeded",
+    "TraceLimitExceeded",
+    "SealedError",
+    "ContextError",
+    "ConfigError",
+    "PluginError",
+    "PluginNotFound",
+    "PluginLoadError",
+    "PluginConflict",
+    "PluginAPIMismatch",
+    "ExecutionError",
+    "ModuleRejected",
+    "OutOfGas",
+    "StackExhausted",
+    "MemoryLimitExceeded",
+    "Timeout",
+    "Trap",
+    "HostCallFailed",
+    "ContractFailed",
+    "EngineUnavailable",
+    "DeterminismViolation",
+    "RepositoryError",
+    "ReadOnlyViolation",
+    "NotFound",
+    "InputMissing",
+    "InputSpent",
+    "SchemaError",
+    "ProofError",
+    "WitnessError",
+    "ProverUnavailable",
+    "ProverTimeout",
+    "KeyNotFound",
+    "VerificationFailed",
+]
+
+
+class ISPCError(Exception):
+    """Base of every deliberate ISPC error: ``message``, stable ``code``, actionable ``hint``."""
+
+    code = "ispc-error"
+    hint = "see the message"
+
+    def __init__(self, message: str, *, code: str | None = None, hint: str | None = None,
+                 **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if hint is not None:
+            self.hint = hint
+        # Structured context (field names, limits, plugin names) for --json output and tests.
+        self.details = details
+
+    def __str__(self) -> str:
+        return f"{self.message}. Hint: {self.hint} [{self.code}]"
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"error": type(self).__name__, "code": self.code,
+                               "message": self.message, "hint": self.hint}
+        if self.details:
+            out["details"] = {k: v if isinstance(v, (str, int, float, bool, type(None), list))
+                              else repr(v) for k, v in self.details.items()}
+        return out
+
+
+class ValidationError(ISPCError, ValueError):
+    code = "invalid-value"
+    hint = "fix the named field"
+
+    def __init__(self, field: str, message: str, **kw: Any) -> None:
+        super().__init__(f"{field}: {message}", field=field, **kw)
+        self.field = field
+
+
+class DecodeError(ValidationError):
+    code = "decode-error"
+    hint = "the bytes are not a canonical ISPC encoding; re-encode them with ispc_framework.encoding"
+
+
+class LimitExceeded(ISPCError):
+    code = "limit-exceeded"
+    hint = "reduce the size or raise the limit in [limits] of ispc.toml"
+
+
+class DraftLimitExceeded(LimitExceeded):
+    code = "draft-limit"
+
+
+class TraceLimitExceeded(LimitExceeded):
+    code = "trace-limit"
+
+
+class SealedError(LimitExceeded):
+    code = "sealed"
+    hint = "a sealed draft or trace is final; start a new execution instead"
+
+
+class ContextError(ISPCError):
+    code = "context-error"
+    hint = "create a new context for every execution and destroy it when done"
+
+
+class ConfigError(ISPCError, ValueError):
+    code = "config-invalid"
+    hint = "fix the named key in ispc.toml, or run `ispc config show` to see effective values"
+
+
+class PluginError(ISPCError):
+    code = "plugin-error"
+    hint = "run `ispc plugins` and `ispc doctor` to see what is installed"
+
+
+class PluginNotFound(PluginError):
+    code = "plugin-not-found"
+
+
+class PluginLoadError(PluginError):
+    code = "plugin-load-failed"
+    hint = "reinstall or upgrade the plugin's distribution, or block it in [plugins] block = [...]"
+
+
+class PluginConflict(PluginError):
+    code = "plugin-conflict"
+    hint = "uninstall one of the distributions, or block one in [plugins] block = [...]"
+
+
+class PluginAPIMismatch(PluginError):
+    code = "plugin-api-mismatch"
+    hint = "install a plugin version built for this ispc-framework's plugin API"
+
+
+class ExecutionError(ISPCError):
+    code = "execution-failed"
+    hint = "inspect the trace and the contract's code"
+
+
+class ModuleRejected(ExecutionError):
+    code = "module-rejected"
+    hint = "rebuild the module with a supported toolchain and only the selected HostABI imports"
+
+
+class OutOfGas(ExecutionError):
+    code = "out-of-gas"
+    hint = "raise [limits] fuel or make the method cheaper"
+
+
+class StackExhausted(ExecutionError):
+    code = "stack-exhausted"
+    hint = "reduce recursion depth in the contract"
+
+
+class MemoryLimitExceeded(ExecutionError):
+    code = "memory-limit"
+    hint = "raise [limits] memory_mb or use less memory"
+
+
+class Timeout(ExecutionError):
+    code = "timeout"
+    hint = "raise [limits] timeout_s or make the call cheaper"
+
+
+class Trap(ExecutionError):
+    code = "trap"
+    hint = "the guest code trapped; fix the contract"
+
+
+class HostCallFailed(ExecutionError):
+    code = "host-call-failed"
+    hint = "a host function failed on the host side; report it with the trace"
+
+
+class ContractFailed(ExecutionError):
+    code = "contract-failed"
+    hint = "the contract returned a non-zero status; see its return data"
+
+
+class EngineUnavailable(ExecutionError):
+    code = "engine-unavailable"
+    hint = "install the engine's runtime for this Python"
+
+
+class DeterminismViolation(ExecutionError):
+    code = "determinism-violation"
+    hint = "the same request gave different results; check engine fingerprints"
+
+
+class RepositoryError(ISPCError):
+    code = "repository-error"
+    hint = "check the repository path and run `ispc doctor`"
+
+
+class ReadOnlyViolation(RepositoryError):
+    code = "read-only"
+    hint = "executions only read the chain; apply a sealed draft with `ispc apply`"
+
+
+class NotFound(RepositoryError):
+    code = "not-found"
+    hint = "check the hash or outpoint; `ispc chain` and `ispc utxo` list what exists"
+
+
+class InputMissing(RepositoryError):
+    code = "input-missing"
+    hint = "the draft spends an outpoint the chain never had"
+
+
+class InputSpent(RepositoryError):
+    code = "input-spent"
+    hint = "the draft spends an outpoint that is already spent; re-run against the new head"
+
+
+class SchemaError(RepositoryError):
+    code = "schema-error"
+    hint = "the database was written by another ispc-sqlite version; migrate or use a new file"
+
+
+class ProofError(ISPCError):
+    code = "proof-error"
+    hint = "see the message"
+
+
+class WitnessError(ProofError):
+    code = "witness-invalid"
+    hint = "the draft breaks the circuit's statement (conservation, range or capacity)"
+
+
+class ProverUnavailable(ProofError):
+    code = "prover-unavailable"
+    hint = "install the prover backend, or select another in [prover]"
+
+
+class ProverTimeout(ProofError):
+    code = "prover-timeout"
+    hint = "raise [plugin.groth16] timeout_s, or check the prover worker"
+
+
+class KeyNotFound(ProofError):
+    code = "key-not-found"
+    hint = "run `ispc setup CIRCUIT` first; the prover never makes keys at proof time"
+
+
+class VerificationFailed(ProofError):
+    code = "proof-invalid"
+    hint = "the proof does not verify against the named key and public inputs"

@@ -1,0 +1,122 @@
+"""Descriptors a plugin returns from its registration hooks: small, frozen, cheap to build.
+
+A descriptor names the implementation lazily (``factory = "pkg.module:Object"``), so listing
+plugins never imports a heavy runtime; the object is built only when the config selects it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any
+
+import attrs
+
+from ..errors import PluginLoadError, ValidationError
+
+__all__ = [
+    "PLUGIN_API_VERSION",
+    "KINDS",
+    "Setting",
+    "PluginSpec",
+    "EngineSpec",
+    "HostABIProviderSpec",
+    "ProverSpec",
+    "TraceSinkSpec",
+    "RepositorySpec",
+    "load_factory",
+]
+
+#: The plugin API this core provides. A plugin states the range it supports in ``api``.
+PLUGIN_API_VERSION = 1
+KINDS = ("engine", "hostabi", "prover", "trace_sink", "repository")
+SETTING_TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool, "list": list,
+                 "path": str}
+_NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
+_FACTORY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+
+
+def _check_name(instance, attribute, value):
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise ValidationError(f"{type(instance).__name__}.name",
+                              f"{value!r} must be lowercase letters, digits, '.', '_' or '-'")
+
+
+def _check_factory(instance, attribute, value):
+    if not isinstance(value, str) or not _FACTORY.match(value):
+        raise ValidationError(f"{type(instance).__name__}.factory",
+                              f"{value!r} must look like 'package.module:Object'")
+
+
+@attrs.frozen
+class Setting:
+    """One key a plugin accepts in ``[plugin.<name>]``; ``secret`` values are masked in output."""
+
+    name: str
+    type: str = attrs.field(validator=attrs.validators.in_(tuple(SETTING_TYPES)))
+    default: Any = None
+    description: str = ""
+    secret: bool = False
+    choices: tuple[Any, ...] = attrs.field(default=(), converter=tuple)
+
+
+@attrs.frozen(kw_only=True)
+class PluginSpec:
+    name: str = attrs.field(validator=_check_name)
+    factory: str = attrs.field(validator=_check_factory)
+    description: str = ""
+    api: tuple[int, int] = attrs.field(default=(1, 1), converter=tuple)
+    capabilities: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    settings: tuple[Setting, ...] = attrs.field(default=(), converter=tuple)
+    kind: str = attrs.field(default="", init=False)
+
+    def supports_api(self, version: int = PLUGIN_API_VERSION) -> bool:
+        return self.api[0] <= version <= self.api[1]
+
+
+def _kind(name: str):
+    return attrs.field(default=name, init=False)
+
+
+@attrs.frozen(kw_only=True)
+class EngineSpec(PluginSpec):
+    runtime: str = attrs.field(validator=attrs.validators.in_(("wasm", "onnx")))
+    kind: str = _kind("engine")
+
+
+@attrs.frozen(kw_only=True)
+class HostABIProviderSpec(PluginSpec):
+    import_module: str
+    abi_version: int = 1
+    kind: str = _kind("hostabi")
+
+
+@attrs.frozen(kw_only=True)
+class ProverSpec(PluginSpec):
+    circuits: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    scheme: str = "groth16"
+    curve: str = "bn254"
+    kind: str = _kind("prover")
+
+
+@attrs.frozen(kw_only=True)
+class TraceSinkSpec(PluginSpec):
+    kind: str = _kind("trace_sink")
+
+
+@attrs.frozen(kw_only=True)
+class RepositorySpec(PluginSpec):
+    kind: str = _kind("repository")
+
+
+def load_factory(spec: PluginSpec) -> Any:
+    """Import and return the object named by ``spec.factory`` (a class or callable)."""
+    module_name, _, attr_path = spec.factory.partition(":")
+    try:
+        target: Any = importlib.import_module(module_name)
+        for part in attr_path.split("."):
+            target = getattr(target, part)
+    except Exception as exc:
+        raise PluginLoadError(f"{spec.kind} {spec.name!r}: cannot load {spec.factory}: "
+                              f"{type(exc).__name__}: {exc}", plugin=spec.name) from exc
+    return target

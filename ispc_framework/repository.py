@@ -1,0 +1,262 @@
+"""The repository seam, split in two so that "executions never write" is a type-level fact.
+
+* :class:`ChainView` is read-only; it is all an execution (and its host functions) ever receives.
+* :class:`RepositoryWriter` is used only by explicit commands (``ispc init``, ``ispc deploy``,
+  ``ispc apply``); the coordinator never hands it to an engine.
+
+The block rules (how a sealed draft becomes a block, how outpoints and hashes are derived) live here
+as pure functions, so every repository plugin derives the same ids. :class:`MemoryRepository` is the
+in-memory reference implementation: the model that property tests compare real repositories with,
+and the chain view that HostABI tests run against.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import threading
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+from .context import ChainPins
+from .encoding import digest, encode, register_type
+from .errors import InputMissing, InputSpent, NotFound, ReadOnlyViolation, RepositoryError
+from .model import HASH_LEN, OutPoint, ResourceOutput, SealedDraft, TxOutput
+
+__all__ = [
+    "BlockInfo",
+    "AppliedBlock",
+    "ChainView",
+    "RepositoryWriter",
+    "Repository",
+    "transaction_id_of",
+    "block_hash_of",
+    "content_hash",
+    "check_spendable",
+    "MemoryRepository",
+]
+
+GENESIS_PARENT = bytes(HASH_LEN)
+
+
+@attrs.frozen
+class BlockInfo:
+    height: int
+    timestamp: int
+    block_hash: bytes
+    parent_hash: bytes
+    transaction_id: bytes  # one transaction (one applied draft) per devnet block
+    output_count: int
+
+
+register_type(BlockInfo, 90)
+
+
+@attrs.frozen
+class AppliedBlock:
+    block: BlockInfo
+    created: tuple[OutPoint, ...]
+
+
+def content_hash(content: bytes) -> bytes:
+    """Resources are addressed by plain SHA-256 of their bytes, so anyone can check them."""
+    return hashlib.sha256(content).digest()
+
+
+def transaction_id_of(draft: SealedDraft, height: int) -> bytes:
+    """The id of the transaction a draft becomes at ``height`` (so identical drafts differ)."""
+    return digest("ispc/transaction", struct.pack(">Q", height), encode(draft))
+
+
+def block_hash_of(parent_hash: bytes, height: int, timestamp: int, chain_id: str,
+                  transaction_id: bytes) -> bytes:
+    return digest("ispc/block", parent_hash, struct.pack(">QQ", height, timestamp),
+                  chain_id.encode(), transaction_id)
+
+
+@runtime_checkable
+class ChainView(Protocol):
+    """Read-only chain access for executions. Implementations must not be able to write."""
+
+    def head(self) -> ChainPins: ...
+    def block_hash(self, height: int) -> bytes | None: ...
+    def utxo(self, outpoint: OutPoint) -> TxOutput | None: ...
+    def utxo_exists(self, outpoint: OutPoint) -> bool: ...
+    def resource(self, content_hash: bytes) -> ResourceOutput | None: ...
+    def resource_exists(self, content_hash: bytes) -> bool: ...
+    def resource_content(self, content_hash: bytes) -> bytes | None: ...
+    def revision(self) -> int: ...
+    def utxos_of(self, owner: bytes) -> list[tuple[OutPoint, TxOutput]]: ...
+    def blocks(self, limit: int = 10) -> list[BlockInfo]: ...
+
+
+@runtime_checkable
+class RepositoryWriter(Protocol):
+    """Writes, for explicit commands only."""
+
+    def create_genesis(self, chain_id: str, timestamp: int,
+                       allocations: Sequence[TxOutput]) -> AppliedBlock: ...
+    def store_resource(self, content: bytes) -> bytes: ...
+    def apply(self, draft: SealedDraft, *, timestamp: int | None = None) -> AppliedBlock: ...
+
+
+class Repository(Protocol):
+    """What a repository plugin's factory returns."""
+
+    def view(self) -> ChainView: ...
+    def writer(self) -> RepositoryWriter: ...
+    def close(self) -> None: ...
+
+
+def check_spendable(draft: SealedDraft, view: ChainView) -> None:
+    """Raise InputMissing / InputSpent unless every input of ``draft`` is unspent right now.
+
+    ``view.utxo`` only sees unspent outputs, so "never existed" and "spent" are told apart by
+    ``spent_lookup``-capable views; a plain view reports both as missing.
+    """
+    for index, tx_input in enumerate(draft.inputs):
+        if view.utxo_exists(tx_input.outpoint):
+            continue
+        spent = getattr(view, "was_spent", None)
+        if spent is not None and spent(tx_input.outpoint):
+            kind = "reference" if tx_input.reference_only else "input"
+            raise InputSpent(f"{kind} {index} ({tx_input.outpoint.tx_id.hex()[:16]}:"
+                             f"{tx_input.outpoint.index}) is already spent", input_index=index)
+        raise InputMissing(f"input {index} ({tx_input.outpoint.tx_id.hex()[:16]}:"
+                           f"{tx_input.outpoint.index}) does not exist", input_index=index)
+
+
+class _MemoryView:
+    """Read-only facade over a MemoryRepository (no writer methods exist on it)."""
+
+    __slots__ = ("_repo",)
+
+    def __init__(self, repo: MemoryRepository) -> None:
+        self._repo = repo
+
+    def __setattr__(self, name, value):
+        if name == "_repo" and not hasattr(self, "_repo"):
+            object.__setattr__(self, name, value)
+            return
+        raise ReadOnlyViolation("a chain view is read-only")
+
+    def head(self) -> ChainPins:
+        return self._repo._head()
+
+    def block_hash(self, height: int) -> bytes | None:
+        with self._repo._lock:
+            blocks = self._repo._blocks
+            return blocks[height].block_hash if 0 <= height < len(blocks) else None
+
+    def utxo(self, outpoint: OutPoint) -> TxOutput | None:
+        with self._repo._lock:
+            return self._repo._utxos.get(outpoint)
+
+    def utxo_exists(self, outpoint: OutPoint) -> bool:
+        return self.utxo(outpoint) is not None
+
+    def was_spent(self, outpoint: OutPoint) -> bool:
+        with self._repo._lock:
+            return outpoint in self._repo._spent
+
+    def resource(self, content_hash: bytes) -> ResourceOutput | None:
+        with self._repo._lock:
+            for output in self._repo._utxos.values():
+                if output.resource is not None and output.resource.content_hash == content_hash:
+                    return output.resource
+        return None
+
+    def resource_exists(self, content_hash: bytes) -> bool:
+        return self.resource(content_hash) is not None
+
+    def resource_content(self, content_hash: bytes) -> bytes | None:
+        with self._repo._lock:
+            return self._repo._blobs.get(content_hash)
+
+    def revision(self) -> int:
+        with self._repo._lock:
+            return self._repo._revision
+
+    def utxos_of(self, owner: bytes) -> list[tuple[OutPoint, TxOutput]]:
+        with self._repo._lock:
+            return [(op, out) for op, out in self._repo._utxos.items() if out.owner == owner]
+
+    def blocks(self, limit: int = 10) -> list[BlockInfo]:
+        with self._repo._lock:
+            return list(reversed(self._repo._blocks[-limit:]))
+
+
+class MemoryRepository:
+    """In-memory reference repository: same rules as ispc-sqlite, no persistence."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._blocks: list[BlockInfo] = []
+        self._chain_id = ""
+        self._utxos: dict[OutPoint, TxOutput] = {}
+        self._spent: set[OutPoint] = set()
+        self._blobs: dict[bytes, bytes] = {}
+        self._revision = 0
+
+    def view(self) -> ChainView:
+        return _MemoryView(self)
+
+    def writer(self) -> MemoryRepository:
+        return self
+
+    def close(self) -> None:
+        pass
+
+    def _head(self) -> ChainPins:
+        with self._lock:
+            if not self._blocks:
+                raise NotFound("the chain has no genesis block", code="no-genesis",
+                               hint="run `ispc init` first")
+            top = self._blocks[-1]
+            return ChainPins(top.height, top.timestamp, top.block_hash, self._chain_id)
+
+    def create_genesis(self, chain_id: str, timestamp: int,
+                       allocations: Sequence[TxOutput]) -> AppliedBlock:
+        with self._lock:
+            if self._blocks:
+                raise RepositoryError("the chain already has a genesis block",
+                                      code="genesis-exists", hint="use a new repository")
+            self._chain_id = chain_id
+            return self._append_block(SealedDraft((), tuple(allocations), ()), 0, timestamp,
+                                      GENESIS_PARENT)
+
+    def store_resource(self, content: bytes) -> bytes:
+        key = content_hash(content)
+        with self._lock:
+            if key not in self._blobs:
+                self._blobs[key] = bytes(content)
+                self._revision += 1
+        return key
+
+    def apply(self, draft: SealedDraft, *, timestamp: int | None = None) -> AppliedBlock:
+        with self._lock:
+            head = self._head()
+            check_spendable(draft, self.view())
+            when = head.timestamp + 1 if timestamp is None else timestamp
+            if when < head.timestamp:
+                raise RepositoryError("block timestamp goes backwards", code="timestamp-order",
+                                      hint="omit --timestamp to use head + 1")
+            return self._append_block(draft, head.height + 1, when, head.block_hash)
+
+    def _append_block(self, draft: SealedDraft, height: int, timestamp: int,
+                      parent: bytes) -> AppliedBlock:
+        tx_id = transaction_id_of(draft, height)
+        for tx_input in draft.inputs:
+            if not tx_input.reference_only:
+                del self._utxos[tx_input.outpoint]
+                self._spent.add(tx_input.outpoint)
+        created = tuple(OutPoint(tx_id, index) for index in range(len(draft.outputs)))
+        self._utxos.update(zip(created, draft.outputs))
+        block = BlockInfo(height, timestamp, block_hash_of(parent, height, timestamp,
+                                                           self._chain_id, tx_id),
+                          parent, tx_id, len(draft.outputs))
+        self._blocks.append(block)
+        self._revision += 1
+        return AppliedBlock(block, created)
