@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from .plugins.hookspecs import hookimpl
-from .plugins.specs import TraceSinkSpec
+from .plugins.specs import Setting, TraceSinkSpec
 
 
 @hookimpl
 def ispc_register_trace_sinks():
     return [TraceSinkSpec(name="jsonl", factory="ispc_framework.sinks:JsonlTraceSink",
-                          description="append sealed traces as JSON lines to a file")]
+                          description="append sealed traces as JSON lines to a file",
+                          settings=[Setting("path", "path", "ispc-traces.jsonl",
+                                            "file the traces are appended to")])]

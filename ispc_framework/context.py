@@ -8,6 +8,7 @@ fixed at creation from the repository's head; no wall clock and no randomness re
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import threading
@@ -19,7 +20,7 @@ from contextlib import contextmanager
 import attrs
 
 from .draft import TransactionDraft
-from .encoding import digest, encode, register_type
+from .encoding import Encoded, digest, encode, register_type
 from .errors import ContextError, LimitExceeded, OutOfGas, ValidationError
 from .limits import ExecutionLimits
 from .model import ADDRESS_LEN, HASH_LEN, MAX_U64, Tensor
@@ -76,10 +77,12 @@ register_type(ChainPins, 80)
 register_type(ExecutionRequest, 81)
 
 
-def _limits_for_trace(limits: ExecutionLimits) -> dict[str, int]:
-    """The limits that can change a result, as integers (the timeout is wall-clock, so excluded)."""
-    return {f.name: int(getattr(limits, f.name)) for f in attrs.fields(ExecutionLimits)
-            if f.name != "timeout_s"}
+@functools.lru_cache(maxsize=64)
+def _limits_for_trace(limits: ExecutionLimits) -> Encoded:
+    """The limits that can change a result, as integers (the timeout is wall-clock, so excluded).
+    Cached: a node runs many executions under the same few limit sets."""
+    return Encoded(encode({f.name: int(getattr(limits, f.name))
+                           for f in attrs.fields(ExecutionLimits) if f.name != "timeout_s"}))
 
 
 class ExecutionContext:
@@ -107,19 +110,20 @@ class ExecutionContext:
         self.engine = engine
         self.engine_fingerprint = engine_fingerprint
         self.contract_address = request.resource_hash
-        self.transaction_id = digest("ispc/transaction-id", encode(pins), encode(request))
+        pins_encoded, request_encoded = Encoded(encode(pins)), Encoded(encode(request))
+        self.transaction_id = digest("ispc/transaction-id", pins_encoded, request_encoded)
         self.created_at = time.monotonic()
         self._draft = TransactionDraft(limits)
-        self._trace = ExecutionTrace(self.trace_header(), limits)
+        self._trace = ExecutionTrace(self._trace_header(pins_encoded, request_encoded), limits)
         self._gas_used = 0
         self._return_data = b""
         self._logs: list[str] = []
         self._log_bytes = 0
         self._alive = True
 
-    def trace_header(self) -> bytes:
+    def _trace_header(self, pins: Encoded, request: Encoded) -> bytes:
         """Engine-neutral commitment to what the run could observe (the trace's genesis)."""
-        return encode({"version": 1, "pins": self.pins, "request": self.request,
+        return encode({"version": 1, "pins": pins, "request": request,
                        "contract": self.contract_address, "transaction_id": self.transaction_id,
                        "limits": _limits_for_trace(self.limits)})
 

@@ -37,6 +37,7 @@ __all__ = [
     "ENCODING_VERSION",
     "TYPE_IDS",
     "register_type",
+    "Encoded",
     "encode",
     "decode",
     "encode_value",
@@ -77,6 +78,10 @@ for _cls, _id in [
 # ------------------------------------------------------------------------------------ encoding
 
 
+class Encoded(bytes):
+    """Bytes that already are a canonical encoding; embedded as-is (lets callers cache parts)."""
+
+
 def _head(major: int, value: int) -> bytes:
     if value < 24:
         return bytes([major << 5 | value])
@@ -94,7 +99,9 @@ def encode_value(value: Any, out: bytearray | None = None, depth: int = 0) -> by
     buf = bytearray() if out is None else out
     if depth > MAX_DEPTH:
         raise ValidationError("value", f"nested deeper than {MAX_DEPTH} levels")
-    if value is None:
+    if type(value) is Encoded:
+        buf += value
+    elif value is None:
         buf.append(0xF6)
     elif value is True:
         buf.append(0xF5)

@@ -6,7 +6,7 @@ Each record is canonically encoded and folded into a running SHA-256 chain::
     link_i = digest("ispc/trace-link", link_{i-1}, encode(record_i))
 
 so the root commits to every record, its content and its position. ``header`` is the canonical
-encoding of the engine-neutral part of the context (see ``ExecutionContext.trace_header``).
+encoding of the engine-neutral part of the context (see ``ExecutionContext._trace_header``).
 
 Gas in records is the *host gas ledger* (the spec's cost of each host call, plus any per-call
 charges), not engine fuel: it is identical on engines with and without metering, which is what

@@ -1,0 +1,329 @@
+"""``ispc`` commands that touch the chain or run code: init, deploy, chain, utxo, run, infer,
+apply, verify, setup. Executions only read; ``init``, ``deploy`` and ``apply`` are the writers."""
+
+from __future__ import annotations
+
+import json
+import struct
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .cli import _console, _emit_json, _State, cli
+from .context import ExecutionRequest
+from .encoding import from_json, to_json
+from .errors import ValidationError
+from .model import (ADDRESS_LEN, TENSOR_DTYPES, AssetOutput, NativeCoin, ResourceCategory,
+                    ResourceOutput, SealedDraft, Tensor, TxOutput)
+
+_STRUCT_CODES = {"bool": "?", "int8": "b", "uint8": "B", "int16": "h", "uint16": "H",
+                 "int32": "i", "uint32": "I", "int64": "q", "uint64": "Q", "float16": "e",
+                 "float32": "f", "float64": "d"}
+_CATEGORIES = {"contract": ResourceCategory.CONTRACT, "model": ResourceCategory.AI_MODEL,
+               "static": ResourceCategory.STATIC}
+_MIME = {"contract": "application/wasm", "model": "application/onnx",
+         "static": "application/octet-stream"}
+
+
+def parse_hex(text: str, field: str, length: int | None = None) -> bytes:
+    try:
+        raw = bytes.fromhex(text.removeprefix("0x"))
+    except ValueError:
+        raise ValidationError(field, f"{text!r} is not hex") from None
+    if length is not None and len(raw) != length:
+        raise ValidationError(field, f"expected {length} bytes ({2 * length} hex digits), "
+                              f"got {len(raw)}")
+    return raw
+
+
+def tensors_from_json(data: dict[str, Any]) -> tuple[Tensor, ...]:
+    """``{"name": {"dtype": "float32", "shape": [1, 4], "values": [...]}}`` -> canonical tensors
+    (values flattened in C order, packed little-endian)."""
+    tensors = []
+    for name, spec in sorted(data.items()):
+        dtype = spec.get("dtype")
+        if dtype not in TENSOR_DTYPES:
+            raise ValidationError(f"inputs.{name}.dtype",
+                                  f"{dtype!r} is not one of {sorted(TENSOR_DTYPES)}")
+        values = list(_flatten(spec.get("values", [])))
+        try:
+            data_bytes = struct.pack(f"<{len(values)}{_STRUCT_CODES[dtype]}", *values)
+        except struct.error as exc:
+            raise ValidationError(f"inputs.{name}.values", str(exc)) from None
+        tensors.append(Tensor(name, dtype, tuple(spec.get("shape", [len(values)])), data_bytes))
+    return tuple(tensors)
+
+
+def tensor_values(tensor: Tensor) -> list:
+    count = len(tensor.data) // TENSOR_DTYPES[tensor.dtype]
+    return list(struct.unpack(f"<{count}{_STRUCT_CODES[tensor.dtype]}", tensor.data))
+
+
+def _flatten(values: Any):
+    if isinstance(values, list):
+        for item in values:
+            yield from _flatten(item)
+    else:
+        yield values
+
+
+def _coordinator(state: _State):
+    from .coordinator import Coordinator
+
+    return Coordinator(state.config, state.plugins)
+
+
+def _write_result(path: str | None, payload: dict[str, Any]) -> None:
+    if path:
+        Path(path).write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+
+
+# --------------------------------------------------------------------------------- chain
+
+
+@cli.command("init")
+@click.option("--chain-id", default="ispc-devnet", show_default=True)
+@click.option("--timestamp", type=int, default=None, help="Genesis time (default: now).")
+@click.option("--allocate", multiple=True, metavar="ADDRESS:AMOUNT",
+              help="Native coins for ADDRESS (64 hex digits) in the genesis block; repeatable.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def init_cmd(state: _State, chain_id: str, timestamp: int | None, allocate: tuple[str, ...],
+             as_json: bool) -> None:
+    """Create the genesis block of a devnet repository."""
+    outputs = []
+    for item in allocate:
+        address, sep, amount = item.partition(":")
+        if not sep or not amount.isdigit():
+            raise ValidationError("--allocate", f"{item!r} must look like ADDRESS:AMOUNT")
+        outputs.append(TxOutput(parse_hex(address, "--allocate", ADDRESS_LEN),
+                                asset=AssetOutput(NativeCoin(), int(amount))))
+    repo = _coordinator(state).repository
+    applied = repo.writer().create_genesis(chain_id, int(time.time()) if timestamp is None
+                                           else timestamp, outputs)
+    block = applied.block
+    if as_json:
+        _emit_json({"block": to_json(block), "created": [to_json(o) for o in applied.created]})
+    else:
+        click.echo(f"genesis block {block.block_hash.hex()} (chain {chain_id!r}, "
+                   f"{len(outputs)} allocation(s))")
+
+
+@cli.command("deploy")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--kind", type=click.Choice(sorted(_CATEGORIES)), default=None,
+              help="Resource category (default: from the file extension).")
+@click.option("--owner", default="00" * ADDRESS_LEN, help="Owner address (64 hex digits).")
+@click.option("--name", default=None, help="Resource name (default: the file name).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def deploy_cmd(state: _State, file: str, kind: str | None, owner: str, name: str | None,
+               as_json: bool) -> None:
+    """Store a contract, model or file as a resource output; prints its content hash.
+
+    Contracts are compiled against the selected engine and HostABI providers first, and models
+    pass the safe loader first, so nothing unusable reaches the chain."""
+    path = Path(file)
+    content = path.read_bytes()
+    kind = kind or {".wasm": "contract", ".onnx": "model"}.get(path.suffix, "static")
+    coordinator = _coordinator(state)
+    if kind == "contract":
+        coordinator.wasm_engine().compile(content, coordinator.host_functions())
+    elif kind == "model":
+        coordinator.onnx_engine().prepare(content, coordinator.config.limits)
+    writer = coordinator.repository.writer()
+    content_hash = writer.store_resource(content)
+    resource = ResourceOutput(content_hash, _CATEGORIES[kind], _MIME[kind], len(content),
+                              name or path.name)
+    applied = writer.apply(SealedDraft((), (TxOutput(parse_hex(owner, "--owner", ADDRESS_LEN),
+                                                     resource=resource),), ()))
+    if as_json:
+        _emit_json({"content_hash": content_hash.hex(), "outpoint": to_json(applied.created[0]),
+                    "block": to_json(applied.block)})
+    else:
+        click.echo(content_hash.hex())
+
+
+@cli.command("chain")
+@click.option("--limit", default=10, show_default=True, help="How many recent blocks.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def chain_cmd(state: _State, limit: int, as_json: bool) -> None:
+    """Show the chain head and recent blocks."""
+    view = _coordinator(state).repository.view()
+    head = view.head()
+    blocks = view.blocks(limit)
+    if as_json:
+        _emit_json({"head": to_json(head), "blocks": [to_json(b) for b in blocks]})
+        return
+    click.echo(f"chain {head.chain_id!r}  height {head.height}  hash {head.block_hash.hex()}")
+    from rich.table import Table
+
+    table = Table()
+    for column in ("height", "timestamp", "hash", "outputs"):
+        table.add_column(column)
+    for block in blocks:
+        table.add_row(str(block.height), str(block.timestamp), block.block_hash.hex()[:16] + "…",
+                      str(block.output_count))
+    _console().print(table)
+
+
+@cli.command("utxo")
+@click.argument("address")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def utxo_cmd(state: _State, address: str, as_json: bool) -> None:
+    """List the unspent outputs owned by ADDRESS (64 hex digits)."""
+    owner = parse_hex(address, "ADDRESS", ADDRESS_LEN)
+    rows = _coordinator(state).repository.view().utxos_of(owner)
+    if as_json:
+        _emit_json([{"outpoint": to_json(op), "output": to_json(out)} for op, out in rows])
+        return
+    for outpoint, output in rows:
+        what = (f"{output.asset.amount} {type(output.asset.token).__name__}" if output.asset
+                else output.kind)
+        click.echo(f"{outpoint.tx_id.hex()}:{outpoint.index}  {what}")
+    if not rows:
+        click.echo("no unspent outputs")
+
+
+# ----------------------------------------------------------------------------- executions
+
+
+def _result_payload(kind: str, result: Any) -> dict[str, Any]:
+    from .coordinator import final_transaction
+
+    return {"kind": kind, "result": to_json(result), "transaction": to_json(final_transaction(result))}
+
+
+@cli.command("run")
+@click.argument("contract")
+@click.argument("method")
+@click.option("--input", "input_hex", default="", help="Call input as hex.")
+@click.option("--caller", default="00" * ADDRESS_LEN, help="Caller address (64 hex digits).")
+@click.option("--nonce", default=0, type=int, help="Distinguishes identical requests.")
+@click.option("--no-prove", is_flag=True, help="Skip proving (the result cannot be applied).")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the result as JSON here.")
+@click.option("--apply", "apply_now", is_flag=True, help="Apply the proven result (devnet).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def run_cmd(state: _State, contract: str, method: str, input_hex: str, caller: str, nonce: int,
+            no_prove: bool, out: str | None, apply_now: bool, as_json: bool) -> None:
+    """Run METHOD of the deployed CONTRACT (content hash); nothing is written unless --apply."""
+    coordinator = _coordinator(state)
+    request = ExecutionRequest(parse_hex(contract, "CONTRACT", 32), method,
+                               parse_hex(input_hex, "--input"),
+                               parse_hex(caller, "--caller", ADDRESS_LEN), nonce=nonce)
+    result = coordinator.execute(request, prove=not no_prove)
+    payload = _result_payload("wasm", result)
+    _write_result(out, payload)
+    applied = _apply(coordinator, result) if apply_now else None
+    if as_json:
+        _emit_json({**payload, "applied": to_json(applied.block) if applied else None})
+        return
+    click.echo(f"status {result.status}  gas {result.gas_used}  engine {result.engine}")
+    click.echo(f"return data    {result.return_data.hex() or '(none)'}")
+    click.echo(f"draft          {len(result.draft.inputs)} input(s), "
+               f"{len(result.draft.outputs)} output(s), {len(result.draft.events)} event(s)")
+    click.echo(f"trace root     {result.trace_root.hex()}")
+    click.echo(f"result hash    {result.execution_result_hash.hex()}")
+    proof = result.state_output.zk_proof
+    click.echo(f"proof          {'none' if proof is None else proof.circuit_id + ' verified'}")
+    if applied:
+        click.echo(f"applied        block {applied.block.height} {applied.block.block_hash.hex()}")
+
+
+@cli.command("infer")
+@click.argument("model")
+@click.option("--inputs", "inputs_file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help='JSON: {"name": {"dtype": "float32", "shape": [1, 4], "values": [...]}}')
+@click.option("--caller", default="00" * ADDRESS_LEN)
+@click.option("--no-prove", is_flag=True)
+@click.option("--out", type=click.Path(dir_okay=False))
+@click.option("--apply", "apply_now", is_flag=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def infer_cmd(state: _State, model: str, inputs_file: str, caller: str, no_prove: bool,
+              out: str | None, apply_now: bool, as_json: bool) -> None:
+    """Run the deployed ONNX MODEL (content hash) on the inputs; the result commits to all."""
+    coordinator = _coordinator(state)
+    try:
+        data = json.loads(Path(inputs_file).read_text())
+    except json.JSONDecodeError as exc:
+        raise ValidationError("--inputs", f"not valid JSON: {exc}") from None
+    request = ExecutionRequest(parse_hex(model, "MODEL", 32), "onnx.run", b"",
+                               parse_hex(caller, "--caller", ADDRESS_LEN),
+                               tensors=tensors_from_json(data))
+    result = coordinator.execute_model(request, prove=not no_prove)
+    payload = _result_payload("onnx", result)
+    _write_result(out, payload)
+    applied = _apply(coordinator, result) if apply_now else None
+    if as_json:
+        _emit_json({**payload, "applied": to_json(applied.block) if applied else None})
+        return
+    for tensor in result.outputs:
+        values = tensor_values(tensor)
+        shown = ", ".join(f"{v:.6g}" if isinstance(v, float) else str(v) for v in values[:8])
+        click.echo(f"{tensor.name} {tensor.dtype}{list(tensor.shape)}: [{shown}"
+                   f"{', …' if len(values) > 8 else ''}]")
+    click.echo(f"result hash    {result.execution_result_hash.hex()}")
+    if applied:
+        click.echo(f"applied        block {applied.block.height}")
+
+
+def _apply(coordinator: Any, result: Any):
+    from .coordinator import final_transaction
+
+    coordinator.verify(result.state_output)
+    return coordinator.repository.writer().apply(final_transaction(result))
+
+
+def _load_result(path: str) -> dict[str, Any]:
+    try:
+        payload = json.loads(Path(path).read_text())
+        return {"result": from_json(payload["result"]),
+                "transaction": from_json(payload["transaction"])}
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ValidationError("RESULT", f"{path} is not an `ispc run --out` file: {exc}") from None
+
+
+@cli.command("verify")
+@click.argument("result_file", type=click.Path(exists=True, dir_okay=False))
+@click.pass_obj
+def verify_cmd(state: _State, result_file: str) -> None:
+    """Verify the proofs of every state output in a result file."""
+    loaded = _load_result(result_file)
+    coordinator = _coordinator(state)
+    count = 0
+    for output in loaded["transaction"].outputs:
+        if output.state is not None and output.state.zk_proof is not None:
+            coordinator.verify(output.state)
+            count += 1
+    coordinator.verify(loaded["result"].state_output)
+    click.echo(f"ok: {count} state output proof(s) verified")
+
+
+@cli.command("apply")
+@click.argument("result_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def apply_cmd(state: _State, result_file: str, as_json: bool) -> None:
+    """Verify a result file's proof and apply its transaction as a new block (devnet)."""
+    loaded = _load_result(result_file)
+    coordinator = _coordinator(state)
+    result, transaction = loaded["result"], loaded["transaction"]
+    coordinator.verify(result.state_output)
+    from .coordinator import final_transaction
+
+    if final_transaction(result) != transaction:
+        raise ValidationError("RESULT.transaction", "does not match the result it came with",
+                              code="transaction-mismatch")
+    applied = coordinator.repository.writer().apply(transaction)
+    if as_json:
+        _emit_json({"block": to_json(applied.block),
+                    "created": [to_json(o) for o in applied.created]})
+    else:
+        click.echo(f"applied block {applied.block.height} {applied.block.block_hash.hex()} "
+                   f"({len(applied.created)} output(s))")

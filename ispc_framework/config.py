@@ -1,0 +1,246 @@
+"""Operator configuration: ``ispc.toml`` merged with the environment and the command line.
+
+Precedence, highest first: CLI (``--set key=value``) > environment (``ISPC_<KEY>``, the dotted key
+upper-cased with dots and dashes as underscores, e.g. ``ISPC_ENGINE_WASM_NAME``,
+``ISPC_LIMITS_FUEL``) > file > embedded defaults. Every value remembers where it came from, so
+``ispc config show`` can say it. A value written ``{"$env" = "VAR"}`` is read from the environment
+at load time (for secrets; the file then holds no secret).
+
+Plugin settings (``[plugin.<name>]``) are checked against the plugin's declared schema when the
+plugin is resolved (see :meth:`Config.plugin_settings`), because only the plugin knows its keys.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .errors import ConfigError, ValidationError
+from .limits import ExecutionLimits
+from .plugins.specs import SETTING_TYPES, PluginSpec
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised in the 3.10 CI environment
+    import tomli as tomllib
+
+__all__ = ["Config", "DEFAULTS", "load_config", "CONFIG_FILENAME"]
+
+CONFIG_FILENAME = "ispc.toml"
+
+DEFAULTS: dict[str, Any] = {
+    "engine": {"wasm": {"name": "wasmtime"}, "onnx": {"name": "onnxruntime"}},
+    "hostabi": {"providers": ["ispc.v1", "ispc.crypto"]},
+    "prover": {"name": "groth16", "circuit": "ispc.draft.v1"},
+    "repository": {"name": "sqlite"},
+    "trace": {"sinks": []},
+    "plugins": {"autoload": True, "load": [], "block": [], "trace_hooks": False},
+    "plugin": {},
+    "limits": {f.name: f.default for f in attrs.fields(ExecutionLimits)},
+}
+
+# Which keys may appear in which table (everything under "plugin" is free-form until resolved).
+_ALLOWED: dict[str, set[str]] = {
+    "engine.wasm": {"name"},
+    "engine.onnx": {"name"},
+    "hostabi": {"providers"},
+    "prover": {"name", "circuit"},
+    "repository": {"name"},
+    "trace": {"sinks"},
+    "plugins": {"autoload", "load", "block", "trace_hooks"},
+    "limits": set(DEFAULTS["limits"]) | {"memory_mb"},
+}
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "name": str, "circuit": str, "providers": list, "sinks": list, "autoload": bool,
+    "load": list, "block": list, "trace_hooks": bool,
+}
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and "$env" not in value:
+            flat.update(_flatten(value, path + "."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def _env_name(key: str) -> str:
+    return "ISPC_" + key.upper().replace(".", "_").replace("-", "_")
+
+
+def _parse_scalar(text: str) -> Any:
+    """Parse an override the way TOML would (numbers, booleans, arrays), else keep the string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _suggest(word: str, options: set[str] | list[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(options), n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+@attrs.define
+class Config:
+    """The effective configuration: ``values`` by dotted key, ``sources`` saying where each came
+    from (``default``, ``file:PATH``, ``env:VAR`` or ``cli``)."""
+
+    values: dict[str, Any]
+    sources: dict[str, str]
+    path: Path | None = None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    def table(self, prefix: str) -> dict[str, Any]:
+        """All keys under ``prefix.`` with the prefix removed."""
+        cut = len(prefix) + 1
+        return {k[cut:]: v for k, v in self.values.items() if k.startswith(prefix + ".")}
+
+    @property
+    def limits(self) -> ExecutionLimits:
+        try:
+            return ExecutionLimits.from_mapping(self.table("limits"))
+        except ValidationError as exc:
+            raise ConfigError(f"[limits] {exc.message}", key=exc.field) from None
+
+    def plugin_settings(self, spec: PluginSpec) -> dict[str, Any]:
+        """``[plugin.<name>]`` validated against ``spec.settings`` with defaults filled in."""
+        given = self.table(f"plugin.{spec.name}")
+        known = {s.name: s for s in spec.settings}
+        for key in given:
+            if key not in known:
+                raise ConfigError(
+                    f"[plugin.{spec.name}] has unknown key {key!r}; {spec.name} accepts: "
+                    f"{', '.join(sorted(known)) or 'no settings'}.{_suggest(key, set(known))}",
+                    key=f"plugin.{spec.name}.{key}")
+        settings: dict[str, Any] = {}
+        for name, setting in known.items():
+            value = given.get(name, setting.default)
+            expected = SETTING_TYPES[setting.type]
+            if value is not None and (not isinstance(value, expected)
+                                      or (setting.type != "bool" and isinstance(value, bool))):
+                raise ConfigError(
+                    f"[plugin.{spec.name}] {name} must be {setting.type}, got {value!r}",
+                    key=f"plugin.{spec.name}.{name}")
+            if setting.choices and value not in setting.choices:
+                raise ConfigError(
+                    f"[plugin.{spec.name}] {name} = {value!r} is not one of "
+                    f"{', '.join(map(repr, setting.choices))}", key=f"plugin.{spec.name}.{name}")
+            settings[name] = value
+        return settings
+
+    def shown(self, secret_keys: set[str] = frozenset()) -> list[tuple[str, Any, str]]:
+        """(key, value, source) rows for display, secrets masked."""
+        rows = []
+        for key in sorted(self.values):
+            value = self.values[key]
+            source = self.sources[key]
+            if key in secret_keys or source.startswith("env-ref:"):
+                value = "********"
+            rows.append((key, value, source))
+        return rows
+
+
+def _check_table_keys(flat: dict[str, Any], origin: str) -> None:
+    for key in flat:
+        if key == "plugin" or key.startswith("plugin."):
+            if key.count(".") < 2:
+                raise ConfigError(f"{origin}: {key!r} must be a table [plugin.<name>]", key=key)
+            continue
+        table, _, leaf = key.rpartition(".")
+        if table not in _ALLOWED:
+            top = key.split(".")[0]
+            known = sorted({t.split(".")[0] for t in _ALLOWED} | {"plugin"})
+            raise ConfigError(f"{origin}: unknown key {key!r}. Known tables: "
+                              f"{', '.join(known)}.{_suggest(top, known)}", key=key)
+        if leaf not in _ALLOWED[table]:
+            raise ConfigError(f"{origin}: unknown key {key!r}; [{table}] accepts: "
+                              f"{', '.join(sorted(_ALLOWED[table]))}.{_suggest(leaf, _ALLOWED[table])}",
+                              key=key)
+        expected = _TYPES.get(leaf)
+        value = flat[key]
+        if expected is not None and not isinstance(value, expected):
+            raise ConfigError(f"{origin}: {key} must be {getattr(expected, '__name__', expected)}, "
+                              f"got {value!r}", key=key)
+
+
+def _resolve_env_refs(flat: dict[str, Any], sources: dict[str, str], environ: Mapping[str, str]):
+    for key, value in list(flat.items()):
+        if isinstance(value, Mapping) and "$env" in value:
+            var = value["$env"]
+            if var not in environ:
+                raise ConfigError(f"{key} = {{$env = {var!r}}} but {var} is not set", key=key,
+                                  hint=f"export {var}=... before running, or write the value")
+            flat[key] = environ[var]
+            sources[key] = f"env-ref:{var}"
+
+
+def load_config(path: str | os.PathLike | None = None, *,
+                overrides: Mapping[str, Any] | None = None,
+                environ: Mapping[str, str] | None = None,
+                search_cwd: bool = True) -> Config:
+    """Load the effective config. ``path`` None means ``$ISPC_CONFIG`` or ``./ispc.toml`` if present,
+    else the embedded defaults only."""
+    environ = os.environ if environ is None else environ
+    values = _flatten(copy.deepcopy(DEFAULTS))
+    sources = dict.fromkeys(values, "default")
+
+    file_path: Path | None = None
+    if path is not None:
+        file_path = Path(path)
+        if not file_path.is_file():
+            raise ConfigError(f"config file {str(file_path)!r} does not exist", key="--config",
+                              hint="pass an existing file, or omit --config for the defaults")
+    elif environ.get("ISPC_CONFIG"):
+        file_path = Path(environ["ISPC_CONFIG"])
+        if not file_path.is_file():
+            raise ConfigError(f"ISPC_CONFIG names {str(file_path)!r}, which does not exist",
+                              key="ISPC_CONFIG")
+    elif search_cwd and Path(CONFIG_FILENAME).is_file():
+        file_path = Path(CONFIG_FILENAME)
+
+    if file_path is not None:
+        try:
+            data = tomllib.loads(file_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file_path}: not valid TOML: {exc}", key=str(file_path),
+                              hint="fix the TOML syntax at the position shown") from None
+        flat = _flatten(data)
+        _check_table_keys(flat, str(file_path))
+        for key, value in flat.items():
+            values[key] = value
+            sources[key] = f"file:{file_path}"
+        _resolve_env_refs(values, sources, environ)
+
+    # Every key known by now (defaults and file, plugin keys included) can be overridden by env.
+    env_keys = {_env_name(key): key for key in values}
+    for var, text in environ.items():
+        if var in env_keys:
+            key = env_keys[var]
+            values[key] = _parse_scalar(text)
+            sources[key] = f"env:{var}"
+
+    if overrides:
+        flat_overrides = {k: _parse_scalar(v) if isinstance(v, str) else v
+                          for k, v in overrides.items()}
+        _check_table_keys(flat_overrides, "--set")
+        for key, value in flat_overrides.items():
+            values[key] = value
+            sources[key] = "cli"
+
+    _check_table_keys({k: v for k, v in values.items()}, "config")
+    config = Config(values, sources, file_path)
+    config.limits  # validate limits now, not mid-run
+    return config
