@@ -1,9 +1,16 @@
-"""The core's own plugins, registered through the same ``ispc.plugins`` entry point as everyone's."""
+"""The core's own plugins, registered through the same ``ispc.plugins`` entry point as everyone's:
+the ``ispc.v1`` and ``ispc.crypto`` HostABI providers and the ``jsonl`` trace sink."""
 
 from __future__ import annotations
 
+from .hostabi import registration
 from .plugins.hookspecs import hookimpl
 from .plugins.specs import Setting, TraceSinkSpec
+
+
+@hookimpl
+def ispc_register_hostabi_providers():
+    return registration.specs()
 
 
 @hookimpl

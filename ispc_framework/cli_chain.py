@@ -327,3 +327,37 @@ def apply_cmd(state: _State, result_file: str, as_json: bool) -> None:
     else:
         click.echo(f"applied block {applied.block.height} {applied.block.block_hash.hex()} "
                    f"({len(applied.created)} output(s))")
+
+
+@cli.command("setup")
+@click.argument("circuit", default="ispc.draft.v1")
+@click.pass_obj
+def setup_cmd(state: _State, circuit: str) -> None:
+    """Make and store the proving and verification keys of CIRCUIT with the selected prover.
+
+    How (a multi-party ceremony or a fast single-party testing setup) is the prover's setting,
+    e.g. --set plugin.groth16.setup_mode=testing. Provers never make keys at proof time."""
+    from rich.markup import escape
+
+    console = _console()
+    started = time.monotonic()
+
+    def progress(step: str, done: int, total: int) -> None:
+        where = f"[{done}/{total}] " if total else ""
+        console.print(f"{time.monotonic() - started:7.1f}s {where}{escape(step)}")
+
+    vk_hash = _coordinator(state).prover().setup(circuit, progress=progress)
+    click.echo(f"keys for {circuit} stored; verification key hash {vk_hash}")
+
+
+@cli.command("demo")
+@click.option("--dir", "workdir", type=click.Path(file_okay=False), default=None,
+              help="Where the demo chain, keys and traces go (default: a new temporary directory).")
+@click.option("--examples", type=click.Path(file_okay=False, exists=True), default="examples",
+              show_default=True, help="The repository's examples/ directory (built contracts, models).")
+@click.pass_obj
+def demo_cmd(state: _State, workdir: str | None, examples: str) -> None:
+    """End-to-end demo on the embedded defaults: chain, keys, contract, model, proofs, blocks."""
+    from .demo import run_demo
+
+    run_demo(Path(workdir) if workdir else None, Path(examples), state.overrides, click.echo)
