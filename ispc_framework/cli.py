@@ -74,11 +74,17 @@ def _fail(exc: ISPCError, as_json: bool) -> None:
 class _Group(click.Group):
     """Turns ISPCError from any command into the documented message, hint, code and exit code."""
 
+    raw_args: list[str] = []
+
+    def main(self, args: Any = None, *rest: Any, **kw: Any) -> Any:
+        self.raw_args = list(sys.argv[1:] if args is None else args)
+        return super().main(args, *rest, **kw)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ISPCError as exc:
-            _fail(exc, "--json" in sys.argv[1:])
+            _fail(exc, "--json" in self.raw_args)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -82,52 +82,83 @@ class Encoded(bytes):
     """Bytes that already are a canonical encoding; embedded as-is (lets callers cache parts)."""
 
 
+_SMALL_HEADS = [[bytes([major << 5 | value]) for value in range(24)] for major in range(8)]
+
+
 def _head(major: int, value: int) -> bytes:
     if value < 24:
-        return bytes([major << 5 | value])
+        return _SMALL_HEADS[major][value]
     if value < 0x100:
-        return bytes([major << 5 | 24, value])
+        return bytes((major << 5 | 24, value))
     if value < 0x10000:
-        return bytes([major << 5 | 25]) + struct.pack(">H", value)
+        return bytes((major << 5 | 25,)) + struct.pack(">H", value)
     if value < 0x100000000:
-        return bytes([major << 5 | 26]) + struct.pack(">I", value)
-    return bytes([major << 5 | 27]) + struct.pack(">Q", value)
+        return bytes((major << 5 | 26,)) + struct.pack(">I", value)
+    return bytes((major << 5 | 27,)) + struct.pack(">Q", value)
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _model_fields(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in attrs.fields(cls))
+    return names
+
+
+def _encode_int(number: int, buf: bytearray) -> None:
+    if 0 <= number <= m.MAX_U64:
+        buf += _head(0, number)
+    elif number < 0 and -1 - number <= m.MAX_U64:
+        buf += _head(1, -1 - number)
+    elif number > 0:
+        raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
+        buf += b"\xc2" + _head(2, len(raw)) + raw
+    else:
+        raise ValidationError("value", "negative integers below -2^64 are not encodable")
 
 
 def encode_value(value: Any, out: bytearray | None = None, depth: int = 0) -> bytes:
-    """Encode a plain value or model instance; returns the canonical bytes."""
+    """Encode a plain value or model instance; returns the canonical bytes.
+
+    This is on the path of every host call (trace records), so the common exact types are
+    dispatched first; subclasses (enums, bytearray, ...) take the slower isinstance path."""
     buf = bytearray() if out is None else out
     if depth > MAX_DEPTH:
         raise ValidationError("value", f"nested deeper than {MAX_DEPTH} levels")
-    if type(value) is Encoded:
+    kind = type(value)
+    if kind is bytes or kind is Encoded:
+        if kind is bytes:
+            buf += _head(2, len(value))
         buf += value
+    elif kind is int:
+        _encode_int(value, buf)
+    elif kind is str:
+        raw = value.encode("utf-8")
+        buf += _head(3, len(raw))
+        buf += raw
+    elif kind is tuple or kind is list:
+        buf += _head(4, len(value))
+        for item in value:
+            encode_value(item, buf, depth + 1)
     elif value is None:
         buf.append(0xF6)
     elif value is True:
         buf.append(0xF5)
     elif value is False:
         buf.append(0xF4)
-    elif isinstance(value, int):  # enums are ints too
-        number = int(value)
-        if 0 <= number <= m.MAX_U64:
-            buf += _head(0, number)
-        elif number < 0 and -1 - number <= m.MAX_U64:
-            buf += _head(1, -1 - number)
-        elif number > 0:
-            raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
-            buf += b"\xc2" + _head(2, len(raw)) + raw
-        else:
-            raise ValidationError("value", "negative integers below -2^64 are not encodable")
+    elif kind in TYPE_IDS:
+        names = _model_fields(kind)
+        buf += _head(4, len(names) + 1)
+        buf += _head(0, TYPE_IDS[kind])
+        for name in names:
+            encode_value(getattr(value, name), buf, depth + 1)
+    elif isinstance(value, int):  # enums
+        _encode_int(int(value), buf)
     elif isinstance(value, (bytes, bytearray, memoryview)):
         raw = bytes(value)
         buf += _head(2, len(raw)) + raw
-    elif isinstance(value, str):
-        raw = value.encode("utf-8")
-        buf += _head(3, len(raw)) + raw
-    elif isinstance(value, (tuple, list)):
-        buf += _head(4, len(value))
-        for item in value:
-            encode_value(item, buf, depth + 1)
     elif isinstance(value, dict):
         if not all(isinstance(k, str) for k in value):
             raise ValidationError("value", "map keys must be text")
@@ -136,14 +167,9 @@ def encode_value(value: Any, out: bytearray | None = None, depth: int = 0) -> by
         for key_bytes, item in items:
             buf += key_bytes
             encode_value(item, buf, depth + 1)
-    elif type(value) in TYPE_IDS:
-        fields = attrs.fields(type(value))
-        buf += _head(4, len(fields) + 1) + _head(0, TYPE_IDS[type(value)])
-        for field in fields:
-            encode_value(getattr(value, field.name), buf, depth + 1)
     else:
         raise ValidationError("value", f"{type(value).__name__} has no canonical encoding")
-    return bytes(buf)
+    return buf if out is not None else bytes(buf)
 
 
 def encode(obj: Any) -> bytes:

@@ -10,18 +10,21 @@ the model executes until all of them passed:
    onnxruntime read a file from the working directory, and ``onnx.checker`` accepts such models.
    The walk is generic over every protobuf message, so subgraphs (``If``/``Loop``/``Scan``
    bodies), attributes, sparse tensors and training graphs are all covered;
-4. model-local functions and training info are rejected (inference only, no code we cannot see);
-5. op-domain allow list (default domain and ``ai.onnx.ml``), for opset imports and every node;
+4. op-domain allow list (default domain and ``ai.onnx.ml``), for every node, subgraphs included;
    random operators (RandomNormal, Bernoulli, training-mode Dropout, ...) need a ``seed``;
-6. IR version and opset bounds, given by the engine (what its runtime supports and what is released);
-7. the full ``onnx.checker`` (with strict shape inference);
-8. graph inputs and outputs must be plain tensors of a dtype :class:`ispc_framework.model.Tensor`
-   knows; any tensor whose shape is statically known must fit the memory cap;
-9. initialisers are removed from the graph inputs, so a caller cannot override weights.
+5. model-local functions and training info are rejected (inference only, no code we cannot see);
+6. IR version and opset bounds, given by the engine (what its runtime supports, released only),
+   and the domains of the opset imports;
+7. the full ``onnx.checker`` (``full_check=True``: strict shape inference too);
+8. initialisers are removed from the graph inputs, so a caller cannot override weights;
+9. graph inputs and outputs must be plain tensors of a dtype :class:`ispc_framework.model.Tensor`
+   knows, with a declared rank;
+10. every tensor whose shape is statically known (shape inference with data propagation) must
+    fit the memory cap, so a model that would allocate gigabytes is rejected before it runs.
 
 :func:`validate_inputs` then enforces the declared input names, dtypes and shapes per call, and
 :func:`outputs_to_tensors` turns an engine's arrays into canonical tensors under the output cap.
-:func:`onnx_result_hash` is what a state output commits to: model hash, inputs and outputs.
+:func:`inference_digest` commits to model hash, inputs and outputs (canonical, in declared order).
 
 ``onnx`` and ``numpy`` are imported inside functions: the core must import without them.
 """
@@ -54,7 +57,7 @@ __all__ = [
     "tensor_from_array",
     "outputs_to_tensors",
     "canonical_tensor_bytes",
-    "onnx_result_hash",
+    "inference_digest",
     "cpu_isa_class",
 ]
 
@@ -123,14 +126,16 @@ def _reject(message: str, code: str, hint: str, **details: Any) -> ModuleRejecte
 # ------------------------------------------------------------------------------- safe loader
 
 
-def load_checked_model(model_bytes: bytes, policy: ModelPolicy, limits: ExecutionLimits) -> CheckedModel:
+def load_checked_model(model_bytes: bytes, policy: ModelPolicy,
+                       limits: ExecutionLimits) -> CheckedModel:
     """Run every loader step in order; return the sanitised model or raise ModuleRejected."""
     if not isinstance(model_bytes, (bytes, bytearray, memoryview)):
         raise ValidationError("model_bytes", f"expected bytes, got {type(model_bytes).__name__}")
     model_bytes = bytes(model_bytes)
     if len(model_bytes) > limits.max_model_bytes:
         raise _reject(f"model is {len(model_bytes)} bytes, the cap is {limits.max_model_bytes}",
-                      "onnx-model-too-large", "raise [limits] max_model_bytes or use a smaller model",
+                      "onnx-model-too-large",
+                      "raise [limits] max_model_bytes or use a smaller model",
                       size=len(model_bytes), limit=limits.max_model_bytes)
     model = _parse(model_bytes)
     _reject_external_data_and_foreign_domains(model, policy)
@@ -274,7 +279,8 @@ def _spec(value_info, role: str) -> TensorSpec:
     shape_proto = value_info.type.tensor_type.shape
     if not value_info.type.tensor_type.HasField("shape"):
         raise _reject(f"graph {role} {value_info.name!r} declares no shape (not even a rank)",
-                      "onnx-unsupported-io-type", "declare the rank of every graph input and output")
+                      "onnx-unsupported-io-type",
+                      "declare the rank of every graph input and output")
     dims: list[int | str | None] = []
     for dim in shape_proto.dim:
         which = dim.WhichOneof("value")
@@ -321,8 +327,8 @@ def validate_inputs(model: CheckedModel, inputs: Sequence[Tensor], limits: Execu
         if not isinstance(tensor, Tensor):
             raise ValidationError("inputs", f"expected Tensor, got {type(tensor).__name__}")
         if tensor.name in by_name:
-            raise ValidationError(f"inputs.{tensor.name}", "given twice", code="onnx-input-duplicate",
-                                  hint="pass each input once")
+            raise ValidationError(f"inputs.{tensor.name}", "given twice",
+                                  code="onnx-input-duplicate", hint="pass each input once")
         by_name[tensor.name] = tensor
     declared = {spec.name for spec in model.inputs}
     for name in by_name:
@@ -344,8 +350,9 @@ def validate_inputs(model: CheckedModel, inputs: Sequence[Tensor], limits: Execu
             raise ValidationError(f"inputs.{spec.name}", "missing", code="onnx-input-missing",
                                   hint=f"the model's inputs are {[s.name for s in model.inputs]}")
         if tensor.dtype != spec.dtype:
-            raise ValidationError(f"inputs.{spec.name}", f"dtype {tensor.dtype}, the model declares "
-                                  f"{spec.dtype}", code="onnx-input-dtype",
+            raise ValidationError(f"inputs.{spec.name}",
+                                  f"dtype {tensor.dtype}, the model declares {spec.dtype}",
+                                  code="onnx-input-dtype",
                                   hint="convert the input to the declared dtype")
         _check_shape(spec, tensor.shape, symbols)
         ordered.append(tensor)
@@ -439,8 +446,13 @@ def _tensor_list_digest(tensors: Sequence[Tensor]) -> bytes:
     return h.digest()
 
 
-def onnx_result_hash(model_hash_: bytes, inputs: Sequence[Tensor], outputs: Sequence[Tensor]) -> bytes:
-    """What a state output commits to: domain-separated SHA-256 of model hash, inputs, outputs.
+def inference_digest(model_hash_: bytes, inputs: Sequence[Tensor],
+                     outputs: Sequence[Tensor]) -> bytes:
+    """Engine-level commitment to one inference: model hash, inputs and outputs.
+
+    Domain-separated SHA-256 (``ispc/onnx-inference/v1``). The coordinator's state-output hash
+    (``coordinator.onnx_result_hash``) additionally commits to the context, trace root and engine
+    fingerprint; this digest is the part two engines can be compared on.
 
     Inputs and outputs are hashed in declaration order (as :func:`validate_inputs` and
     :func:`outputs_to_tensors` return them), each list length-prefixed, so no two different
@@ -448,7 +460,7 @@ def onnx_result_hash(model_hash_: bytes, inputs: Sequence[Tensor], outputs: Sequ
     """
     if not isinstance(model_hash_, bytes) or len(model_hash_) != 32:
         raise ValidationError("model_hash", "expected 32 bytes")
-    return digest("ispc/onnx-result/v1", model_hash_, _tensor_list_digest(inputs),
+    return digest("ispc/onnx-inference/v1", model_hash_, _tensor_list_digest(inputs),
                   _tensor_list_digest(outputs))
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from .encoding import digest, encode, register_type
+from .encoding import digest, encode, encode_value, register_type
 from .errors import SealedError, TraceLimitExceeded
 from .limits import ExecutionLimits
 from .model import MAX_U32
@@ -44,6 +44,21 @@ class TraceRecord:
 
 
 register_type(TraceRecord, 70)
+_RECORD_HEAD = encode_value((70,) + (0,) * 8)[:3]  # array(9), type id 70 (0x18 0x46)
+
+
+def _encode_record(record: TraceRecord) -> bytes:
+    """``encode(record)`` unrolled: this runs once per host call (tests pin the equality)."""
+    buf = bytearray(_RECORD_HEAD)
+    encode_value(record.seq, buf)
+    encode_value(record.kind, buf)
+    encode_value(record.function, buf)
+    encode_value(record.args, buf)
+    encode_value(record.result, buf)
+    encode_value(record.status, buf)
+    encode_value(record.gas_before, buf)
+    encode_value(record.gas_after, buf)
+    return bytes(buf)
 
 
 class ExecutionTrace:
@@ -90,7 +105,7 @@ class ExecutionTrace:
         record = TraceRecord(len(self._records), kind, function, bytes(args),
                              None if result is None else bytes(result), status & MAX_U32,
                              gas_before, gas_after)
-        encoded = encode(record)
+        encoded = _encode_record(record)
         if self._bytes + len(encoded) > self._limits.max_trace_bytes:
             raise TraceLimitExceeded(f"trace would exceed {self._limits.max_trace_bytes} bytes",
                                      limit="max_trace_bytes")

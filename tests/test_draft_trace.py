@@ -95,3 +95,14 @@ def test_trace_caps():
     with pytest.raises(TraceLimitExceeded):
         big.append("call", "f", b"x" * 200)
     assert len(big) == 0
+
+
+def test_unrolled_record_encoding_matches_the_generic_encoder():
+    from ispc_framework.encoding import encode
+    from ispc_framework.trace import _encode_record
+
+    trace = ExecutionTrace(b"")
+    for args in [("call", "f", b"", None, 0, 0, 0),
+                 ("call", "ispc.v1.utxo_lookup", b"x" * 300, b"y", 2**32 - 1, 2**40, 2**64 - 1)]:
+        record = trace.append(*args)
+        assert _encode_record(record) == encode(record)

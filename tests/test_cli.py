@@ -1,0 +1,89 @@
+"""The chain commands of the `ispc` CLI on a real SQLite file, with real proofs."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ispc_framework.cli import cli
+
+REPO = Path(__file__).resolve().parents[1]
+TOKEN = REPO / "examples" / "contracts" / "build" / "token_c.wasm"
+ALICE = "11" * 32
+BOB = "22" * 32
+
+pytestmark = pytest.mark.skipif(not TOKEN.is_file(), reason="run examples/contracts/build.sh")
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    config = root / "ispc.toml"
+    config.write_text(f'[plugin.sqlite]\npath = "{root / "chain.db"}"\n'
+                      f'[plugin.groth16]\nkey_dir = "{root / "keys"}"\nsetup_mode = "testing"\n')
+    return root, config
+
+
+def ispc(chain, *args, code=0):
+    root, config = chain
+    result = CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+def test_full_cycle_init_deploy_run_apply(chain):
+    root, _ = chain
+    assert "stored" in ispc(chain, "setup")
+    assert "genesis block" in ispc(chain, "init", "--timestamp", "5", "--allocate", f"{ALICE}:77")
+    token = ispc(chain, "deploy", str(TOKEN)).strip()
+    assert len(token) == 64
+    out = root / "mint.json"
+    text = ispc(chain, "run", token, "mint", "--input", struct.pack("<Q", 9).hex(), "--caller",
+                ALICE, "--out", str(out))
+    assert "status 0" in text and "ispc.draft.v1 verified" in text
+    assert "ok: 1 state output proof(s) verified" in ispc(chain, "verify", str(out))
+    assert "applied block 2" in ispc(chain, "apply", str(out))
+    rows = json.loads(ispc(chain, "utxo", ALICE, "--json"))
+    amounts = sorted(r["output"]["asset"]["amount"] for r in rows if r["output"]["asset"])
+    assert amounts == [9, 77]
+    head = json.loads(ispc(chain, "chain", "--json"))
+    assert head["head"]["height"] == 2 and len(head["blocks"]) == 3
+
+
+def test_errors_have_codes_and_exit_codes(chain):
+    root, config = chain
+    result = CliRunner().invoke(cli, ["--config", str(config), "run", "ab", "mint"])
+    assert result.exit_code == 2 and "[invalid-value]" in result.output
+    result = CliRunner().invoke(cli, ["--config", str(config), "run", "99" * 32, "mint"])
+    assert result.exit_code == 1 and "[not-found]" in result.output
+    result = CliRunner().invoke(cli, ["--config", str(config), "run", "99" * 32, "mint", "--json"])
+    assert json.loads(result.output)["code"] == "not-found"
+    bad = root / "bad.wasm"
+    bad.write_bytes(b"\0asm\x01\0\0\0\x05")
+    result = CliRunner().invoke(cli, ["--config", str(config), "deploy", str(bad)])
+    assert result.exit_code == 1 and "[malformed-module]" in result.output
+    result = CliRunner().invoke(cli, ["--config", str(config), "init"])
+    assert result.exit_code == 1 and "[genesis-exists]" in result.output
+
+
+def test_apply_refuses_a_tampered_result(chain):
+    root, _ = chain
+    token = json.loads(ispc(chain, "deploy", str(TOKEN), "--json"))["content_hash"]
+    out = root / "mint2.json"
+    ispc(chain, "run", token, "mint", "--input", struct.pack("<Q", 5).hex(), "--caller", ALICE,
+         "--nonce", "7", "--out", str(out))
+    payload = json.loads(out.read_text())
+    payload["transaction"]["outputs"][0]["asset"]["amount"] = 5000  # mint more than proven
+    out.write_text(json.dumps(payload))
+    result = CliRunner().invoke(cli, ["--config", str(chain[1]), "apply", str(out)])
+    assert result.exit_code == 2 and "[transaction-mismatch]" in result.output
+    payload["transaction"]["outputs"][0]["asset"]["amount"] = 5
+    payload["result"]["execution_result_hash"] = "00" * 32
+    payload["result"]["state_output"]["execution_result_hash"] = "00" * 32
+    out.write_text(json.dumps(payload))
+    result = CliRunner().invoke(cli, ["--config", str(chain[1]), "apply", str(out)])
+    assert result.exit_code == 1 and "proof" in result.output.lower()

@@ -1,0 +1,162 @@
+"""The coordinator end to end with the real default plugins: wasmtime, the ispc.v1 provider,
+Groth16 (groth16py, testing keys) and the in-memory and SQLite repositories."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import attrs
+import pytest
+
+from ispc_framework import (AssetOutput, Coordinator, ExecutionRequest, MemoryRepository,
+                            NativeCoin, ResourceCategory, ResourceOutput, SealedDraft, TxOutput,
+                            final_transaction, load_config)
+from ispc_framework.errors import ContractFailed, NotFound, RepositoryError, ValidationError
+from ispc_framework.plugins import hookimpl
+from ispc_framework.trace import ExecutionTrace
+
+REPO = Path(__file__).resolve().parents[1]
+TOKEN = REPO / "examples" / "contracts" / "build" / "token_c.wasm"
+ALICE, BOB = b"\x11" * 32, b"\x22" * 32
+
+pytestmark = pytest.mark.skipif(not TOKEN.is_file(), reason="run examples/contracts/build.sh")
+
+
+@pytest.fixture(scope="module")
+def key_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("keys")
+    config = load_config(overrides={"plugin.groth16.key_dir": str(path),
+                                    "plugin.groth16.setup_mode": "testing"}, search_cwd=False)
+    coordinator = Coordinator(config, repository=MemoryRepository())
+    coordinator.prover().setup("ispc.draft.v1")
+    coordinator.close()
+    return path
+
+
+def make(key_dir, tmp_path, repository=None, **extra):
+    overrides = {"plugin.groth16.key_dir": str(key_dir), "trace.sinks": '["jsonl"]',
+                 "plugin.jsonl.path": str(tmp_path / "traces.jsonl"), **extra}
+    config = load_config(overrides=overrides, search_cwd=False, environ={})
+    repository = repository or MemoryRepository()
+    coordinator = Coordinator(config, repository=repository)
+    writer = repository.writer()
+    writer.create_genesis("test", 1000, [TxOutput(ALICE, asset=AssetOutput(NativeCoin(), 50))])
+    content = TOKEN.read_bytes()
+    key = writer.store_resource(content)
+    writer.apply(SealedDraft((), (TxOutput(ALICE, resource=ResourceOutput(
+        key, ResourceCategory.CONTRACT, "application/wasm", len(content), "token")),), ()))
+    return coordinator, key
+
+
+def mint(token, amount=500, caller=ALICE, nonce=0):
+    return ExecutionRequest(token, "mint", struct.pack("<Q", amount), caller, nonce=nonce)
+
+
+def test_execution_is_proven_deterministic_and_writes_nothing(key_dir, tmp_path):
+    coordinator, token = make(key_dir, tmp_path)
+    view = coordinator.repository.view()
+    revision = view.revision()
+    first = coordinator.execute(mint(token))
+    second = coordinator.execute(mint(token))
+    assert view.revision() == revision  # draft-only: nothing reached the chain
+    # Same request, same pinned head: identical result; only the proof differs (Groth16 proofs
+    # are randomised by design, both verify).
+    unproven = lambda r: attrs.evolve(r, state_output=attrs.evolve(r.state_output, zk_proof=None))
+    assert unproven(first) == unproven(second)
+    assert first.state_output.zk_proof.public_inputs == second.state_output.zk_proof.public_inputs
+    assert first.status == 0 and struct.unpack("<I", first.return_data) == (0,)
+    (output,) = first.draft.outputs
+    assert output.owner == ALICE and output.asset.amount == 500
+    assert output.asset.token.contract == token
+    proof = first.state_output.zk_proof
+    assert proof.circuit_id == "ispc.draft.v1" and proof.verification_key_hash
+    coordinator.verify(first.state_output)
+    third = coordinator.execute(mint(token, nonce=1))
+    assert third.execution_result_hash != first.execution_result_hash
+
+
+def test_trace_sink_gets_a_replayable_trace(key_dir, tmp_path):
+    coordinator, token = make(key_dir, tmp_path)
+    result = coordinator.execute(mint(token))
+    (line,) = (tmp_path / "traces.jsonl").read_text().splitlines()
+    data = json.loads(line)
+    assert data["root"] == result.trace_root.hex()
+    assert data["execution_result_hash"] == result.execution_result_hash.hex()
+    from ispc_framework.encoding import from_json
+    from ispc_framework.trace import TraceRecord  # noqa: F401  (registers the type)
+
+    records = [from_json(r) for r in data["records"]]
+    assert records[0].kind == "start" and records[-1].kind == "end"
+    assert "ispc.v1.tx_add_asset_output" in [r.function for r in records]
+    assert ExecutionTrace.replay_root(bytes.fromhex(data["header"]), records) == result.trace_root
+
+
+def test_non_zero_status_is_an_error_and_discards_the_draft(key_dir, tmp_path):
+    coordinator, token = make(key_dir, tmp_path)
+    with pytest.raises(ContractFailed) as info:
+        coordinator.execute(mint(token, caller=BOB))  # only the owner may mint
+    assert info.value.code == "contract-failed" and info.value.details["status"] == 2
+    assert coordinator.contexts.stats().active == 0
+
+
+def test_unknown_or_wrong_kind_of_resource(key_dir, tmp_path):
+    coordinator, token = make(key_dir, tmp_path)
+    with pytest.raises(NotFound):
+        coordinator.execute(ExecutionRequest(b"\x99" * 32, "mint"))
+    with pytest.raises(ValidationError) as info:
+        coordinator.execute_model(ExecutionRequest(token, "onnx.run"))
+    assert info.value.code == "wrong-resource-kind"
+
+
+class Recorder:
+    """A cross-cutting plugin: sees every execution through the wrapper hook."""
+
+    def __init__(self, sneak_write=None):
+        self.seen = []
+        self.sneak_write = sneak_write
+
+    @hookimpl(wrapper=True)
+    def ispc_execution(self, request, context):
+        if self.sneak_write:
+            self.sneak_write()
+        result = yield
+        self.seen.append((request.method, context.transaction_id))
+        return result
+
+
+def test_execution_wrapper_hook_sees_every_run(key_dir, tmp_path):
+    coordinator, token = make(key_dir, tmp_path)
+    recorder = Recorder()
+    coordinator.plugins.pm.register(recorder)
+    coordinator.execute(mint(token))
+    assert [method for method, _ in recorder.seen] == ["mint"]
+
+
+def test_a_write_during_the_run_is_detected(key_dir, tmp_path):
+    coordinator, token = make(key_dir, tmp_path)
+    writer = coordinator.repository.writer()
+    coordinator.plugins.pm.register(Recorder(lambda: writer.store_resource(b"sneaky")))
+    with pytest.raises(RepositoryError) as info:
+        coordinator.execute(mint(token))
+    assert info.value.code == "revision-changed"
+
+
+def test_sqlite_round_trip_apply_and_spend(key_dir, tmp_path):
+    from ispc_sqlite.repository import SqliteRepository
+
+    repository = SqliteRepository(tmp_path / "chain.db")
+    coordinator, token = make(key_dir, tmp_path, repository)
+    minted = coordinator.execute(mint(token))
+    applied = repository.writer().apply(final_transaction(minted))
+    outpoint = applied.created[0]
+    transfer = BOB + struct.pack("<Q", 200) + bytes([1]) + outpoint.tx_id + \
+        struct.pack("<I", outpoint.index)
+    result = coordinator.execute(ExecutionRequest(token, "transfer", transfer, ALICE))
+    assert struct.unpack("<Q", result.return_data) == (300,)
+    repository.writer().apply(final_transaction(result))
+    view = repository.view()
+    assert [o.asset.amount for _, o in view.utxos_of(BOB) if o.asset] == [200]
+    assert sorted(o.asset.amount for _, o in view.utxos_of(ALICE) if o.asset) == [50, 300]
+    coordinator.close()
