@@ -66,6 +66,12 @@ def final_transaction(result: WasmExecutionResult | OnnxExecutionResult,
                        base.events)
 
 
+def _close(obj: Any) -> None:
+    close = getattr(obj, "close", None)
+    if close is not None:
+        close()
+
+
 class Coordinator:
     """Resolves the configured plugins once and runs executions; safe to share across threads."""
 
@@ -173,6 +179,12 @@ class Coordinator:
     def execute(self, request: ExecutionRequest, *, prove: bool = True) -> WasmExecutionResult:
         """Run a contract method and return its sealed, proven result (nothing is written)."""
         view = self.repository.view()
+        try:
+            return self._execute(view, request, prove)
+        finally:
+            _close(view)
+
+    def _execute(self, view: Any, request: ExecutionRequest, prove: bool) -> WasmExecutionResult:
         revision = view.revision()
         pins = view.head()
         code = self._resource(view, request.resource_hash, ResourceCategory.CONTRACT)
@@ -209,6 +221,13 @@ class Coordinator:
     def execute_model(self, request: ExecutionRequest, *, prove: bool = True) -> OnnxExecutionResult:
         """Run an ONNX model on ``request.tensors``; the result commits to model, inputs, outputs."""
         view = self.repository.view()
+        try:
+            return self._execute_model(view, request, prove)
+        finally:
+            _close(view)
+
+    def _execute_model(self, view: Any, request: ExecutionRequest,
+                       prove: bool) -> OnnxExecutionResult:
         revision = view.revision()
         pins = view.head()
         model = self._resource(view, request.resource_hash, ResourceCategory.AI_MODEL)
@@ -248,10 +267,8 @@ class Coordinator:
 
     def close(self) -> None:
         for obj in self._cache.values():
-            close = getattr(obj, "close", None)
-            if close is not None:
-                close()
+            _close(obj)
         if self._repository is not None:
-            self._repository.close()
+            _close(self._repository)
         self._cache.clear()
 

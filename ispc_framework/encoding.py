@@ -180,91 +180,90 @@ def encode(obj: Any) -> bytes:
 # ------------------------------------------------------------------------------------ decoding
 
 
-class _Reader:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.pos = 0
-
-    def take(self, count: int) -> bytes:
-        if count > len(self.data) - self.pos:
-            raise DecodeError("bytes", f"truncated at offset {self.pos}")
-        chunk = self.data[self.pos:self.pos + count]
-        self.pos += count
-        return chunk
-
-    def head(self) -> tuple[int, int]:
-        first = self.take(1)[0]
-        major, info = first >> 5, first & 0x1F
-        if major == 7:
-            return major, info
-        if info < 24:
-            return major, info
-        if info > 27:
-            raise DecodeError("bytes", f"indefinite or reserved length at offset {self.pos - 1}")
-        size = 1 << (info - 24)
-        value = int.from_bytes(self.take(size), "big")
-        if value < (24 if size == 1 else 1 << (4 * size)):
-            raise DecodeError("bytes", f"non-shortest integer head at offset {self.pos - size - 1}")
-        return major, value
+def _truncated(pos: int) -> DecodeError:
+    return DecodeError("bytes", f"truncated at offset {pos}")
 
 
-def _read(reader: _Reader, depth: int) -> Any:
+def _read(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
+    """Decode one item at ``pos``; returns (value, next position). Written as one flat function
+    because it runs on every UTXO lookup and host-call argument."""
     if depth > MAX_DEPTH:
         raise DecodeError("bytes", f"nested deeper than {MAX_DEPTH} levels")
-    start = reader.pos
-    major, value = reader.head()
+    if pos >= len(data):
+        raise _truncated(pos)
+    start = pos
+    first = data[pos]
+    pos += 1
+    major, value = first >> 5, first & 0x1F
+    if major == 7:
+        if value == 20:
+            return False, pos
+        if value == 21:
+            return True, pos
+        if value == 22:
+            return None, pos
+        raise DecodeError("bytes", f"unsupported simple value or float at offset {start}")
+    if value >= 24:
+        if value > 27:
+            raise DecodeError("bytes", f"indefinite or reserved length at offset {start}")
+        size = 1 << (value - 24)
+        if pos + size > len(data):
+            raise _truncated(pos)
+        value = int.from_bytes(data[pos:pos + size], "big")
+        pos += size
+        if value < (24 if size == 1 else 1 << (4 * size)):
+            raise DecodeError("bytes", f"non-shortest integer head at offset {start}")
     if major == 0:
-        return value
-    if major == 1:
-        return -1 - value
-    if major == 2:
-        return reader.take(value)
-    if major == 3:
+        return value, pos
+    if major == 2 or major == 3:
+        end = pos + value
+        if end > len(data):
+            raise _truncated(pos)
+        if major == 2:
+            return data[pos:end], end
         try:
-            return reader.take(value).decode("utf-8")
+            return data[pos:end].decode("utf-8"), end
         except UnicodeDecodeError:
             raise DecodeError("bytes", f"invalid UTF-8 text at offset {start}") from None
     if major == 4:
-        return tuple(_read(reader, depth + 1) for _ in range(value))
+        items = []
+        for _ in range(value):
+            item, pos = _read(data, pos, depth + 1)
+            items.append(item)
+        return tuple(items), pos
+    if major == 1:
+        return -1 - value, pos
     if major == 5:
         result: dict[str, Any] = {}
         previous = b""
         for _ in range(value):
-            key_start = reader.pos
-            key = _read(reader, depth + 1)
-            key_bytes = reader.data[key_start:reader.pos]
+            key_start = pos
+            key, pos = _read(data, pos, depth + 1)
+            key_bytes = data[key_start:pos]
             if not isinstance(key, str):
                 raise DecodeError("bytes", f"map key at offset {key_start} is not text")
             if key_bytes <= previous:
                 raise DecodeError("bytes", f"map keys unsorted or duplicated at offset {key_start}")
             previous = key_bytes
-            result[key] = _read(reader, depth + 1)
-        return result
-    if major == 6:
-        if value != 2:
-            raise DecodeError("bytes", f"unsupported tag {value} at offset {start}")
-        raw = _read(reader, depth + 1)
-        if not isinstance(raw, bytes) or not raw or raw[0] == 0:
-            raise DecodeError("bytes", f"bignum at offset {start} is not minimal")
-        number = int.from_bytes(raw, "big")
-        if number <= m.MAX_U64:
-            raise DecodeError("bytes", f"bignum at offset {start} fits in 64 bits")
-        return number
-    if value == 20:
-        return False
-    if value == 21:
-        return True
-    if value == 22:
-        return None
-    raise DecodeError("bytes", f"unsupported simple value or float at offset {start}")
+            result[key], pos = _read(data, pos, depth + 1)
+        return result, pos
+    if value != 2:  # major 6: tags
+        raise DecodeError("bytes", f"unsupported tag {value} at offset {start}")
+    raw, pos = _read(data, pos, depth + 1)
+    if not isinstance(raw, bytes) or not raw or raw[0] == 0:
+        raise DecodeError("bytes", f"bignum at offset {start} is not minimal")
+    number = int.from_bytes(raw, "big")
+    if number <= m.MAX_U64:
+        raise DecodeError("bytes", f"bignum at offset {start} fits in 64 bits")
+    return number, pos
 
 
 def decode_value(data: bytes) -> Any:
     """Decode canonical bytes into plain values (tuples, dicts, ints, bytes, str, bool, None)."""
-    reader = _Reader(bytes(data))
-    value = _read(reader, 0)
-    if reader.pos != len(reader.data):
-        raise DecodeError("bytes", f"{len(reader.data) - reader.pos} trailing bytes")
+    data = bytes(data)
+    value, pos = _read(data, 0, 0)
+    if pos != len(data):
+        raise DecodeError("bytes", f"{len(data) - pos} trailing bytes")
     return value
 
 
@@ -274,12 +273,19 @@ def _build_model(value: Any, expected: str) -> Any:
     cls = _TYPES_BY_ID.get(value[0])
     if cls is None:
         raise DecodeError(expected, f"unknown type id {value[0]}")
-    fields = attrs.fields(cls)
-    if len(value) != len(fields) + 1:
-        raise DecodeError(cls.__name__, f"expected {len(fields)} fields, got {len(value) - 1}")
+    layout = _layout(cls)
+    if len(value) != len(layout) + 1:
+        raise DecodeError(cls.__name__, f"expected {len(layout)} fields, got {len(value) - 1}")
     kwargs = {}
-    for field, raw in zip(fields, value[1:]):
-        kwargs[field.name] = _field_from_plain(cls, field, raw)
+    for (name, kind), raw in zip(layout, value[1:]):
+        if raw is None or kind == "plain":
+            kwargs[name] = raw
+        elif kind == "model":
+            kwargs[name] = _build_model(raw, f"{cls.__name__}.{name}")
+        else:
+            if not isinstance(raw, tuple):
+                raise DecodeError(f"{cls.__name__}.{name}", "expected an array")
+            kwargs[name] = tuple(_build_model(item, f"{cls.__name__}.{name}") for item in raw)
     try:
         return cls(**kwargs)
     except ValidationError:
@@ -288,34 +294,39 @@ def _build_model(value: Any, expected: str) -> Any:
         raise DecodeError(cls.__name__, str(exc)) from None
 
 
-def _field_kind(cls: type, field: attrs.Attribute) -> str:
-    """What a field holds, from its annotation: 'model', 'models', 'pairs' or 'plain'."""
+_LAYOUTS: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _layout(cls: type) -> tuple[tuple[str, str], ...]:
+    """(field name, 'model' | 'models' | 'plain') per field, from the annotations; cached, since
+    decoding runs on every UTXO lookup."""
+    layout = _LAYOUTS.get(cls)
+    if layout is None:
+        layout = _LAYOUTS[cls] = tuple((f.name, _field_kind(f)) for f in attrs.fields(cls))
+    return layout
+
+
+def _field_kind(field: attrs.Attribute) -> str:
     annotation = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
     if field.name == "metadata":
-        return "pairs"
+        return "plain"  # pairs of text; the class's converter rebuilds them
     if annotation.startswith("tuple[") and annotation[6:].split(",")[0].strip() in _MODEL_NAMES:
         return "models"
-    base = annotation.replace(" | None", "").strip()
-    if base in _MODEL_NAMES or base in _UNION_NAMES:
+    if annotation.replace(" | None", "").strip() in _MODEL_NAMES:
         return "model"
     return "plain"
 
 
-def _field_from_plain(cls: type, field: attrs.Attribute, raw: Any) -> Any:
-    kind = _field_kind(cls, field)
-    if raw is None:
-        return None
-    if kind == "model":
-        return _build_model(raw, f"{cls.__name__}.{field.name}")
-    if kind == "models":
-        if not isinstance(raw, tuple):
-            raise DecodeError(f"{cls.__name__}.{field.name}", "expected an array")
-        return tuple(_build_model(item, f"{cls.__name__}.{field.name}") for item in raw)
-    return raw
+# Resolved lazily (by name) so types registered later by other modules are included.
+_MODEL_NAMES_BASE = {"LockingCondition", "Token"}
 
 
-_MODEL_NAMES = {cls.__name__ for cls in TYPE_IDS} | {"LockingCondition", "Token"}
-_UNION_NAMES = {"LockingCondition", "Token"}
+class _ModelNames:
+    def __contains__(self, name: str) -> bool:
+        return name in _MODEL_NAMES_BASE or any(cls.__name__ == name for cls in TYPE_IDS)
+
+
+_MODEL_NAMES = _ModelNames()
 
 
 def decode(data: bytes) -> Any:

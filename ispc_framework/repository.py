@@ -22,8 +22,9 @@ import attrs
 
 from .context import ChainPins
 from .encoding import digest, encode, register_type
-from .errors import InputMissing, InputSpent, NotFound, ReadOnlyViolation, RepositoryError
-from .model import HASH_LEN, OutPoint, ResourceOutput, SealedDraft, TxOutput
+from .errors import (InputMissing, InputSpent, NotFound, ReadOnlyViolation, RepositoryError,
+                     ValidationError)
+from .model import HASH_LEN, MAX_U64, OutPoint, ResourceOutput, SealedDraft, TxOutput
 
 __all__ = [
     "BlockInfo",
@@ -35,6 +36,7 @@ __all__ = [
     "block_hash_of",
     "content_hash",
     "check_spendable",
+    "check_timestamp",
     "MemoryRepository",
 ]
 
@@ -110,12 +112,23 @@ class Repository(Protocol):
     def close(self) -> None: ...
 
 
-def check_spendable(draft: SealedDraft, view: ChainView) -> None:
-    """Raise InputMissing / InputSpent unless every input of ``draft`` is unspent right now.
+def check_timestamp(timestamp: int) -> None:
+    if isinstance(timestamp, bool) or not isinstance(timestamp, int) or not 0 <= timestamp <= MAX_U64:
+        raise ValidationError("timestamp", f"must be an integer in [0, 2^64), got {timestamp!r}")
 
-    ``view.utxo`` only sees unspent outputs, so "never existed" and "spent" are told apart by
-    ``spent_lookup``-capable views; a plain view reports both as missing.
+
+def check_spendable(draft: SealedDraft, view: ChainView) -> None:
+    """Raise unless every input of ``draft`` is unspent right now and listed once.
+
+    ``view.utxo`` only sees unspent outputs, so "never existed" (InputMissing) and "spent"
+    (InputSpent) are told apart by views that offer ``was_spent``; others report both as missing.
     """
+    seen = set()
+    for index, tx_input in enumerate(draft.inputs):
+        if tx_input.outpoint in seen:
+            raise ValidationError(f"draft.inputs[{index}]", "this outpoint is listed twice",
+                                  code="duplicate-input")
+        seen.add(tx_input.outpoint)
     for index, tx_input in enumerate(draft.inputs):
         if view.utxo_exists(tx_input.outpoint):
             continue
@@ -185,7 +198,10 @@ class _MemoryView:
 
     def blocks(self, limit: int = 10) -> list[BlockInfo]:
         with self._repo._lock:
-            return list(reversed(self._repo._blocks[-limit:]))
+            return list(reversed(self._repo._blocks[-limit:])) if limit > 0 else []
+
+    def close(self) -> None:
+        pass
 
 
 class MemoryRepository:
@@ -223,6 +239,7 @@ class MemoryRepository:
             if self._blocks:
                 raise RepositoryError("the chain already has a genesis block",
                                       code="genesis-exists", hint="use a new repository")
+            check_timestamp(timestamp)
             self._chain_id = chain_id
             return self._append_block(SealedDraft((), tuple(allocations), ()), 0, timestamp,
                                       GENESIS_PARENT)
@@ -240,6 +257,7 @@ class MemoryRepository:
             head = self._head()
             check_spendable(draft, self.view())
             when = head.timestamp + 1 if timestamp is None else timestamp
+            check_timestamp(when)
             if when < head.timestamp:
                 raise RepositoryError("block timestamp goes backwards", code="timestamp-order",
                                       hint="omit --timestamp to use head + 1")

@@ -1,0 +1,108 @@
+"""Opening SQLite connections: one writable connection for commands, read-only ones for views.
+
+A view's connection is locked down three ways, so a host function that reached it could still not
+write: the file is opened with ``mode=ro`` (the OS-level handle cannot write), ``PRAGMA
+query_only`` is on, and an authorizer allows only reads (it also refuses ``ATTACH`` and
+``PRAGMA``, which ``mode=ro`` alone would let through to create or write *another* file).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from ispc_framework.errors import ReadOnlyViolation, RepositoryError, SchemaError
+
+__all__ = ["open_writer", "open_reader", "translate"]
+
+SYNCHRONOUS = ("full", "normal")
+
+# Statements a view may prepare; everything else (writes, DDL, ATTACH, PRAGMA) is denied.
+_READ_ACTIONS = frozenset({sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION,
+                           sqlite3.SQLITE_RECURSIVE, sqlite3.SQLITE_TRANSACTION})
+
+
+def _only_reads(action: int, arg1, arg2, db_name, trigger) -> int:
+    return sqlite3.SQLITE_OK if action in _READ_ACTIONS else sqlite3.SQLITE_DENY
+
+
+def open_writer(path: Path, *, synchronous: str, busy_timeout_ms: int) -> sqlite3.Connection:
+    """The one connection that writes. Autocommit mode: every transaction is an explicit
+    BEGIN IMMEDIATE, so Python's sqlite3 never opens or commits one behind our back."""
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False,
+                           timeout=busy_timeout_ms / 1000)
+    try:
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raise RepositoryError(f"{path}: SQLite refused WAL mode (got {mode!r})",
+                                  code="wal-unavailable",
+                                  hint="put the database on a local file system")
+        conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        conn.execute("PRAGMA foreign_keys=ON")
+    except sqlite3.Error as exc:
+        conn.close()
+        raise translate(exc, str(path)) from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def open_reader(path: Path, *, busy_timeout_ms: int, pragmas: bool = False) -> sqlite3.Connection:
+    """A connection that cannot write (see the module docstring). ``pragmas=True`` drops the
+    authorizer (never for views) so the integrity checker can run ``PRAGMA integrity_check``."""
+    uri = path.resolve().as_uri() + "?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False,
+                               timeout=busy_timeout_ms / 1000)
+    except sqlite3.Error as exc:
+        raise translate(exc, str(path)) from exc
+    try:
+        conn.execute("PRAGMA query_only=ON")
+        if not pragmas:
+            conn.set_authorizer(_only_reads)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+_SQLITE_READONLY, _SQLITE_AUTH = 8, 23
+
+
+def _is_read_only_refusal(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+; 3.10 has only the message
+    if code is not None and code & 0xFF in (_SQLITE_READONLY, _SQLITE_AUTH):
+        return True
+    # DDL refused by the authorizer reports SQLITE_ERROR with this message.
+    text = str(exc).lower()
+    return "readonly" in text or "not authorized" in text or "authorization denied" in text
+
+
+def translate(exc: sqlite3.Error, where: str = "") -> RepositoryError:
+    """Map a sqlite3 exception to the typed error a caller can act on."""
+    text = str(exc)
+    prefix = f"{where}: " if where else ""
+    if _is_read_only_refusal(exc):
+        return ReadOnlyViolation(f"{prefix}a chain view is read-only ({text})")
+    if "locked" in text or "busy" in text:
+        return RepositoryError(f"{prefix}the database stayed locked by another writer ({text})",
+                               code="database-busy",
+                               hint="retry, or raise [plugin.sqlite] busy_timeout_ms")
+    if "not a database" in text:
+        return SchemaError(f"{prefix}the file is not a SQLite database", code="not-a-database",
+                           hint="point [plugin.sqlite] path at a new file or an ispc-sqlite "
+                                "database")
+    if "malformed" in text:
+        return RepositoryError(f"{prefix}the database file is corrupt ({text})",
+                               code="database-corrupt",
+                               hint="restore it from a backup; `ispc doctor` shows what is wrong")
+    if "closed" in text:
+        return RepositoryError(f"{prefix}the repository was closed ({text})", code="closed",
+                               hint="open the repository again")
+    if "unable to open" in text:
+        return RepositoryError(f"{prefix}cannot open the database ({text})", code="cannot-open",
+                               hint="check that the path exists and is readable")
+    return RepositoryError(f"{prefix}SQLite failed: {text}", code="storage-error",
+                           hint="check free disk space and file permissions, then run "
+                                "`ispc doctor`")

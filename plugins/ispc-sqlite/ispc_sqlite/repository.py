@@ -1,0 +1,115 @@
+"""SqliteRepository: the plugin's factory object (``ispc_sqlite.repository:SqliteRepository``).
+
+It opens (and creates or migrates) one database file, keeps the single writable connection for
+:meth:`writer`, and opens a fresh read-only connection for every :meth:`view`. Views work while a
+writer applies a block: WAL lets readers see the last committed state without waiting.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import weakref
+from os import PathLike
+from pathlib import Path
+
+from ispc_framework.errors import ConfigError, RepositoryError
+
+from .connection import SYNCHRONOUS, open_reader, open_writer, translate
+from .integrity import verify_database
+from .schema import SCHEMA_VERSION, ensure_schema
+from .view import SqliteChainView
+from .writer import SqliteWriter
+
+__all__ = ["SqliteRepository"]
+
+DEFAULT_MAX_RESOURCE_BYTES = 64 * 1024 * 1024
+
+
+def _setting_int(name: str, value: object, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ConfigError(f"[plugin.sqlite] {name}: expected an integer >= {low}, got {value!r}")
+    return value
+
+
+class SqliteRepository:
+    """A repository in one SQLite file. Settings are the keys of ``[plugin.sqlite]``."""
+
+    def __init__(self, path: str | PathLike[str] = "ispc.db", *, synchronous: str = "full",
+                 busy_timeout_ms: int = 5000,
+                 max_resource_bytes: int = DEFAULT_MAX_RESOURCE_BYTES) -> None:
+        if not isinstance(path, (str, PathLike)) or str(path) in ("", ":memory:") \
+                or str(path).startswith("file:"):
+            raise ConfigError(f"[plugin.sqlite] path: expected a file path, got {path!r}",
+                              hint="views need a file they can reopen read-only; use a file path")
+        if synchronous not in SYNCHRONOUS:
+            raise ConfigError(f"[plugin.sqlite] synchronous: expected one of {SYNCHRONOUS}, got "
+                              f"{synchronous!r}")
+        self._busy_timeout_ms = _setting_int("busy_timeout_ms", busy_timeout_ms, 0)
+        max_bytes = _setting_int("max_resource_bytes", max_resource_bytes, 1)
+        self.path = Path(path).expanduser().absolute()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"[plugin.sqlite] path: cannot create {self.path.parent}: {exc}",
+                              hint="choose a writable directory") from exc
+        where = str(self.path)
+        conn = open_writer(self.path, synchronous=synchronous,
+                           busy_timeout_ms=self._busy_timeout_ms)
+        try:
+            self.migrated_from = ensure_schema(conn, where)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise translate(exc, where) from exc
+        except BaseException:
+            conn.close()
+            raise
+        self.schema_version = SCHEMA_VERSION
+        self._writer_conn = conn
+        self._writer = SqliteWriter(conn, where, max_resource_bytes=max_bytes)
+        self._views: weakref.WeakSet[SqliteChainView] = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"SqliteRepository({str(self.path)!r})"
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RepositoryError(f"{self.path}: the repository was closed", code="closed",
+                                  hint="open the repository again")
+
+    def view(self) -> SqliteChainView:
+        """A new read-only view on its own ``mode=ro`` connection (close it, or close the repo)."""
+        with self._lock:
+            self._check_open()
+            view = SqliteChainView(open_reader(self.path, busy_timeout_ms=self._busy_timeout_ms),
+                                   str(self.path))
+            self._views.add(view)
+        return view
+
+    def writer(self) -> SqliteWriter:
+        self._check_open()
+        return self._writer
+
+    def verify(self) -> list[str]:
+        """Problems found by SQLite's integrity checks and by re-deriving every block (see
+        :mod:`.integrity`); empty when the file is healthy."""
+        self._check_open()
+        return verify_database(self.path, busy_timeout_ms=self._busy_timeout_ms)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            for view in list(self._views):
+                view.close()
+            with self._writer._lock:  # wait for a running transaction to finish
+                self._writer_conn.close()
+
+    def __enter__(self) -> SqliteRepository:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

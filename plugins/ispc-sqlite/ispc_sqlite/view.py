@@ -1,0 +1,177 @@
+"""SqliteChainView: the read-only chain view an execution receives.
+
+It owns nothing but a connection that cannot write (see :mod:`.connection`) and holds no reference
+to the repository or its writer, so nothing reachable from it can change the chain.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from typing import Any
+
+from ispc_framework.context import ChainPins
+from ispc_framework.encoding import decode
+from ispc_framework.errors import NotFound, ReadOnlyViolation, ValidationError
+from ispc_framework.model import OutPoint, ResourceOutput, StateOutput, TxOutput
+from ispc_framework.repository import BlockInfo
+
+from .connection import translate
+from .schema import from_u64
+
+__all__ = ["SqliteChainView"]
+
+_MAX_SQLITE_INT = 2**63 - 1
+_BLOCK_COLUMNS = "height, timestamp, block_hash, parent_hash, transaction_id, output_count"
+
+
+def _outpoint(value: Any) -> OutPoint:
+    if not isinstance(value, OutPoint):
+        raise ValidationError("outpoint", f"expected OutPoint, got {type(value).__name__}")
+    return value
+
+
+def _hash_bytes(value: Any, field: str) -> bytes:
+    if not isinstance(value, bytes):
+        raise ValidationError(field, f"expected bytes, got {type(value).__name__}")
+    return value
+
+
+def _block(row: tuple) -> BlockInfo:
+    height, timestamp, block_hash, parent_hash, transaction_id, output_count = row
+    return BlockInfo(height, from_u64(timestamp), block_hash, parent_hash, transaction_id,
+                     output_count)
+
+
+class SqliteChainView:
+    """Read-only chain access over one ``mode=ro`` connection; thread-safe (one lock per view)."""
+
+    __slots__ = ("_conn", "_lock", "_where", "__weakref__")
+
+    def __init__(self, conn: sqlite3.Connection, where: str) -> None:
+        object.__setattr__(self, "_conn", conn)
+        object.__setattr__(self, "_lock", threading.Lock())
+        object.__setattr__(self, "_where", where)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise ReadOnlyViolation(f"a chain view is read-only (tried to set {name!r})")
+
+    def __repr__(self) -> str:
+        return f"SqliteChainView({self._where!r})"
+
+    def _rows(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise translate(exc, self._where) from exc
+
+    def _one(self, sql: str, params: tuple = ()) -> tuple | None:
+        rows = self._rows(sql + " LIMIT 1", params)
+        return rows[0] if rows else None
+
+    # -------------------------------------------------------------------------- ChainView
+
+    def head(self) -> ChainPins:
+        row = self._one("SELECT b.height, b.timestamp, b.block_hash, s.chain_id "
+                        "FROM blocks AS b, chain_state AS s ORDER BY b.height DESC")
+        if row is None:
+            raise NotFound("the chain has no genesis block", code="no-genesis",
+                           hint="run `ispc init` first")
+        height, timestamp, block_hash, chain_id = row
+        return ChainPins(height, from_u64(timestamp), block_hash, chain_id)
+
+    def block_hash(self, height: int) -> bytes | None:
+        if isinstance(height, bool) or not isinstance(height, int):
+            raise ValidationError("height", f"expected an integer, got {type(height).__name__}")
+        if not 0 <= height <= _MAX_SQLITE_INT:
+            return None
+        row = self._one("SELECT block_hash FROM blocks WHERE height = ?", (height,))
+        return row[0] if row else None
+
+    def utxo(self, outpoint: OutPoint) -> TxOutput | None:
+        op = _outpoint(outpoint)
+        row = self._one("SELECT body FROM outputs WHERE tx_id = ? AND idx = ? "
+                        "AND spent_height IS NULL", (op.tx_id, op.index))
+        return decode(row[0]) if row else None
+
+    def utxo_exists(self, outpoint: OutPoint) -> bool:
+        op = _outpoint(outpoint)
+        return self._one("SELECT 1 FROM outputs WHERE tx_id = ? AND idx = ? "
+                         "AND spent_height IS NULL", (op.tx_id, op.index)) is not None
+
+    def was_spent(self, outpoint: OutPoint) -> bool:
+        """True if the outpoint existed and has been spent (tells InputSpent from InputMissing)."""
+        op = _outpoint(outpoint)
+        return self._one("SELECT 1 FROM outputs WHERE tx_id = ? AND idx = ? "
+                         "AND spent_height IS NOT NULL", (op.tx_id, op.index)) is not None
+
+    def resource(self, content_hash: bytes) -> ResourceOutput | None:
+        """The resource output for ``content_hash``: the oldest unspent one if several exist."""
+        key = _hash_bytes(content_hash, "content_hash")
+        row = self._one("SELECT body FROM outputs WHERE resource_hash = ? "
+                        "AND spent_height IS NULL ORDER BY height, idx", (key,))
+        return decode(row[0]).resource if row else None
+
+    def resource_exists(self, content_hash: bytes) -> bool:
+        key = _hash_bytes(content_hash, "content_hash")
+        return self._one("SELECT 1 FROM outputs WHERE resource_hash = ? "
+                         "AND spent_height IS NULL", (key,)) is not None
+
+    def resource_content(self, content_hash: bytes) -> bytes | None:
+        key = _hash_bytes(content_hash, "content_hash")
+        row = self._one("SELECT content FROM resources WHERE content_hash = ?", (key,))
+        return bytes(row[0]) if row else None
+
+    def revision(self) -> int:
+        return self._one("SELECT revision FROM chain_state")[0]
+
+    def utxos_of(self, owner: bytes) -> list[tuple[OutPoint, TxOutput]]:
+        key = _hash_bytes(owner, "owner")
+        rows = self._rows("SELECT tx_id, idx, body FROM outputs WHERE owner = ? "
+                          "AND spent_height IS NULL ORDER BY height, idx", (key,))
+        return [(OutPoint(tx_id, idx), decode(body)) for tx_id, idx, body in rows]
+
+    def blocks(self, limit: int = 10) -> list[BlockInfo]:
+        """The newest ``limit`` blocks, newest first."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise ValidationError("limit", f"expected a non-negative integer, got {limit!r}")
+        rows = self._rows(f"SELECT {_BLOCK_COLUMNS} FROM blocks ORDER BY height DESC LIMIT ?",
+                          (min(limit, _MAX_SQLITE_INT),))
+        return [_block(row) for row in rows]
+
+    # ------------------------------------------------------------------------------ extras
+
+    def block(self, height: int) -> BlockInfo | None:
+        if isinstance(height, bool) or not isinstance(height, int):
+            raise ValidationError("height", f"expected an integer, got {type(height).__name__}")
+        if not 0 <= height <= _MAX_SQLITE_INT:
+            return None
+        row = self._one(f"SELECT {_BLOCK_COLUMNS} FROM blocks WHERE height = ?", (height,))
+        return _block(row) if row else None
+
+    def state_outputs(self, state_id: bytes) -> list[tuple[int, OutPoint, StateOutput]]:
+        """Every output ever made for ``state_id`` (spent or not), oldest first, with its height."""
+        key = _hash_bytes(state_id, "state_id")
+        rows = self._rows("SELECT s.height, s.tx_id, s.idx, o.body FROM state_outputs AS s "
+                          "JOIN outputs AS o USING (tx_id, idx) WHERE s.state_id = ? "
+                          "ORDER BY s.height, s.idx", (key,))
+        return [(height, OutPoint(tx_id, idx), decode(body).state)
+                for height, tx_id, idx, body in rows]
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Run read-only SQL (diagnostics, tooling). Any write raises ReadOnlyViolation."""
+        if not isinstance(sql, str):
+            raise ValidationError("sql", f"expected text, got {type(sql).__name__}")
+        return self._rows(sql, tuple(params))
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> SqliteChainView:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+

@@ -1,0 +1,193 @@
+"""SqliteWriter: the explicit write commands (genesis, store a resource, apply a sealed draft).
+
+Every command is one ``BEGIN IMMEDIATE`` transaction: it validates, writes and bumps the revision,
+or raises a typed error and rolls back, so a block is either entirely in the file or not at all.
+The block rules (transaction id, block hash, spendability) are the core's functions, so this
+repository derives exactly the ids :class:`~ispc_framework.repository.MemoryRepository` does.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from ispc_framework.encoding import encode
+from ispc_framework.errors import (
+    InputSpent,
+    LimitExceeded,
+    NotFound,
+    RepositoryError,
+    ValidationError,
+)
+from ispc_framework.model import MAX_U64, OutPoint, SealedDraft, TxOutput
+from ispc_framework.repository import (
+    GENESIS_PARENT,
+    AppliedBlock,
+    BlockInfo,
+    block_hash_of,
+    check_spendable,
+    content_hash,
+    transaction_id_of,
+)
+
+from .connection import translate
+from .schema import from_u64, u64
+
+__all__ = ["SqliteWriter"]
+
+MAX_CHAIN_ID_BYTES = 128
+
+
+def _u64_field(value: Any, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_U64:
+        raise ValidationError(field, f"expected an integer in [0, 2^64), got {value!r}")
+    return value
+
+
+class _TransactionReader:
+    """What check_spendable needs, read through the writer's own open transaction."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def _spent_height(self, op: OutPoint) -> tuple | None:
+        return self._conn.execute("SELECT spent_height FROM outputs WHERE tx_id = ? AND idx = ?",
+                                  (op.tx_id, op.index)).fetchone()
+
+    def utxo_exists(self, op: OutPoint) -> bool:
+        row = self._spent_height(op)
+        return row is not None and row[0] is None
+
+    def was_spent(self, op: OutPoint) -> bool:
+        row = self._spent_height(op)
+        return row is not None and row[0] is not None
+
+
+class SqliteWriter:
+    """The write half of the repository; handed only to explicit commands, never to executions."""
+
+    def __init__(self, conn: sqlite3.Connection, where: str, *, max_resource_bytes: int) -> None:
+        self._conn = conn
+        self._where = where
+        self._max_resource_bytes = max_resource_bytes
+        self._lock = threading.Lock()  # one connection, many threads: serialise transactions
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise translate(exc, self._where) from exc
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException as exc:
+                try:
+                    self._conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # the transaction is already gone (e.g. the connection broke)
+                if isinstance(exc, sqlite3.Error):
+                    raise translate(exc, self._where) from exc
+                raise
+
+    # ------------------------------------------------------------------- RepositoryWriter
+
+    def create_genesis(self, chain_id: str, timestamp: int,
+                       allocations: Sequence[TxOutput]) -> AppliedBlock:
+        if not isinstance(chain_id, str) or not chain_id:
+            raise ValidationError("chain_id", f"expected non-empty text, got {chain_id!r}")
+        if len(chain_id.encode("utf-8", "surrogatepass")) > MAX_CHAIN_ID_BYTES:
+            raise ValidationError("chain_id", f"at most {MAX_CHAIN_ID_BYTES} UTF-8 bytes allowed")
+        _u64_field(timestamp, "timestamp")
+        genesis = SealedDraft((), tuple(allocations), ())  # validates every allocation
+        with self._transaction() as conn:
+            if conn.execute("SELECT 1 FROM blocks LIMIT 1").fetchone() is not None:
+                raise RepositoryError("the chain already has a genesis block",
+                                      code="genesis-exists", hint="use a new repository")
+            conn.execute("UPDATE chain_state SET chain_id = ?", (chain_id,))
+            return self._append_block(conn, genesis, 0, timestamp, GENESIS_PARENT, chain_id)
+
+    def store_resource(self, content: bytes) -> bytes:
+        """Store ``content`` once under its SHA-256; storing the same bytes again is a no-op."""
+        if not isinstance(content, (bytes, bytearray, memoryview)):
+            raise ValidationError("content", f"expected bytes, got {type(content).__name__}")
+        data = bytes(content)
+        if len(data) > self._max_resource_bytes:
+            raise LimitExceeded(f"resource of {len(data)} bytes exceeds the cap of "
+                                f"{self._max_resource_bytes}", code="resource-too-large",
+                                hint="raise [plugin.sqlite] max_resource_bytes",
+                                limit="max_resource_bytes")
+        key = content_hash(data)
+        with self._transaction() as conn:
+            inserted = conn.execute("INSERT OR IGNORE INTO resources (content_hash, size, content)"
+                                    " VALUES (?, ?, ?)", (key, len(data), data)).rowcount
+            if inserted:
+                conn.execute("UPDATE chain_state SET revision = revision + 1")
+        return key
+
+    def apply(self, draft: SealedDraft, *, timestamp: int | None = None) -> AppliedBlock:
+        """Devnet: make ``draft`` the next block, spending its inputs and creating its outputs."""
+        if not isinstance(draft, SealedDraft):
+            raise ValidationError("draft", f"expected SealedDraft, got {type(draft).__name__}")
+        if timestamp is not None:
+            _u64_field(timestamp, "timestamp")
+        outpoints = [tx_input.outpoint for tx_input in draft.inputs]
+        if len(set(outpoints)) != len(outpoints):
+            raise ValidationError("draft.inputs", "an outpoint appears more than once",
+                                  code="duplicate-input")
+        with self._transaction() as conn:
+            row = conn.execute("SELECT b.height, b.timestamp, b.block_hash, s.chain_id "
+                               "FROM blocks AS b, chain_state AS s "
+                               "ORDER BY b.height DESC LIMIT 1").fetchone()
+            if row is None:
+                raise NotFound("the chain has no genesis block", code="no-genesis",
+                               hint="run `ispc init` first")
+            height, head_raw_ts, head_hash, chain_id = row
+            head_ts = from_u64(head_raw_ts)
+            check_spendable(draft, _TransactionReader(conn))
+            when = head_ts + 1 if timestamp is None else timestamp
+            if when < head_ts:
+                raise RepositoryError("block timestamp goes backwards", code="timestamp-order",
+                                      hint="omit --timestamp to use head + 1")
+            if when > MAX_U64:
+                raise ValidationError("timestamp", "head timestamp + 1 overflows u64",
+                                      code="timestamp-overflow")
+            return self._append_block(conn, draft, height + 1, when, head_hash, chain_id)
+
+    # -------------------------------------------------------------------------- internals
+
+    def _append_block(self, conn: sqlite3.Connection, draft: SealedDraft, height: int,
+                      timestamp: int, parent: bytes, chain_id: str) -> AppliedBlock:
+        tx_id = transaction_id_of(draft, height)
+        block = BlockInfo(height, timestamp,
+                          block_hash_of(parent, height, timestamp, chain_id, tx_id),
+                          parent, tx_id, len(draft.outputs))
+        conn.execute("INSERT INTO blocks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     (height, u64(timestamp), block.block_hash, parent, tx_id,
+                      len(draft.outputs), encode(draft)))
+        for index, tx_input in enumerate(draft.inputs):
+            if tx_input.reference_only:
+                continue
+            op = tx_input.outpoint
+            spent = conn.execute("UPDATE outputs SET spent_height = ? WHERE tx_id = ? AND idx = ?"
+                                 " AND spent_height IS NULL", (height, op.tx_id, op.index))
+            if spent.rowcount != 1:  # check_spendable ran in this transaction; never expected
+                raise InputSpent(f"input {index} was spent while applying", input_index=index)
+        created = tuple(OutPoint(tx_id, index) for index in range(len(draft.outputs)))
+        conn.executemany(
+            "INSERT INTO outputs (tx_id, idx, height, owner, resource_hash, body) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(tx_id, index, height, output.owner,
+              output.resource.content_hash if output.resource is not None else None,
+              encode(output)) for index, output in enumerate(draft.outputs)])
+        conn.executemany(
+            "INSERT INTO state_outputs VALUES (?, ?, ?, ?, ?, ?)",
+            [(output.state.state_id, u64(output.state.version), height, tx_id, index,
+              output.state.execution_result_hash)
+             for index, output in enumerate(draft.outputs) if output.state is not None])
+        conn.execute("UPDATE chain_state SET revision = revision + 1")
+        return AppliedBlock(block, created)
