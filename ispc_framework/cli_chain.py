@@ -361,3 +361,33 @@ def demo_cmd(state: _State, workdir: str | None, examples: str) -> None:
     from .demo import run_demo
 
     run_demo(Path(workdir) if workdir else None, Path(examples), state.overrides, click.echo)
+
+
+@cli.command("conformance")
+@click.argument("kind", type=click.Choice(["repository"]))
+@click.argument("name")
+@click.pass_obj
+def conformance_cmd(state: _State, kind: str, name: str) -> None:
+    """Run the core's conformance checks against an installed plugin (exit 1 on a failure).
+
+    Each check gets a fresh instance; settings of type "path" point into a scratch directory."""
+    import itertools
+    import tempfile
+
+    from .conformance import repository
+
+    spec = state.plugins.select(kind, name)
+    settings = state.config.plugin_settings(spec)
+    path_keys = [s.name for s in spec.settings if s.type == "path"]
+    counter = itertools.count()
+    with tempfile.TemporaryDirectory(prefix="ispc-conformance-") as scratch:
+        def fresh():
+            fresh_settings = dict(settings)
+            for key in path_keys:
+                fresh_settings[key] = str(Path(scratch) / f"{key}-{next(counter)}")
+            return state.plugins.create(spec, fresh_settings)
+
+        report = repository.run(fresh)
+    click.echo(report.render())
+    if not report.ok:
+        raise SystemExit(1)

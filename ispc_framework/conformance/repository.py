@@ -1,0 +1,119 @@
+"""Repository conformance: a plugin's repository must behave like the core's MemoryRepository."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import (InputMissing, InputSpent, ISPCError, NotFound, ReadOnlyViolation,
+                      ValidationError)
+from ..model import (AssetOutput, NativeCoin, OutPoint, ResourceCategory, ResourceOutput,
+                     SealedDraft, TxInput, TxOutput)
+from ..repository import MemoryRepository, content_hash
+from . import Report, run_checks
+
+__all__ = ["run"]
+
+ALICE, BOB = b"\xa1" * 32, b"\xb0" * 32
+
+
+def _coin(owner: bytes, amount: int) -> TxOutput:
+    return TxOutput(owner, asset=AssetOutput(NativeCoin(), amount))
+
+
+def _script(repo: Any) -> list:
+    """The same operations on any repository; returns what an observer can see."""
+    seen: list = []
+    writer = repo.writer()
+    genesis = writer.create_genesis("conformance", 100, [_coin(ALICE, 10), _coin(BOB, 5)])
+    seen.append(genesis)
+    content = b"\x00asm conformance"
+    key = writer.store_resource(content)
+    seen.append(key == content_hash(content))
+    seen.append(writer.store_resource(content) == key)  # deduplicated, same key
+    resource = ResourceOutput(key, ResourceCategory.STATIC, "application/octet-stream",
+                              len(content), "blob")
+    seen.append(writer.apply(SealedDraft((), (TxOutput(ALICE, resource=resource),), ())))
+    spend = SealedDraft((TxInput(genesis.created[0]), TxInput(genesis.created[1], True)),
+                        (_coin(BOB, 7), _coin(ALICE, 3)), ())
+    seen.append(writer.apply(spend, timestamp=500))
+    view = repo.view()
+    seen += [view.head(), view.block_hash(0), view.block_hash(99), view.utxo(genesis.created[0]),
+             view.utxo_exists(genesis.created[1]), view.resource(key), view.resource_exists(key),
+             view.resource_content(key), sorted(view.utxos_of(BOB), key=repr),
+             [b.height for b in view.blocks(10)], view.blocks(0)]
+    return seen
+
+
+def run(make_repository: Callable[[], Any]) -> Report:
+    """``make_repository()`` must return a fresh, empty repository each time it is called."""
+
+    def same_as_reference():
+        expected, actual = _script(MemoryRepository()), _script(make_repository())
+        for index, (want, got) in enumerate(zip(expected, actual)):
+            assert want == got, f"step {index}: expected {want!r:.120}, got {got!r:.120}"
+
+    def head_needs_genesis():
+        repo = make_repository()
+        try:
+            repo.view().head()
+        except NotFound:
+            return
+        raise AssertionError("head() of an empty repository must raise NotFound")
+
+    def failures_write_nothing():
+        repo = make_repository()
+        writer = repo.writer()
+        genesis = writer.create_genesis("c", 1, [_coin(ALICE, 1)])
+        view = repo.view()
+        revision = view.revision()
+        missing = OutPoint(b"\x07" * 32, 0)
+        cases = [(SealedDraft((TxInput(missing),), (_coin(BOB, 1),), ()), InputMissing),
+                 (SealedDraft((TxInput(genesis.created[0]), TxInput(genesis.created[0])), (), ()),
+                  ValidationError)]
+        for draft, error in cases:
+            try:
+                writer.apply(draft)
+            except error:
+                pass
+            else:
+                raise AssertionError(f"applying {draft!r:.80} must raise {error.__name__}")
+            assert view.revision() == revision, "a failed apply changed the revision"
+            assert view.head().height == 0, "a failed apply added a block"
+        writer.apply(SealedDraft((TxInput(genesis.created[0]),), (), ()))
+        try:
+            writer.apply(SealedDraft((TxInput(genesis.created[0]),), (), ()))
+        except InputSpent:
+            return
+        except InputMissing:
+            return  # acceptable for repositories that do not remember spent outputs
+        raise AssertionError("spending an output twice must fail")
+
+    def views_are_read_only():
+        repo = make_repository()
+        repo.writer().create_genesis("c", 1, [])
+        view = repo.view()
+        for name in ("create_genesis", "store_resource", "apply"):
+            assert not hasattr(view, name), f"a view must not offer {name}()"
+        try:
+            view.anything = 1
+        except (ReadOnlyViolation, AttributeError):
+            pass
+        else:
+            raise AssertionError("setting an attribute on a view must fail")
+
+    def errors_are_typed():
+        repo = make_repository()
+        try:
+            repo.writer().create_genesis("c", -1, [])
+        except ISPCError:
+            return
+        raise AssertionError("a negative timestamp must raise a typed ISPCError")
+
+    return run_checks("repository", [
+        ("same ids, hashes and lookups as MemoryRepository", same_as_reference),
+        ("head() needs a genesis block", head_needs_genesis),
+        ("failed applies write nothing; double spends fail", failures_write_nothing),
+        ("execution views cannot write", views_are_read_only),
+        ("bad input gives typed errors", errors_are_typed),
+    ])
