@@ -57,6 +57,19 @@ class ChainPins:
     chain_id: str = attrs.field(validator=attrs.validators.instance_of(str))
 
 
+def _by_name(tensors) -> tuple[Tensor, ...]:
+    """Model inputs are a set keyed by name: keep them sorted so order never changes a hash."""
+    ordered = tuple(sorted(tensors, key=lambda tensor: getattr(tensor, "name", "")))
+    for tensor in ordered:
+        if not isinstance(tensor, Tensor):
+            raise ValidationError("ExecutionRequest.tensors", f"expected Tensor, got "
+                                  f"{type(tensor).__name__}")
+    names = [tensor.name for tensor in ordered]
+    if len(set(names)) != len(names):
+        raise ValidationError("ExecutionRequest.tensors", "two inputs have the same name")
+    return ordered
+
+
 @attrs.frozen
 class ExecutionRequest:
     """What to run: a resource (contract code or model) by content hash, a method and its input.
@@ -69,7 +82,7 @@ class ExecutionRequest:
     method: str = attrs.field(validator=attrs.validators.instance_of(str))
     input: bytes = attrs.field(default=b"", validator=attrs.validators.instance_of(bytes))
     caller: bytes = attrs.field(default=ZERO_ADDRESS, validator=_bytes_len(ADDRESS_LEN))
-    tensors: tuple[Tensor, ...] = attrs.field(default=(), converter=tuple)
+    tensors: tuple[Tensor, ...] = attrs.field(default=(), converter=_by_name)
     nonce: int = attrs.field(default=0, validator=_u64)
 
 

@@ -34,7 +34,7 @@ step "Python $($PY311 --version 2>&1 | cut -d' ' -f2): .venv with the core and p
 args=(-e .)
 for p in "${PLUGINS_311[@]}"; do [ -d "plugins/$p" ] && args+=(-e "plugins/$p"); done
 .venv/bin/python -m pip install -q "${args[@]}"
-.venv/bin/python -m pip install -q --group test
+.venv/bin/python -m pip install -q --group test --group examples
 
 PY310="$(pyenv root 2>/dev/null)/versions/3.10.13/bin/python"
 if [ -x "$PY310" ]; then

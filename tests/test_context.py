@@ -142,3 +142,14 @@ def test_leaks_are_detected(caplog):
     assert "never destroyed" in caplog.text
     manager.destroy(kept)
     assert manager.leaks(older_than_s=0) == ()
+
+
+def test_model_inputs_are_kept_in_name_order():
+    a = m.Tensor("a", "uint8", (1,), b"\x01")
+    b = m.Tensor("b", "uint8", (1,), b"\x02")
+    first = ExecutionRequest(b"\x0c" * 32, "onnx.run", tensors=[b, a])
+    assert first.tensors == (a, b) == ExecutionRequest(b"\x0c" * 32, "onnx.run", tensors=[a, b]).tensors
+    with pytest.raises(ValidationError, match="same name"):
+        ExecutionRequest(b"\x0c" * 32, "onnx.run", tensors=[a, a])
+    with pytest.raises(ValidationError):
+        ExecutionRequest(b"\x0c" * 32, "onnx.run", tensors=[b"raw"])
