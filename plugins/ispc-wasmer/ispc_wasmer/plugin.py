@@ -1,0 +1,26 @@
+"""Registration of the ``wasmer`` engine in the ``ispc.plugins`` entry-point group.
+
+Registered on every Python, so `ispc plugins` lists it; building it on 3.11+ raises
+EngineUnavailable naming the fix. Imports only the core's descriptor types.
+"""
+
+from __future__ import annotations
+
+from ispc_framework.plugins.hookspecs import hookimpl
+from ispc_framework.plugins.specs import EngineSpec, Setting
+
+
+@hookimpl
+def ispc_register_engines():
+    return [EngineSpec(
+        name="wasmer",
+        runtime="wasm",
+        factory="ispc_wasmer.engine:WasmerEngine",
+        description="wasmer-python 1.1.0 (CPython 3.10 only); no metering, memory limit, NaN "
+                    "canonicalisation, timeout or stack setting",
+        capabilities=("threads",),
+        settings=(
+            Setting("cache_size", "int", 64, "compiled modules kept in memory"),
+            Setting("max_module_bytes", "int", 8 * 1024 * 1024, "largest accepted module"),
+        ),
+    )]

@@ -1,0 +1,284 @@
+"""Engine-neutral checks of a WebAssembly binary, in pure Python.
+
+Why parse the binary ourselves: the rules ISPC enforces at deploy time (no start function, only
+function imports, every import offered by a selected HostABI provider with the same signature, one
+exported linear memory) must give the same verdict and the same error on every engine, and neither
+wasmtime-py nor wasmer-python exposes the start section. Only the sections these rules need are
+decoded (type, import, function, memory, export, start); the engine's own validator checks the
+rest, including the disabled post-MVP features.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from ispc_framework.engines import HostFunction
+from ispc_framework.errors import ModuleRejected
+
+__all__ = ["FuncImport", "ModuleInfo", "parse_module", "check_module", "check_method",
+           "bind_imports", "DEFAULT_MAX_MODULE_BYTES"]
+
+DEFAULT_MAX_MODULE_BYTES = 8 * 1024 * 1024
+WASM_PAGE = 65536
+_MAGIC = b"\0asm\x01\0\0\0"
+_VALUE_TYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128",
+                0x70: "funcref", 0x6F: "externref"}
+_IMPORT_KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
+_MAX_ITEMS = 100_000  # no honest contract declares more imports, exports or types than this
+
+
+@attrs.frozen
+class FuncImport:
+    module: str
+    name: str
+    params: tuple[str, ...]
+    results: tuple[str, ...]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.module, self.name)
+
+
+@attrs.frozen
+class ModuleInfo:
+    """What the deploy-time rules need to know about a module."""
+
+    func_imports: tuple[FuncImport, ...]
+    other_imports: tuple[tuple[str, str, str], ...]      # (module, name, kind)
+    exports: dict = attrs.field(eq=False)                 # name -> (kind, params, results)
+    memories: tuple[tuple[int, int | None], ...]          # (min pages, max pages) defined here
+    has_start: bool
+
+
+class _Reader:
+    __slots__ = ("data", "pos", "end")
+
+    def __init__(self, data: bytes, pos: int = 0, end: int | None = None) -> None:
+        self.data, self.pos, self.end = data, pos, len(data) if end is None else end
+
+    def byte(self) -> int:
+        if self.pos >= self.end:
+            raise _Malformed("unexpected end of section")
+        value = self.data[self.pos]
+        self.pos += 1
+        return value
+
+    def uleb(self, max_bits: int = 32) -> int:
+        result = shift = 0
+        while True:
+            b = self.byte()
+            result |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                break
+            if shift >= max_bits + 7:
+                raise _Malformed("integer too long")
+        if result >= 1 << max_bits:
+            raise _Malformed("integer out of range")
+        return result
+
+    def count(self) -> int:
+        n = self.uleb()
+        if n > _MAX_ITEMS:
+            raise _Malformed(f"vector of {n} items is too long")
+        return n
+
+    def name(self) -> str:
+        length = self.uleb()
+        if self.pos + length > self.end:
+            raise _Malformed("name runs past the section")
+        raw = self.data[self.pos:self.pos + length]
+        self.pos += length
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _Malformed("name is not UTF-8") from None
+
+    def limits(self) -> tuple[int, int | None]:
+        flag = self.byte()
+        if flag not in (0, 1):
+            raise _Malformed(f"unsupported limits flag {flag:#x} (shared or 64-bit memory)")
+        minimum = self.uleb()
+        return (minimum, self.uleb() if flag == 1 else None)
+
+
+class _Malformed(Exception):
+    pass
+
+
+def _value_types(reader: _Reader) -> tuple[str, ...]:
+    out = []
+    for _ in range(reader.count()):
+        code = reader.byte()
+        if code not in _VALUE_TYPES:
+            raise _Malformed(f"unknown value type {code:#x}")
+        out.append(_VALUE_TYPES[code])
+    return tuple(out)
+
+
+def parse_module(code: bytes) -> ModuleInfo:
+    """Decode the sections the deploy rules need; raise ModuleRejected on malformed bytes."""
+    if not isinstance(code, (bytes, bytearray)):
+        raise ModuleRejected(f"module must be bytes, got {type(code).__name__}",
+                             code="malformed-module")
+    code = bytes(code)
+    if code[:8] != _MAGIC:
+        raise ModuleRejected("not a WebAssembly 1.0 binary (bad magic or version)",
+                             code="malformed-module",
+                             hint="pass the compiled .wasm bytes, not text or another format")
+    try:
+        return _parse_sections(code)
+    except _Malformed as exc:
+        raise ModuleRejected(f"malformed WebAssembly module: {exc}",
+                             code="malformed-module") from None
+
+
+def _parse_sections(code: bytes) -> ModuleInfo:
+    types: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+    func_imports: list[FuncImport] = []
+    other_imports: list[tuple[str, str, str]] = []
+    func_types: list[int] = []          # type index of every function, imports first
+    memories: list[tuple[int, int | None]] = []
+    exports: dict[str, tuple] = {}
+    has_start = False
+    reader = _Reader(code, 8)
+    while reader.pos < reader.end:
+        section_id = reader.byte()
+        size = reader.uleb()
+        start, end = reader.pos, reader.pos + size
+        if end > len(code):
+            raise _Malformed(f"section {section_id} runs past the end of the module")
+        body = _Reader(code, start, end)
+        if section_id == 1:
+            for _ in range(body.count()):
+                form = body.byte()
+                if form != 0x60:
+                    raise _Malformed(f"unsupported type form {form:#x}")
+                types.append((_value_types(body), _value_types(body)))
+        elif section_id == 2:
+            for _ in range(body.count()):
+                module, name, kind = body.name(), body.name(), body.byte()
+                if kind == 0:
+                    index = body.uleb()
+                    if index >= len(types):
+                        raise _Malformed(f"import {module}.{name} uses unknown type {index}")
+                    func_types.append(index)
+                    func_imports.append(FuncImport(module, name, *types[index]))
+                    continue
+                other_imports.append((module, name, _IMPORT_KINDS.get(kind, f"kind {kind}")))
+                # Skip the descriptor: rejected later anyway, only its length matters now.
+                if kind == 1:
+                    body.byte()
+                    body.limits()
+                elif kind == 2:
+                    body.limits()
+                elif kind == 3:
+                    body.byte()
+                    body.byte()
+                else:
+                    raise _Malformed(f"import {module}.{name} has unsupported kind {kind}")
+        elif section_id == 3:
+            for _ in range(body.count()):
+                index = body.uleb()
+                if index >= len(types):
+                    raise _Malformed(f"function uses unknown type {index}")
+                func_types.append(index)
+        elif section_id == 5:
+            memories.extend(body.limits() for _ in range(body.count()))
+        elif section_id == 7:
+            for _ in range(body.count()):
+                name, kind, index = body.name(), body.byte(), body.uleb()
+                if name in exports:
+                    raise _Malformed(f"duplicate export {name!r}")
+                if kind == 0:
+                    if index >= len(func_types):
+                        raise _Malformed(f"export {name!r} names unknown function {index}")
+                    exports[name] = ("func", *types[func_types[index]])
+                else:
+                    exports[name] = ({1: "table", 2: "memory", 3: "global"}.get(kind, "other"),
+                                     (), ())
+        elif section_id == 8:
+            has_start = True
+        elif section_id > 12 and section_id != 0:
+            raise _Malformed(f"unknown section id {section_id}")
+        reader.pos = end
+    return ModuleInfo(tuple(func_imports), tuple(other_imports), exports, tuple(memories),
+                      has_start)
+
+
+def _index(host_functions: Sequence[HostFunction]) -> dict[tuple[str, str], HostFunction]:
+    return {(fn.module, fn.name): fn for fn in host_functions}
+
+
+def check_module(code: bytes, host_functions: Sequence[HostFunction], *,
+                 max_module_bytes: int = DEFAULT_MAX_MODULE_BYTES) -> ModuleInfo:
+    """Apply ISPC's deploy-time rules; raise ModuleRejected with a specific code on the first
+    violation. The engine then validates the code itself (features, types, bodies)."""
+    if isinstance(code, (bytes, bytearray)) and len(code) > max_module_bytes:
+        raise ModuleRejected(f"module is {len(code)} bytes, the cap is {max_module_bytes}",
+                             code="module-too-large", hint="shrink the contract (wasm-opt -Oz)")
+    info = parse_module(code)
+    if info.has_start:
+        raise ModuleRejected("module has a start function; contracts may run code only through "
+                             "an exported method", code="start-function",
+                             hint="remove the start function (do not use constructors that run "
+                                  "at instantiation)")
+    if info.other_imports:
+        module, name, kind = info.other_imports[0]
+        raise ModuleRejected(f"module imports {kind} {module}.{name}; only host functions may be "
+                             f"imported", code="disallowed-import",
+                             hint="define memory, tables and globals inside the module")
+    bind_imports(info, host_functions)
+    exported_memory = [name for name, (kind, *_rest) in info.exports.items() if kind == "memory"]
+    if "memory" not in exported_memory or len(info.memories) != 1:
+        raise ModuleRejected("module must define exactly one linear memory and export it as "
+                             "'memory'", code="missing-memory",
+                             hint="link with --export-memory (clang: -Wl,--export=memory; asc "
+                                  "exports it by default)")
+    return info
+
+
+def bind_imports(info: ModuleInfo,
+                 host_functions: Sequence[HostFunction]) -> tuple[HostFunction, ...]:
+    """The host function for every function import, in import order; ModuleRejected naming the
+    first import no selected provider offers, or offers with another signature."""
+    offered = _index(host_functions)
+    bound = []
+    for imp in info.func_imports:
+        fn = offered.get(imp.key)
+        if fn is None:
+            raise ModuleRejected(f"module imports {imp.module}.{imp.name}, which no selected "
+                                 f"HostABI provider offers", code="unknown-import",
+                                 hint="build against the HostABI headers of the selected "
+                                      "providers, or select the provider that offers it",
+                                 function=f"{imp.module}.{imp.name}")
+        if (fn.params, fn.results) != (imp.params, imp.results):
+            raise ModuleRejected(
+                f"module imports {imp.module}.{imp.name} as {_sig(imp.params, imp.results)}, "
+                f"the host offers {_sig(fn.params, fn.results)}", code="import-signature",
+                hint="rebuild against the current HostABI headers",
+                function=f"{imp.module}.{imp.name}")
+        bound.append(fn)
+    return tuple(bound)
+
+
+def check_method(info: ModuleInfo, method: str) -> None:
+    """A callable method is an exported function of type () -> i32."""
+    export = info.exports.get(method)
+    if export is None or export[0] != "func":
+        methods = sorted(n for n, (kind, params, results) in info.exports.items()
+                         if kind == "func" and params == () and results == ("i32",))
+        raise ModuleRejected(f"module exports no method {method!r}; methods: "
+                             f"{', '.join(methods) or 'none'}", code="method-not-found",
+                             hint="call one of the listed methods", method=method)
+    if export[1:] != ((), ("i32",)):
+        raise ModuleRejected(f"method {method!r} has type {_sig(*export[1:])}, expected () -> i32",
+                             code="method-signature",
+                             hint="a contract method takes no parameters and returns its status",
+                             method=method)
+
+
+def _sig(params: Sequence[str], results: Sequence[str]) -> str:
+    return f"({', '.join(params)}) -> {', '.join(results) or '()'}"

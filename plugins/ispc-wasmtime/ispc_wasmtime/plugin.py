@@ -1,0 +1,32 @@
+"""Registration of the ``wasmtime`` engine in the ``ispc.plugins`` entry-point group.
+
+Imports only the core's descriptor types: listing plugins never loads wasmtime.
+"""
+
+from __future__ import annotations
+
+from ispc_framework.plugins.hookspecs import hookimpl
+from ispc_framework.plugins.specs import EngineSpec, Setting
+
+CAPABILITIES = ("metering", "memory-limit", "nan-canonicalization", "timeout", "stack-limit",
+                "threads")
+
+
+@hookimpl
+def ispc_register_engines():
+    return [EngineSpec(
+        name="wasmtime",
+        runtime="wasm",
+        factory="ispc_wasmtime.engine:WasmtimeEngine",
+        description="deterministic wasmtime 50.x: fuel, NaN canonicalisation, memory/stack "
+                    "limits, epoch watchdog, InstancePre and a compiled-module cache",
+        capabilities=CAPABILITIES,
+        settings=(
+            Setting("cache_size", "int", 64, "compiled modules kept in memory"),
+            Setting("cache_dir", "path", None, "directory for serialized compiled modules "
+                    "(operator-controlled; off when unset)"),
+            Setting("max_module_bytes", "int", 8 * 1024 * 1024, "largest accepted module"),
+            Setting("default_stack_bytes", "int", 512 * 1024,
+                    "stack limit compiled for at deploy time"),
+        ),
+    )]
