@@ -391,3 +391,18 @@ def conformance_cmd(state: _State, kind: str, name: str) -> None:
     click.echo(report.render())
     if not report.ok:
         raise SystemExit(1)
+
+
+@cli.group("hostabi")
+def hostabi_group() -> None:
+    """The HostABI spec and the artefacts generated from it."""
+
+
+@hostabi_group.command("generate")
+@click.option("--check", is_flag=True, help="Only check the artefacts are in sync (exit 1 if not).")
+def hostabi_generate(check: bool) -> None:
+    """Regenerate sdk/c/ispc.h, sdk/assemblyscript/ispc.ts, the Python binding table and
+    docs/hostabi.md from hostabi_spec/abi_v1.json (run from a source checkout)."""
+    from .hostabi.generate import main as generate
+
+    raise SystemExit(generate(["--check"] if check else []))
