@@ -274,35 +274,34 @@ def infer_cmd(state: _State, model: str, inputs_file: str, caller: str, no_prove
 
 
 def _apply(coordinator: Any, result: Any):
+    return coordinator.apply_result(result)
+
+
+def _load_result(path: str) -> Any:
+    """The result of an `ispc run/infer --out` file; its "transaction" must be the one the
+    result implies (it is there for people to read, never trusted on its own)."""
     from .coordinator import final_transaction
 
-    coordinator.verify(result.state_output)
-    return coordinator.repository.writer().apply(final_transaction(result))
-
-
-def _load_result(path: str) -> dict[str, Any]:
     try:
         payload = json.loads(Path(path).read_text())
-        return {"result": from_json(payload["result"]),
-                "transaction": from_json(payload["transaction"])}
+        result, transaction = from_json(payload["result"]), from_json(payload["transaction"])
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise ValidationError("RESULT", f"{path} is not an `ispc run --out` file: {exc}") from None
+    if final_transaction(result) != transaction:
+        raise ValidationError("RESULT.transaction", "does not match the result it came with",
+                              code="transaction-mismatch")
+    return result
 
 
 @cli.command("verify")
 @click.argument("result_file", type=click.Path(exists=True, dir_okay=False))
 @click.pass_obj
 def verify_cmd(state: _State, result_file: str) -> None:
-    """Verify the proofs of every state output in a result file."""
-    loaded = _load_result(result_file)
-    coordinator = _coordinator(state)
-    count = 0
-    for output in loaded["transaction"].outputs:
-        if output.state is not None and output.state.zk_proof is not None:
-            coordinator.verify(output.state)
-            count += 1
-    coordinator.verify(loaded["result"].state_output)
-    click.echo(f"ok: {count} state output proof(s) verified")
+    """Verify a result file's proof against its result hash, draft, spent outputs and contract."""
+    result = _load_result(result_file)
+    _coordinator(state).verify_result(result)
+    click.echo(f"ok: proof verified ({result.state_output.zk_proof.circuit_id}, result hash "
+               f"{result.execution_result_hash.hex()[:16]}…)")
 
 
 @cli.command("apply")
@@ -311,16 +310,7 @@ def verify_cmd(state: _State, result_file: str) -> None:
 @click.pass_obj
 def apply_cmd(state: _State, result_file: str, as_json: bool) -> None:
     """Verify a result file's proof and apply its transaction as a new block (devnet)."""
-    loaded = _load_result(result_file)
-    coordinator = _coordinator(state)
-    result, transaction = loaded["result"], loaded["transaction"]
-    coordinator.verify(result.state_output)
-    from .coordinator import final_transaction
-
-    if final_transaction(result) != transaction:
-        raise ValidationError("RESULT.transaction", "does not match the result it came with",
-                              code="transaction-mismatch")
-    applied = coordinator.repository.writer().apply(transaction)
+    applied = _coordinator(state).apply_result(_load_result(result_file))
     if as_json:
         _emit_json({"block": to_json(applied.block),
                     "created": [to_json(o) for o in applied.created]})

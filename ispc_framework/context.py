@@ -23,7 +23,7 @@ from .draft import TransactionDraft
 from .encoding import Encoded, digest, encode, register_type
 from .errors import ContextError, LimitExceeded, OutOfGas, ValidationError
 from .limits import ExecutionLimits
-from .model import ADDRESS_LEN, HASH_LEN, MAX_U64, Tensor
+from .model import ADDRESS_LEN, HASH_LEN, MAX_U64, ChainPins, Tensor
 from .trace import ExecutionTrace
 
 __all__ = ["ChainPins", "ExecutionRequest", "ExecutionContext", "ContextManager", "ContextStats"]
@@ -45,16 +45,6 @@ def _u64(instance, attribute, value):
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_U64:
         raise ValidationError(f"{type(instance).__name__}.{attribute.name}",
                               f"expected an integer in [0, 2^64), got {value!r}")
-
-
-@attrs.frozen
-class ChainPins:
-    """The chain values a run observes, read once from the repository head at request time."""
-
-    height: int = attrs.field(validator=_u64)
-    timestamp: int = attrs.field(validator=_u64)
-    block_hash: bytes = attrs.field(validator=_bytes_len(HASH_LEN))
-    chain_id: str = attrs.field(validator=attrs.validators.instance_of(str))
 
 
 def _by_name(tensors) -> tuple[Tensor, ...]:
@@ -86,7 +76,6 @@ class ExecutionRequest:
     nonce: int = attrs.field(default=0, validator=_u64)
 
 
-register_type(ChainPins, 80)
 register_type(ExecutionRequest, 81)
 
 

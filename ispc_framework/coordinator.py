@@ -24,43 +24,60 @@ from .config import Config, load_config
 from .context import ContextManager, ExecutionContext, ExecutionRequest
 from .encoding import digest, encode
 from .engines import EngineOutcome, HostEnv, HostFunction
-from .errors import (ContractFailed, InputMissing, NotFound, PluginError, RepositoryError,
-                     ValidationError, VerificationFailed)
-from .model import (OnnxExecutionResult, ResourceCategory, SealedDraft, StateOutput, Tensor,
-                    TxOutput, WasmExecutionResult)
+from .errors import (ContractFailed, InputMissing, InputSpent, NotFound, PluginError,
+                     RepositoryError, ValidationError, VerificationFailed)
+from .model import (ChainPins, OnnxExecutionResult, ResourceCategory, SealedDraft, StateOutput,
+                    Tensor, TxOutput, WasmExecutionResult)
 from .plugins.manager import PluginManager
 from .proving import ProofRequest
 
-__all__ = ["Coordinator", "execution_result_hash", "onnx_result_hash", "final_transaction",
-           "EXECUTION_STATE_DOMAIN"]
+__all__ = ["Coordinator", "wasm_result_hash", "onnx_result_hash", "result_hash_of",
+           "execution_state_id", "final_transaction", "EXECUTION_STATE_DOMAIN"]
 
 EXECUTION_STATE_DOMAIN = "ispc/execution-state"
 
 
-def execution_result_hash(ctx: ExecutionContext, code_hash: bytes, trace_root: bytes,
-                          draft: SealedDraft, status: int, return_data: bytes) -> bytes:
-    """The commitment a proof is bound to: everything a verifier may want to pin a run to."""
+def wasm_result_hash(*, transaction_id: bytes, pins: ChainPins, contract: bytes, method: str,
+                     trace_root: bytes, draft: SealedDraft, status: int, return_data: bytes,
+                     engine: str, engine_fingerprint: str) -> bytes:
+    """The commitment a contract call's proof is bound to: context, code, trace, draft, return
+    data and engine. Every argument is a field of WasmExecutionResult, so it can be recomputed."""
     return digest("ispc/execution-result", encode({
-        "transaction_id": ctx.transaction_id, "pins": ctx.pins, "code_hash": code_hash,
-        "method": ctx.request.method, "trace_root": trace_root, "draft": draft.digest(),
-        "status": status, "return_data": return_data, "engine": ctx.engine,
-        "engine_fingerprint": ctx.engine_fingerprint}))
+        "transaction_id": transaction_id, "pins": pins, "code_hash": contract, "method": method,
+        "trace_root": trace_root, "draft": draft.digest(), "status": status,
+        "return_data": return_data, "engine": engine, "engine_fingerprint": engine_fingerprint}))
 
 
-def onnx_result_hash(ctx: ExecutionContext, model_hash: bytes, inputs: Sequence[Tensor],
-                     outputs: Sequence[Tensor], trace_root: bytes) -> bytes:
+def onnx_result_hash(*, transaction_id: bytes, pins: ChainPins, contract: bytes,
+                     inputs: Sequence[Tensor], outputs: Sequence[Tensor], trace_root: bytes,
+                     engine: str, engine_fingerprint: str) -> bytes:
     """Commits to the model, the canonical input and output tensors, the context and engine."""
     return digest("ispc/onnx-result", encode({
-        "transaction_id": ctx.transaction_id, "pins": ctx.pins, "model_hash": model_hash,
+        "transaction_id": transaction_id, "pins": pins, "model_hash": contract,
         "inputs": tuple(inputs), "outputs": tuple(outputs), "trace_root": trace_root,
-        "engine": ctx.engine, "engine_fingerprint": ctx.engine_fingerprint}))
+        "engine": engine, "engine_fingerprint": engine_fingerprint}))
+
+
+def result_hash_of(result: WasmExecutionResult | OnnxExecutionResult) -> bytes:
+    """Recompute a result's ``execution_result_hash`` from its own fields."""
+    common = dict(transaction_id=result.transaction_id, pins=result.pins, contract=result.contract,
+                  trace_root=result.trace_root, engine=result.engine,
+                  engine_fingerprint=result.engine_fingerprint)
+    if isinstance(result, OnnxExecutionResult):
+        return onnx_result_hash(inputs=result.inputs, outputs=result.outputs, **common)
+    return wasm_result_hash(method=result.method, draft=result.draft, status=result.status,
+                            return_data=result.return_data, **common)
+
+
+def execution_state_id(contract: bytes) -> bytes:
+    return digest(EXECUTION_STATE_DOMAIN, contract)
 
 
 def final_transaction(result: WasmExecutionResult | OnnxExecutionResult,
                       draft: SealedDraft | None = None) -> SealedDraft:
     """The draft plus the execution's proven state output, owned by the executed resource: what
     ``apply`` writes."""
-    base = draft if draft is not None else getattr(result, "draft", SealedDraft())
+    base = draft if draft is not None else result.draft
     owner = result.state_output.state_id
     return SealedDraft(base.inputs, base.outputs + (TxOutput(owner, state=result.state_output),),
                        base.events)
@@ -157,14 +174,17 @@ class Coordinator:
     def _prove(self, ctx: ExecutionContext, result_hash: bytes, draft: SealedDraft,
                spent: tuple[TxOutput, ...]):
         prover = self.prover()
-        proof = prover.prove(ProofRequest(self.config.get("prover.circuit"), result_hash, draft,
-                                          spent, ctx.contract_address))
-        prover.verify(proof, result_hash)  # a result without a verifying proof is an error
+        request = ProofRequest(self.config.get("prover.circuit"), result_hash, draft, spent,
+                               ctx.contract_address)
+        proof = prover.prove(request)
+        # A result without a verifying proof is an error; verifying against the request also
+        # checks the proof's draft commitment is this draft's.
+        prover.verify(proof, result_hash, request=request)
         return proof
 
     def _state_output(self, ctx: ExecutionContext, result_hash: bytes, proof: Any) -> StateOutput:
-        return StateOutput(digest(EXECUTION_STATE_DOMAIN, ctx.contract_address),
-                           ctx.pins.height + 1, result_hash, proof)
+        return StateOutput(execution_state_id(ctx.contract_address), ctx.pins.height + 1,
+                           result_hash, proof)
 
     def _check_unchanged(self, view: Any, revision: int) -> None:
         if view.revision() != revision:
@@ -206,15 +226,22 @@ class Coordinator:
                                      f"draft was discarded", status=outcome.status,
                                      return_data=ctx.return_data.hex())
             draft = ctx.draft.seal()
-            result_hash = execution_result_hash(ctx, request.resource_hash, trace_root, draft,
-                                                outcome.status, ctx.return_data)
+            fingerprint = engine.fingerprint()
+            result_hash = wasm_result_hash(
+                transaction_id=ctx.transaction_id, pins=ctx.pins, contract=ctx.contract_address,
+                method=request.method, trace_root=trace_root, draft=draft, status=outcome.status,
+                return_data=ctx.return_data, engine=engine.name, engine_fingerprint=fingerprint)
             spent = self._spent_outputs(view, draft)
             proof = self._prove(ctx, result_hash, draft, spent) if prove else None
             self._check_unchanged(view, revision)
             result = WasmExecutionResult(
-                outcome.status, ctx.return_data, min(outcome.fuel_used + ctx.gas_used, 2**64 - 1),
-                trace_root, draft, result_hash, self._state_output(ctx, result_hash, proof),
-                engine.name, engine.fingerprint())
+                status=outcome.status, return_data=ctx.return_data,
+                gas_used=min(outcome.fuel_used + ctx.gas_used, 2**64 - 1), trace_root=trace_root,
+                draft=draft, execution_result_hash=result_hash,
+                state_output=self._state_output(ctx, result_hash, proof), engine=engine.name,
+                engine_fingerprint=fingerprint, contract=ctx.contract_address,
+                spent_outputs=spent, pins=ctx.pins, transaction_id=ctx.transaction_id,
+                method=request.method)
             self._emit(ctx, result_hash)
             return result
 
@@ -241,13 +268,18 @@ class Coordinator:
                                        lambda: engine.run(prepared, request.tensors, limits))
             ctx.trace.append("end", "onnx.run", result=encode(tuple(outputs)))
             trace_root = ctx.trace.seal()
-            result_hash = onnx_result_hash(ctx, request.resource_hash, request.tensors, outputs,
-                                           trace_root)
+            fingerprint = engine.fingerprint()
+            result_hash = onnx_result_hash(
+                transaction_id=ctx.transaction_id, pins=ctx.pins, contract=ctx.contract_address,
+                inputs=request.tensors, outputs=outputs, trace_root=trace_root,
+                engine=engine.name, engine_fingerprint=fingerprint)
             proof = self._prove(ctx, result_hash, SealedDraft(), ()) if prove else None
             self._check_unchanged(view, revision)
-            result = OnnxExecutionResult(outputs, trace_root, result_hash,
-                                         self._state_output(ctx, result_hash, proof),
-                                         engine.name, engine.fingerprint())
+            result = OnnxExecutionResult(
+                outputs=outputs, trace_root=trace_root, execution_result_hash=result_hash,
+                state_output=self._state_output(ctx, result_hash, proof), engine=engine.name,
+                engine_fingerprint=fingerprint, contract=ctx.contract_address,
+                inputs=request.tensors, pins=ctx.pins, transaction_id=ctx.transaction_id)
             self._emit(ctx, result_hash)
             return result
 
@@ -258,12 +290,47 @@ class Coordinator:
         for sink in self.sinks():
             sink.write(summary, ctx.trace)
 
-    def verify(self, state_output: StateOutput) -> None:
-        """Check a state output's proof against the key it names and its own result hash."""
-        if state_output.zk_proof is None:
-            raise VerificationFailed("the state output carries no proof", code="proof-missing",
+    def verify_result(self, result: WasmExecutionResult | OnnxExecutionResult) -> None:
+        """Check a result's proof: against the key it names, its own result hash, and the draft,
+        spent outputs and contract it carries (so the proof is shown to be about *this* draft)."""
+        proof = result.state_output.zk_proof
+        if proof is None:
+            raise VerificationFailed("the result carries no proof", code="proof-missing",
                                      hint="results must be proven; re-run without --no-prove")
-        self.prover().verify(state_output.zk_proof, state_output.execution_result_hash)
+        state = result.state_output
+        if result_hash_of(result) != result.execution_result_hash:
+            raise VerificationFailed("the result's fields do not hash to its execution result "
+                                     "hash: it was altered", code="result-hash-mismatch",
+                                     hint="use the result exactly as `ispc run --out` wrote it")
+        if (state.execution_result_hash, state.state_id, state.version) != (
+                result.execution_result_hash, execution_state_id(result.contract),
+                result.pins.height + 1):
+            raise VerificationFailed("the state output does not belong to this result",
+                                     code="state-output-mismatch")
+        request = ProofRequest(proof.circuit_id, result.execution_result_hash, result.draft,
+                               result.spent_outputs, result.contract)
+        self.prover().verify(proof, result.execution_result_hash, request=request)
+
+    def apply_result(self, result: WasmExecutionResult | OnnxExecutionResult):
+        """Verify a result and apply its transaction as one block (devnet). The outputs its
+        inputs spend must still be exactly the ones the run saw and proved."""
+        self.verify_result(result)
+        view = self.repository.view()
+        try:
+            head = view.head()
+            if head != result.pins:
+                raise RepositoryError(
+                    f"the result was computed at height {result.pins.height}, the head is now "
+                    f"{head.height}: a result applies only on the block it was pinned to",
+                    code="result-stale", hint="run the request again against the current head")
+            current = self._spent_outputs(view, result.draft)
+        finally:
+            _close(view)
+        if current != result.spent_outputs:
+            raise InputSpent("an input's output on the chain is not the one the run proved",
+                             code="spent-output-mismatch",
+                             hint="run the request again against the current head")
+        return self.repository.writer().apply(final_transaction(result))
 
     def close(self) -> None:
         for obj in self._cache.values():

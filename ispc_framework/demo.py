@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .config import load_config
 from .context import ExecutionRequest
-from .coordinator import Coordinator, final_transaction
+from .coordinator import Coordinator
 from .errors import ISPCError, NotFound, VerificationFailed
 from .model import (AssetOutput, NativeCoin, ResourceCategory, ResourceOutput,
                     SealedDraft, Tensor, TxOutput)
@@ -59,7 +59,8 @@ def run_demo(workdir: Path | None, examples: Path, overrides: tuple[str, ...],
     for item in overrides:
         key, _, value = item.partition("=")
         settings[key.strip()] = value.strip()
-    config = load_config(overrides=settings)
+    # The embedded defaults only: no ./ispc.toml, no ISPC_* variables, just --set overrides.
+    config = load_config(overrides=settings, environ={}, search_cwd=False)
     coordinator = Coordinator(config)
     step = iter(range(1, 100))
 
@@ -97,7 +98,7 @@ def run_demo(workdir: Path | None, examples: Path, overrides: tuple[str, ...],
              f"{len(result.state_output.zk_proof.proof)} bytes, verified")
         echo(f"    same request again -> identical result hash: "
              f"{again.execution_result_hash == result.execution_result_hash}")
-        applied = writer.apply(final_transaction(result))
+        applied = coordinator.apply_result(result)
         minted = applied.created[0]
         echo(f"    applied as block {applied.block.height}")
 
@@ -119,14 +120,14 @@ def run_demo(workdir: Path | None, examples: Path, overrides: tuple[str, ...],
         change = struct.unpack("<Q", result.return_data)[0]
         echo(f"    status {result.status}, change {change}, inputs {len(result.draft.inputs)}, "
              f"outputs {len(result.draft.outputs)}; proof verified")
-        applied = writer.apply(final_transaction(result))
+        applied = coordinator.apply_result(result)
         echo(f"    applied as block {applied.block.height}")
         view = coordinator.repository.view()
         for name, owner in (("alice", ALICE), ("bob", BOB)):
             holdings = [out.asset.amount for _, out in view.utxos_of(owner) if out.asset]
             echo(f"    {name}: asset outputs {sorted(holdings)}")
         try:
-            writer.apply(final_transaction(result))
+            coordinator.apply_result(result)
         except ISPCError as exc:
             echo(f"    applying the same transfer twice is refused: [{exc.code}]")
 
@@ -140,7 +141,7 @@ def run_demo(workdir: Path | None, examples: Path, overrides: tuple[str, ...],
                 echo(f"    output {tensor.name} {tensor.dtype}{list(tensor.shape)}")
             echo(f"    result hash {result.execution_result_hash.hex()} (commits to model, inputs, "
                  f"outputs); proof verified")
-            applied = writer.apply(final_transaction(result))
+            applied = coordinator.apply_result(result)
             echo(f"    applied as block {applied.block.height}")
 
         head = coordinator.repository.view().head()

@@ -71,7 +71,7 @@ for _cls, _id in [
     (m.NativeCoin, 20), (m.FungibleToken, 21), (m.NonFungibleToken, 22),
     (m.AssetOutput, 30), (m.ResourceOutput, 31), (m.ZKStateProof, 32), (m.StateOutput, 33),
     (m.TxOutput, 34), (m.Event, 40), (m.Tensor, 41), (m.SealedDraft, 50),
-    (m.WasmExecutionResult, 60), (m.OnnxExecutionResult, 61),
+    (m.WasmExecutionResult, 60), (m.OnnxExecutionResult, 61), (m.ChainPins, 80),
 ]:
     register_type(_cls, _id)
 

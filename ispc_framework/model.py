@@ -44,7 +44,7 @@ __all__ = [
     "TENSOR_DTYPES",
     "Tensor",
     "SealedDraft",
-    "ExecutionStatus",
+    "ChainPins",
     "WasmExecutionResult",
     "OnnxExecutionResult",
 ]
@@ -434,14 +434,23 @@ class SealedDraft:
 # -------------------------------------------------------------------------------------- results
 
 
-class ExecutionStatus(enum.IntEnum):
-    OK = 0
-    CONTRACT_ERROR = 1  # the contract ran to completion and returned a non-zero status
+@attrs.frozen
+class ChainPins:
+    """The chain values a run observes, read once from the repository head at request time."""
+
+    height: int = attrs.field(validator=_u64)
+    timestamp: int = attrs.field(validator=_u64)
+    block_hash: bytes = attrs.field(validator=_hash)
+    chain_id: str = attrs.field(validator=_text(64, allow_empty=False))
 
 
 @attrs.frozen
 class WasmExecutionResult:
-    """The sealed outcome of one contract call: what it returned and what it asked to write."""
+    """The sealed outcome of one contract call: what it returned and what it asked to write.
+
+    It carries everything its ``execution_result_hash`` commits to except the trace records (the
+    trace root stands for them), so a verifier recomputes the hash from the result itself
+    (``coordinator.result_hash_of``) before checking the proof bound to it."""
 
     status: int = attrs.field(validator=_u32)
     return_data: bytes = attrs.field(validator=_instance_of(bytes))
@@ -452,11 +461,20 @@ class WasmExecutionResult:
     state_output: StateOutput = attrs.field(validator=_instance_of(StateOutput))
     engine: str = attrs.field(validator=_text(64))
     engine_fingerprint: str = attrs.field(validator=_text(256))
+    #: the executed contract's address; tokens it issues are the only ones the draft may mint
+    contract: bytes = attrs.field(validator=_address)
+    #: the outputs the draft's non-reference inputs spend, as the run saw them (the proof's
+    #: witness); applying checks they are still exactly what the chain holds
+    spent_outputs: tuple[TxOutput, ...] = attrs.field(
+        converter=tuple, validator=_tuple_of(_instance_of(TxOutput), max_items=MAX_U32))
+    pins: ChainPins = attrs.field(validator=_instance_of(ChainPins))
+    transaction_id: bytes = attrs.field(validator=_hash)
+    method: str = attrs.field(validator=_text(MAX_NAME_LEN))
 
 
 @attrs.frozen
 class OnnxExecutionResult:
-    """The sealed outcome of one model inference."""
+    """The sealed outcome of one model inference (its draft is empty)."""
 
     outputs: tuple[Tensor, ...] = attrs.field(
         converter=tuple, validator=_tuple_of(_instance_of(Tensor), max_items=256))
@@ -465,3 +483,17 @@ class OnnxExecutionResult:
     state_output: StateOutput = attrs.field(validator=_instance_of(StateOutput))
     engine: str = attrs.field(validator=_text(64))
     engine_fingerprint: str = attrs.field(validator=_text(256))
+    #: the model's content hash (the executing resource)
+    contract: bytes = attrs.field(validator=_address)
+    inputs: tuple[Tensor, ...] = attrs.field(
+        converter=tuple, validator=_tuple_of(_instance_of(Tensor), max_items=256))
+    pins: ChainPins = attrs.field(validator=_instance_of(ChainPins))
+    transaction_id: bytes = attrs.field(validator=_hash)
+
+    @property
+    def draft(self) -> SealedDraft:
+        return SealedDraft()
+
+    @property
+    def spent_outputs(self) -> tuple[TxOutput, ...]:
+        return ()

@@ -45,7 +45,7 @@ def test_full_cycle_init_deploy_run_apply(chain):
     text = ispc(chain, "run", token, "mint", "--input", struct.pack("<Q", 9).hex(), "--caller",
                 ALICE, "--out", str(out))
     assert "status 0" in text and "ispc.draft.v1 verified" in text
-    assert "ok: 1 state output proof(s) verified" in ispc(chain, "verify", str(out))
+    assert "ok: proof verified" in ispc(chain, "verify", str(out))
     assert "applied block 2" in ispc(chain, "apply", str(out))
     rows = json.loads(ispc(chain, "utxo", ALICE, "--json"))
     amounts = sorted(r["output"]["asset"]["amount"] for r in rows if r["output"]["asset"])
@@ -70,20 +70,24 @@ def test_errors_have_codes_and_exit_codes(chain):
     assert result.exit_code == 1 and "[genesis-exists]" in result.output
 
 
-def test_apply_refuses_a_tampered_result(chain):
+def test_apply_refuses_tampered_and_replayed_results(chain):
     root, _ = chain
     token = json.loads(ispc(chain, "deploy", str(TOKEN), "--json"))["content_hash"]
     out = root / "mint2.json"
     ispc(chain, "run", token, "mint", "--input", struct.pack("<Q", 5).hex(), "--caller", ALICE,
          "--nonce", "7", "--out", str(out))
-    payload = json.loads(out.read_text())
-    payload["transaction"]["outputs"][0]["asset"]["amount"] = 5000  # mint more than proven
+    original = out.read_text()
+    payload = json.loads(original)
+    payload["transaction"]["outputs"][0]["asset"]["amount"] = 5000  # one side only
     out.write_text(json.dumps(payload))
     result = CliRunner().invoke(cli, ["--config", str(chain[1]), "apply", str(out)])
     assert result.exit_code == 2 and "[transaction-mismatch]" in result.output
-    payload["transaction"]["outputs"][0]["asset"]["amount"] = 5
-    payload["result"]["execution_result_hash"] = "00" * 32
-    payload["result"]["state_output"]["execution_result_hash"] = "00" * 32
+    payload["result"]["draft"]["outputs"][0]["asset"]["amount"] = 5000  # both sides: a forgery
     out.write_text(json.dumps(payload))
+    for command in ("verify", "apply"):
+        result = CliRunner().invoke(cli, ["--config", str(chain[1]), command, str(out)])
+        assert result.exit_code == 1 and "[result-hash-mismatch]" in result.output, result.output
+    out.write_text(original)
+    assert "applied block" in ispc(chain, "apply", str(out))
     result = CliRunner().invoke(cli, ["--config", str(chain[1]), "apply", str(out)])
-    assert result.exit_code == 1 and "proof" in result.output.lower()
+    assert result.exit_code == 1 and "[result-stale]" in result.output  # never twice

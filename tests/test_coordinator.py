@@ -72,7 +72,8 @@ def test_execution_is_proven_deterministic_and_writes_nothing(key_dir, tmp_path)
     assert output.asset.token.contract == token
     proof = first.state_output.zk_proof
     assert proof.circuit_id == "ispc.draft.v1" and proof.verification_key_hash
-    coordinator.verify(first.state_output)
+    coordinator.verify_result(first)
+    assert first.contract == token and first.spent_outputs == ()
     third = coordinator.execute(mint(token, nonce=1))
     assert third.execution_result_hash != first.execution_result_hash
 
@@ -149,14 +150,63 @@ def test_sqlite_round_trip_apply_and_spend(key_dir, tmp_path):
     repository = SqliteRepository(tmp_path / "chain.db")
     coordinator, token = make(key_dir, tmp_path, repository)
     minted = coordinator.execute(mint(token))
-    applied = repository.writer().apply(final_transaction(minted))
+    applied = coordinator.apply_result(minted)
     outpoint = applied.created[0]
     transfer = BOB + struct.pack("<Q", 200) + bytes([1]) + outpoint.tx_id + \
         struct.pack("<I", outpoint.index)
     result = coordinator.execute(ExecutionRequest(token, "transfer", transfer, ALICE))
     assert struct.unpack("<Q", result.return_data) == (300,)
-    repository.writer().apply(final_transaction(result))
+    assert [o.asset.amount for o in result.spent_outputs] == [500]
+    coordinator.apply_result(result)
     view = repository.view()
     assert [o.asset.amount for _, o in view.utxos_of(BOB) if o.asset] == [200]
     assert sorted(o.asset.amount for _, o in view.utxos_of(ALICE) if o.asset) == [50, 300]
     coordinator.close()
+
+
+def test_a_proof_does_not_verify_for_another_draft_or_contract(key_dir, tmp_path):
+    from ispc_framework.errors import VerificationFailed
+
+    coordinator, token = make(key_dir, tmp_path)
+    result = coordinator.execute(mint(token))
+    (output,) = result.draft.outputs
+    richer = attrs.evolve(output, asset=attrs.evolve(output.asset, amount=5000))
+    for forged in (attrs.evolve(result, draft=attrs.evolve(result.draft, outputs=(richer,))),
+                   attrs.evolve(result, contract=b"\x42" * 32)):
+        with pytest.raises(VerificationFailed):
+            coordinator.verify_result(forged)
+    with pytest.raises(VerificationFailed) as info:
+        coordinator.verify_result(attrs.evolve(
+            result, state_output=attrs.evolve(result.state_output, zk_proof=None)))
+    assert info.value.code == "proof-missing"
+
+
+def test_a_stale_result_is_not_applied(key_dir, tmp_path):
+    coordinator, token = make(key_dir, tmp_path)
+    outpoint = coordinator.apply_result(coordinator.execute(mint(token))).created[0]
+    spend = BOB + struct.pack("<Q", 1) + bytes([1]) + outpoint.tx_id + struct.pack("<I", outpoint.index)
+    first = coordinator.execute(ExecutionRequest(token, "transfer", spend, ALICE))
+    second = coordinator.execute(ExecutionRequest(token, "transfer", spend, ALICE, nonce=1))
+    coordinator.apply_result(first)
+    height = coordinator.repository.view().head().height
+    with pytest.raises(RepositoryError) as info:
+        coordinator.apply_result(second)  # pinned to the old head, whose output is now spent
+    assert info.value.code == "result-stale"
+    with pytest.raises(RepositoryError):
+        coordinator.apply_result(first)  # and no result is ever applied twice
+    assert coordinator.repository.view().head().height == height
+
+
+def test_an_altered_result_is_refused_before_its_proof_is_checked(key_dir, tmp_path):
+    from ispc_framework.errors import VerificationFailed
+
+    coordinator, token = make(key_dir, tmp_path)
+    result = coordinator.execute(mint(token))
+    pins = attrs.evolve(result.pins, height=result.pins.height + 5)
+    for forged, code in [(attrs.evolve(result, pins=pins), "result-hash-mismatch"),
+                         (attrs.evolve(result, return_data=b"x"), "result-hash-mismatch"),
+                         (attrs.evolve(result, state_output=attrs.evolve(
+                             result.state_output, version=99)), "state-output-mismatch")]:
+        with pytest.raises(VerificationFailed) as info:
+            coordinator.verify_result(forged)
+        assert info.value.code == code

@@ -1,0 +1,155 @@
+"""The circuits this plugin proves, and how to compile them with circom2 (npm).
+
+A circuit id names a statement (docs/proofs.md) and fixed capacities; its version changes whenever
+the constraints change, so a key made for one version is never used with another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import struct
+import subprocess
+from importlib import resources
+from pathlib import Path
+
+import attrs
+
+from ispc_framework.errors import ProverUnavailable, ValidationError
+
+__all__ = ["Circuit", "CIRCUITS", "get_circuit", "find_node_tool", "compile_circuit",
+           "r1cs_counts"]
+
+
+@attrs.frozen
+class Circuit:
+    circuit_id: str
+    version: int
+    source: str          # file under ispc_groth16/circuits/
+    template: str
+    n_in: int
+    n_out: int
+    public: tuple[str, ...] = ("result_hi", "result_lo", "contract")
+
+    def main_source(self) -> str:
+        return (f'pragma circom 2.1.0;\ninclude "{self.source}";\n'
+                f"component main {{public [{', '.join(self.public)}]}} = "
+                f"{self.template}({self.n_in}, {self.n_out});\n")
+
+
+CIRCUITS = {
+    c.circuit_id: c for c in (
+        # The default: about 4,400 constraints (a 2^13 domain).
+        Circuit("ispc.draft.v1", 1, "ispc_draft_v1.circom", "DraftV1", 8, 8),
+        # The same statement with small capacities (~1,200 constraints): cheap ceremony tests.
+        Circuit("ispc.draft.v1.small", 1, "ispc_draft_v1.circom", "DraftV1", 2, 2),
+    )
+}
+
+# The circomlib files the circuits include (directly or transitively).
+_CIRCOMLIB_FILES = ("poseidon.circom", "poseidon_constants.circom", "bitify.circom",
+                    "comparators.circom", "aliascheck.circom", "compconstant.circom",
+                    "binsum.circom")
+
+
+def get_circuit(circuit_id: str) -> Circuit:
+    try:
+        return CIRCUITS[circuit_id]
+    except (KeyError, TypeError):
+        raise ValidationError("circuit_id", f"unknown circuit {circuit_id!r}; known: "
+                              f"{', '.join(sorted(CIRCUITS))}") from None
+
+
+def find_node_tool(name: str, node_modules: str | os.PathLike | None = None) -> Path:
+    """Locate ``node_modules/.bin/<name>``: the configured directory, $ISPC_NODE_MODULES, or the
+    nearest node_modules above the working directory."""
+    candidates = []
+    for base in (node_modules, os.environ.get("ISPC_NODE_MODULES")):
+        if base:
+            candidates.append(Path(base))
+    here = Path.cwd().resolve()
+    candidates += [parent / "node_modules" for parent in (here, *here.parents)]
+    for base in candidates:
+        tool = base / ".bin" / name
+        if tool.exists():
+            return tool
+    raise ProverUnavailable(f"{name} (npm) was not found in any node_modules",
+                            code="node-tool-missing",
+                            hint=f"run `npm ci` in the repository (it installs {name}), or set "
+                                 "ISPC_NODE_MODULES / [plugin.groth16] node_modules")
+
+
+def r1cs_counts(r1cs: bytes) -> dict[str, int]:
+    """Header counts of a circom ``.r1cs`` file."""
+    if r1cs[:4] != b"r1cs":
+        raise ValidationError("r1cs", "not an r1cs file")
+    n_sections = struct.unpack_from("<I", r1cs, 8)[0]
+    pos = 12
+    for _ in range(n_sections):
+        kind, size = struct.unpack_from("<IQ", r1cs, pos)
+        pos += 12
+        if kind == 1:
+            n8 = struct.unpack_from("<I", r1cs, pos)[0]
+            wires, pub_out, pub_in, prv_in = struct.unpack_from("<IIII", r1cs, pos + 4 + n8)
+            constraints = struct.unpack_from("<I", r1cs, pos + 4 + n8 + 16 + 8)[0]
+            return {"wires": wires, "public_outputs": pub_out, "public_inputs": pub_in,
+                    "private_inputs": prv_in, "constraints": constraints}
+        pos += size
+    raise ValidationError("r1cs", "no header section")
+
+
+def compile_circuit(circuit: Circuit, workdir: Path, *, node_modules=None,
+                    cache_dir: Path | None = None) -> tuple[Path, Path]:
+    """Compile ``circuit`` in ``workdir`` with ``circom2 --O2``; returns (r1cs, wasm) paths.
+
+    circom2 (circom built to WebAssembly) cannot follow ``../`` includes or symlinks, so the
+    sources and the circomlib files are copied into ``workdir`` first. With ``cache_dir``, the
+    outputs are reused for identical inputs (sources, circomlib files, circom2 version).
+    """
+    circom = find_node_tool("circom2", node_modules)
+    circomlib = circom.parent.parent / "circomlib" / "circuits"
+    if not circomlib.is_dir():
+        raise ProverUnavailable("circomlib (npm) is not installed next to circom2",
+                                code="node-tool-missing", hint="run `npm ci` in the repository")
+    source = resources.files("ispc_groth16") / "circuits" / circuit.source
+    cached = None
+    if cache_dir is not None:
+        h = hashlib.sha256(circuit.main_source().encode() + source.read_bytes())
+        for name in _CIRCOMLIB_FILES:
+            h.update((circomlib / name).read_bytes())
+        h.update((circom.resolve().parent / "package.json").read_bytes())
+        cached = Path(cache_dir) / h.hexdigest()
+        if (cached / "main.r1cs").exists() and (cached / "main.wasm").exists():
+            return cached / "main.r1cs", cached / "main.wasm"
+    r1cs, wasm = _compile(circom, circomlib, circuit, source, workdir)
+    if cached is not None:
+        tmp = cached.with_name(cached.name + f".tmp{os.getpid()}")
+        tmp.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(r1cs, tmp / "main.r1cs")
+        shutil.copyfile(wasm, tmp / "main.wasm")
+        try:
+            os.replace(tmp, cached)
+        except OSError:  # another process cached it first
+            shutil.rmtree(tmp, ignore_errors=True)
+    return r1cs, wasm
+
+
+def _compile(circom: Path, circomlib: Path, circuit: Circuit, source, workdir: Path):
+    workdir.mkdir(parents=True, exist_ok=True)
+    lib = workdir / "circomlib"
+    lib.mkdir(exist_ok=True)
+    for name in _CIRCOMLIB_FILES:
+        shutil.copyfile(circomlib / name, lib / name)
+    (workdir / circuit.source).write_text(source.read_text())
+    (workdir / "main.circom").write_text(circuit.main_source())
+    done = subprocess.run(
+        [str(circom), "main.circom", "--O2", "--r1cs", "--wasm", "-l", "circomlib", "-o", "."],
+        cwd=workdir, capture_output=True, text=True, timeout=600)
+    r1cs, wasm = workdir / "main.r1cs", workdir / "main_js" / "main.wasm"
+    if done.returncode != 0 or not r1cs.exists() or not wasm.exists():
+        raise ProverUnavailable(f"circom2 failed to compile {circuit.circuit_id}: "
+                                f"{(done.stderr or done.stdout).strip()[-2000:]}",
+                                code="circuit-compile-failed",
+                                hint="check the circom2 and circomlib versions in package.json")
+    return r1cs, wasm

@@ -1,0 +1,217 @@
+"""The plugin's side of the prover protocol: start, talk to, restart and time out a worker.
+
+Any executable that speaks docs/prover-protocol.md can be the worker (``command``); by default it
+is ``python -m ispc_groth16.worker``. One request is in flight at a time (a lock serialises
+callers). A worker that exits is restarted on the next request; a request that outlives its
+timeout kills the worker (by its pid) and raises ProverTimeout.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import queue
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Callable, Sequence
+
+from ispc_framework import errors
+
+__all__ = ["WorkerClient", "PROTOCOL"]
+
+PROTOCOL = 1
+_EOF = object()
+_IDEMPOTENT = ("info", "prove", "verify")
+
+
+def _reap(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        try:
+            proc.stdin.close()
+            proc.wait(timeout=2)
+        except (OSError, ValueError, subprocess.TimeoutExpired):
+            proc.kill()
+
+
+def _error_from_reply(error: dict) -> errors.ISPCError:
+    """Rebuild the typed error a worker reported (only proof/validation errors cross over)."""
+    cls = getattr(errors, str(error.get("type")), None)
+    allowed = (errors.ProofError, errors.ValidationError, errors.ConfigError)
+    if not (isinstance(cls, type) and issubclass(cls, allowed)):
+        cls = errors.ProofError
+    message = error.get("message", "the prover worker reported an error")
+    details = error.get("details") or {}
+    if issubclass(cls, errors.ValidationError):
+        field, _, rest = message.partition(": ")
+        return cls(field, rest or message, code=error.get("code"), hint=error.get("hint"))
+    return cls(message, code=error.get("code"), hint=error.get("hint"), **details)
+
+
+class WorkerClient:
+    def __init__(self, command: Sequence[str] | None = None, *, backend: str = "groth16py",
+                 node_modules: str | None = None, timeout_s: float = 60.0,
+                 start_timeout_s: float = 30.0) -> None:
+        self.command = list(command) if command else [
+            sys.executable, "-m", "ispc_groth16.worker", "--backend", backend,
+            *(["--node-modules", str(node_modules)] if node_modules else [])]
+        self.timeout_s = timeout_s
+        self.start_timeout_s = start_timeout_s
+        self._proc: subprocess.Popen | None = None
+        self._lines: queue.Queue = queue.Queue()
+        self._stderr: collections.deque[str] = collections.deque(maxlen=40)
+        self._next_id = 0
+        self._lock = threading.Lock()
+        self.info: dict | None = None
+        self.restarts = -1  # counts starts after the first
+
+    # --------------------------------------------------------------------------- process life
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc and self._proc.poll() is None else None
+
+    def _start(self) -> None:
+        try:
+            proc = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True, encoding="utf-8",
+                                    bufsize=1)
+        except OSError as exc:
+            raise errors.ProverUnavailable(f"cannot start the prover worker {self.command[0]}: "
+                                           f"{exc}", code="prover-start-failed") from None
+        lines: queue.Queue = queue.Queue()
+        threading.Thread(target=self._pump, args=(proc.stdout, lines.put, True),
+                         daemon=True).start()
+        threading.Thread(target=self._pump, args=(proc.stderr, self._stderr.append, False),
+                         daemon=True).start()
+        self._proc, self._lines = proc, lines
+        # A client dropped without close() must not leave its worker running (each holds
+        # ~170 MB with keys loaded): closing stdin ends the worker's read loop.
+        weakref.finalize(self, _reap, proc)
+        self.restarts += 1
+        info = self._exchange({"op": "info"}, self.start_timeout_s, None)
+        if info.get("protocol") != PROTOCOL:
+            self._stop()  # not close(): the caller holds the lock
+            raise errors.ProverUnavailable(
+                f"the worker speaks protocol {info.get('protocol')!r}, this plugin {PROTOCOL}",
+                code="prover-protocol-mismatch", hint="install matching prover and plugin versions")
+        self.info = info
+
+    @staticmethod
+    def _pump(stream, put, signal_eof: bool) -> None:
+        try:
+            for line in stream:
+                put(line.rstrip("\n"))
+        except (OSError, ValueError):  # the stream was closed under us
+            pass
+        if signal_eof:
+            put(_EOF)
+
+    def _stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.kill()  # only this worker, by its own handle
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        with self._lock:
+            if self._proc is not None and self._proc.poll() is None:
+                try:
+                    self._send({"op": "shutdown", "id": -1})
+                    self._proc.wait(timeout=5)
+                except (OSError, subprocess.TimeoutExpired, ValueError):
+                    pass
+            self._stop()
+
+    # ------------------------------------------------------------------------------- messaging
+
+    def _send(self, message: dict) -> None:
+        self._proc.stdin.write(json.dumps({"protocol": PROTOCOL, **message}) + "\n")
+        self._proc.stdin.flush()
+
+    def _died(self) -> errors.ProverUnavailable:
+        code = self._proc.poll() if self._proc else None
+        tail = "\n".join(list(self._stderr)[-10:])
+        self._stop()
+        return errors.ProverUnavailable(
+            f"the prover worker exited (status {code}) before replying"
+            + (f"; its stderr ends with:\n{tail}" if tail else ""),
+            code="prover-worker-died", hint="the next request restarts it; see the stderr above")
+
+    def _exchange(self, message: dict, timeout_s: float,
+                  on_progress: Callable[[str, str], None] | None) -> dict:
+        self._next_id += 1
+        msg_id = self._next_id
+        try:
+            self._send({**message, "id": msg_id})
+        except (OSError, ValueError):
+            raise self._died() from None
+        deadline = time.monotonic() + timeout_s
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                line = self._lines.get(timeout=max(remaining, 0))
+            except queue.Empty:
+                pid = self.pid
+                self._stop()
+                raise errors.ProverTimeout(
+                    f"the prover worker (pid {pid}) did not answer {message['op']!r} within "
+                    f"{timeout_s:g} s; it was stopped and will be restarted",
+                    op=message["op"], timeout_s=timeout_s) from None
+            if line is _EOF:
+                raise self._died()
+            try:
+                reply = json.loads(line)
+            except ValueError:
+                self._stop()
+                raise errors.ProofError(
+                    f"the prover worker wrote a non-protocol line: {line[:200]!r}",
+                    code="prover-protocol-error",
+                    hint="the worker must keep stdout for protocol messages") from None
+            if reply.get("id") is None and reply.get("ok") is False:  # failed to start
+                self._stop()
+                raise _error_from_reply(reply.get("error", {}))
+            if reply.get("id") != msg_id:
+                continue  # a late reply to a request that already timed out
+            if "progress" in reply:
+                if on_progress:
+                    p = reply["progress"]
+                    on_progress(str(p.get("step", "")), str(p.get("message", "")))
+                continue
+            if reply.get("ok"):
+                return reply.get("result", {})
+            raise _error_from_reply(reply.get("error", {}))
+
+    def request(self, op: str, params: dict | None = None, *, timeout_s: float | None = None,
+                on_progress: Callable[[str, str], None] | None = None) -> dict:
+        """Send one request and wait for its reply; (re)starts the worker when needed.
+
+        A worker found dead is restarted; if it dies during an idempotent request (info, prove,
+        verify) the request is retried once on a fresh worker, so a worker killed between two
+        requests costs a restart, while one that a request keeps crashing is reported."""
+        attempts = 2 if op in _IDEMPOTENT else 1
+        with self._lock:
+            for attempt in range(attempts):
+                if self._proc is None or self._proc.poll() is not None:
+                    self._stop()
+                    self._start()
+                try:
+                    return self._exchange({"op": op, **(params or {})},
+                                          self.timeout_s if timeout_s is None else timeout_s,
+                                          on_progress)
+                except errors.ProverUnavailable as exc:
+                    if exc.code != "prover-worker-died" or attempt == attempts - 1:
+                        raise
+        raise AssertionError("unreachable")

@@ -1,0 +1,95 @@
+"""circom's witness generator run in wasmtime: equal to snarkjs, and it enforces the rules."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from ispc_framework.errors import WitnessError
+from ispc_groth16.circuits import get_circuit
+from ispc_groth16.draft_encoding import circuit_inputs
+from ispc_groth16.keystore import KeyStore
+from ispc_groth16.witness import WitnessCalculator
+
+
+@pytest.fixture(scope="module")
+def circuit_wasm(testing_keys):
+    record = KeyStore(testing_keys).current("ispc.draft.v1")
+    return record.file("circuit.wasm")
+
+
+@pytest.fixture(scope="module")
+def calculator(circuit_wasm):
+    return WitnessCalculator(circuit_wasm.read_bytes())
+
+
+def test_witness_is_byte_identical_to_snarkjs(calculator, circuit_wasm, sample, snarkjs, tmp_path):
+    inputs = circuit_inputs(sample.request(), 8, 8)
+    (tmp_path / "input.json").write_text(json.dumps(
+        {k: [str(x) for x in v] if isinstance(v, list) else str(v) for k, v in inputs.items()}))
+    subprocess.run([snarkjs, "wtns", "calculate", str(circuit_wasm), "input.json", "node.wtns"],
+                   cwd=tmp_path, check=True, capture_output=True)
+    assert calculator.wtns(inputs) == (tmp_path / "node.wtns").read_bytes()
+
+
+def test_public_signals_come_first(calculator, sample):
+    inputs = circuit_inputs(sample.request(), 8, 8)
+    signals = WitnessCalculator.signals(calculator.wtns(inputs))
+    assert signals[0] == 1
+    assert signals[2:5] == [inputs["result_hi"], inputs["result_lo"], inputs["contract"]]
+    assert 0 < signals[1] < 2**254  # the Poseidon commitment
+
+
+def _unsatisfied(calculator, inputs):
+    with pytest.raises(WitnessError) as err:
+        calculator.wtns(inputs)
+    assert err.value.code == "witness-unsatisfied"
+    return err.value
+
+
+def test_circuit_rejects_an_amount_out_of_range(calculator, sample):
+    inputs = circuit_inputs(sample.request(), 8, 8)
+    # 2^64 in, 2^64 out of the same token: conserving, but not a u64.
+    inputs["in_amount"][0] += 2**64
+    inputs["out_amount"][0] += 2**64
+    err = _unsatisfied(calculator, inputs)
+    assert err.details["circuit_error"] == "assert failed"
+    # A "negative" amount wraps to p - 1 in the field: also out of range.
+    inputs = circuit_inputs(sample.request(), 8, 8)
+    inputs["out_amount"][1] = -1
+    _unsatisfied(calculator, inputs)
+
+
+def test_circuit_rejects_inflation_even_without_the_python_precheck(calculator, sample):
+    inputs = circuit_inputs(sample.request(), 8, 8)
+    inputs["out_amount"][2] += 1  # 51 silver out of 50 in; silver is not the contract's
+    _unsatisfied(calculator, inputs)
+    inputs = circuit_inputs(sample.request(), 8, 8)
+    inputs["out_issuer"][2] = inputs["contract"]  # a lie about the issuer makes it "mintable"...
+    inputs["out_amount"][2] += 1
+    calculator.wtns(inputs)  # ...which the circuit accepts: only the commitment exposes the lie
+    honest = WitnessCalculator.signals(calculator.wtns(circuit_inputs(sample.request(), 8, 8)))
+    assert WitnessCalculator.signals(calculator.wtns(inputs))[1] != honest[1]
+
+
+def test_bad_signal_names_and_sizes(calculator, sample):
+    inputs = circuit_inputs(sample.request(), 8, 8)
+    with pytest.raises(WitnessError) as err:
+        calculator.wtns({**inputs, "nope": 1})
+    assert err.value.code == "witness-input"
+    with pytest.raises(WitnessError) as err:
+        calculator.wtns({**inputs, "in_amount": [1, 2]})
+    assert err.value.code == "witness-input"
+    missing = dict(inputs)
+    del missing["draft_digest"]
+    with pytest.raises(WitnessError) as err:
+        calculator.wtns(missing)
+    assert err.value.code == "witness-input"
+
+
+def test_capacities_match_the_registry(testing_keys):
+    record = KeyStore(testing_keys).current("ispc.draft.v1")
+    assert record.meta["circuit_version"] == get_circuit("ispc.draft.v1").version
+    assert 2**12 < record.meta["constraint_count"] <= 2**13
