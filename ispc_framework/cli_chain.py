@@ -15,8 +15,9 @@ from .cli import _console, _emit_json, _State, cli
 from .context import ExecutionRequest
 from .encoding import from_json, to_json
 from .errors import ValidationError
-from .model import (ADDRESS_LEN, TENSOR_DTYPES, AssetOutput, NativeCoin, ResourceCategory,
-                    ResourceOutput, SealedDraft, Tensor, TxOutput)
+from .model import (ADDRESS_LEN, TENSOR_DTYPES, AssetOutput, NativeCoin, OnnxExecutionResult,
+                    ResourceCategory, ResourceOutput, SealedDraft, Tensor, TxOutput,
+                    WasmExecutionResult)
 
 _STRUCT_CODES = {"bool": "?", "int8": "b", "uint8": "B", "int16": "h", "uint16": "H",
                  "int32": "i", "uint32": "I", "int64": "q", "uint64": "Q", "float16": "e",
@@ -41,6 +42,9 @@ def parse_hex(text: str, field: str, length: int | None = None) -> bytes:
 def tensors_from_json(data: dict[str, Any]) -> tuple[Tensor, ...]:
     """``{"name": {"dtype": "float32", "shape": [1, 4], "values": [...]}}`` -> canonical tensors
     (values flattened in C order, packed little-endian)."""
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise ValidationError("--inputs", 'expected {"name": {"dtype": ..., "shape": [...], '
+                              '"values": [...]}, ...}')
     tensors = []
     for name, spec in sorted(data.items()):
         dtype = spec.get("dtype")
@@ -50,9 +54,10 @@ def tensors_from_json(data: dict[str, Any]) -> tuple[Tensor, ...]:
         values = list(_flatten(spec.get("values", [])))
         try:
             data_bytes = struct.pack(f"<{len(values)}{_STRUCT_CODES[dtype]}", *values)
-        except struct.error as exc:
-            raise ValidationError(f"inputs.{name}.values", str(exc)) from None
-        tensors.append(Tensor(name, dtype, tuple(spec.get("shape", [len(values)])), data_bytes))
+            shape = tuple(spec.get("shape", [len(values)]))
+        except (struct.error, TypeError) as exc:
+            raise ValidationError(f"inputs.{name}", str(exc)) from None
+        tensors.append(Tensor(name, dtype, shape, data_bytes))
     return tuple(tensors)
 
 
@@ -129,6 +134,7 @@ def deploy_cmd(state: _State, file: str, kind: str | None, owner: str, name: str
     content = path.read_bytes()
     kind = kind or {".wasm": "contract", ".onnx": "model"}.get(path.suffix, "static")
     coordinator = _coordinator(state)
+    coordinator.repository.view().head()  # no genesis: fail before storing anything
     if kind == "contract":
         coordinator.wasm_engine().compile(content, coordinator.host_functions())
     elif kind == "model":
@@ -287,6 +293,10 @@ def _load_result(path: str) -> Any:
         result, transaction = from_json(payload["result"]), from_json(payload["transaction"])
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise ValidationError("RESULT", f"{path} is not an `ispc run --out` file: {exc}") from None
+    if not isinstance(result, (WasmExecutionResult, OnnxExecutionResult)) or \
+            not isinstance(transaction, SealedDraft):
+        raise ValidationError("RESULT", f"{path} is not an `ispc run --out` file: it holds a "
+                              f"{type(result).__name__} and a {type(transaction).__name__}")
     if final_transaction(result) != transaction:
         raise ValidationError("RESULT.transaction", "does not match the result it came with",
                               code="transaction-mismatch")

@@ -23,7 +23,7 @@ from typing import Any
 import attrs
 
 from .errors import ConfigError, ValidationError
-from .limits import ExecutionLimits
+from .limits import ExecutionLimits, memory_mb_to_bytes
 from .plugins.specs import SETTING_TYPES, PluginSpec
 
 if sys.version_info >= (3, 11):
@@ -114,6 +114,8 @@ class Config:
             return ExecutionLimits.from_mapping(self.table("limits"))
         except ValidationError as exc:
             raise ConfigError(f"[limits] {exc.message}", key=exc.field) from None
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"[limits] {exc}", key="limits") from None
 
     def plugin_settings(self, spec: PluginSpec) -> dict[str, Any]:
         """``[plugin.<name>]`` validated against ``spec.settings`` with defaults filled in."""
@@ -176,6 +178,18 @@ def _check_table_keys(flat: dict[str, Any], origin: str) -> None:
                               f"got {value!r}", key=key)
 
 
+def _normalise(flat: dict[str, Any]) -> dict[str, Any]:
+    """``limits.memory_mb`` is a spelling of ``limits.memory_bytes``: translate it within its own
+    layer, so precedence between layers holds whichever spelling each layer used."""
+    if "limits.memory_mb" in flat:
+        value = flat.pop("limits.memory_mb")
+        try:
+            flat["limits.memory_bytes"] = memory_mb_to_bytes(value)
+        except ValidationError as exc:
+            raise ConfigError(exc.message, key="limits.memory_mb") from None
+    return flat
+
+
 def _resolve_env_refs(flat: dict[str, Any], sources: dict[str, str], environ: Mapping[str, str]):
     for key, value in list(flat.items()):
         if isinstance(value, Mapping) and "$env" in value:
@@ -218,25 +232,30 @@ def load_config(path: str | os.PathLike | None = None, *,
             raise ConfigError(f"{file_path}: not valid TOML: {exc}", key=str(file_path),
                               hint="fix the TOML syntax at the position shown") from None
         flat = _flatten(data)
+        file_sources = dict.fromkeys(flat, f"file:{file_path}")
+        _resolve_env_refs(flat, file_sources, environ)  # secrets first, then their types
         _check_table_keys(flat, str(file_path))
+        flat = _normalise(flat)
         for key, value in flat.items():
             values[key] = value
-            sources[key] = f"file:{file_path}"
-        _resolve_env_refs(values, sources, environ)
+            sources[key] = file_sources.get(key, f"file:{file_path}")
 
     # Every key known by now (defaults and file, plugin keys included) can be overridden by env.
     env_keys = {_env_name(key): key for key in values}
+    env_keys["ISPC_LIMITS_MEMORY_MB"] = "limits.memory_mb"
     for var, text in environ.items():
         if var in env_keys:
             key = env_keys[var]
-            values[key] = _parse_scalar(text)
-            sources[key] = f"env:{var}"
+            layer = _normalise({key: _parse_scalar(text)})
+            for final_key, value in layer.items():
+                values[final_key] = value
+                sources[final_key] = f"env:{var}"
 
     if overrides:
         flat_overrides = {k: _parse_scalar(v) if isinstance(v, str) else v
                           for k, v in overrides.items()}
         _check_table_keys(flat_overrides, "--set")
-        for key, value in flat_overrides.items():
+        for key, value in _normalise(flat_overrides).items():
             values[key] = value
             sources[key] = "cli"
 

@@ -16,6 +16,7 @@ Nothing is written to the chain; applying a result is the separate ``apply`` ste
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -35,6 +36,7 @@ __all__ = ["Coordinator", "wasm_result_hash", "onnx_result_hash", "result_hash_o
            "execution_state_id", "final_transaction", "EXECUTION_STATE_DOMAIN"]
 
 EXECUTION_STATE_DOMAIN = "ispc/execution-state"
+log = logging.getLogger(__name__)
 
 
 def wasm_result_hash(*, transaction_id: bytes, pins: ChainPins, contract: bytes, method: str,
@@ -192,9 +194,15 @@ class Coordinator:
                                   code="revision-changed",
                                   hint="another writer applied a block; run the request again")
 
-    def _run_hooked(self, request: ExecutionRequest, ctx: ExecutionContext, run) -> Any:
-        return self.plugins.hook.ispc_execution.call_extra(
+    def _run_hooked(self, request: ExecutionRequest, ctx: ExecutionContext, run,
+                    expected: type | tuple[type, ...]) -> Any:
+        outcome = self.plugins.hook.ispc_execution.call_extra(
             [lambda request, context: run()], {"request": request, "context": ctx})
+        if not isinstance(outcome, expected):  # e.g. a wrapper that forgot to return the result
+            raise PluginError(f"an ispc_execution wrapper returned {type(outcome).__name__}, not "
+                              f"the run's result", code="hook-result-lost",
+                              hint="a wrapper must `return (yield)`")
+        return outcome
 
     def execute(self, request: ExecutionRequest, *, prove: bool = True) -> WasmExecutionResult:
         """Run a contract method and return its sealed, proven result (nothing is written)."""
@@ -216,7 +224,8 @@ class Coordinator:
             env = HostEnv(ctx, view)
             ctx.trace.append("start", request.method, args=request.input)
             outcome: EngineOutcome = self._run_hooked(
-                request, ctx, lambda: engine.execute(module, request.method, env, functions))
+                request, ctx, lambda: engine.execute(module, request.method, env, functions),
+                EngineOutcome)
             ctx.trace.append("end", request.method, result=ctx.return_data,
                              status=outcome.status, gas_before=ctx.gas_used,
                              gas_after=ctx.gas_used)
@@ -265,7 +274,8 @@ class Coordinator:
                                 engine_fingerprint=engine.fingerprint()) as ctx:
             ctx.trace.append("start", "onnx.run", args=encode(tuple(request.tensors)))
             outputs = self._run_hooked(request, ctx,
-                                       lambda: engine.run(prepared, request.tensors, limits))
+                                       lambda: engine.run(prepared, request.tensors, limits),
+                                       (tuple, list))
             ctx.trace.append("end", "onnx.run", result=encode(tuple(outputs)))
             trace_root = ctx.trace.seal()
             fingerprint = engine.fingerprint()
@@ -287,8 +297,12 @@ class Coordinator:
         summary = {"transaction_id": ctx.transaction_id.hex(), "engine": ctx.engine,
                    "engine_fingerprint": ctx.engine_fingerprint,
                    "execution_result_hash": result_hash.hex()}
-        for sink in self.sinks():
-            sink.write(summary, ctx.trace)
+        for name, sink in zip(self.config.get("trace.sinks"), self.sinks()):
+            try:
+                sink.write(summary, ctx.trace)
+            except Exception as exc:  # the run is finished and proven: keep the result
+                log.error("trace sink %r failed for transaction %s: %s: %s", name,
+                          summary["transaction_id"], type(exc).__name__, exc)
 
     def verify_result(self, result: WasmExecutionResult | OnnxExecutionResult) -> None:
         """Check a result's proof: against the key it names, its own result hash, and the draft,

@@ -62,7 +62,7 @@ def run_checks(config: Config, plugins: PluginManager) -> list[Check]:
     installed = {r.name for r in plugins.records() if r.name}
     for key in config.values:
         if key.startswith("plugin."):
-            name = key.split(".")[1]
+            name = key[len("plugin."):].rsplit(".", 1)[0]
             if name not in installed:
                 checks.append(Check("warning", f"[plugin.{name}]",
                                     "settings for a plugin that is not installed",

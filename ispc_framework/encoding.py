@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import re
 import struct
 from typing import Any
 
@@ -354,6 +355,7 @@ def hash_of(obj: Any) -> bytes:
 # ----------------------------------------------------------------------------------------- JSON
 
 _SAFE_JSON_INT = 2**53
+_HEX = re.compile(r"(?:[0-9a-f]{2})*")
 
 
 def to_json(obj: Any) -> Any:
@@ -390,12 +392,11 @@ def _from_json_value(annotation: str, value: Any, where: str) -> Any:
         inner = base[6:-1].split(",")[0].strip() if base.startswith("tuple[") else ""
         return tuple(_from_json_value(inner, item, where) for item in value)
     if base == "bytes" and isinstance(value, str):
-        try:
-            return bytes.fromhex(value)
-        except ValueError:
-            raise DecodeError(where, "expected lowercase hex") from None
+        if not _HEX.fullmatch(value):
+            raise DecodeError(where, "expected lowercase hex")
+        return bytes.fromhex(value)
     if base == "int" and isinstance(value, str):
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):
             raise DecodeError(where, "expected a decimal integer string")
         return int(value)
     if base == "ResourceCategory" and isinstance(value, str):
@@ -429,4 +430,9 @@ def from_json(data: dict[str, Any]) -> Any:
     unknown = set(data) - {"type"} - {f.name for f in attrs.fields(cls)}
     if unknown:
         raise DecodeError(f"{cls.__name__}.{sorted(unknown)[0]}", "unknown field")
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except ValidationError:
+        raise
+    except (TypeError, ValueError, UnicodeError) as exc:  # converters on foreign input
+        raise DecodeError(cls.__name__, str(exc)) from None

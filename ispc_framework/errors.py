@@ -29,8 +29,7 @@ The tree::
     │   ├── Trap                               trap: the guest trapped (unreachable, bad access, ...)
     │   ├── HostCallFailed                     host-call-failed: a host function hit a host-side bug
     │   ├── ContractFailed                     contract-failed: the contract returned a non-zero status
-    │   ├── EngineUnavailable                  engine-unavailable: runtime missing on this Python
-    │   └── DeterminismViolation               determinism-violation
+    │   └── EngineUnavailable                  engine-unavailable: runtime missing on this Python
     ├── RepositoryError                        repository-error
     │   ├── ReadOnlyViolation                  read-only: a write through an execution's view
     │   ├── NotFound                           not-found
@@ -76,7 +75,6 @@ __all__ = [
     "HostCallFailed",
     "ContractFailed",
     "EngineUnavailable",
-    "DeterminismViolation",
     "RepositoryError",
     "ReadOnlyViolation",
     "NotFound",
@@ -235,11 +233,6 @@ class ContractFailed(ExecutionError):
 class EngineUnavailable(ExecutionError):
     code = "engine-unavailable"
     hint = "install the engine's runtime for this Python"
-
-
-class DeterminismViolation(ExecutionError):
-    code = "determinism-violation"
-    hint = "the same request gave different results; check engine fingerprints"
 
 
 class RepositoryError(ISPCError):

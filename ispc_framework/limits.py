@@ -2,22 +2,39 @@
 
 from __future__ import annotations
 
+import math
+
 import attrs
 
 from .errors import ValidationError
 
-__all__ = ["ExecutionLimits"]
+__all__ = ["ExecutionLimits", "memory_mb_to_bytes"]
 
 MiB = 1024 * 1024
 
 
-def _positive(instance, attribute, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ValidationError(f"limits.{attribute.name}", f"must be a positive number, got {value!r}")
+def _positive_int(instance, attribute, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValidationError(f"limits.{attribute.name}",
+                              f"must be a positive integer, got {value!r}")
+
+
+def _positive_seconds(instance, attribute, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or value <= 0:
+        raise ValidationError(f"limits.{attribute.name}",
+                              f"must be a positive, finite number of seconds, got {value!r}")
 
 
 def _limit(default):
-    return attrs.field(default=default, validator=_positive)
+    return attrs.field(default=default, validator=_positive_int)
+
+
+def memory_mb_to_bytes(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or value <= 0:
+        raise ValidationError("limits.memory_mb", f"must be a positive number, got {value!r}")
+    return int(value * MiB)
 
 
 @attrs.frozen
@@ -27,7 +44,7 @@ class ExecutionLimits:
     fuel: int = _limit(10_000_000)               # gas budget: wasm fuel plus host-call costs
     memory_bytes: int = _limit(64 * MiB)         # linear memory / ONNX arena cap
     stack_bytes: int = _limit(512 * 1024)        # max wasm stack
-    timeout_s: float = _limit(5.0)               # wall-clock watchdog
+    timeout_s: float = attrs.field(default=5.0, validator=_positive_seconds)  # wall-clock watchdog
     max_input_bytes: int = _limit(64 * 1024)     # the call input
     max_return_bytes: int = _limit(64 * 1024)    # return data set by the contract
     max_inputs: int = _limit(256)                # draft inputs
@@ -46,7 +63,7 @@ class ExecutionLimits:
         """Build from a ``[limits]`` table; ``memory_mb`` is accepted for ``memory_bytes``."""
         values = dict(values)
         if "memory_mb" in values:
-            values["memory_bytes"] = int(values.pop("memory_mb") * MiB)
+            values["memory_bytes"] = memory_mb_to_bytes(values.pop("memory_mb"))
         names = {f.name for f in attrs.fields(cls)}
         for key in values:
             if key not in names:

@@ -51,6 +51,22 @@ def ispc_register_trace_sinks():
                           description="needs a newer core")]
 '''
 
+MALFORMED_MODULE = '''
+from ispc_framework.plugins import hookimpl, EngineSpec
+
+@hookimpl
+def ispc_register_engines():
+    return [EngineSpec(name="malformed", runtime="wasm", factory="{module}:E", api=(1,))]
+'''
+
+REPLACER_MODULE = '''
+from ispc_framework.plugins import hookimpl
+
+@hookimpl(tryfirst=True)
+def ispc_execution(request, context):
+    return "a fake outcome"
+'''
+
 
 def write_plugin(root: Path, dist: str, module_source: str) -> Path:
     """Write a plugin project (setup.cfg + pyproject.toml + one module) under ``root``."""

@@ -91,3 +91,30 @@ def test_apply_refuses_tampered_and_replayed_results(chain):
     assert "applied block" in ispc(chain, "apply", str(out))
     result = CliRunner().invoke(cli, ["--config", str(chain[1]), "apply", str(out)])
     assert result.exit_code == 1 and "[result-stale]" in result.output  # never twice
+
+
+def test_bad_files_and_deploy_before_init(tmp_path):
+    config = tmp_path / "ispc.toml"
+    config.write_text(f'[plugin.sqlite]\npath = "{tmp_path / "fresh.db"}"\n')
+    run = lambda *args: CliRunner().invoke(cli, ["--config", str(config), *args])  # noqa: E731
+    result = run("deploy", str(TOKEN))
+    assert result.exit_code == 1 and "[no-genesis]" in result.output
+    from ispc_sqlite.repository import SqliteRepository
+
+    view = SqliteRepository(tmp_path / "fresh.db").view()
+    assert view.query("SELECT COUNT(*) FROM resources")[0][0] == 0  # nothing half-written
+    not_a_result = tmp_path / "x.json"
+    not_a_result.write_text(json.dumps({"result": {"type": "OutPoint", "tx_id": "00" * 32,
+                                                   "index": 0}, "transaction": {}}))
+    result = run("verify", str(not_a_result))
+    assert result.exit_code == 2 and "[decode-error]" in result.output
+    not_a_result.write_text(json.dumps({"result": {"type": "OutPoint", "tx_id": "00" * 32,
+                                                   "index": 0},
+                                        "transaction": {"type": "OutPoint", "tx_id": "00" * 32,
+                                                        "index": 0}}))
+    result = run("verify", str(not_a_result))
+    assert result.exit_code == 2 and "is not an `ispc run --out` file" in result.output
+    inputs = tmp_path / "inputs.json"
+    inputs.write_text("[1, 2]")
+    result = run("infer", "00" * 32, "--inputs", str(inputs))
+    assert result.exit_code == 2 and "[invalid-value]" in result.output

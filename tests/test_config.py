@@ -93,3 +93,27 @@ def test_plugin_settings_validated_against_schema(tmp_path):
     config = load_config(write(tmp_path, '[plugin.demo]\ntoken = "s3cret"\n'), environ={})
     assert ("plugin.demo.token", "********", f"file:{tmp_path / 'ispc.toml'}") in \
         config.shown({"plugin.demo.token"})
+
+
+def test_memory_mb_is_a_spelling_within_its_layer(tmp_path):
+    path = write(tmp_path, '[limits]\nmemory_mb = 64\n')
+    config = load_config(path, environ={}, overrides={"limits.memory_bytes": "1000000"})
+    assert config.limits.memory_bytes == 1_000_000  # the CLI wins over the file's memory_mb
+    config = load_config(path, environ={"ISPC_LIMITS_MEMORY_MB": "2"})
+    assert config.limits.memory_bytes == 2 * 1024 * 1024
+    assert config.sources["limits.memory_bytes"] == "env:ISPC_LIMITS_MEMORY_MB"
+    assert load_config(path, environ={}).sources["limits.memory_bytes"] == f"file:{path}"
+
+
+@pytest.mark.parametrize("text", ['memory_mb = "64"', "memory_mb = [1]", "memory_mb = true",
+                                  "fuel = inf", "fuel = 1.5", "timeout_s = nan",
+                                  "max_events = true", 'timeout_s = "5"'])
+def test_bad_limit_values_are_config_errors(tmp_path, text):
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, f"[limits]\n{text}\n"), environ={})
+    assert info.value.code == "config-invalid"
+
+
+def test_env_reference_works_for_typed_core_keys(tmp_path):
+    path = write(tmp_path, '[prover]\nname = {"$env" = "PROVER"}\n')
+    assert load_config(path, environ={"PROVER": "groth16"}).get("prover.name") == "groth16"

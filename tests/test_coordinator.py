@@ -130,15 +130,29 @@ class Recorder:
 def test_execution_wrapper_hook_sees_every_run(key_dir, tmp_path):
     coordinator, token = make(key_dir, tmp_path)
     recorder = Recorder()
-    coordinator.plugins.pm.register(recorder)
+    coordinator.plugins.register(recorder)
     coordinator.execute(mint(token))
     assert [method for method, _ in recorder.seen] == ["mint"]
+
+
+class Replacer:
+    @hookimpl(tryfirst=True)
+    def ispc_execution(self, request, context):
+        return "fake"
+
+
+def test_a_plugin_cannot_replace_the_execution(key_dir, tmp_path):
+    from ispc_framework.errors import PluginLoadError
+
+    coordinator, _ = make(key_dir, tmp_path)
+    with pytest.raises(PluginLoadError, match="wrapper=True"):
+        coordinator.plugins.register(Replacer())
 
 
 def test_a_write_during_the_run_is_detected(key_dir, tmp_path):
     coordinator, token = make(key_dir, tmp_path)
     writer = coordinator.repository.writer()
-    coordinator.plugins.pm.register(Recorder(lambda: writer.store_resource(b"sneaky")))
+    coordinator.plugins.register(Recorder(lambda: writer.store_resource(b"sneaky")))
     with pytest.raises(RepositoryError) as info:
         coordinator.execute(mint(token))
     assert info.value.code == "revision-changed"

@@ -148,3 +148,29 @@ def test_decoder_never_crashes_on_random_bytes(data):
     except DecodeError:
         return
     assert encode_value(value) == data  # whatever it accepts is canonical
+
+
+@pytest.mark.parametrize("data", [
+    {"type": "ResourceOutput", "content_hash": "00" * 32, "category": 99, "mime_type": "a",
+     "size": 1, "name": "n", "metadata": {}},
+    {"type": "OutPoint", "tx_id": "00" * 32, "index": "²"},
+    {"type": "OutPoint", "tx_id": "AA" * 32, "index": 0},
+    {"type": "OutPoint", "tx_id": "00 " * 32, "index": 0},
+    {"type": "ResourceOutput", "content_hash": "00" * 32, "category": 1, "mime_type": "a",
+     "size": 1, "name": "n", "metadata": 5},
+])
+def test_from_json_turns_bad_values_into_typed_errors(data):
+    with pytest.raises(ValidationError):
+        from_json(data)
+
+
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+                        st.text(max_size=5), inner, max_size=3), max_leaves=8))
+def test_from_json_never_crashes_untyped(value):
+    for data in ({"type": "TxOutput", "owner": value}, {"type": "Tensor", "shape": value},
+                 {"type": "StateOutput", "metadata": value}):
+        try:
+            from_json(data)
+        except ValidationError:
+            pass

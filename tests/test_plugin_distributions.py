@@ -9,8 +9,9 @@ import subprocess
 import sys
 
 import pytest
-from plugin_dists import (BROKEN_MODULE, DUP_MODULE, GOOD_MODULE, OLD_API_MODULE, build_wheels,
-                          make_scratch_env, run_ispc, write_plugin)
+from plugin_dists import (BROKEN_MODULE, DUP_MODULE, GOOD_MODULE, MALFORMED_MODULE,
+                          OLD_API_MODULE, REPLACER_MODULE, build_wheels, make_scratch_env, run_ispc,
+                          write_plugin)
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +23,8 @@ def scratch(tmp_path_factory):
         write_plugin(root / "src", "ispc-dup-a", DUP_MODULE),
         write_plugin(root / "src", "ispc-dup-b", DUP_MODULE),
         write_plugin(root / "src", "ispc-oldapi", OLD_API_MODULE),
+        write_plugin(root / "src", "ispc-malformed", MALFORMED_MODULE),
+        write_plugin(root / "src", "ispc-replacer", REPLACER_MODULE),
     ]
     python = make_scratch_env(root / "venv", build_wheels(projects, root / "wheels"))
     work = root / "work"
@@ -53,6 +56,11 @@ def test_plugins_lists_good_broken_conflicting_and_mismatched(scratch):
     assert rows["oldapi"]["status"] == "api-mismatch"
     assert "supports plugin API 2..3" in rows["oldapi"]["error"]
     assert rows["ispc-core"]["status"] == "ok"  # the built-ins come through the same group
+    # a descriptor that fails its own validation is that plugin's failure, nobody else's
+    assert rows["malformed"]["status"] == "failed" and "EngineSpec.api" in rows["malformed"]["error"]
+    # a plugin may wrap an execution, never replace it
+    assert rows["replacer"]["status"] == "failed"
+    assert "without wrapper=True" in rows["replacer"]["error"]
 
 
 def test_plugins_table_output_and_exit_code(scratch):
@@ -112,6 +120,12 @@ def test_doctor_reports_bad_plugin_settings_and_missing_engine(scratch):
 def test_block_list_and_autoload_switch(scratch):
     rows = records(scratch, "--set", 'plugins.block=["broken"]')
     assert rows["broken"]["status"] == "blocked"
+    python, work = scratch
+    config = write_config(work, '[engine.wasm]\nname = "toy"\n[plugins]\nblock = ["ispc-toy"]\n')
+    done = run_ispc(python, "--config", str(config), "doctor", cwd=work, env=env())
+    assert "wasm engine 'toy' is blocked by configuration" in done.stdout
+    assert "remove it from [plugins] block" in done.stdout
+    config.unlink()  # ./ispc.toml would be read by the next commands
     rows = records(scratch, ISPC_DISABLE_PLUGIN_AUTOLOAD="1")
     assert rows["toy"]["status"] == "not-loaded" and rows["ispc-core"]["status"] == "ok"
     rows = records(scratch, "--set", 'plugins.load=["toy"]', ISPC_DISABLE_PLUGIN_AUTOLOAD="1")

@@ -83,6 +83,17 @@ def _install_hint(kind: str, name: str) -> str:
         "install the distribution that provides it"
 
 
+def _refuse_execution_replacement(module: Any) -> None:
+    """``ispc_execution`` is firstresult: a plain implementation could return a fake outcome and
+    skip the engine. Plugins may only wrap it."""
+    function = getattr(module, "ispc_execution", None)
+    options = getattr(function, hookspecs.PROJECT + "_impl", None)
+    if options is not None and not (options.get("wrapper") or options.get("hookwrapper")):
+        raise PluginLoadError("implements ispc_execution without wrapper=True; plugins may wrap "
+                              "an execution, never replace it",
+                              hint="decorate it with @hookimpl(wrapper=True)")
+
+
 class PluginManager:
     """Finds plugins, records their descriptors and failures, and builds selected ones."""
 
@@ -109,6 +120,11 @@ class PluginManager:
     @property
     def hook(self) -> Any:
         return self.pm.hook
+
+    def register(self, plugin: Any, name: str | None = None) -> None:
+        """Register an in-process plugin object (tests, embedding applications)."""
+        _refuse_execution_replacement(plugin)
+        self.pm.register(plugin, name=name)
 
     # ------------------------------------------------------------------------------ discovery
 
@@ -148,7 +164,10 @@ class PluginManager:
         base = dict(plugin=entry_point.name, distribution=distribution, version=version)
         try:
             module = entry_point.load()
-            self.pm.register(module, name=entry_point.name)
+            _refuse_execution_replacement(module)
+            # Registered under distribution:name, so two distributions using one entry-point name
+            # both load and their clash is reported as a conflict, not hidden.
+            self.pm.register(module, name=f"{distribution}:{entry_point.name}")
         except Exception as exc:  # a broken plugin must not take the others down
             log.warning("plugin %s (%s) failed to load: %s", entry_point.name, distribution, exc)
             return [PluginRecord(status="failed", error=f"{type(exc).__name__}: {exc}", **base)]
@@ -159,12 +178,10 @@ class PluginManager:
                     continue
                 try:
                     specs = list(impl.function() or [])
-                except Exception as exc:
+                    out.extend(self._check_spec(spec, spec_type, base) for spec in specs)
+                except Exception as exc:  # includes descriptors that fail their own validation
                     out.append(PluginRecord(status="failed", error=f"{hook_name} raised "
                                             f"{type(exc).__name__}: {exc}", **base))
-                    continue
-                for spec in specs:
-                    out.append(self._check_spec(spec, spec_type, base))
         if not out:
             out.append(PluginRecord(status="ok", error="registers no components", **base))
         return out
@@ -220,8 +237,9 @@ class PluginManager:
             if record.status == "api-mismatch":
                 raise PluginAPIMismatch(f"{label} {name!r} from {record.distribution} "
                                         f"{record.version}: {record.error}", plugin=name)
+        aliases = {name, f"ispc-{name}", name.split(".")[0], f"ispc-{name.split('.')[0]}"}
         failed = [r for r in self.records() if r.status in ("failed", "blocked", "not-loaded")
-                  and name in (r.plugin, r.distribution, f"ispc-{name}")]
+                  and ({r.plugin, r.distribution} & aliases)]
         for record in failed:
             if record.status == "failed":
                 raise PluginLoadError(f"{label} {name!r}: plugin {record.plugin} "

@@ -60,12 +60,20 @@ class Setting:
     choices: tuple[Any, ...] = attrs.field(default=(), converter=tuple)
 
 
+def _check_api(instance, attribute, value):
+    if (len(value) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+            or not 1 <= value[0] <= value[1]):
+        raise ValidationError(f"{type(instance).__name__}.api",
+                              f"{value!r} must be (lowest, highest) plugin API versions, ints, "
+                              "1 <= lowest <= highest")
+
+
 @attrs.frozen(kw_only=True)
 class PluginSpec:
     name: str = attrs.field(validator=_check_name)
     factory: str = attrs.field(validator=_check_factory)
     description: str = ""
-    api: tuple[int, int] = attrs.field(default=(1, 1), converter=tuple)
+    api: tuple[int, int] = attrs.field(default=(1, 1), converter=tuple, validator=_check_api)
     capabilities: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
     settings: tuple[Setting, ...] = attrs.field(default=(), converter=tuple)
     kind: str = attrs.field(default="", init=False)
