@@ -364,30 +364,35 @@ def demo_cmd(state: _State, workdir: str | None, examples: str) -> None:
 
 
 @cli.command("conformance")
-@click.argument("kind", type=click.Choice(["repository"]))
+@click.argument("kind", type=click.Choice(["repository", "wasm-engine"]))
 @click.argument("name")
 @click.pass_obj
 def conformance_cmd(state: _State, kind: str, name: str) -> None:
     """Run the core's conformance checks against an installed plugin (exit 1 on a failure).
 
-    Each check gets a fresh instance; settings of type "path" point into a scratch directory."""
+    Repositories get a fresh instance per check, settings of type "path" pointing into a scratch
+    directory. ONNX engines use the onnx backend node tests instead (docs/conformance.md)."""
     import itertools
     import tempfile
 
-    from .conformance import repository
+    from .conformance import repository, wasm_engine
 
-    spec = state.plugins.select(kind, name)
+    plugin_kind, runtime = ("repository", None) if kind == "repository" else ("engine", "wasm")
+    spec = state.plugins.select(plugin_kind, name, runtime)
     settings = state.config.plugin_settings(spec)
-    path_keys = [s.name for s in spec.settings if s.type == "path"]
-    counter = itertools.count()
-    with tempfile.TemporaryDirectory(prefix="ispc-conformance-") as scratch:
-        def fresh():
-            fresh_settings = dict(settings)
-            for key in path_keys:
-                fresh_settings[key] = str(Path(scratch) / f"{key}-{next(counter)}")
-            return state.plugins.create(spec, fresh_settings)
+    if kind == "wasm-engine":
+        report = wasm_engine.run(state.plugins.create(spec, settings))
+    else:
+        path_keys = [s.name for s in spec.settings if s.type == "path"]
+        counter = itertools.count()
+        with tempfile.TemporaryDirectory(prefix="ispc-conformance-") as scratch:
+            def fresh():
+                fresh_settings = dict(settings)
+                for key in path_keys:
+                    fresh_settings[key] = str(Path(scratch) / f"{key}-{next(counter)}")
+                return state.plugins.create(spec, fresh_settings)
 
-        report = repository.run(fresh)
+            report = repository.run(fresh)
     click.echo(report.render())
     if not report.ok:
         raise SystemExit(1)

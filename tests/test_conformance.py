@@ -52,3 +52,13 @@ def test_conformance_command_on_the_installed_sqlite_plugin():
     assert "5 passed, 0 failed" in result.output
     result = CliRunner().invoke(cli, ["conformance", "repository", "nope"])
     assert result.exit_code == 2 and "[plugin-not-found]" in result.output
+
+
+def test_conformance_command_on_the_installed_wasmtime_engine():
+    from click.testing import CliRunner
+
+    from ispc_framework.cli import cli
+
+    result = CliRunner().invoke(cli, ["conformance", "wasm-engine", "wasmtime"])
+    assert result.exit_code == 0, result.output
+    assert "wasm-engine conformance: 20 passed, 0 failed" in result.output
