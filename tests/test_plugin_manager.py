@@ -1,0 +1,47 @@
+"""In-process checks of the plugin manager beside the real-distribution tests: the historic
+configure hook, hook tracing, and selection errors for the installed plugins."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from ispc_framework import Coordinator, MemoryRepository, load_config
+from ispc_framework.errors import PluginError, PluginNotFound
+from ispc_framework.plugins import PluginManager, hookimpl
+
+
+class Configured:
+    def __init__(self):
+        self.config = None
+
+    @hookimpl
+    def ispc_configure(self, config):
+        self.config = config
+
+
+def test_configure_is_historic_so_late_plugins_get_the_config_too():
+    config = load_config(environ={}, search_cwd=False)
+    coordinator = Coordinator(config, repository=MemoryRepository())
+    late = Configured()
+    coordinator.plugins.register(late)  # registered after the coordinator called the hook
+    assert late.config is config
+
+
+def test_trace_hooks_switch_logs_hook_calls(caplog):
+    manager = PluginManager(trace_hooks=True, environ={})
+    manager.records()
+    with caplog.at_level(logging.INFO, logger="ispc.plugins"):
+        manager.hook.ispc_configure.call_historic(kwargs={"config": None})
+    assert any("ispc_configure" in record.getMessage() for record in caplog.records)
+
+
+def test_select_names_the_alternatives():
+    manager = PluginManager(environ={})
+    with pytest.raises(PluginNotFound) as info:
+        manager.select("engine", "wasmr", "wasm")
+    assert "Available: " in info.value.message and "wasmtime" in info.value.message
+    assert info.value.hint == "pip install ispc-wasmr"
+    with pytest.raises(PluginError, match="unknown plugin kind"):
+        manager.select("gadget", "x")
