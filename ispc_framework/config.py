@@ -261,5 +261,5 @@ def load_config(path: str | os.PathLike | None = None, *,
 
     _check_table_keys({k: v for k, v in values.items()}, "config")
     config = Config(values, sources, file_path)
-    config.limits  # validate limits now, not mid-run
+    _ = config.limits  # validate limits now, not mid-run
     return config

@@ -67,5 +67,6 @@ class ExecutionLimits:
         names = {f.name for f in attrs.fields(cls)}
         for key in values:
             if key not in names:
-                raise ValidationError(f"limits.{key}", f"unknown limit; known: {', '.join(sorted(names | {'memory_mb'}))}")
+                known = ", ".join(sorted(names | {"memory_mb"}))
+                raise ValidationError(f"limits.{key}", f"unknown limit; known: {known}")
         return cls(**values)

@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ONNX_HOME="${ONNX_HOME:-$(mktemp -d)}"
+.venv/bin/ruff check --quiet .
+.venv/bin/python -m ispc_framework.hostabi.generate --check
 dirs=(tests)
 for d in plugins/*/tests; do [ "$d" = plugins/ispc-wasmer/tests ] || dirs+=("$d"); done
 .venv/bin/python -m pytest -q "${dirs[@]}" "$@"

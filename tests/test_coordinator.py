@@ -12,7 +12,7 @@ import pytest
 
 from ispc_framework import (AssetOutput, Coordinator, ExecutionRequest, MemoryRepository,
                             NativeCoin, ResourceCategory, ResourceOutput, SealedDraft, TxOutput,
-                            final_transaction, load_config)
+                            load_config)
 from ispc_framework.errors import ContractFailed, NotFound, RepositoryError, ValidationError
 from ispc_framework.plugins import hookimpl
 from ispc_framework.trace import ExecutionTrace
@@ -63,7 +63,9 @@ def test_execution_is_proven_deterministic_and_writes_nothing(key_dir, tmp_path)
     assert view.revision() == revision  # draft-only: nothing reached the chain
     # Same request, same pinned head: identical result; only the proof differs (Groth16 proofs
     # are randomised by design, both verify).
-    unproven = lambda r: attrs.evolve(r, state_output=attrs.evolve(r.state_output, zk_proof=None))
+    def unproven(result):
+        return attrs.evolve(result, state_output=attrs.evolve(result.state_output, zk_proof=None))
+
     assert unproven(first) == unproven(second)
     assert first.state_output.zk_proof.public_inputs == second.state_output.zk_proof.public_inputs
     assert first.status == 0 and struct.unpack("<I", first.return_data) == (0,)

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..context import ContextManager, ExecutionRequest
-from ..engines import EngineOutcome, HostEnv, HostFunction, MemoryAccessError, WasmEngine
+from ..engines import EngineOutcome, HostEnv, HostFunction, WasmEngine
 from ..errors import (HostCallFailed, ISPCError, LimitExceeded, ModuleRejected, OutOfGas,
                       StackExhausted, Timeout, Trap)
 from ..limits import ExecutionLimits
@@ -391,7 +391,7 @@ def run(engine: Any) -> Report:
         with ThreadPoolExecutor(max_workers=8) as pool:
             outcomes = list(pool.map(
                 lambda n: session.execute("host", "observe", host, nonce=n), nonces))
-        for n, (outcome, env) in zip(nonces, outcomes):
+        for n, (outcome, _env) in zip(nonces, outcomes):
             assert outcome.status == n, f"concurrent run {n} returned {outcome.status}"
         seen = {id(env): env.ctx.request.nonce for env, _args in host.called("observe")}
         assert seen == {id(env): n for n, (_o, env) in zip(nonces, outcomes)}, \

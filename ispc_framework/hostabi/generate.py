@@ -16,13 +16,14 @@ import pprint
 import sys
 from pathlib import Path
 
-from .spec import AbiSpec, Function, Module, Param, load_spec
+from .spec import AbiSpec, Function, Param, load_spec
 
 __all__ = ["REPO_ROOT", "SPEC_PATH", "render_all", "main"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = REPO_ROOT / "hostabi_spec" / "abi_v1.json"
-GENERATED = "GENERATED from hostabi_spec/abi_v1.json by `python -m ispc_framework.hostabi.generate`; do not edit."
+GENERATED = ("GENERATED from hostabi_spec/abi_v1.json by "
+             "`python -m ispc_framework.hostabi.generate`; do not edit.")
 
 CONVENTION = """\
 Calling convention (HostABI v1):

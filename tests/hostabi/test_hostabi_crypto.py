@@ -8,7 +8,6 @@ import subprocess
 
 import pytest
 
-from ispc_framework.context import ExecutionRequest
 from ispc_framework.engines import HostEnv
 from ispc_framework.errors import ModuleRejected, PluginConflict
 from ispc_framework.hostabi import ed25519

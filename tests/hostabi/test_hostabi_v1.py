@@ -169,7 +169,7 @@ def test_tx_add_input_checks_the_index_pointer_before_touching_the_draft(harness
 
 
 def _locks(*locks):
-    return b"\x80" if not locks else bytes([0x80 | len(locks)]) + b"".join(encode(l) for l in locks)
+    return b"\x80" if not locks else bytes([0x80 | len(locks)]) + b"".join(encode(lock) for lock in locks)
 
 
 def test_tx_add_asset_output(harness):
