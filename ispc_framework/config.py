@@ -36,7 +36,8 @@ __all__ = ["Config", "DEFAULTS", "load_config", "CONFIG_FILENAME"]
 CONFIG_FILENAME = "ispc.toml"
 
 DEFAULTS: dict[str, Any] = {
-    "engine": {"wasm": {"name": "wasmtime"}, "onnx": {"name": "onnxruntime"}},
+    "engine": {"wasm": {"name": "wasmtime", "allow_unbounded": False},
+               "onnx": {"name": "onnxruntime"}},
     "hostabi": {"providers": ["ispc.v1", "ispc.crypto"]},
     "prover": {"name": "groth16", "circuit": "ispc.draft.v1"},
     "repository": {"name": "sqlite"},
@@ -48,7 +49,7 @@ DEFAULTS: dict[str, Any] = {
 
 # Which keys may appear in which table (everything under "plugin" is free-form until resolved).
 _ALLOWED: dict[str, set[str]] = {
-    "engine.wasm": {"name"},
+    "engine.wasm": {"name", "allow_unbounded"},
     "engine.onnx": {"name"},
     "hostabi": {"providers"},
     "prover": {"name", "circuit"},
@@ -59,7 +60,7 @@ _ALLOWED: dict[str, set[str]] = {
 }
 _TYPES: dict[str, type | tuple[type, ...]] = {
     "name": str, "circuit": str, "providers": list, "sinks": list, "autoload": bool,
-    "load": list, "block": list, "trace_hooks": bool,
+    "load": list, "block": list, "trace_hooks": bool, "allow_unbounded": bool,
 }
 
 

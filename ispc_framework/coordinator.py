@@ -24,7 +24,7 @@ from typing import Any
 from .config import Config, load_config
 from .context import ContextManager, ExecutionContext, ExecutionRequest
 from .encoding import digest, encode
-from .engines import EngineOutcome, HostEnv, HostFunction
+from .engines import EngineOutcome, HostEnv, HostFunction, check_bounded
 from .errors import (ContractFailed, InputMissing, InputSpent, NotFound, PluginError,
                      RepositoryError, ValidationError, VerificationFailed)
 from .model import (ChainPins, OnnxExecutionResult, ResourceCategory, SealedDraft, StateOutput,
@@ -121,7 +121,10 @@ class Coordinator:
         return self._repository
 
     def wasm_engine(self) -> Any:
-        return self._build("engine", self.config.get("engine.wasm.name"), "wasm")
+        engine = self._build("engine", self.config.get("engine.wasm.name"), "wasm")
+        check_bounded(engine.name, engine.capabilities(),
+                      self.config.get("engine.wasm.allow_unbounded", False))
+        return engine
 
     def onnx_engine(self) -> Any:
         return self._build("engine", self.config.get("engine.onnx.name"), "onnx")

@@ -7,6 +7,7 @@ from typing import Any
 import attrs
 
 from .config import Config
+from .engines import check_bounded
 from .errors import ISPCError
 from .plugins.manager import KIND_LABELS, PluginManager
 
@@ -44,6 +45,8 @@ def run_checks(config: Config, plugins: PluginManager) -> list[Check]:
         try:
             spec = plugins.select(kind, name, runtime)
             config.plugin_settings(spec)
+            if runtime == "wasm":
+                check_bounded(name, spec.capabilities, config.get("engine.wasm.allow_unbounded"))
         except ISPCError as exc:
             checks.append(Check("error", subject, exc.message, exc.hint, exc.code))
             continue

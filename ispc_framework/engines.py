@@ -22,6 +22,8 @@ from .model import Tensor
 
 __all__ = [
     "WASM_VALUE_TYPES",
+    "BOUNDING_CAPABILITIES",
+    "check_bounded",
     "GuestMemory",
     "HostEnv",
     "HostFunction",
@@ -32,6 +34,24 @@ __all__ = [
 ]
 
 WASM_VALUE_TYPES = ("i32", "i64")
+
+
+#: What an engine must declare to run untrusted contracts: without them one contract can spin
+#: forever, hold the process or take all memory (wasmer-python has none of them).
+BOUNDING_CAPABILITIES = frozenset({"metering", "timeout", "memory-limit"})
+
+
+def check_bounded(name: str, capabilities: frozenset[str] | set[str], allow_unbounded: bool) -> None:
+    """Raise PluginError unless the engine enforces every bound, or the operator opted out."""
+    missing = BOUNDING_CAPABILITIES - set(capabilities)
+    if missing and not allow_unbounded:
+        from .errors import PluginError
+
+        raise PluginError(
+            f"wasm engine {name!r} cannot bound untrusted contracts: it lacks "
+            f"{', '.join(sorted(missing))}", code="engine-unbounded", engine=name,
+            hint="select a bounded engine (e.g. wasmtime), or set [engine.wasm] "
+                 "allow_unbounded = true where every contract is trusted")
 
 
 class MemoryAccessError(Exception):

@@ -53,6 +53,16 @@ else
   echo "warning: no CPython 3.10.13 under pyenv; the wasmer engine and its tests are skipped" >&2
 fi
 
+PY313="$(pyenv root 2>/dev/null)/versions/3.13.0/bin/python"
+if [ -x "$PY313" ]; then
+  step "Python 3.13: .venv313, the newest supported Python, for the core suite"
+  [ -x .venv313/bin/python ] || "$PY313" -m venv .venv313
+  .venv313/bin/python -m pip install -q --upgrade "pip>=25.1"
+  .venv313/bin/python -m pip install -q -e . -e plugins/ispc-sqlite -e plugins/ispc-wasmtime \
+    -e plugins/ispc-groth16
+  .venv313/bin/python -m pip install -q --group test
+fi
+
 if [ -x examples/contracts/build.sh ] || [ -f examples/contracts/build.sh ]; then
   step "example contracts (C and AssemblyScript, from source)"
   bash examples/contracts/build.sh

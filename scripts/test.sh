@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test suite: everything on Python 3.11 (.venv), then the wasmer engine and the cross-engine
-# differential tests on Python 3.10 (.venv310). Run scripts/bootstrap.sh once first.
+# The test suite: lint and the HostABI sync check, everything on Python 3.11 (.venv), then the core
+# suite with the wasmer engine and the cross-engine differential tests on Python 3.10 (.venv310),
+# and the core suite on Python 3.13 (.venv313). Run scripts/bootstrap.sh once first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ONNX_HOME="${ONNX_HOME:-$(mktemp -d)}"
@@ -14,4 +15,8 @@ if [ -x .venv310/bin/python ]; then
   # the core's own suite on the oldest supported Python.
   py310=(tests plugins/ispc-wasmer/tests)
   .venv310/bin/python -m pytest -q "${py310[@]}" "$@"
+fi
+if [ -x .venv313/bin/python ]; then
+  # Python 3.13, the newest supported: the core suite and the default repository and engine.
+  .venv313/bin/python -m pytest -q tests plugins/ispc-sqlite/tests plugins/ispc-wasmtime/tests "$@"
 fi

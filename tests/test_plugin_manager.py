@@ -45,3 +45,18 @@ def test_select_names_the_alternatives():
     assert info.value.hint == "pip install ispc-wasmr"
     with pytest.raises(PluginError, match="unknown plugin kind"):
         manager.select("gadget", "x")
+
+
+def test_an_engine_that_cannot_bound_contracts_is_refused_unless_allowed():
+    from ispc_framework.doctor import run_checks
+
+    manager = PluginManager(environ={})
+    config = load_config(overrides={"engine.wasm.name": "wasmer"}, environ={}, search_cwd=False)
+    (check,) = [c for c in run_checks(config, manager) if c.subject.startswith("engine.wasm")]
+    assert check.level == "error" and check.code == "engine-unbounded"
+    assert "metering" in check.message and "allow_unbounded" in check.hint
+    allowed = load_config(overrides={"engine.wasm.name": "wasmer",
+                                     "engine.wasm.allow_unbounded": "true"},
+                          environ={}, search_cwd=False)
+    (check,) = [c for c in run_checks(allowed, manager) if c.subject.startswith("engine.wasm")]
+    assert check.level == "ok"
