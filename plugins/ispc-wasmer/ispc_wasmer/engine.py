@@ -33,8 +33,8 @@ from ispc_framework.errors import (EngineUnavailable, HostCallFailed, ISPCError,
                                    MemoryLimitExceeded, ModuleRejected, StackExhausted, Trap)
 from ispc_framework.model import MAX_U64
 from ispc_wasmtime.config import engine_settings
-from ispc_wasmtime.inspect import (DEFAULT_MAX_MODULE_BYTES, WASM_PAGE, ModuleInfo,
-                                   bind_imports, check_method, check_module)
+from ispc_wasmtime.inspect import (DEFAULT_MAX_MODULE_BYTES, MAX_TABLE_ELEMENTS, WASM_PAGE,
+                                   ModuleInfo, bind_imports, check_method, check_module)
 
 __all__ = ["WasmerEngine", "WasmerModule", "CAPABILITIES", "MISSING_CAPABILITIES",
            "WASMER_VERSION", "load_wasmer"]
@@ -286,6 +286,14 @@ class WasmerEngine:
         if initial > limits.memory_bytes:
             raise MemoryLimitExceeded(f"the module's initial memory of {initial} bytes exceeds "
                                       f"the cap of {limits.memory_bytes}", limit="memory_bytes")
+        for minimum, _maximum in module.info.tables:
+            if minimum > MAX_TABLE_ELEMENTS:   # the same cap, and error, as ispc-wasmtime's store
+                raise MemoryLimitExceeded(
+                    f"instantiation failed: the module's table of {minimum} elements exceeds "
+                    f"the cap of {MAX_TABLE_ELEMENTS} table elements", code="table-limit",
+                    limit="table_elements",
+                    hint=f"declare a function table of at most {MAX_TABLE_ELEMENTS} elements "
+                         f"(a fixed cap, not a [limits] setting)")
         return self._on_worker(self._execute, module, method, env, functions)
 
     def _execute(self, compiled: WasmerModule, method: str, env: HostEnv,
@@ -309,10 +317,21 @@ class WasmerEngine:
             except Exception as exc:  # noqa: BLE001 - e.g. a data segment outside memory
                 raise Trap(f"instantiation failed: {str(exc).strip().splitlines()[0]}",
                            code="instantiation-failed") from None
-            memory = _Memory(instance.exports.memory)
+            # Exports by iteration, never getattr: wasmer's Exports is a Python object, so a
+            # method named __hash__ or __init__ would otherwise reach Python attributes.
+            exports = {name: item for name, item in instance.exports}
+            memory_export = exports.get("memory")
+            if not isinstance(memory_export, wasmer.Memory):
+                raise ModuleRejected("module exports no memory named 'memory'",
+                                     code="missing-memory")
+            memory = _Memory(memory_export)
             env.memory = memory
+            func = exports.get(method)
+            if not isinstance(func, wasmer.Function):
+                raise ModuleRejected(f"module exports no method {method!r}",
+                                     code="method-not-found", method=method)
             try:
-                status = getattr(instance.exports, method)()
+                status = func()
             except BaseException as exc:  # noqa: BLE001
                 if run.error is not None:
                     raise _host_error(run.error) from None
@@ -324,7 +343,10 @@ class WasmerEngine:
                     f"linear memory grew to {memory.size()} bytes, above the cap of "
                     f"{env.ctx.limits.memory_bytes} (wasmer cannot stop the growth; the result "
                     f"is refused)", limit="memory_bytes")
-            return EngineOutcome(status=int(status) & _M32, fuel_used=0)
+            if isinstance(status, bool) or not isinstance(status, int):
+                raise Trap(f"method {method!r} returned {status!r}, expected an i32",
+                           code="bad-result")
+            return EngineOutcome(status=status & _M32, fuel_used=0)
         finally:
             if memory is not None:
                 memory.close()

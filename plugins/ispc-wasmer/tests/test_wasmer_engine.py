@@ -219,3 +219,46 @@ def test_memory_is_unusable_after_the_run(engine, compiled):
     assert run_direct(engine, compiled, "hello", host).ok
     with pytest.raises(MemoryAccessError):
         kept[0].read(0, 4)
+
+
+@needs_wasmer
+@pytest.mark.parametrize("method", ["__hash__", "__init__", "__dir__", "__class__", "__sizeof__",
+                                    "keys", "memory_"])
+def test_methods_are_looked_up_among_exports_not_python_attributes(engine, method):
+    """wasmer's Exports is a Python object: getattr would run __hash__ & co. instead of the
+    guest's export of that name."""
+    code = bytes(wasmtime.wat2wasm(f'''(module
+      (import "env" "put" (func $put (param i32 i32) (result i32)))
+      (memory (export "memory") 1) (data (i32.const 0) "guest ran")
+      (func (export "{method}") (result i32) (call $put (i32.const 0) (i32.const 9))))'''))
+    result = run(engine, engine.compile(code, HOST), method)
+    assert result.ok and result.return_data == b"guest ran", result.error
+
+
+@needs_wasmer
+@pytest.mark.parametrize("body, code", [
+    ("(global i32 (i32.add (i32.const 40) (i32.const 2)))", "extended-const"),
+    ('(data (i32.add (i32.const 65530) (i32.const 10)) "abc")', "extended-const"),
+    ("(table 1 funcref) (table 1 funcref)", "too-many-tables"),
+    ('(import "env" "put" (func (param i32 i32) (result i32))) '
+     '(import "env" "put" (func (param i32 i32) (result i32)))', "duplicate-import"),
+])
+def test_modules_wasmtime_rejects_are_rejected_the_same_way(engine, body, code):
+    from ispc_wasmtime.engine import WasmtimeEngine
+
+    module = bytes(wasmtime.wat2wasm(f'(module {body} (memory (export "memory") 1) '
+                                     f'(func (export "run") (result i32) i32.const 0))'))
+    for eng in (engine, WasmtimeEngine()):
+        with pytest.raises(ModuleRejected) as info:
+            eng.compile(module, HOST)
+        assert info.value.code == code
+
+
+@needs_wasmer
+def test_huge_table_is_refused_like_on_wasmtime(engine):
+    code = bytes(wasmtime.wat2wasm('(module (memory (export "memory") 1) '
+                                   '(table 10000000 funcref) '
+                                   '(func (export "run") (result i32) i32.const 0))'))
+    err = failed(run(engine, engine.compile(code, HOST), "run"), MemoryLimitExceeded,
+                 "table-limit")
+    assert "memory_mb" not in err.hint

@@ -1,15 +1,19 @@
 """Compiled-module cache keyed by wasmtime version + configuration digest + code hash.
 
 Memory (an LRU of ``wasmtime.Module`` objects, which are safe to share between threads) and,
-optionally, a directory of serialized modules. A serialized module is native code: only a
-directory the operator controls may be used, and the key includes everything that changes the
-compiled code, because wasmtime accepts a module serialized under a different configuration.
+optionally, a directory of serialized modules. A serialized module is native code that this
+process will run: the directory is created with mode 0700, and an existing one owned by another
+user or writable by group or others is refused (ConfigError naming ``cache_dir``). The key
+includes everything that changes the compiled code, because wasmtime accepts a module serialized
+under a different configuration. A failed write leaves no temporary file behind and does not fail
+the compile (the cache is an optimisation).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
 import threading
 from collections import OrderedDict
@@ -32,7 +36,7 @@ class ModuleCache:
         self._lock = threading.Lock()
         self._dir = Path(directory) if directory else None
         if self._dir is not None:
-            self._dir.mkdir(parents=True, exist_ok=True)
+            _secure_directory(self._dir)
         self.hits = self.misses = self.disk_hits = 0
 
     def __len__(self) -> int:
@@ -86,7 +90,47 @@ class ModuleCache:
             return
         data = module.serialize()
         # Write then rename, so a concurrent reader never sees half a file.
-        fd, tmp = tempfile.mkstemp(dir=self._dir, suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, self._path(key))
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self._dir, suffix=".tmp")
+        except OSError:
+            return
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, self._path(key))
+        except BaseException as exc:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            if isinstance(exc, OSError):
+                return   # disk full, permissions: compile without caching to disk
+            raise
+
+
+def _secure_directory(directory: Path) -> None:
+    """Create ``directory`` with mode 0700, or check that an existing one is ours and private."""
+    from ispc_framework.errors import ConfigError
+
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.stat(directory)
+    except OSError as exc:
+        raise ConfigError(f"engine setting cache_dir {str(directory)!r} is unusable: {exc}",
+                          key="cache_dir") from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise ConfigError(f"engine setting cache_dir {str(directory)!r} is not a directory",
+                          key="cache_dir")
+    getuid = getattr(os, "getuid", None)
+    if getuid is not None and info.st_uid != getuid():
+        raise ConfigError(f"engine setting cache_dir {str(directory)!r} is owned by uid "
+                          f"{info.st_uid}, not by this user: its files would run as native code",
+                          key="cache_dir",
+                          hint="point [plugin.wasmtime] cache_dir at a directory you own "
+                               "(mode 0700), or unset it")
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise ConfigError(f"engine setting cache_dir {str(directory)!r} is writable by group or "
+                          f"others (mode {stat.S_IMODE(info.st_mode):o}): its files would run as "
+                          f"native code", key="cache_dir",
+                          hint=f"chmod 700 {directory}, or point [plugin.wasmtime] cache_dir at a "
+                               f"private directory")

@@ -32,9 +32,9 @@ from typing import Any
 
 from ispc_framework.engines import EngineOutcome, HostEnv, HostFunction, MemoryAccessError
 import wasmtime
-from ispc_framework.errors import (EngineUnavailable, HostCallFailed, ISPCError,
+from ispc_framework.errors import (ConfigError, EngineUnavailable, HostCallFailed, ISPCError,
                                    MemoryLimitExceeded, ModuleRejected, OutOfGas, StackExhausted,
-                                   Timeout, Trap)
+                                   Timeout, Trap, ValidationError)
 from ispc_framework.model import MAX_U64
 from wasmtime import _bindings, _ffi as ffi
 from wasmtime._value import _unintern
@@ -42,16 +42,19 @@ from wasmtime._value import _unintern
 from .cache import ModuleCache, cache_key
 from .config import (DEFAULTS, WASMTIME_MAJOR, build_config, engine_settings, settings_digest,
                      wasmtime_version)
-from .inspect import WASM_PAGE, ModuleInfo, bind_imports, check_method, check_module
+from .inspect import (MAX_TABLE_ELEMENTS, WASM_PAGE, ModuleInfo, bind_imports, check_method,
+                      check_module)
 from .watchdog import EpochWatchdog
 
-__all__ = ["WasmtimeEngine", "CompiledModule", "CAPABILITIES"]
+__all__ = ["WasmtimeEngine", "CompiledModule", "CAPABILITIES", "MAX_STACK_BYTES",
+           "MAX_TABLE_ELEMENTS"]
 
 CAPABILITIES = frozenset({"metering", "memory-limit", "nan-canonicalization", "timeout",
                           "stack-limit", "threads"})
-#: Function-table cap per run (8 bytes each): C and asc contracts use a few hundred at most;
-#: without a cap a module could declare a table of millions of elements.
-MAX_TABLE_ELEMENTS = 65536
+#: Largest ``limits.stack_bytes`` this engine accepts. wasmtime requires ``max_wasm_stack`` below
+#: its async stack size (2 MiB by default) and panics, killing the process, above it; the guest
+#: also runs on the calling thread's native stack, so the bound is kept well under that.
+MAX_STACK_BYTES = 1024 * 1024
 _M32 = 0xFFFFFFFF
 _M64 = MAX_U64
 _NULL_FINALIZER = ctypes.cast(0, ctypes.CFUNCTYPE(None, ctypes.c_void_p))
@@ -65,25 +68,36 @@ def _new_trap(message: str) -> int:
 
 
 class _Run:
-    """The state of one execution, reachable from its store's data and nowhere else."""
+    """The state of one execution, reachable from its store's data and nowhere else.
 
-    __slots__ = ("env", "functions", "error", "__weakref__")
+    ``limits.fuel`` is one budget for wasm fuel plus host gas: after every host call the gas it
+    charged (``ctx.gas_used`` after minus before) is taken out of the store's fuel, clamped at 0,
+    and ``host_fuel`` counts what was taken so the engine can report wasm fuel alone.
+    """
+
+    __slots__ = ("env", "ctx", "functions", "error", "host_fuel", "__weakref__")
 
     def __init__(self, env: HostEnv, functions: tuple[HostFunction, ...]) -> None:
         self.env = env
+        self.ctx = env.ctx
         self.functions = functions
         self.error: BaseException | None = None
+        self.host_fuel = 0
 
     def __bool__(self) -> bool:  # wasmtime.Store only interns truthy data
         return True
 
-    def call(self, index: int, values) -> int:
+    def call(self, index: int, values, context) -> int:
         """Run host function ``index`` on the raw value array; return 0 or a trap pointer."""
         fn = self.functions[index]
         try:
             args = [values[i].i32 & _M32 if kind == "i32" else values[i].i64 & _M64
                     for i, kind in enumerate(fn.params)]
+            gas_before = self.ctx.gas_used
             result = fn.handler(self.env, *args)
+            gas = self.ctx.gas_used - gas_before
+            if gas > 0:
+                self._take_fuel(context, gas)
             if fn.results:
                 if isinstance(result, bool) or not isinstance(result, int):
                     raise TypeError(f"{fn.module}.{fn.name} returned {result!r}, expected an int")
@@ -99,18 +113,39 @@ class _Run:
                 self.error = exc
             return _new_trap(f"host function {fn.module}.{fn.name} failed")
 
+    def _take_fuel(self, context, gas: int) -> None:
+        """Take ``gas`` out of the store's fuel; OutOfGas if the shared budget cannot cover it."""
+        remaining = ctypes.c_uint64()
+        _check(_get_fuel(context, ctypes.byref(remaining)))
+        left = remaining.value
+        taken = min(gas, left)
+        _check(_set_fuel(context, left - taken))   # >= 0: set_fuel(-1) would mean unlimited
+        self.host_fuel += taken
+        if gas > left:
+            limits = self.ctx.limits
+            raise OutOfGas(f"wasm fuel plus host gas exceed the budget of {limits.fuel}",
+                           limit="fuel", host_gas=self.ctx.gas_used)
+
 
 # The raw ctypes functions, skipping wasmtime-py's Python wrappers: this is the per-call path.
 _caller_context = _bindings._wasmtime_caller_context
 _context_get_data = _bindings._wasmtime_context_get_data
+_get_fuel = _bindings._wasmtime_context_get_fuel
+_set_fuel = _bindings._wasmtime_context_set_fuel
+
+
+def _check(error) -> None:
+    if error:
+        raise wasmtime.WasmtimeError._from_ptr(error)
 
 
 @ffi.wasmtime_func_unchecked_callback_t
 def _trampoline(env, caller, values, _count):
     # An exception escaping a ctypes callback would be printed and read as "success": never.
     try:
-        run = _unintern(_context_get_data(_caller_context(caller)))
-        return run.call((env or 0) - 1, values)
+        context = _caller_context(caller)
+        run = _unintern(_context_get_data(context))
+        return run.call((env or 0) - 1, values, context)
     except BaseException:  # noqa: BLE001
         return _new_trap("ispc: host call dispatch failed")
 
@@ -202,6 +237,12 @@ class WasmtimeEngine:
         self.cache = ModuleCache(options["cache_size"], options["cache_dir"])
         self.max_module_bytes = int(options["max_module_bytes"])
         self.default_stack_bytes = int(options["default_stack_bytes"])
+        if self.default_stack_bytes > MAX_STACK_BYTES:
+            raise ConfigError(f"engine setting default_stack_bytes is "
+                              f"{self.default_stack_bytes}, the maximum is {MAX_STACK_BYTES}",
+                              key="default_stack_bytes",
+                              hint=f"set [plugin.wasmtime] default_stack_bytes to at most "
+                                   f"{MAX_STACK_BYTES} (1 MiB)")
         self._slots: dict[int, _EngineSlot] = {}
         self._slots_lock = threading.Lock()
         # Validated, linked modules by code hash: the coordinator compiles on every request.
@@ -312,7 +353,7 @@ class WasmtimeEngine:
         limits = env.ctx.limits
         # Bind this run's handlers by import name now: nothing is kept from compile time.
         functions = bind_imports(module.info, host_functions)
-        slot = self._slot(int(limits.stack_bytes))
+        slot = self._slot(check_stack_bytes(limits.stack_bytes))
         pre = self._link(module, slot)
         initial = module.info.memories[0][0] * WASM_PAGE
         if initial > limits.memory_bytes:
@@ -338,7 +379,9 @@ class WasmtimeEngine:
                 trap = ctypes.POINTER(ffi.wasm_trap_t)()
                 error = ffi.wasmtime_func_call_unchecked(context, ctypes.byref(func), values, 1,
                                                          ctypes.byref(trap))
-            fuel_used = fuel - store.get_fuel()
+            # Store fuel paid for wasm code and (through _Run) host gas; report wasm fuel alone:
+            # the coordinator adds ctx.gas_used to it.
+            fuel_used = max(0, fuel - store.get_fuel() - run.host_fuel)
             if run.error is not None:
                 raise _host_error(run.error)
             if error or trap:
@@ -364,7 +407,10 @@ class WasmtimeEngine:
             if "table" in message:
                 raise MemoryLimitExceeded(f"instantiation failed: {message} (the cap is "
                                           f"{MAX_TABLE_ELEMENTS} table elements)",
-                                          code="table-limit", limit="table_elements")
+                                          code="table-limit", limit="table_elements",
+                                          hint=f"declare a function table of at most "
+                                               f"{MAX_TABLE_ELEMENTS} elements (a fixed cap, "
+                                               f"not a [limits] setting)")
             raise Trap(f"instantiation failed: {message}", code="instantiation-failed")
         return instance
 
@@ -383,7 +429,7 @@ class WasmtimeEngine:
         if error:
             return Trap(f"wasmtime error: {_first_line(wasmtime.WasmtimeError._from_ptr(error))}")
         trap_obj = wasmtime.Trap._from_ptr(trap)
-        code, message = trap_obj.trap_code, trap_obj.message.splitlines()[0]
+        code, message = trap_obj.trap_code, _trap_message(trap_obj)
         TC = wasmtime.TrapCode
         if code == TC.OUT_OF_FUEL:
             return OutOfGas(f"the guest used its whole fuel budget of {limits.fuel}",
@@ -394,11 +440,11 @@ class WasmtimeEngine:
         if code == TC.INTERRUPT:
             return Timeout(f"execution exceeded {limits.timeout_s} s", limit="timeout_s")
         # memory.grow past the cap returns -1 and the guest decides what to do; wasmtime's C API
-        # does not report the refusal. A guest that traps holding more than half the cap is
-        # reported as having hit the memory limit: allocators that double their heap (asc, and
-        # most malloc/grow loops) fail their next grow exactly there. Deterministic: it depends
-        # only on the guest and the cap.
-        if memory.size() * 2 > limits.memory_bytes:
+        # does not report the refusal. A guest that traps when not even one more page fits under
+        # the cap is reported as having hit the memory limit (its last grow must have failed);
+        # any other trap is reported as the trap it is. Deterministic: it depends only on the
+        # guest and the cap.
+        if memory.size() + WASM_PAGE > limits.memory_bytes:
             return MemoryLimitExceeded(
                 f"the guest trapped ({message}) with linear memory at the cap of "
                 f"{limits.memory_bytes} bytes", limit="memory_bytes", trap=message)
@@ -424,6 +470,46 @@ def _host_error(exc: BaseException) -> BaseException:
     error = HostCallFailed(f"host function raised {type(exc).__name__}: {exc}")
     error.__cause__ = exc
     return error
+
+
+def check_stack_bytes(stack_bytes: Any) -> int:
+    """``limits.stack_bytes`` as an int in (0, MAX_STACK_BYTES], or ValidationError: a larger
+    ``max_wasm_stack`` makes wasmtime panic and abort the whole process."""
+    if isinstance(stack_bytes, bool) or not isinstance(stack_bytes, int) or \
+            not 0 < stack_bytes <= MAX_STACK_BYTES:
+        raise ValidationError("limits.stack_bytes",
+                              f"{stack_bytes!r} is outside what the wasmtime engine accepts "
+                              f"(1 to {MAX_STACK_BYTES} bytes)", code="stack-limit-invalid",
+                              hint=f"set [limits] stack_bytes to at most {MAX_STACK_BYTES} "
+                                   f"(1 MiB)", maximum=MAX_STACK_BYTES)
+    return stack_bytes
+
+
+_TRAP_TEXT = {
+    "UNREACHABLE": "unreachable instruction executed",
+    "INTEGER_DIVISION_BY_ZERO": "integer divide by zero",
+    "INTEGER_OVERFLOW": "integer overflow",
+    "MEMORY_OUT_OF_BOUNDS": "out of bounds memory access",
+    "TABLE_OUT_OF_BOUNDS": "undefined element: out of bounds table access",
+    "INDIRECT_CALL_TO_NULL": "uninitialized element",
+    "BAD_SIGNATURE": "indirect call type mismatch",
+    "BAD_CONVERSION_TO_INTEGER": "invalid conversion to integer",
+    "HEAP_MISALIGNED": "misaligned memory access",
+    "STACK_OVERFLOW": "call stack exhausted",
+}
+
+
+def _trap_message(trap) -> str:
+    """What went wrong, not wasmtime's "error while executing at wasm backtrace:" header: the
+    text for the trap code, else the "wasm trap: ..." line (or the last line) of the message."""
+    code = trap.trap_code
+    if code is not None and code.name in _TRAP_TEXT:
+        return _TRAP_TEXT[code.name]
+    lines = [line.strip() for line in str(trap.message).splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith("wasm trap:"):
+            return line[len("wasm trap:"):].strip()
+    return lines[-1] if lines else "unknown trap"
 
 
 def _first_line(exc: BaseException) -> str:

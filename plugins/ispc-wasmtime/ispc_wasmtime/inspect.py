@@ -1,11 +1,17 @@
 """Engine-neutral checks of a WebAssembly binary, in pure Python.
 
 Why parse the binary ourselves: the rules ISPC enforces at deploy time (no start function, only
-function imports, every import offered by a selected HostABI provider with the same signature, one
-exported linear memory) must give the same verdict and the same error on every engine, and neither
+function imports, each imported once, every import offered by a selected HostABI provider with the
+same signature, one exported linear memory, at most one table, single-instruction constant
+expressions) must give the same verdict and the same error on every engine, and neither
 wasmtime-py nor wasmer-python exposes the start section. Only the sections these rules need are
-decoded (type, import, function, memory, export, start); the engine's own validator checks the
-rest, including the disabled post-MVP features.
+decoded (type, import, function, table, memory, global, export, start, element, data); the
+engine's own validator checks the rest, including the disabled post-MVP features.
+
+Some rules exist only so that both engines accept exactly the same modules: wasmtime 50 accepts
+extended constant expressions (``(global i32 (i32.add (i32.const 40) (i32.const 2)))``) and
+wasmer 1.1 rejects them; wasmer instantiates several tables while ISPC's wasmtime store allows
+one; wasmtime's linker refuses a module importing the same function twice, wasmer links it.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from ispc_framework.engines import HostFunction
 from ispc_framework.errors import ModuleRejected
 
 __all__ = ["FuncImport", "ModuleInfo", "parse_module", "check_module", "check_method",
-           "bind_imports", "DEFAULT_MAX_MODULE_BYTES"]
+           "bind_imports", "DEFAULT_MAX_MODULE_BYTES", "MAX_TABLES", "MAX_TABLE_ELEMENTS"]
 
 DEFAULT_MAX_MODULE_BYTES = 8 * 1024 * 1024
 WASM_PAGE = 65536
@@ -27,6 +33,13 @@ _VALUE_TYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128"
                 0x70: "funcref", 0x6F: "externref"}
 _IMPORT_KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
 _MAX_ITEMS = 100_000  # no honest contract declares more imports, exports or types than this
+#: Tables per module, imported ones included (function pointers need one; C and asc use one).
+MAX_TABLES = 1
+#: Function-table elements per run (8 bytes each): C and asc contracts use a few hundred at most;
+#: without a cap a module could declare a table of millions of elements.
+MAX_TABLE_ELEMENTS = 65536
+# Constant-expression instructions allowed alone (MVP + reference types): opcode -> operand kind.
+_CONST_OPS = {0x41: "sleb", 0x42: "sleb", 0x43: 4, 0x44: 8, 0x23: "uleb", 0xD0: 1, 0xD2: "uleb"}
 
 
 @attrs.frozen
@@ -50,6 +63,8 @@ class ModuleInfo:
     exports: dict = attrs.field(eq=False)                 # name -> (kind, params, results)
     memories: tuple[tuple[int, int | None], ...]          # (min pages, max pages) defined here
     has_start: bool
+    tables: tuple[tuple[int, int | None], ...] = ()       # (min, max elements) defined here
+    duplicate_imports: tuple[tuple[str, str], ...] = ()   # (module, name) imported more than once
 
 
 class _Reader:
@@ -85,6 +100,17 @@ class _Reader:
             raise _Malformed(f"vector of {n} items is too long")
         return n
 
+    def skip_leb(self) -> None:
+        for _ in range(10):
+            if not self.byte() & 0x80:
+                return
+        raise _Malformed("integer too long")
+
+    def skip(self, n: int) -> None:
+        if self.pos + n > self.end:
+            raise _Malformed("unexpected end of section")
+        self.pos += n
+
     def name(self) -> str:
         length = self.uleb()
         if self.pos + length > self.end:
@@ -108,6 +134,10 @@ class _Malformed(Exception):
     pass
 
 
+class _LongConst(Exception):
+    """A constant expression of more than one instruction; the argument says where."""
+
+
 def _value_types(reader: _Reader) -> tuple[str, ...]:
     out = []
     for _ in range(reader.count()):
@@ -116,6 +146,53 @@ def _value_types(reader: _Reader) -> tuple[str, ...]:
             raise _Malformed(f"unknown value type {code:#x}")
         out.append(_VALUE_TYPES[code])
     return tuple(out)
+
+
+def _const_expr(reader: _Reader, where: str) -> None:
+    """Skip a constant expression: exactly one instruction, then ``end``, or _LongConst."""
+    op = reader.byte()
+    operand = _CONST_OPS.get(op)
+    if operand is None:
+        if op == 0x0B:
+            raise _Malformed(f"empty constant expression in {where}")
+        raise _LongConst(where)   # extended-const (i32.add, ...) or an instruction not allowed
+    if operand == "sleb" or operand == "uleb":
+        reader.skip_leb()
+    else:
+        reader.skip(operand)
+    if reader.byte() != 0x0B:
+        raise _LongConst(where)
+
+
+def _elements(body: _Reader) -> None:
+    for i in range(body.count()):
+        flags = body.uleb()
+        if flags > 7:
+            raise _Malformed(f"unsupported element segment flags {flags}")
+        where = f"element segment {i}"
+        if flags & 2 and not flags & 1:
+            body.uleb()                                  # table index
+        if not flags & 1:
+            _const_expr(body, f"{where} offset")
+        if flags & 3:
+            body.byte()                                  # element kind or reference type
+        for j in range(body.count()):
+            if flags & 4:
+                _const_expr(body, f"{where} item {j}")
+            else:
+                body.uleb()                              # function index
+
+
+def _data(body: _Reader) -> None:
+    for i in range(body.count()):
+        flags = body.uleb()
+        if flags > 2:
+            raise _Malformed(f"unsupported data segment flags {flags}")
+        if flags == 2:
+            body.uleb()                                  # memory index
+        if flags != 1:
+            _const_expr(body, f"data segment {i} offset")
+        body.skip(body.uleb())
 
 
 def parse_module(code: bytes) -> ModuleInfo:
@@ -133,6 +210,12 @@ def parse_module(code: bytes) -> ModuleInfo:
     except _Malformed as exc:
         raise ModuleRejected(f"malformed WebAssembly module: {exc}",
                              code="malformed-module") from None
+    except _LongConst as exc:
+        raise ModuleRejected(f"{exc} uses a constant expression of more than one instruction "
+                             f"(extended-const)", code="extended-const",
+                             hint="initialise globals and segment offsets with a single "
+                                  "i32.const/i64.const/global.get (build for wasm32 MVP: clang "
+                                  "-mcpu=mvp, asc without --enable flags)") from None
 
 
 def _parse_sections(code: bytes) -> ModuleInfo:
@@ -141,7 +224,10 @@ def _parse_sections(code: bytes) -> ModuleInfo:
     other_imports: list[tuple[str, str, str]] = []
     func_types: list[int] = []          # type index of every function, imports first
     memories: list[tuple[int, int | None]] = []
+    tables: list[tuple[int, int | None]] = []
     exports: dict[str, tuple] = {}
+    seen_imports: set[tuple[str, str]] = set()
+    duplicates: list[tuple[str, str]] = []
     has_start = False
     reader = _Reader(code, 8)
     while reader.pos < reader.end:
@@ -160,6 +246,9 @@ def _parse_sections(code: bytes) -> ModuleInfo:
         elif section_id == 2:
             for _ in range(body.count()):
                 module, name, kind = body.name(), body.name(), body.byte()
+                if (module, name) in seen_imports:
+                    duplicates.append((module, name))
+                seen_imports.add((module, name))
                 if kind == 0:
                     index = body.uleb()
                     if index >= len(types):
@@ -185,8 +274,17 @@ def _parse_sections(code: bytes) -> ModuleInfo:
                 if index >= len(types):
                     raise _Malformed(f"function uses unknown type {index}")
                 func_types.append(index)
+        elif section_id == 4:
+            for _ in range(body.count()):
+                body.byte()                              # reference type
+                tables.append(body.limits())
         elif section_id == 5:
             memories.extend(body.limits() for _ in range(body.count()))
+        elif section_id == 6:
+            for i in range(body.count()):
+                body.byte()                              # value type
+                body.byte()                              # mutability
+                _const_expr(body, f"global {i}")
         elif section_id == 7:
             for _ in range(body.count()):
                 name, kind, index = body.name(), body.byte(), body.uleb()
@@ -201,11 +299,15 @@ def _parse_sections(code: bytes) -> ModuleInfo:
                                      (), ())
         elif section_id == 8:
             has_start = True
+        elif section_id == 9:
+            _elements(body)
+        elif section_id == 11:
+            _data(body)
         elif section_id > 12 and section_id != 0:
             raise _Malformed(f"unknown section id {section_id}")
         reader.pos = end
     return ModuleInfo(tuple(func_imports), tuple(other_imports), exports, tuple(memories),
-                      has_start)
+                      has_start, tuple(tables), tuple(duplicates))
 
 
 def _index(host_functions: Sequence[HostFunction]) -> dict[tuple[str, str], HostFunction]:
@@ -225,6 +327,18 @@ def check_module(code: bytes, host_functions: Sequence[HostFunction], *,
                              "an exported method", code="start-function",
                              hint="remove the start function (do not use constructors that run "
                                   "at instantiation)")
+    if info.duplicate_imports:
+        module, name = info.duplicate_imports[0]
+        raise ModuleRejected(f"module imports {module}.{name} more than once",
+                             code="duplicate-import",
+                             hint="import each host function once and call it through one "
+                                  "declaration", function=f"{module}.{name}")
+    table_count = len(info.tables) + sum(kind == "table" for *_name, kind in info.other_imports)
+    if table_count > MAX_TABLES:
+        raise ModuleRejected(f"module declares {table_count} tables; at most {MAX_TABLES} is "
+                             f"allowed", code="too-many-tables",
+                             hint="use a single function table (clang and asc emit one; do not "
+                                  "enable reference-types code generation)")
     if info.other_imports:
         module, name, kind = info.other_imports[0]
         raise ModuleRejected(f"module imports {kind} {module}.{name}; only host functions may be "

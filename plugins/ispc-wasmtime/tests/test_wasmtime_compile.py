@@ -199,3 +199,103 @@ def test_public_api_and_light_import():
     assert out.stdout.strip() == str(sorted(
         ["__version__", "ModuleCache", "cache_key", "ModuleInfo", "check_module", "check_method",
          "parse_module"]))
+
+
+# ---- rules that make ispc-wasmtime and ispc-wasmer accept exactly the same modules ----------
+
+@pytest.mark.parametrize("body, where", [
+    ("(global i32 (i32.add (i32.const 40) (i32.const 2)))", "global 0"),
+    ('(data (i32.add (i32.const 65530) (i32.const 10)) "abc")', "data segment 0 offset"),
+    ("(table 2 funcref) (func $f) (elem (i32.add (i32.const 0) (i32.const 1)) func $f)",
+     "element segment 0 offset"),
+])
+def test_extended_constant_expressions_are_rejected(engine, body, where):
+    err = rejected(engine, wat(f"{MEMORY} {body} {RUN}"))
+    assert err.code == "extended-const" and err.message.startswith(where)
+
+
+def test_single_instruction_constant_expressions_still_compile(engine):
+    code = wat(f'{MEMORY} (global $g i32 (i32.const 42)) (global i64 (i64.const -1)) '
+               f'(global f32 (f32.const 1.5)) (global f64 (f64.const 2.5)) '
+               f'(global funcref (ref.func $f)) (table 2 funcref) (func $f) '
+               f'(elem (i32.const 0) func $f) (elem funcref (ref.func $f) (ref.null func)) '
+               f'(data (i32.const 16) "x") (data "passive") {RUN}')
+    engine.compile(code, HOST)
+
+
+@pytest.mark.parametrize("body, count", [
+    ("(table 1 funcref) (table 1 funcref)", 2),
+    ("(table 1 funcref) (table 1 externref) (table 1 funcref)", 3),
+    ('(import "env" "t" (table 1 funcref)) (table 1 funcref)', 2),
+])
+def test_more_than_one_table_is_rejected(engine, body, count):
+    err = rejected(engine, wat(f"{body} {MEMORY} {RUN}"))
+    assert err.code == "too-many-tables" and f"declares {count} tables" in err.message
+
+
+def test_importing_the_same_function_twice_is_rejected(engine):
+    code = wat(f'(import "env" "put" (func (param i32 i32) (result i32))) '
+               f'(import "env" "put" (func (param i32 i32) (result i32))) {MEMORY} {RUN}')
+    err = rejected(engine, code)
+    assert err.code == "duplicate-import" and err.details["function"] == "env.put"
+
+
+def test_stack_setting_above_the_maximum_is_a_config_error():
+    from ispc_framework.errors import ConfigError
+    from ispc_wasmtime.engine import MAX_STACK_BYTES
+
+    WasmtimeEngine(default_stack_bytes=MAX_STACK_BYTES)
+    with pytest.raises(ConfigError) as info:
+        WasmtimeEngine(default_stack_bytes=MAX_STACK_BYTES + 1)
+    assert info.value.details["key"] == "default_stack_bytes"
+    assert str(MAX_STACK_BYTES) in info.value.hint
+
+
+# ---- the disk cache holds native code: only a private directory is used ---------------------
+
+def test_disk_cache_directory_is_created_private(tmp_path):
+    import os
+    import stat
+
+    target = tmp_path / "cache" / "wasmtime"
+    WasmtimeEngine(cache_dir=str(target))
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o700
+
+
+@pytest.mark.parametrize("mode", [0o770, 0o707, 0o777, 0o722])
+def test_disk_cache_directory_writable_by_others_is_refused(tmp_path, mode):
+    from ispc_framework.errors import ConfigError
+
+    target = tmp_path / "shared"
+    target.mkdir()
+    target.chmod(mode)
+    with pytest.raises(ConfigError) as info:
+        WasmtimeEngine(cache_dir=str(target))
+    assert "cache_dir" in info.value.message and info.value.details["key"] == "cache_dir"
+
+
+def test_disk_cache_directory_owned_by_another_user_is_refused(tmp_path, monkeypatch):
+    import os
+
+    from ispc_framework.errors import ConfigError
+
+    target = tmp_path / "theirs"
+    target.mkdir(mode=0o700)
+    monkeypatch.setattr(os, "getuid", lambda: os.stat(target).st_uid + 1)
+    with pytest.raises(ConfigError) as info:
+        WasmtimeEngine(cache_dir=str(target))
+    assert "owned by uid" in info.value.message and info.value.details["key"] == "cache_dir"
+
+
+def test_failed_disk_cache_write_leaves_no_temp_file(tmp_path, monkeypatch):
+    import os
+
+    from ispc_wasmtime import cache as cache_module
+
+    def broken_replace(src, dst):
+        raise OSError(28, "No space left on device")
+
+    engine = WasmtimeEngine(cache_dir=str(tmp_path))
+    monkeypatch.setattr(cache_module.os, "replace", broken_replace)
+    engine.compile(wat(f"{MEMORY} {RUN}"), HOST)   # compiles anyway: the cache is optional
+    assert os.listdir(tmp_path) == []

@@ -92,6 +92,9 @@ CONTRACT = wasmtime.wat2wasm(r'''
   (func (export "host_badresult") (result i32) (call $fail (i32.const 3)))
   (func (export "big_return") (result i32) (call $put (i32.const 0) (i32.const 65536)))
   (func (export "wrong_sig") (param i32) (result i32) (i32.const 0))
+  (func (export "grow_then_trap") (result i32)
+    ;; 10 of 16 pages under a 1 MiB cap: a grow would still succeed, so this is just a trap
+    (drop (memory.grow (i32.const 9))) unreachable)
 )''')
 
 
@@ -188,7 +191,97 @@ def test_huge_table_is_refused(engine):
     code = wasmtime.wat2wasm('(module (memory (export "memory") 1) (table 10000000 funcref) '
                              '(func (export "run") (result i32) i32.const 0))')
     compiled = engine.compile(code, HOST)
-    failed(run(engine, compiled, "run"), MemoryLimitExceeded, "table-limit")
+    err = failed(run(engine, compiled, "run"), MemoryLimitExceeded, "table-limit")
+    assert "memory_mb" not in err.hint and "65536" in err.hint
+
+
+def test_trap_below_the_memory_cap_is_a_trap(engine, compiled):
+    """Only a guest that could not grow by one more page is reported as at the memory limit."""
+    result = run(engine, compiled, "grow_then_trap", limits=ExecutionLimits(memory_bytes=1 << 20))
+    err = failed(result, Trap, "trap")
+    assert err.details["trap_code"] == "unreachable"
+
+
+def test_trap_message_names_the_trap_not_the_backtrace_header(engine, compiled):
+    err = failed(run(engine, compiled, "divzero"), Trap, "trap")
+    assert err.message == "the guest trapped: integer divide by zero"
+    err = failed(run(engine, compiled, "trap"), Trap, "trap")
+    assert "backtrace" not in err.message and "unreachable" in err.message
+
+
+# ---- limits.fuel is ONE budget: wasm fuel plus host gas --------------------------------------
+
+def h_charge(env, amount):
+    env.ctx.charge(amount)
+    return 0
+
+
+GAS_HOST = (HostFunction("env", "charge", ("i32",), ("i32",), 1, h_charge),)
+GAS_CONTRACT = wasmtime.wat2wasm(r'''(module
+  (import "env" "charge" (func $charge (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "run") (result i32) (local $i i32)
+    (loop $burn (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $burn (i32.lt_u (local.get $i) (i32.const 20000))))
+    (local.set $i (i32.const 0))
+    (loop $host (drop (call $charge (i32.const 50000)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $host (i32.lt_u (local.get $i) (i32.const 10))))
+    (i32.const 0)))''')
+
+
+def test_fuel_budget_covers_wasm_fuel_and_host_gas_together(engine):
+    compiled = engine.compile(GAS_CONTRACT, GAS_HOST)
+    free = run_direct(engine, compiled, "run", GAS_HOST, limits=ExecutionLimits(fuel=10 ** 9))
+    assert free.ok and free.gas_used == 500_000
+    wasm = free.fuel_used
+    assert 0 < wasm < 500_000          # engine fuel alone: the host gas is not in it
+    total = wasm + free.gas_used
+    exact = run_direct(engine, compiled, "run", GAS_HOST, limits=ExecutionLimits(fuel=total))
+    assert exact.ok and (exact.fuel_used, exact.gas_used) == (wasm, 500_000)
+    # wasmtime checks fuel at loop heads and calls, so the few instructions after the last
+    # check may overdraw the budget (reported fuel is then clamped): never past the budget.
+    tail = run_direct(engine, compiled, "run", GAS_HOST, limits=ExecutionLimits(fuel=total - 1))
+    assert not tail.ok or tail.fuel_used + tail.gas_used <= total - 1
+    # Each ledger alone fits a budget of max(wasm, host) + 1; together they do not.
+    for budget in (total - 100, max(wasm, free.gas_used) + 1):
+        short = run_direct(engine, compiled, "run", GAS_HOST, limits=ExecutionLimits(fuel=budget))
+        failed(short, OutOfGas, "out-of-gas")
+
+
+def test_host_gas_cannot_drive_store_fuel_negative(engine):
+    """A host call costing more than the fuel left ends the run with OutOfGas; it never wraps
+    the store's fuel round to 'unlimited'."""
+    compiled = engine.compile(GAS_CONTRACT, GAS_HOST)
+    result = run_direct(engine, compiled, "run", GAS_HOST, limits=ExecutionLimits(fuel=60_000))
+    err = failed(result, OutOfGas, "out-of-gas")
+    assert "budget of 60000" in err.message
+
+
+def test_stack_limit_above_the_maximum_is_a_typed_error_not_a_crash():
+    """wasmtime panics (aborting the process) when max_wasm_stack exceeds its async stack size;
+    the engine refuses such a limit first. Run in a child so a regression cannot kill pytest."""
+    import subprocess
+    import sys
+
+    script = (
+        "import wasmtime\n"
+        "from ispc_framework.limits import ExecutionLimits\n"
+        "from ispc_wasmtime.direct import run_direct\n"
+        "from ispc_wasmtime.engine import MAX_STACK_BYTES, WasmtimeEngine\n"
+        "e = WasmtimeEngine()\n"
+        "c = e.compile(wasmtime.wat2wasm('(module (memory (export \"memory\") 1) "
+        "(func (export \"run\") (result i32) i32.const 0))'), ())\n"
+        "ok = run_direct(e, c, 'run', (), limits=ExecutionLimits(stack_bytes=MAX_STACK_BYTES))\n"
+        "assert ok.ok, ok.error\n"
+        "r = run_direct(e, c, 'run', (), limits=ExecutionLimits(stack_bytes=4 << 20))\n"
+        "print(type(r.error).__name__, r.error.code, r.error.field, "
+        "str(MAX_STACK_BYTES) in r.error.hint)\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["ValidationError", "stack-limit-invalid", "limits.stack_bytes",
+                                  "True"]
 
 
 def test_wall_clock_watchdog(engine, compiled):
