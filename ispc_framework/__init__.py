@@ -6,21 +6,44 @@ The public API is what ``__all__`` lists (tests/test_public_api.py pins it). Plu
 
 from __future__ import annotations
 
-from .config import Config, load_config
-from .context import ChainPins, ContextManager, ExecutionContext, ExecutionRequest
-from .coordinator import Coordinator, final_transaction
-from .draft import TransactionDraft
-from .encoding import decode, digest, encode, from_json, hash_of, to_json
-from .engines import EngineOutcome, GuestMemory, HostEnv, HostFunction, OnnxEngine, WasmEngine
-from .errors import ISPCError
-from .limits import ExecutionLimits
-from .model import (AssetOutput, ContractLock, Event, FungibleToken, HeightLock, MultiKeyLock,
-                    NativeCoin, NonFungibleToken, OnnxExecutionResult, OutPoint, ResourceCategory,
-                    ResourceOutput, SealedDraft, SingleKeyLock, StateOutput, Tensor, TimeLock,
-                    TxInput, TxOutput, WasmExecutionResult, ZKStateProof)
-from .proving import ProofRequest, Prover
-from .repository import ChainView, MemoryRepository, RepositoryWriter
-from .trace import ExecutionTrace, TraceRecord
+import importlib
+from typing import Any
+
+# Public names and the module that defines each. They are imported on first use (PEP 562), so
+# `import ispc_framework` (and every `ispc` command) does not pay for what it does not touch.
+_EXPORTS = {
+    "config": ["Config", "load_config"],
+    "context": ["ChainPins", "ContextManager", "ExecutionContext", "ExecutionRequest"],
+    "coordinator": ["Coordinator", "final_transaction"],
+    "draft": ["TransactionDraft"],
+    "encoding": ["decode", "digest", "encode", "from_json", "hash_of", "to_json"],
+    "engines": ["EngineOutcome", "GuestMemory", "HostEnv", "HostFunction", "OnnxEngine",
+                "WasmEngine"],
+    "errors": ["ISPCError"],
+    "limits": ["ExecutionLimits"],
+    "model": ["AssetOutput", "ContractLock", "Event", "FungibleToken", "HeightLock",
+              "MultiKeyLock", "NativeCoin", "NonFungibleToken", "OnnxExecutionResult", "OutPoint",
+              "ResourceCategory", "ResourceOutput", "SealedDraft", "SingleKeyLock", "StateOutput",
+              "Tensor", "TimeLock", "TxInput", "TxOutput", "WasmExecutionResult", "ZKStateProof"],
+    "proving": ["ProofRequest", "Prover"],
+    "repository": ["ChainView", "MemoryRepository", "RepositoryWriter"],
+    "trace": ["ExecutionTrace", "TraceRecord"],
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ispc_framework' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_MODULE_OF))
+
 
 __version__ = "0.1.0"
 

@@ -86,6 +86,21 @@ class _Group(click.Group):
         except ISPCError as exc:
             _fail(exc, "--json" in self.raw_args)
 
+    # The chain and execution commands live in cli_chain, which imports the data model; loading
+    # it only when one of them (or the command list) is asked for keeps `ispc plugins`, `doctor`
+    # and `config show` quick to start.
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None and self is cli:
+            _load_more_commands()
+            command = super().get_command(ctx, name)
+        return command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        if self is cli:
+            _load_more_commands()
+        return super().list_commands(ctx)
+
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ispc")
@@ -195,10 +210,6 @@ def main(argv: list[str] | None = None) -> None:
     cli.main(args=argv, prog_name="ispc")
 
 
-def _register_more_commands() -> None:
-    # Commands that drive executions and the chain live in their own module to keep this one small.
-    from . import cli_chain  # noqa: F401  (registers commands on import)
-
-
-_register_more_commands()
+def _load_more_commands() -> None:
+    from . import cli_chain  # noqa: F401  (registers its commands on cli when imported)
 

@@ -45,3 +45,18 @@ def test_every_error_has_a_stable_code_and_hint_and_is_in_the_tree():
         assert issubclass(cls, errors.ISPCError)
         assert cls.code and cls.hint
         assert cls.__name__ in errors.__doc__, f"{cls.__name__} missing from the drawn tree"
+
+
+def test_names_are_loaded_lazily_and_match_their_modules():
+    import importlib
+    import subprocess
+    import sys
+
+    for name in ispc_framework.__all__[1:]:
+        module = importlib.import_module(f"ispc_framework.{ispc_framework._MODULE_OF[name]}")
+        assert getattr(ispc_framework, name) is getattr(module, name)
+    code = ("import sys, ispc_framework; "
+            "print(sorted(m for m in sys.modules if m.startswith('ispc_framework.')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout
+    assert "ispc_framework.model" not in loaded and "ispc_framework.coordinator" not in loaded
