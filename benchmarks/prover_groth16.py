@@ -91,8 +91,9 @@ def bench_circuit(key_dir: Path, circuit_id: str, backends: list[str], runs: int
     wt = timed(lambda: calculator.wtns(inputs), runs)
     baseline = None
     for backend in backends:
-        with Groth16Prover({"key_dir": str(key_dir), "backend": backend,
-                            "self_check": False, "timeout_s": 600}) as prover:
+        # The benchmark's keys are testing keys unless --full-ceremony made them.
+        with Groth16Prover({"key_dir": str(key_dir), "backend": backend, "self_check": False,
+                            "timeout_s": 600, "allow_testing_keys": True}) as prover:
             proof = prover.prove(request)  # warm: loads keys in the worker
             prove = timed(lambda: prover.prove(request), runs)
             verify = timed(lambda p=proof: prover.verify(p, request.execution_result_hash), runs)

@@ -55,6 +55,7 @@ def run_demo(workdir: Path | None, examples: Path, overrides: tuple[str, ...],
     settings = {"plugin.sqlite.path": str(scratch / "chain.db"),
                 "plugin.groth16.key_dir": str(scratch / "keys"),
                 "plugin.groth16.setup_mode": "testing",
+                "plugin.groth16.allow_testing_keys": "true",
                 "trace.sinks": '["jsonl"]', "plugin.jsonl.path": str(scratch / "traces.jsonl")}
     for item in overrides:
         key, _, value = item.partition("=")

@@ -21,7 +21,8 @@ from ispc_framework.plugins import hookimpl, EngineSpec, Setting
 @hookimpl
 def ispc_register_engines():
     return [EngineSpec(name="{name}", runtime="wasm", factory="{module}:Engine",
-                       description="a test engine", capabilities=["toy"],
+                       description="a test engine",
+                       capabilities=["toy", "metering", "timeout", "memory-limit"],
                        settings=[Setting("speed", "int", 1, "how fast")])]
 
 class Engine:

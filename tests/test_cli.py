@@ -24,7 +24,8 @@ def chain(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")
     config = root / "ispc.toml"
     config.write_text(f'[plugin.sqlite]\npath = "{root / "chain.db"}"\n'
-                      f'[plugin.groth16]\nkey_dir = "{root / "keys"}"\nsetup_mode = "testing"\n')
+                      f'[plugin.groth16]\nkey_dir = "{root / "keys"}"\nsetup_mode = "testing"\n'
+                      "allow_testing_keys = true\n")
     return root, config
 
 

@@ -28,7 +28,9 @@ pytestmark = pytest.mark.skipif(not TOKEN.is_file(), reason="run examples/contra
 def key_dir(tmp_path_factory):
     path = tmp_path_factory.mktemp("keys")
     config = load_config(overrides={"plugin.groth16.key_dir": str(path),
-                                    "plugin.groth16.setup_mode": "testing"}, search_cwd=False)
+                                    "plugin.groth16.setup_mode": "testing",
+                                    "plugin.groth16.allow_testing_keys": "true"},
+                         search_cwd=False)
     coordinator = Coordinator(config, repository=MemoryRepository())
     coordinator.prover().setup("ispc.draft.v1")
     coordinator.close()
@@ -37,6 +39,7 @@ def key_dir(tmp_path_factory):
 
 def make(key_dir, tmp_path, repository=None, **extra):
     overrides = {"plugin.groth16.key_dir": str(key_dir), "trace.sinks": '["jsonl"]',
+                 "plugin.groth16.allow_testing_keys": "true",  # key_dir holds a testing key
                  "plugin.jsonl.path": str(tmp_path / "traces.jsonl"), **extra}
     config = load_config(overrides=overrides, search_cwd=False, environ={})
     repository = repository or MemoryRepository()

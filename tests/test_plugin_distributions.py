@@ -48,7 +48,7 @@ def test_plugins_lists_good_broken_conflicting_and_mismatched(scratch):
     rows = records(scratch)
     assert rows["toy"]["status"] == "ok" and rows["toy"]["kind"] == "engine"
     assert rows["toy"]["distribution"] == "ispc-toy" and rows["toy"]["version"] == "1.0.0"
-    assert rows["toy"]["capabilities"] == ["toy"]
+    assert rows["toy"]["capabilities"] == ["memory-limit", "metering", "timeout", "toy"]
     assert rows["broken"]["status"] == "failed"
     assert "ImportError: this plugin is broken on purpose" in rows["broken"]["error"]
     assert rows["dup-a"]["status"] == rows["dup-b"]["status"] == "conflict"

@@ -28,8 +28,8 @@ GROTH16PY_VERSION = "0.2.0"  # pinned in setup.cfg; the protocol is tested again
 def run_snarkjs(args: list[str], *, node_modules=None, cwd=None, timeout=3600, on_line=None):
     """Run ``snarkjs ARGS``; stream its output lines to ``on_line``; raise on a non-zero exit."""
     cmd = [str(find_node_tool("snarkjs", node_modules)), *args]
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, errors="replace")
+    proc = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, errors="replace")
     lines = []
     try:
         for line in proc.stdout:

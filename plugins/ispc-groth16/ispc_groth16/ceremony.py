@@ -22,7 +22,7 @@ from pathlib import Path
 from ispc_framework.errors import ProverUnavailable, ValidationError
 
 from .backends import run_snarkjs
-from .circuits import compile_circuit, get_circuit, r1cs_counts
+from .circuits import CIRCOM2_VERSION, compile_circuit, get_circuit, r1cs_counts
 from .keystore import KeyStore, _sha256_file, vk_hash
 
 __all__ = ["MODES", "make_keys", "ptau_power"]
@@ -95,6 +95,13 @@ def make_keys(circuit_id: str, key_dir: str | os.PathLike, mode: str, *, progres
                                      cache_dir=store.root / "build-cache")
         shutil.copyfile(r1cs, staging / "circuit.r1cs")
         shutil.copyfile(wasm, staging / "circuit.wasm")
+        compiled = (_sha256_file(staging / "circuit.r1cs"), _sha256_file(staging / "circuit.wasm"))
+        if compiled != (circuit.r1cs_sha256, circuit.wasm_sha256):
+            raise ProverUnavailable(
+                f"circom2 compiled {circuit_id} to an r1cs/wasm that differs from the pinned one "
+                f"(sha256 {compiled[0][:16]}.../{compiled[1][:16]}...); keys made from it would "
+                "be refused", code="circuit-compile-mismatch",
+                hint=f"install the pinned circom2 {CIRCOM2_VERSION} and circomlib (`npm ci`)")
         counts = r1cs_counts(r1cs.read_bytes())
         progress("compile", f"{counts['constraints']} constraints, {counts['wires']} wires")
         import groth16py  # the worker's dependency; imported only when keys are made

@@ -16,10 +16,14 @@ from pathlib import Path
 
 import attrs
 
-from ispc_framework.errors import ProverUnavailable, ValidationError
+from ispc_framework.errors import KeyNotFound, ProverUnavailable, ValidationError
 
-__all__ = ["Circuit", "CIRCUITS", "get_circuit", "find_node_tool", "compile_circuit",
-           "r1cs_counts"]
+__all__ = ["Circuit", "CIRCUITS", "CIRCOM2_VERSION", "get_circuit", "find_node_tool",
+           "compile_circuit", "r1cs_counts", "check_compiled"]
+
+# The compiler the pins below were computed with (package.json pins it; the compile is
+# deterministic: the same sources give byte-identical r1cs and wasm on every run).
+CIRCOM2_VERSION = "0.2.23"
 
 
 @attrs.frozen
@@ -30,6 +34,10 @@ class Circuit:
     template: str
     n_in: int
     n_out: int
+    # SHA-256 of the circom2 --O2 output for this version: a key directory whose circuit.r1cs or
+    # circuit.wasm hashes differently belongs to another circuit and is refused.
+    r1cs_sha256: str
+    wasm_sha256: str
     public: tuple[str, ...] = ("result_hi", "result_lo", "contract")
 
     def main_source(self) -> str:
@@ -41,9 +49,13 @@ class Circuit:
 CIRCUITS = {
     c.circuit_id: c for c in (
         # The default: about 4,400 constraints (a 2^13 domain).
-        Circuit("ispc.draft.v1", 1, "ispc_draft_v1.circom", "DraftV1", 8, 8),
+        Circuit("ispc.draft.v1", 1, "ispc_draft_v1.circom", "DraftV1", 8, 8,
+                r1cs_sha256="9630626863c07e8d9e0b7d5522e85afcbc4cca49404821e28eda6b7dc304fcb6",
+                wasm_sha256="ff7aee38e7410577be02ef10fc44da40c3a58041f16cf4c7f3d8c9dd95c9d873"),
         # The same statement with small capacities (~1,200 constraints): cheap ceremony tests.
-        Circuit("ispc.draft.v1.small", 1, "ispc_draft_v1.circom", "DraftV1", 2, 2),
+        Circuit("ispc.draft.v1.small", 1, "ispc_draft_v1.circom", "DraftV1", 2, 2,
+                r1cs_sha256="72ae9641fa77f411327253dac3bfa78fdad49f3031f99b9b43e5ae8979e47282",
+                wasm_sha256="965e44070933b436ebaaeabb3f432216e55b80aacdff435d3ffad9a2ab98684d"),
     )
 }
 
@@ -59,6 +71,20 @@ def get_circuit(circuit_id: str) -> Circuit:
     except (KeyError, TypeError):
         raise ValidationError("circuit_id", f"unknown circuit {circuit_id!r}; known: "
                               f"{', '.join(sorted(CIRCUITS))}") from None
+
+
+def check_compiled(circuit: Circuit, r1cs_sha256: str | None, wasm_sha256: str | None,
+                   where: str) -> None:
+    """Raise KeyNotFound ``key-circuit-mismatch`` unless the hashes are ``circuit``'s pins."""
+    if (r1cs_sha256, wasm_sha256) != (circuit.r1cs_sha256, circuit.wasm_sha256):
+        raise KeyNotFound(
+            f"{where} holds a circuit.r1cs/circuit.wasm that is not {circuit.circuit_id} "
+            f"v{circuit.version} (sha256 {str(r1cs_sha256)[:16]}.../{str(wasm_sha256)[:16]}..., "
+            f"expected {circuit.r1cs_sha256[:16]}.../{circuit.wasm_sha256[:16]}...)",
+            code="key-circuit-mismatch", circuit_id=circuit.circuit_id,
+            hint="keys are only accepted for the exact circuit this plugin pins (compiled with "
+                 f"circom2 {CIRCOM2_VERSION}); run `ispc setup` with the pinned circom2, or obtain "
+                 "the keys from the setup you trust")
 
 
 def find_node_tool(name: str, node_modules: str | os.PathLike | None = None) -> Path:
@@ -145,7 +171,7 @@ def _compile(circom: Path, circomlib: Path, circuit: Circuit, source, workdir: P
     (workdir / "main.circom").write_text(circuit.main_source())
     done = subprocess.run(
         [str(circom), "main.circom", "--O2", "--r1cs", "--wasm", "-l", "circomlib", "-o", "."],
-        cwd=workdir, capture_output=True, text=True, timeout=600)
+        cwd=workdir, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600)
     r1cs, wasm = workdir / "main.r1cs", workdir / "main_js" / "main.wasm"
     if done.returncode != 0 or not r1cs.exists() or not wasm.exists():
         raise ProverUnavailable(f"circom2 failed to compile {circuit.circuit_id}: "

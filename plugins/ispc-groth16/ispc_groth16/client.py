@@ -3,14 +3,22 @@
 Any executable that speaks docs/prover-protocol.md can be the worker (``command``); by default it
 is ``python -m ispc_groth16.worker``. One request is in flight at a time (a lock serialises
 callers). A worker that exits is restarted on the next request; a request that outlives its
-timeout kills the worker (by its pid) and raises ProverTimeout.
+timeout kills the worker and raises ProverTimeout.
+
+Each worker runs in a process group (session) of its own, so stopping it kills everything it
+started too (snarkjs, circom2, or a stray child still holding its pipes). The group is only
+signalled while the worker has not been reaped (its pid, and so the group id, is still ours):
+exits are observed with ``waitid(WNOWAIT)``. Pipes the reader threads use are never closed under
+them; the threads end, and close them, at end of file.
 """
 
 from __future__ import annotations
 
 import collections
 import json
+import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -25,15 +33,50 @@ __all__ = ["WorkerClient", "PROTOCOL"]
 PROTOCOL = 1
 _EOF = object()
 _IDEMPOTENT = ("info", "prove", "verify")
+_POLL_S = 0.25       # how often a waiting request checks that its worker is still alive
+_EXIT_GRACE_S = 1.0  # after the worker exits, how long its last lines may take to arrive
+
+
+def _alive(proc: subprocess.Popen) -> bool:
+    """Whether ``proc`` is still running, *without* reaping it (the pid stays ours)."""
+    if proc.returncode is not None:
+        return False
+    try:
+        return os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+    except ChildProcessError:  # reaped elsewhere
+        return False
+
+
+def _wait_exit(proc: subprocess.Popen, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while _alive(proc):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL the worker's process group (it leads it: start_new_session), then reap it."""
+    if proc.returncode is None:  # not reaped: the group id cannot have been reused
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
 
 
 def _reap(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
+    if proc.returncode is None:
         try:
             proc.stdin.close()
-            proc.wait(timeout=2)
-        except (OSError, ValueError, subprocess.TimeoutExpired):
-            proc.kill()
+        except (OSError, ValueError):
+            pass
+        _wait_exit(proc, 2)
+        _kill_group(proc)
 
 
 def _error_from_reply(error: dict) -> errors.ISPCError:
@@ -71,13 +114,13 @@ class WorkerClient:
 
     @property
     def pid(self) -> int | None:
-        return self._proc.pid if self._proc and self._proc.poll() is None else None
+        return self._proc.pid if self._proc and _alive(self._proc) else None
 
     def _start(self) -> None:
         try:
             proc = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, text=True, encoding="utf-8",
-                                    bufsize=1)
+                                    bufsize=1, start_new_session=True)
         except OSError as exc:
             raise errors.ProverUnavailable(f"cannot start the prover worker {self.command[0]}: "
                                            f"{exc}", code="prover-start-failed") from None
@@ -101,39 +144,40 @@ class WorkerClient:
 
     @staticmethod
     def _pump(stream, put, signal_eof: bool) -> None:
+        """Read one of the worker's pipes to its end (daemon thread; nobody joins it)."""
         try:
             for line in stream:
                 put(line.rstrip("\n"))
-        except (OSError, ValueError):  # the stream was closed under us
+        except (OSError, ValueError):
             pass
-        if signal_eof:
-            put(_EOF)
-
-    def _stop(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.kill()  # only this worker, by its own handle
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-        for stream in (proc.stdin, proc.stdout, proc.stderr):
+        finally:
             try:
                 stream.close()
             except OSError:
                 pass
+        if signal_eof:
+            put(_EOF)
+
+    def _stop(self) -> None:
+        """Kill the worker and its process group and reap it; returns at once (no joins)."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        _kill_group(proc)
+        try:
+            proc.stdin.close()  # ours alone; the pump threads close stdout/stderr at EOF
+        except (OSError, ValueError):
+            pass
 
     def close(self) -> None:
         with self._lock:
-            if self._proc is not None and self._proc.poll() is None:
+            if self._proc is not None and _alive(self._proc):
                 try:
                     self._send({"op": "shutdown", "id": -1})
-                    self._proc.wait(timeout=5)
-                except (OSError, subprocess.TimeoutExpired, ValueError):
+                    _wait_exit(self._proc, 5)
+                except (OSError, ValueError):
                     pass
-            self._stop()
+            self._stop()  # also kills anything the worker left running in its group
 
     # ------------------------------------------------------------------------------- messaging
 
@@ -142,9 +186,10 @@ class WorkerClient:
         self._proc.stdin.flush()
 
     def _died(self) -> errors.ProverUnavailable:
-        code = self._proc.poll() if self._proc else None
-        tail = "\n".join(list(self._stderr)[-10:])
+        proc = self._proc
         self._stop()
+        code = proc.returncode if proc else None
+        tail = "\n".join(list(self._stderr)[-10:])
         return errors.ProverUnavailable(
             f"the prover worker exited (status {code}) before replying"
             + (f"; its stderr ends with:\n{tail}" if tail else ""),
@@ -159,12 +204,21 @@ class WorkerClient:
         except (OSError, ValueError):
             raise self._died() from None
         deadline = time.monotonic() + timeout_s
+        exited_at = None
         while True:
             remaining = deadline - time.monotonic()
             try:
-                line = self._lines.get(timeout=max(remaining, 0))
+                line = self._lines.get(timeout=max(min(remaining, _POLL_S), 0))
             except queue.Empty:
-                pid = self.pid
+                if remaining > _POLL_S:
+                    # A worker that exited while something it started still holds its stdout
+                    # never sends EOF: notice the exit itself, after a grace for its last lines.
+                    if exited_at is None and not _alive(self._proc):
+                        exited_at = time.monotonic()
+                    if exited_at is not None and time.monotonic() - exited_at > _EXIT_GRACE_S:
+                        raise self._died() from None
+                    continue
+                pid = self._proc.pid
                 self._stop()
                 raise errors.ProverTimeout(
                     f"the prover worker (pid {pid}) did not answer {message['op']!r} within "
@@ -174,6 +228,8 @@ class WorkerClient:
                 raise self._died()
             try:
                 reply = json.loads(line)
+                if not isinstance(reply, dict):
+                    raise ValueError("not an object")
             except ValueError:
                 self._stop()
                 raise errors.ProofError(
@@ -190,9 +246,16 @@ class WorkerClient:
                     p = reply["progress"]
                     on_progress(str(p.get("step", "")), str(p.get("message", "")))
                 continue
-            if reply.get("ok"):
-                return reply.get("result", {})
-            raise _error_from_reply(reply.get("error", {}))
+            if reply.get("ok") is True:
+                result = reply.get("result", {})
+                if not isinstance(result, dict):
+                    raise errors.ProofError(
+                        f"the prover worker's {message['op']!r} result is not an object",
+                        code="prover-protocol-error",
+                        hint="the worker is not following docs/prover-protocol.md")
+                return result
+            error = reply.get("error")
+            raise _error_from_reply(error if isinstance(error, dict) else {})
 
     def request(self, op: str, params: dict | None = None, *, timeout_s: float | None = None,
                 on_progress: Callable[[str, str], None] | None = None) -> dict:
@@ -204,7 +267,7 @@ class WorkerClient:
         attempts = 2 if op in _IDEMPOTENT else 1
         with self._lock:
             for attempt in range(attempts):
-                if self._proc is None or self._proc.poll() is not None:
+                if self._proc is None or not _alive(self._proc):
                     self._stop()
                     self._start()
                 try:

@@ -57,8 +57,27 @@ def _assets(request) -> list:
 
 
 def check_rules(request, n_in: int, n_out: int) -> None:
-    """Fail fast, with a precise typed error, on a draft the circuit would reject anyway."""
+    """Refuse, with a precise typed error, a draft that breaks the rules of the statement.
+
+    Most of these the circuit rejects too; one it cannot see: the same outpoint spent twice
+    would count its amount twice towards conservation (the circuit has no uniqueness
+    constraint), so duplicates are refused here, before proving and again when verifying
+    against the request."""
+    seen: set = set()
+    for tx_input in request.draft.inputs:
+        if tx_input.outpoint in seen:
+            raise WitnessError(
+                f"the draft names input {tx_input.outpoint!r} more than once",
+                code="witness-duplicate-input",
+                hint="an output can be spent (or referenced) once per draft; a repeated input "
+                     "would count its value twice")
+        seen.add(tx_input.outpoint)
     spends, assets = _spends(request), _assets(request)
+    for out in [spent for _, spent in spends] + assets:
+        amount = out.asset.amount if out.asset is not None else 0
+        if not isinstance(amount, int) or not 0 <= amount < 2**64:
+            raise WitnessError(f"amount {amount!r} is outside [0, 2^64)", code="witness-range",
+                               hint="amounts are unsigned 64-bit integers")
     if len(spends) > n_in or len(assets) > n_out:
         raise WitnessError(
             f"the draft spends {len(spends)} inputs and makes {len(assets)} asset outputs; the "

@@ -11,7 +11,10 @@ Layout (``key_dir`` is configured; nothing here is ever made at proof time)::
         circuit.zkey                       snarkjs proving key (ceremony setups only)
 
 A key directory is written under a temporary name and renamed into place, so a crash never leaves a
-half-written key; loading re-hashes every file and rejects a key whose contents do not match.
+half-written key; loading re-hashes every file and rejects a key whose contents do not match, and
+one whose circuit id, version or compiled circuit (circuit.r1cs, circuit.wasm) is not the one
+:mod:`.circuits` pins. Which keys a *verifier* accepts is decided by the prover (CURRENT plus
+``trusted_vk_hashes``), not by what happens to be in ``key_dir``.
 """
 
 from __future__ import annotations
@@ -72,6 +75,27 @@ def _sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def _check_circuit(circuit_id: str, meta: dict, path: Path) -> None:
+    """A key is only usable for the exact circuit (id, version, compiled r1cs and wasm) this
+    plugin pins: otherwise a key made from another circuit (say, one without the conservation
+    constraint) would verify proofs of statements the plugin never claims."""
+    from .circuits import check_compiled, get_circuit
+
+    circuit = get_circuit(circuit_id)
+    if meta.get("circuit_id") != circuit_id:
+        raise KeyNotFound(f"key directory {path} belongs to circuit {meta.get('circuit_id')!r}, "
+                          f"not {circuit_id}", code="key-circuit-mismatch",
+                          hint="obtain the keys from the setup you trust")
+    if meta.get("circuit_version") != circuit.version:
+        raise KeyNotFound(
+            f"key directory {path} is for {circuit_id} v{meta.get('circuit_version')}, this "
+            f"plugin uses v{circuit.version}", code="key-version-mismatch",
+            hint="run `ispc setup` again for the new circuit version")
+    files = meta.get("files") or {}
+    check_compiled(circuit, files.get("circuit.r1cs"), files.get("circuit.wasm"),
+                   f"key directory {path}")
+
+
 @attrs.frozen
 class KeyRecord:
     """One verified key directory."""
@@ -97,6 +121,14 @@ class KeyStore:
             raise ValidationError("circuit_id", f"not a valid circuit id: {circuit_id!r}")
         return self.root / circuit_id
 
+    def current_hash(self, circuit_id: str) -> str | None:
+        """The hash CURRENT names for ``circuit_id`` (not loaded or checked), or None."""
+        marker = self._circuit_dir(circuit_id) / "CURRENT"
+        try:
+            return marker.read_text().strip()
+        except FileNotFoundError:
+            return None
+
     def current(self, circuit_id: str) -> KeyRecord:
         """The key `prove` uses for ``circuit_id`` (the last completed setup)."""
         marker = self._circuit_dir(circuit_id) / "CURRENT"
@@ -115,8 +147,9 @@ class KeyStore:
         if not meta_file.exists():
             raise KeyNotFound(f"no key {hash_hex[:16]}... for circuit {circuit_id!r} in "
                               f"{self.root}", circuit_id=circuit_id, vk_hash=hash_hex,
-                              hint="copy the key directory named by the proof's "
-                                   "verification_key_hash into key_dir, or run `ispc setup`")
+                              hint="obtain the keys from the setup you trust (run `ispc "
+                                   "setup`, or copy them from the party whose setup you trust); "
+                                   "never take a key directory from the prover")
         signature = tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns)
                                  for p in path.iterdir()))
         cached = _VERIFIED.get(str(path))
@@ -131,6 +164,7 @@ class KeyStore:
             if _sha256_file(path / name) != expected:
                 raise KeyNotFound(f"{path / name} was modified after setup", code="key-corrupt",
                                   hint="delete the key directory and run `ispc setup` again")
+        _check_circuit(circuit_id, meta, path)
         record = KeyRecord(path, hash_hex, meta)
         _VERIFIED[str(path)] = (signature, record)
         return record

@@ -29,5 +29,11 @@ def ispc_register_provers():
             Setting("node_modules", "path", "", "node_modules holding circom2/snarkjs/circomlib"),
             Setting("worker_command", "list", [], "another protocol-v1 worker command"),
             Setting("self_check", "bool", True, "verify every proof before returning it"),
+            Setting("trusted_vk_hashes", "list", [],
+                    "verification-key hashes (hex) verify accepts besides each circuit's CURRENT "
+                    "key; obtain them from the setup you trust, never from the prover"),
+            Setting("allow_testing_keys", "bool", False,
+                    "accept testing-only (single-party) keys when proving and verifying; "
+                    "tests and demos only"),
         ],
     )]

@@ -5,21 +5,28 @@ the witness and the proof with keys it keeps loaded. Verification checks, in ord
 and circuit, the key named by the proof's hash (re-hashed on disk), the result-hash limbs against
 the state output, and the pairing equation; given the request it also recomputes the draft
 commitment and the contract element.
+
+Only *trusted* keys are used: a verifier accepts a proof only under the CURRENT key of the circuit
+(the last setup made or installed in ``key_dir``) or a key listed in ``trusted_vk_hashes``; a key
+directory that merely exists in ``key_dir`` is not enough. Every key must also hold the exact
+compiled circuit :mod:`.circuits` pins, and testing-only keys are refused unless
+``allow_testing_keys`` is set.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
-from ispc_framework.errors import (ConfigError, KeyNotFound, ValidationError,
-                                   VerificationFailed)
+from ispc_framework.errors import (ConfigError, KeyNotFound, ProofError, ValidationError,
+                                   VerificationFailed, WitnessError)
 from ispc_framework.model import ZKStateProof
 
 from .circuits import CIRCUITS, get_circuit
 from .client import WorkerClient
 from .draft_encoding import check_rules, circuit_inputs, contract_element, result_limbs
-from .keystore import KeyStore
+from .keystore import KeyRecord, KeyStore
 
 __all__ = ["Groth16Prover", "DEFAULTS"]
 
@@ -34,7 +41,26 @@ DEFAULTS: dict[str, Any] = {
     "node_modules": "",           # where circom2/snarkjs/circomlib are; empty: search upwards
     "worker_command": [],         # another protocol-v1 worker (e.g. a gnark binary)
     "self_check": True,           # verify every proof before returning it
+    "trusted_vk_hashes": [],      # keys verify() accepts besides each circuit's CURRENT key
+    "allow_testing_keys": False,  # accept single-party (testing-only) keys: tests/demos only
 }
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_TESTING_HINT = ("set [plugin.groth16] allow_testing_keys = true for tests/demos only; anywhere "
+                 "proofs must be trusted, use a key from `ispc setup --mode ceremony`")
+_UNTRUSTED_HINT = ("a verifier must obtain keys from the setup it trusts, never from the prover: "
+                   "install that setup's key as CURRENT, or list its hash in "
+                   "[plugin.groth16] trusted_vk_hashes")
+
+
+def _is_testing_key(meta: dict) -> bool:
+    """Anything not positively recorded as a ceremony key counts as testing-only."""
+    return not (meta.get("testing_only") is False and meta.get("mode") == "ceremony")
+
+
+def _protocol_error(op: str, what: str) -> ProofError:
+    return ProofError(f"the prover worker's {op!r} reply is malformed: {what}",
+                      code="prover-protocol-error",
+                      hint="the worker is not following docs/prover-protocol.md")
 SETUP_STEPS = ("compile", "setup", "phase1", "phase1-prepare", "phase2", "phase2-verify",
                "export", "import", "done")
 
@@ -58,6 +84,18 @@ class Groth16Prover:
             if not isinstance(cfg[key], (int, float)) or cfg[key] <= 0:
                 raise ConfigError(f"[plugin.groth16] {key} must be a positive number",
                                   code="prover-config")
+        trusted = cfg["trusted_vk_hashes"]
+        if isinstance(trusted, str):
+            trusted = [trusted] if trusted else []
+        if not isinstance(trusted, (list, tuple)) or not all(
+                isinstance(h, str) and _HEX64.match(h.strip().lower()) for h in trusted):
+            raise ConfigError("[plugin.groth16] trusted_vk_hashes must be a list of 64-digit hex "
+                              "verification-key hashes", code="prover-config",
+                              hint="copy the hashes `ispc setup` printed on the machine you trust")
+        cfg["trusted_vk_hashes"] = [h.strip().lower() for h in trusted]
+        if not isinstance(cfg["allow_testing_keys"], bool):
+            raise ConfigError("[plugin.groth16] allow_testing_keys must be true or false",
+                              code="prover-config")
         self.settings = cfg
         self.keys = KeyStore(os.path.abspath(cfg["key_dir"]))
         self._calculators: dict[str, Any] = {}  # vk hash -> WitnessCalculator (verify only)
@@ -116,31 +154,87 @@ class Groth16Prover:
 
     def prove(self, request) -> ZKStateProof:
         circuit = get_circuit(request.circuit_id)
-        record = self.keys.current(circuit.circuit_id)  # KeyNotFound before any work
-        if record.meta.get("circuit_version") != circuit.version:
-            raise KeyNotFound(
-                f"the stored key is for {circuit.circuit_id} v{record.meta.get('circuit_version')}"
-                f", this plugin proves v{circuit.version}", code="key-version-mismatch",
-                hint="run `ispc setup` again for the new circuit version")
+        # KeyNotFound before any work: no key, a corrupt one, or one for another circuit
+        # (id, version, or compiled r1cs/wasm other than the pinned ones).
+        record = self.keys.current(circuit.circuit_id)
+        self._refuse_testing_key(record, KeyNotFound)
         check_rules(request, circuit.n_in, circuit.n_out)
         inputs = circuit_inputs(request, circuit.n_in, circuit.n_out)
         reply = self._request("prove", circuit_id=circuit.circuit_id, vk_hash=record.vk_hash,
                               input={k: [str(x) for x in v] if isinstance(v, list) else str(v)
                                      for k, v in inputs.items()})
-        public = tuple(int(x) for x in reply["public"])
+        proof_bytes, public = self._prove_reply(reply)
         expected_tail = (inputs["result_hi"], inputs["result_lo"], inputs["contract"])
         if public[1:] != expected_tail:
             raise VerificationFailed("the worker returned public inputs for another request",
                                      code="prover-public-mismatch",
                                      hint="the worker is not following the protocol")
         proof = ZKStateProof(
-            proof=bytes.fromhex(reply["proof"]), public_inputs=public,
+            proof=proof_bytes, public_inputs=public,
             verification_key_hash=bytes.fromhex(record.vk_hash),
             circuit_id=circuit.circuit_id, circuit_version=circuit.version,
             constraint_count=int(record.meta["constraint_count"]))
         if self.settings["self_check"]:
             self.verify(proof, request.execution_result_hash)
         return proof
+
+    @staticmethod
+    def _prove_reply(reply) -> tuple[bytes, tuple[int, ...]]:
+        if not isinstance(reply, dict):
+            raise _protocol_error("prove", f"expected an object, got {type(reply).__name__}")
+        proof, public = reply.get("proof"), reply.get("public")
+        if not isinstance(proof, str):
+            raise _protocol_error("prove", "'proof' must be a hex string")
+        try:
+            proof_bytes = bytes.fromhex(proof)
+        except ValueError:
+            raise _protocol_error("prove", "'proof' is not hex") from None
+        if not isinstance(public, list) or not all(
+                (isinstance(x, str) and x.isascii() and x.isdigit())
+                or (isinstance(x, int) and not isinstance(x, bool) and x >= 0) for x in public):
+            raise _protocol_error("prove", "'public' must be a list of decimal strings")
+        return proof_bytes, tuple(int(x) for x in public)
+
+    def _refuse_testing_key(self, record: KeyRecord, error_cls) -> None:
+        if _is_testing_key(record.meta) and not self.settings["allow_testing_keys"]:
+            raise error_cls(
+                f"key {record.vk_hash[:16]}... of {record.meta.get('circuit_id')} is a "
+                "testing-only key (single-party setup: whoever ran it can forge proofs) and "
+                "allow_testing_keys is off", code="key-testing-only", hint=_TESTING_HINT,
+                vk_hash=record.vk_hash)
+
+    def trusted_keys(self, circuit_id: str) -> set[str]:
+        """The verification-key hashes ``verify`` accepts for ``circuit_id``."""
+        trusted = set(self.settings["trusted_vk_hashes"])
+        current = self.keys.current_hash(circuit_id)
+        if current:
+            trusted.add(current)
+        return trusted
+
+    def _trusted_record(self, proof: ZKStateProof, circuit) -> KeyRecord:
+        """The key the proof names, if this verifier trusts it and it holds the pinned circuit."""
+        named = proof.verification_key_hash.hex()
+        trusted = self.trusted_keys(circuit.circuit_id)
+        if not trusted:
+            raise KeyNotFound(f"no trusted keys for circuit {circuit.circuit_id!r} in "
+                              f"{self.keys.root} (no CURRENT key, trusted_vk_hashes is empty)",
+                              circuit_id=circuit.circuit_id, key_dir=str(self.keys.root),
+                              hint=_UNTRUSTED_HINT)
+        if named not in trusted:
+            raise VerificationFailed(
+                f"the proof was made with key {named[:16]}..., which this verifier does not "
+                f"trust for {circuit.circuit_id} (trusted: "
+                f"{', '.join(sorted(h[:16] + '...' for h in trusted))})",
+                code="proof-key-untrusted", hint=_UNTRUSTED_HINT, vk_hash=named)
+        try:
+            record = self.keys.load(circuit.circuit_id, named)
+        except KeyNotFound as exc:
+            if exc.code in ("key-circuit-mismatch", "key-version-mismatch"):
+                raise VerificationFailed(exc.message, code=exc.code, hint=exc.hint,
+                                         vk_hash=named) from None
+            raise
+        self._refuse_testing_key(record, VerificationFailed)
+        return record
 
     def verify(self, proof: ZKStateProof, execution_result_hash: bytes, *,
                request=None) -> None:
@@ -165,10 +259,7 @@ class Groth16Prover:
             raise VerificationFailed(f"proof is for {proof.circuit_id} v{proof.circuit_version}, "
                                      f"this plugin knows v{circuit.version}",
                                      code="proof-circuit-mismatch")
-        record = self.keys.load(circuit.circuit_id, proof.verification_key_hash.hex())
-        if record.meta.get("circuit_id") != proof.circuit_id:
-            raise VerificationFailed("the named key belongs to another circuit",
-                                     code="proof-key-mismatch")
+        record = self._trusted_record(proof, circuit)
         if len(proof.public_inputs) != 4:
             raise VerificationFailed(f"{proof.circuit_id} has 4 public inputs, the proof has "
                                      f"{len(proof.public_inputs)}", code="proof-public-mismatch")
@@ -182,27 +273,35 @@ class Groth16Prover:
                 "different state output", code="proof-public-mismatch",
                 hint="a proof is bound to one execution_result_hash and cannot be moved")
         if request is not None:
-            self._check_request(proof, request, circuit)
+            self._check_request(proof, request, circuit, record)
         reply = self._request("verify", circuit_id=circuit.circuit_id,
                               vk_hash=record.vk_hash, proof=proof.proof.hex(),
                               public=[str(x) for x in proof.public_inputs])
-        if not reply.get("valid"):
+        if not isinstance(reply, dict) or not isinstance(reply.get("valid"), bool):
+            raise _protocol_error("verify", "expected an object with a boolean 'valid'")
+        if reply["valid"] is not True:
             raise VerificationFailed(
                 f"the {proof.circuit_id} proof does not verify against key "
                 f"{record.vk_hash[:16]}... ({reply.get('reason', 'pairing check failed')})",
                 vk_hash=record.vk_hash)
 
-    def _check_request(self, proof: ZKStateProof, request, circuit) -> None:
-        """Recompute the public signals from the draft, exactly as the prover must have."""
+    def _check_request(self, proof: ZKStateProof, request, circuit, record: KeyRecord) -> None:
+        """Check the draft against the statement's rules (as prove does, independently of any
+        key) and recompute the public signals from it, exactly as the prover must have."""
         from .witness import WitnessCalculator
 
+        try:
+            check_rules(request, circuit.n_in, circuit.n_out)
+        except WitnessError as exc:
+            raise VerificationFailed(f"the draft breaks the rules of {circuit.circuit_id}: "
+                                     f"{exc.message} [{exc.code}]", code="proof-draft-rules",
+                                     hint=exc.hint) from None
         if result_limbs(request.execution_result_hash) != tuple(proof.public_inputs[1:3]):
             raise VerificationFailed("the request is for another execution result",
                                      code="proof-public-mismatch")
         if proof.public_inputs[3] != contract_element(request.contract):
             raise VerificationFailed("the proof names another executing contract",
                                      code="proof-contract-mismatch")
-        record = self.keys.load(circuit.circuit_id, proof.verification_key_hash.hex())
         calculator = self._calculators.get(record.vk_hash)
         if calculator is None:
             calculator = WitnessCalculator(record.file("circuit.wasm").read_bytes())

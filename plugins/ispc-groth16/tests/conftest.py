@@ -71,6 +71,7 @@ def make_prover(node_modules):
     made = []
 
     def make(key_dir, **settings):
+        settings.setdefault("allow_testing_keys", True)  # the fixtures' keys are testing-only
         prover = Groth16Prover({"key_dir": str(key_dir), "node_modules": str(node_modules),
                                 **settings})
         made.append(prover)

@@ -31,6 +31,7 @@ def _chain(tmp_path, key_dir, node_modules, backend, circuit):
     config = load_config(overrides={
         "plugin.sqlite.path": str(tmp_path / "chain.db"), "plugin.groth16.key_dir": str(key_dir),
         "plugin.groth16.backend": backend, "plugin.groth16.node_modules": str(node_modules),
+        "plugin.groth16.allow_testing_keys": "true",  # testing_keys is a single-party key
         "prover.circuit": circuit, "trace.sinks": "[]"})
     coordinator = Coordinator(config)
     writer = coordinator.repository.writer()

@@ -75,3 +75,21 @@ def test_draft_digest_changes_with_any_part_of_the_draft(sample):
     assert a["draft_digest"] != b["draft_digest"]
     assert {k: v for k, v in a.items() if k != "draft_digest"} == \
         {k: v for k, v in b.items() if k != "draft_digest"}
+
+
+def test_duplicate_inputs_are_refused(sample):
+    # The circuit has no uniqueness constraint: an outpoint spent twice would count twice
+    # towards conservation (100 coin in, twice, would "pay" 200 out).
+    draft = SealedDraft(inputs=(TxInput(sample.outpoint(1)), TxInput(sample.outpoint(1))),
+                        outputs=(sample.asset(7, sample.coin, 200),))
+    spent = (sample.asset(1, sample.coin, 100),) * 2
+    with pytest.raises(WitnessError) as err:
+        check_rules(sample.request(draft=draft, spent_outputs=spent), 8, 8)
+    assert err.value.code == "witness-duplicate-input" and err.value.hint
+    # A reference input repeating a spent one is refused as well.
+    draft = SealedDraft(inputs=(TxInput(sample.outpoint(1)),
+                                TxInput(sample.outpoint(1), reference_only=True)),
+                        outputs=(sample.asset(7, sample.coin, 100),))
+    with pytest.raises(WitnessError) as err:
+        check_rules(sample.request(draft=draft, spent_outputs=spent[:1]), 8, 8)
+    assert err.value.code == "witness-duplicate-input"

@@ -24,7 +24,9 @@ def test_manager_finds_and_builds_the_prover(tmp_path):
     spec = manager.select("prover", "groth16")
     assert spec.factory == "ispc_groth16.prover:Groth16Prover"
     assert "ispc.draft.v1" in spec.circuits and spec.supports_api()
-    assert {s.name for s in spec.settings} >= {"key_dir", "backend", "timeout_s"}
+    assert {s.name for s in spec.settings} >= {"key_dir", "backend", "timeout_s",
+                                                "trusted_vk_hashes", "allow_testing_keys"}
+    assert {s.name: s.default for s in spec.settings}["allow_testing_keys"] is False
     prover = manager.create(spec, {"key_dir": str(tmp_path)})
     try:
         assert isinstance(prover, Prover)
@@ -36,7 +38,10 @@ def test_manager_finds_and_builds_the_prover(tmp_path):
 
 
 @pytest.mark.parametrize("settings", [{"backend": "gnark"}, {"timeout_s": 0},
-                                      {"setup_mode": "yolo"}, {"colour": "blue"}])
+                                      {"setup_mode": "yolo"}, {"colour": "blue"},
+                                      {"trusted_vk_hashes": ["not-hex"]},
+                                      {"trusted_vk_hashes": [1]},
+                                      {"allow_testing_keys": "yes"}])
 def test_bad_settings_are_config_errors(settings):
     from ispc_groth16.prover import Groth16Prover
 

@@ -19,7 +19,8 @@ def prover(testing_keys, node_modules):
     """One prover (one worker, keys loaded once) for the whole module."""
     from ispc_groth16.prover import Groth16Prover
 
-    with Groth16Prover({"key_dir": str(testing_keys), "node_modules": str(node_modules)}) as p:
+    with Groth16Prover({"key_dir": str(testing_keys), "node_modules": str(node_modules),
+                        "allow_testing_keys": True}) as p:
         yield p
 
 
@@ -111,10 +112,17 @@ def test_wrong_verification_key_fails(prover, proof, testing_keys, node_modules,
     assert steps[0][0].startswith("TESTING ONLY") and steps[-1][0].startswith("done:")
     assert steps[-1][1] == steps[-1][2] > 0  # done == total at the end
     other = make_prover(other_dir)
-    other.verify(proof, b"\x11" * 32)  # the original key is still there and named by the proof
+    # The original key is still in key_dir and named by the proof, but no longer CURRENT:
+    # being there does not make it trusted.
+    _fails(other, proof, code="proof-key-untrusted")
+    make_prover(other_dir, trusted_vk_hashes=[proof.verification_key_hash.hex()]).verify(
+        proof, b"\x11" * 32)
     _fails(other, attrs.evolve(proof, verification_key_hash=bytes.fromhex(meta["vk_hash"])))
+    _fails(other, attrs.evolve(proof, verification_key_hash=b"\x00" * 32),
+           code="proof-key-untrusted")
     with pytest.raises(KeyNotFound):
-        other.verify(attrs.evolve(proof, verification_key_hash=b"\x00" * 32), b"\x11" * 32)
+        make_prover(other_dir, trusted_vk_hashes=["00" * 32]).verify(
+            attrs.evolve(proof, verification_key_hash=b"\x00" * 32), b"\x11" * 32)
 
 
 def test_modified_key_file_is_rejected(prover, proof, testing_keys, tmp_path, make_prover):
@@ -133,8 +141,14 @@ def test_verify_against_the_draft(prover, proof, sample):
     request = sample.request()
     other_draft = SealedDraft(request.draft.inputs, request.draft.outputs[:-1])
     _fails(prover, proof, request=sample.request(draft=other_draft), code="proof-draft-mismatch")
-    _fails(prover, proof, request=sample.request(contract=sample.other_contract),
+    # Another contract (gold, not minted here, stays out: the rules would refuse it first).
+    no_mint = SealedDraft(request.draft.inputs, request.draft.outputs[:3]
+                          + request.draft.outputs[4:])
+    _fails(prover, proof, request=sample.request(contract=sample.other_contract, draft=no_mint),
            code="proof-contract-mismatch")
+    # A draft that breaks the rules is refused as such, whatever the proof.
+    _fails(prover, proof, request=sample.request(contract=sample.other_contract),
+           code="proof-draft-rules")
 
 
 def test_conservation_break_fails_before_proving(prover, sample):

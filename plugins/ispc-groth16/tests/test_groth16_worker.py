@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 
+import attrs
 import pytest
 
 from ispc_framework.errors import ConfigError, ProofError, ProverTimeout, ProverUnavailable
@@ -108,6 +109,8 @@ FAKE = textwrap.dedent("""
     mode = sys.argv[1]
     for line in sys.stdin:
         msg = json.loads(line)
+        if msg["op"] == "shutdown" and mode != "hang":
+            break
         if msg["op"] == "info":
             reply = {"protocol": 2 if mode == "v2" else 1, "id": msg["id"], "ok": True,
                      "result": {"protocol": 2 if mode == "v2" else 1, "pid": os.getpid()}}
@@ -117,14 +120,109 @@ FAKE = textwrap.dedent("""
             sys.stderr.write("worker crashed: out of memory\\n"); sys.exit(3)
         elif mode == "noise":
             sys.stdout.write("circom says hello\\n"); sys.stdout.flush(); continue
+        elif mode == "hangchild":  # a child that inherits (and holds) the worker's pipes
+            import subprocess
+            child = subprocess.Popen(["sleep", "60"])
+            open(sys.argv[2], "w").write(str(child.pid))
+            time.sleep(3600)
+        elif mode == "diechild":  # exits, leaving a child that holds its stdout open
+            import subprocess
+            subprocess.Popen(["sleep", "60"]); sys.exit(4)
+        elif mode == "strvalid":
+            reply = {"protocol": 1, "id": msg["id"], "ok": True, "result": {"valid": "false"}}
+        elif mode == "nopublic":
+            reply = {"protocol": 1, "id": msg["id"], "ok": True, "result": {"proof": "00" * 256}}
+        elif mode == "listresult":
+            reply = {"protocol": 1, "id": msg["id"], "ok": True, "result": ["valid"]}
+        elif mode == "badpublic":
+            reply = {"protocol": 1, "id": msg["id"], "ok": True,
+                     "result": {"proof": "00" * 256, "public": ["1", "x", None]}}
         print(json.dumps(reply), flush=True)
 """)
 
 
-def _fake(tmp_path, mode, **kw):
+def _fake_command(tmp_path, mode, *args):
     script = tmp_path / "fake_worker.py"
     script.write_text(FAKE)
-    return WorkerClient([sys.executable, str(script), mode], **kw)
+    return [sys.executable, str(script), mode, *map(str, args)]
+
+
+def _fake(tmp_path, mode, *args, **kw):
+    return WorkerClient(_fake_command(tmp_path, mode, *args), **kw)
+
+
+def _gone(pid, within_s=5.0):
+    import time
+
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True  # killed, waiting for its (new) parent to reap it
+        except FileNotFoundError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_timeout_is_not_stretched_by_a_child_holding_the_pipes(tmp_path):
+    import time
+
+    pid_file = tmp_path / "child.pid"
+    client = _fake(tmp_path, "hangchild", pid_file, timeout_s=1.0)
+    try:
+        client.request("info")
+        started = time.monotonic()
+        with pytest.raises(ProverTimeout):
+            client.request("verify")
+        assert time.monotonic() - started < 1.0 + 3.0  # the child sleeps 60 s
+        assert _gone(int(pid_file.read_text()))  # the whole process group was killed
+        assert client.request("info")["pid"]  # and a fresh worker serves
+    finally:
+        client.close()
+
+
+def test_worker_exiting_while_a_child_holds_stdout_is_noticed(tmp_path):
+    import time
+
+    client = _fake(tmp_path, "diechild", timeout_s=30.0)
+    try:
+        started = time.monotonic()
+        with pytest.raises(ProverUnavailable) as err:
+            client.request("setup")  # not retried
+        assert err.value.code == "prover-worker-died" and "status 4" in err.value.message
+        assert time.monotonic() - started < 10  # not the 30 s timeout
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def real_proof(testing_keys, sample):
+    from ispc_groth16.prover import Groth16Prover
+
+    with Groth16Prover({"key_dir": str(testing_keys), "allow_testing_keys": True}) as real:
+        return real.prove(sample.request())
+
+
+@pytest.mark.parametrize("mode,op", [("strvalid", "verify"), ("nopublic", "prove"),
+                                     ("listresult", "verify"), ("badpublic", "prove")])
+def test_malformed_replies_are_protocol_errors(tmp_path, testing_keys, sample, real_proof, mode,
+                                               op):
+    from ispc_groth16.prover import Groth16Prover
+
+    proof = real_proof
+    bad = Groth16Prover({"key_dir": str(testing_keys), "allow_testing_keys": True,
+                         "worker_command": _fake_command(tmp_path, mode), "self_check": False})
+    try:
+        with pytest.raises(ProofError) as err:  # never accepted, never a plain "invalid"
+            if op == "prove":
+                bad.prove(sample.request())
+            else:
+                bad.verify(attrs.evolve(proof, proof=b"\x00" * 256), b"\x11" * 32)
+        assert err.value.code == "prover-protocol-error", err.value
+    finally:
+        bad.close()
 
 
 def test_hung_worker_times_out_and_is_replaced(tmp_path):

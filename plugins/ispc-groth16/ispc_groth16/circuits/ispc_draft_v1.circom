@@ -2,7 +2,7 @@ pragma circom 2.1.0;
 
 // ispc.draft.v1: a transaction draft conserves value, bound to one execution result.
 // The exact statement, the field encoding of every signal and what a verifier learns are in
-// docs/proofs.md; keep the two in step (the encoder lives in ispc_groth16/encoding.py).
+// docs/proofs.md; keep the two in step (the encoder lives in ispc_groth16/draft_encoding.py).
 
 include "poseidon.circom";
 include "bitify.circom";
