@@ -23,7 +23,7 @@ from ..model import MAX_U32, MAX_U64
 from .guest import GuestError, GuestIO
 from .spec import LIMIT_PREFIX, Function, Module, Param
 
-__all__ = ["bind", "bind_module", "Impl"]
+__all__ = ["bind", "bind_module", "Impl", "SpecProvider"]
 
 Impl = Callable[..., Any]
 _MASKS = {"i32": MAX_U32, "i64": MAX_U64}
@@ -182,3 +182,30 @@ def bind_module(module: Module, impls: Mapping[str, Impl], statuses: Any) -> tup
         raise HostCallFailed(f"provider {module.import_module}: implementations do not match the "
                              f"spec (missing {sorted(missing)}, unspecified {sorted(extra)})")
     return tuple(bind(fn, impls[fn.name], statuses) for fn in module.functions)
+
+
+class SpecProvider:
+    """A provider whose functions are one module of the spec bound to Python implementations.
+    Stateless (per-run state lives in HostEnv), so one object serves any number of runs; the
+    functions are bound once, on first use."""
+
+    import_module: str = ""
+    implementations: Mapping[str, Impl] = {}
+
+    def __init__(self, config: Any = None) -> None:
+        self._functions: tuple[HostFunction, ...] | None = None
+
+    @property
+    def abi_version(self) -> int:
+        from ._bindings_v1 import ABI_VERSION
+
+        return ABI_VERSION
+
+    def host_functions(self) -> tuple[HostFunction, ...]:
+        if self._functions is None:
+            from ._bindings_v1 import Status
+            from .spec import load_spec
+
+            module = load_spec().module(self.import_module)
+            self._functions = bind_module(module, self.implementations, Status)
+        return self._functions

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from typing import Any
 
 from ..encoding import digest
-from ..engines import HostEnv, HostFunction
+from ..engines import HostEnv
 from . import ed25519
-from ._bindings_v1 import ABI_VERSION, Status
-from .binding import bind_module
+from ._bindings_v1 import Status
+from .binding import SpecProvider
 from .guest import GuestError
-from .spec import load_spec
 
 __all__ = ["CryptoProvider", "IMPORT_MODULE", "RandomStream"]
 
@@ -71,17 +69,8 @@ IMPLEMENTATIONS = {"sha256": sha256, "ed25519_verify": ed25519_verify,
                    "random_bytes": random_bytes}
 
 
-class CryptoProvider:
+class CryptoProvider(SpecProvider):
     """The ``ispc.crypto`` provider (stateless; per-run state lives in HostEnv.extra)."""
 
-    abi_version = ABI_VERSION
     import_module = IMPORT_MODULE
-
-    def __init__(self, config: Any = None) -> None:
-        self._functions: tuple[HostFunction, ...] | None = None
-
-    def host_functions(self) -> tuple[HostFunction, ...]:
-        if self._functions is None:
-            module = load_spec().module(IMPORT_MODULE)
-            self._functions = bind_module(module, IMPLEMENTATIONS, Status)
-        return self._functions
+    implementations = IMPLEMENTATIONS

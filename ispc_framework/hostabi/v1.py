@@ -10,15 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..encoding import decode, decode_value, encode, encode_value
-from ..engines import HostEnv, HostFunction
+from ..engines import HostEnv
 from ..errors import ValidationError
 from ..model import (BN254_FR, ContractLock, Event, FungibleToken, HeightLock, MultiKeyLock,
                      NativeCoin, NonFungibleToken, OutPoint, ResourceCategory, ResourceOutput,
                      SingleKeyLock, StateOutput, TimeLock, TxInput, TxOutput, AssetOutput)
 from ._bindings_v1 import ABI_VERSION, Status
-from .binding import bind_module
+from .binding import SpecProvider
 from .guest import GuestError
-from .spec import load_spec
 
 __all__ = ["V1Provider", "IMPORT_MODULE", "decode_guest", "decode_locks"]
 
@@ -263,17 +262,8 @@ IMPLEMENTATIONS = {
 }
 
 
-class V1Provider:
+class V1Provider(SpecProvider):
     """The ``ispc.v1`` provider. Stateless: its descriptors can serve any number of runs."""
 
-    abi_version = ABI_VERSION
     import_module = IMPORT_MODULE
-
-    def __init__(self, config: Any = None) -> None:
-        self._functions: tuple[HostFunction, ...] | None = None
-
-    def host_functions(self) -> tuple[HostFunction, ...]:
-        if self._functions is None:
-            module = load_spec().module(IMPORT_MODULE)
-            self._functions = bind_module(module, IMPLEMENTATIONS, Status)
-        return self._functions
+    implementations = IMPLEMENTATIONS
