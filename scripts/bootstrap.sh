@@ -59,7 +59,7 @@ if [ -x "$PY313" ]; then
   [ -x .venv313/bin/python ] || "$PY313" -m venv .venv313
   .venv313/bin/python -m pip install -q --upgrade "pip>=25.1"
   .venv313/bin/python -m pip install -q -e . -e plugins/ispc-sqlite -e plugins/ispc-wasmtime \
-    -e plugins/ispc-groth16
+    -e plugins/ispc-wasmer -e plugins/ispc-groth16
   .venv313/bin/python -m pip install -q --group test
 fi
 
