@@ -80,11 +80,6 @@ def _coordinator(state: _State):
     return Coordinator(state.config, state.plugins)
 
 
-def _write_result(path: str | None, payload: dict[str, Any]) -> None:
-    if path:
-        Path(path).write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-
-
 # --------------------------------------------------------------------------------- chain
 
 
@@ -198,10 +193,20 @@ def utxo_cmd(state: _State, address: str, as_json: bool) -> None:
 # ----------------------------------------------------------------------------- executions
 
 
-def _result_payload(kind: str, result: Any) -> dict[str, Any]:
+def _deliver(coordinator: Any, kind: str, result: Any, out: str | None, apply_now: bool,
+             as_json: bool) -> Any:
+    """What `run` and `infer` do with a result: write --out, apply if asked (verifying first),
+    print the JSON form with --json. Returns the applied block, or None."""
     from .coordinator import final_transaction
 
-    return {"kind": kind, "result": to_json(result), "transaction": to_json(final_transaction(result))}
+    payload = {"kind": kind, "result": to_json(result),
+               "transaction": to_json(final_transaction(result))}
+    if out:
+        Path(out).write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    applied = coordinator.apply_result(result) if apply_now else None
+    if as_json:
+        _emit_json({**payload, "applied": to_json(applied.block) if applied else None})
+    return applied
 
 
 @cli.command("run")
@@ -223,11 +228,8 @@ def run_cmd(state: _State, contract: str, method: str, input_hex: str, caller: s
                                parse_hex(input_hex, "--input"),
                                parse_hex(caller, "--caller", ADDRESS_LEN), nonce=nonce)
     result = coordinator.execute(request, prove=not no_prove)
-    payload = _result_payload("wasm", result)
-    _write_result(out, payload)
-    applied = _apply(coordinator, result) if apply_now else None
+    applied = _deliver(coordinator, "wasm", result, out, apply_now, as_json)
     if as_json:
-        _emit_json({**payload, "applied": to_json(applied.block) if applied else None})
         return
     click.echo(f"status {result.status}  gas {result.gas_used}  engine {result.engine}")
     click.echo(f"return data    {result.return_data.hex() or '(none)'}")
@@ -263,11 +265,8 @@ def infer_cmd(state: _State, model: str, inputs_file: str, caller: str, no_prove
                                parse_hex(caller, "--caller", ADDRESS_LEN),
                                tensors=tensors_from_json(data))
     result = coordinator.execute_model(request, prove=not no_prove)
-    payload = _result_payload("onnx", result)
-    _write_result(out, payload)
-    applied = _apply(coordinator, result) if apply_now else None
+    applied = _deliver(coordinator, "onnx", result, out, apply_now, as_json)
     if as_json:
-        _emit_json({**payload, "applied": to_json(applied.block) if applied else None})
         return
     for tensor in result.outputs:
         values = tensor_values(tensor)
@@ -277,10 +276,6 @@ def infer_cmd(state: _State, model: str, inputs_file: str, caller: str, no_prove
     click.echo(f"result hash    {result.execution_result_hash.hex()}")
     if applied:
         click.echo(f"applied        block {applied.block.height}")
-
-
-def _apply(coordinator: Any, result: Any):
-    return coordinator.apply_result(result)
 
 
 def _load_result(path: str) -> Any:

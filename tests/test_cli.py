@@ -119,3 +119,15 @@ def test_bad_files_and_deploy_before_init(tmp_path):
     inputs.write_text("[1, 2]")
     result = run("infer", "00" * 32, "--inputs", str(inputs))
     assert result.exit_code == 2 and "[invalid-value]" in result.output
+
+
+def test_run_with_apply_and_json(chain):
+    token = json.loads(ispc(chain, "deploy", str(TOKEN), "--json"))["content_hash"]
+    shown = json.loads(ispc(chain, "run", token, "mint", "--input", struct.pack("<Q", 3).hex(),
+                            "--caller", ALICE, "--apply", "--json"))
+    assert shown["kind"] == "wasm" and shown["result"]["status"] == 0
+    assert shown["applied"]["height"] == json.loads(ispc(chain, "chain", "--json"))["head"]["height"]
+    result = CliRunner().invoke(cli, ["--config", str(chain[1]), "run", token, "mint", "--input",
+                                      struct.pack("<Q", 3).hex(), "--caller", ALICE, "--nonce", "9",
+                                      "--no-prove", "--apply"])
+    assert result.exit_code == 1 and "[proof-missing]" in result.output  # unproven never applies
