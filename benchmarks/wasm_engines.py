@@ -20,7 +20,7 @@ from ispc_framework.engines import HostFunction
 from ispc_framework.errors import EngineUnavailable
 from ispc_framework.hostabi.v1 import V1Provider
 from ispc_framework.repository import MemoryRepository
-from ispc_wasmtime.direct import run_direct
+from ispc_framework.testing import run_direct
 from ispc_wasmtime.engine import WasmtimeEngine
 
 ROOT = Path(__file__).resolve().parents[1]

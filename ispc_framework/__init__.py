@@ -1,67 +1,97 @@
 """ISPC: verifiable execution of WebAssembly contracts and ONNX models.
 
-The public API is what ``__all__`` lists (tests/test_public_api.py pins it). Plugin authors use
-:mod:`ispc_framework.plugins`; errors live in :mod:`ispc_framework.errors`.
+The public API for users is what ``__all__`` lists (tests/test_public_api.py pins it), including
+every error class of the tree drawn in the errors module. Plugin authors use
+:mod:`ispc_framework.plugins`; plugins' own tests use :mod:`ispc_framework.testing`.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
-# Public names and the module that defines each. They are imported on first use (PEP 562), so
-# `import ispc_framework` (and every `ispc` command) does not pay for what it does not touch.
-_EXPORTS = {
-    "config": ["Config", "load_config"],
-    "context": ["ChainPins", "ContextManager", "ExecutionContext", "ExecutionRequest"],
-    "coordinator": ["Coordinator", "final_transaction"],
-    "draft": ["TransactionDraft"],
-    "encoding": ["decode", "digest", "encode", "from_json", "hash_of", "to_json"],
-    "engines": ["EngineOutcome", "GuestMemory", "HostEnv", "HostFunction", "OnnxEngine",
-                "WasmEngine"],
-    "errors": ["ISPCError"],
-    "limits": ["ExecutionLimits"],
-    "model": ["AssetOutput", "ContractLock", "Event", "FungibleToken", "HeightLock",
-              "MultiKeyLock", "NativeCoin", "NonFungibleToken", "OnnxExecutionResult", "OutPoint",
-              "ResourceCategory", "ResourceOutput", "SealedDraft", "SingleKeyLock", "StateOutput",
-              "Tensor", "TimeLock", "TxInput", "TxOutput", "WasmExecutionResult", "ZKStateProof"],
-    "proving": ["ProofRequest", "Prover"],
-    "repository": ["ChainView", "MemoryRepository", "RepositoryWriter"],
-    "trace": ["ExecutionTrace", "TraceRecord"],
+from ._lazy import lazy_namespace
+
+_EXPORTS: dict[str, list[str]] = {
+    ".config": ["Config", "load_config"],
+    ".context": ["ChainPins", "ContextManager", "ExecutionContext", "ExecutionRequest"],
+    ".coordinator": ["Coordinator", "final_transaction"],
+    ".draft": ["TransactionDraft"],
+    ".encoding": ["decode", "digest", "encode", "from_json", "hash_of", "to_json"],
+    ".engines": ["EngineOutcome", "GuestMemory", "HostEnv", "HostFunction", "OnnxEngine", "WasmEngine"],
+    ".limits": ["ExecutionLimits"],
+    ".model": [
+        "AssetOutput", "ContractLock", "Event", "FungibleToken", "HeightLock", "MultiKeyLock",
+        "NativeCoin", "NonFungibleToken", "OnnxExecutionResult", "OutPoint", "ResourceCategory",
+        "ResourceOutput", "SealedDraft", "SingleKeyLock", "StateOutput", "Tensor", "TimeLock",
+        "TxInput", "TxOutput", "WasmExecutionResult", "ZKStateProof"],
+    ".proving": ["ProofRequest", "Prover"],
+    ".repository": ["ChainView", "MemoryRepository", "RepositoryWriter"],
+    ".trace": ["ExecutionTrace", "TraceRecord"],
+    ".errors": [
+        "ISPCError", "ValidationError", "DecodeError", "LimitExceeded", "DraftLimitExceeded",
+        "TraceLimitExceeded", "SealedError", "ContextError", "ConfigError", "PluginError",
+        "PluginNotFound", "PluginLoadError", "PluginConflict", "PluginAPIMismatch",
+        "ExecutionError", "ModuleRejected", "OutOfGas", "StackExhausted", "MemoryLimitExceeded",
+        "Timeout", "Trap", "HostCallFailed", "ContractFailed", "EngineUnavailable",
+        "RepositoryError", "ReadOnlyViolation", "NotFound", "InputMissing", "InputSpent",
+        "SchemaError", "ProofError", "WitnessError", "ProverUnavailable", "ProverTimeout",
+        "KeyNotFound", "VerificationFailed"],
 }
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ispc_framework' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_MODULE_OF))
-
+if TYPE_CHECKING:  # the same names, for type checkers (tests/test_public_api.py keeps them equal)
+    from .config import (
+        Config, load_config)
+    from .context import (
+        ChainPins, ContextManager, ExecutionContext, ExecutionRequest)
+    from .coordinator import (
+        Coordinator, final_transaction)
+    from .draft import (
+        TransactionDraft)
+    from .encoding import (
+        decode, digest, encode, from_json, hash_of, to_json)
+    from .engines import (
+        EngineOutcome, GuestMemory, HostEnv, HostFunction, OnnxEngine, WasmEngine)
+    from .limits import (
+        ExecutionLimits)
+    from .model import (
+        AssetOutput, ContractLock, Event, FungibleToken, HeightLock, MultiKeyLock, NativeCoin,
+        NonFungibleToken, OnnxExecutionResult, OutPoint, ResourceCategory, ResourceOutput,
+        SealedDraft, SingleKeyLock, StateOutput, Tensor, TimeLock, TxInput, TxOutput,
+        WasmExecutionResult, ZKStateProof)
+    from .proving import (
+        ProofRequest, Prover)
+    from .repository import (
+        ChainView, MemoryRepository, RepositoryWriter)
+    from .trace import (
+        ExecutionTrace, TraceRecord)
+    from .errors import (
+        ISPCError, ValidationError, DecodeError, LimitExceeded, DraftLimitExceeded,
+        TraceLimitExceeded, SealedError, ContextError, ConfigError, PluginError, PluginNotFound,
+        PluginLoadError, PluginConflict, PluginAPIMismatch, ExecutionError, ModuleRejected,
+        OutOfGas, StackExhausted, MemoryLimitExceeded, Timeout, Trap, HostCallFailed,
+        ContractFailed, EngineUnavailable, RepositoryError, ReadOnlyViolation, NotFound,
+        InputMissing, InputSpent, SchemaError, ProofError, WitnessError, ProverUnavailable,
+        ProverTimeout, KeyNotFound, VerificationFailed)
 
 __version__ = "0.1.0"
 
+__getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS, globals())
+
 __all__ = [
-    "__version__",
-    # model
-    "OutPoint", "TxInput", "SingleKeyLock", "MultiKeyLock", "ContractLock", "TimeLock",
-    "HeightLock", "NativeCoin", "FungibleToken", "NonFungibleToken", "AssetOutput",
-    "ResourceCategory", "ResourceOutput", "ZKStateProof", "StateOutput", "TxOutput", "Event",
-    "Tensor", "SealedDraft", "WasmExecutionResult", "OnnxExecutionResult",
-    # encoding
-    "encode", "decode", "to_json", "from_json", "digest", "hash_of",
-    # execution
-    "ExecutionLimits", "TransactionDraft", "ExecutionTrace", "TraceRecord", "ChainPins",
-    "ExecutionRequest", "ExecutionContext", "ContextManager", "Coordinator", "final_transaction",
-    # seams
-    "HostFunction", "HostEnv", "GuestMemory", "EngineOutcome", "WasmEngine", "OnnxEngine",
-    "ProofRequest", "Prover", "ChainView", "RepositoryWriter", "MemoryRepository",
-    # config and errors
-    "Config", "load_config", "ISPCError",
+    "AssetOutput", "ChainPins", "ChainView", "Config", "ConfigError", "ContextError",
+    "ContextManager", "ContractFailed", "ContractLock", "Coordinator", "DecodeError",
+    "DraftLimitExceeded", "EngineOutcome", "EngineUnavailable", "Event", "ExecutionContext",
+    "ExecutionError", "ExecutionLimits", "ExecutionRequest", "ExecutionTrace", "FungibleToken",
+    "GuestMemory", "HeightLock", "HostCallFailed", "HostEnv", "HostFunction", "ISPCError",
+    "InputMissing", "InputSpent", "KeyNotFound", "LimitExceeded", "MemoryLimitExceeded",
+    "MemoryRepository", "ModuleRejected", "MultiKeyLock", "NativeCoin", "NonFungibleToken",
+    "NotFound", "OnnxEngine", "OnnxExecutionResult", "OutOfGas", "OutPoint", "PluginAPIMismatch",
+    "PluginConflict", "PluginError", "PluginLoadError", "PluginNotFound", "ProofError",
+    "ProofRequest", "Prover", "ProverTimeout", "ProverUnavailable", "ReadOnlyViolation",
+    "RepositoryError", "RepositoryWriter", "ResourceCategory", "ResourceOutput", "SchemaError",
+    "SealedDraft", "SealedError", "SingleKeyLock", "StackExhausted", "StateOutput", "Tensor",
+    "TimeLock", "Timeout", "TraceLimitExceeded", "TraceRecord", "TransactionDraft", "Trap",
+    "TxInput", "TxOutput", "ValidationError", "VerificationFailed", "WasmEngine",
+    "WasmExecutionResult", "WitnessError", "ZKStateProof", "__version__", "decode", "digest",
+    "encode", "final_transaction", "from_json", "hash_of", "load_config", "to_json"
 ]

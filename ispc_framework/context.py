@@ -21,12 +21,14 @@ import attrs
 
 from .draft import TransactionDraft
 from .encoding import Encoded, digest, encode, register_type
-from .errors import ContextError, LimitExceeded, OutOfGas, ValidationError
+from .errors import (ContextError, ContractFailed, ExecutionError, LimitExceeded, OutOfGas,
+                     ValidationError)
 from .limits import ExecutionLimits
-from .model import ADDRESS_LEN, HASH_LEN, MAX_U64, ChainPins, Tensor
+from .model import ADDRESS_LEN, HASH_LEN, MAX_U64, ChainPins, SealedDraft, Tensor
 from .trace import ExecutionTrace
 
-__all__ = ["ChainPins", "ExecutionRequest", "ExecutionContext", "ContextManager", "ContextStats"]
+__all__ = ["ChainPins", "ExecutionRequest", "ExecutionContext", "ContextManager", "ContextStats",
+           "RunSeal"]
 
 log = logging.getLogger(__name__)
 
@@ -87,17 +89,36 @@ def _limits_for_trace(limits: ExecutionLimits) -> Encoded:
                            for f in attrs.fields(ExecutionLimits) if f.name != "timeout_s"}))
 
 
-class ExecutionContext:
-    """One execution's pinned view and its private draft, trace and gas ledger.
+@attrs.frozen
+class RunSeal:
+    """What a finished run produced, sealed: the trace root, the draft (empty for a model), the
+    contract's status (None for a model), the return data and the gas it used in all (engine fuel
+    plus host gas)."""
 
-    Host functions receive the context on every call (never capture it), read the pins, append to
-    :attr:`draft` and :attr:`trace`, and charge gas. After :meth:`ContextManager.destroy` every
-    accessor raises ContextError, so a stale reference cannot write into a finished run.
+    trace_root: bytes
+    draft: SealedDraft
+    status: int | None
+    return_data: bytes
+    gas_used: int
+
+
+class ExecutionContext:
+    """One execution: its pinned view, its private draft, trace and gas ledger, and the run's
+    bookkeeping from :meth:`begin` to :meth:`finish`.
+
+    Whoever runs an execution (the coordinator, :func:`ispc_framework.testing.run_direct`, the
+    conformance suite) calls ``begin`` before the engine and ``finish`` after it, so the start and
+    end records and the sealing are written in one place. Engines charge nothing themselves: host
+    functions charge gas through :meth:`charge`, and an engine with a fuel meter mirrors it with
+    :meth:`drain_host_gas`. Host functions receive the context on every call (never capture it).
+    After :meth:`ContextManager.destroy` every accessor raises ContextError, so a stale reference
+    cannot write into a finished run.
     """
 
     __slots__ = ("id", "request", "pins", "limits", "engine", "engine_fingerprint",
                  "contract_address", "transaction_id", "created_at", "_draft", "_trace",
-                 "_gas_used", "_return_data", "_logs", "_log_bytes", "_alive", "__weakref__")
+                 "_gas_used", "_gas_drained", "_return_data", "_logs", "_log_bytes", "_alive",
+                 "_function", "__weakref__")
 
     def __init__(self, context_id: int, request: ExecutionRequest, pins: ChainPins,
                  limits: ExecutionLimits, engine: str = "", engine_fingerprint: str = "") -> None:
@@ -118,6 +139,8 @@ class ExecutionContext:
         self._draft = TransactionDraft(limits)
         self._trace = ExecutionTrace(self._trace_header(pins_encoded, request_encoded), limits)
         self._gas_used = 0
+        self._gas_drained = 0
+        self._function: str | None = None   # set by begin()
         self._return_data = b""
         self._logs: list[str] = []
         self._log_bytes = 0
@@ -166,6 +189,51 @@ class ExecutionContext:
         if self._gas_used > self.limits.fuel:
             raise OutOfGas(f"host gas {self._gas_used} exceeds the budget of {self.limits.fuel}",
                            limit="fuel")
+
+    def drain_host_gas(self) -> int:
+        """Host gas charged since the previous call: what an engine with one fuel budget for wasm
+        and host work takes out of its meter after each host call."""
+        drained, self._gas_drained = self._gas_used - self._gas_drained, self._gas_used
+        return drained
+
+    # ------------------------------------------------------------------------------ the run
+
+    def begin(self, function: str, args: bytes = b"") -> None:
+        """Start the run: the trace's ``start`` record (the method or ``onnx.run`` and its input)."""
+        self._check_alive()
+        if self._function is not None:
+            raise ContextError(f"context {self.id} already began a run", code="run-already-begun")
+        self._function = function
+        self._trace.append("start", function, args=args)
+
+    def finish(self, *, status: int | None = None, result: bytes | None = None,
+               engine_fuel: int = 0) -> RunSeal:
+        """End the run and seal it. A contract passes its ``status`` (the end record commits to it,
+        the return data and the host gas; a non-zero status raises ContractFailed after sealing,
+        so the draft is never kept); a model passes its encoded outputs as ``result``.
+        ``engine_fuel`` is the wasm fuel the engine reports; with host gas it must fit the budget.
+        """
+        self._check_alive()
+        if self._function is None:
+            raise ContextError(f"context {self.id} has no run to finish", code="run-not-begun")
+        if status is None:
+            self._trace.append("end", self._function, result=result)
+        else:
+            self._trace.append("end", self._function, result=self._return_data, status=status,
+                               gas_before=self._gas_used, gas_after=self._gas_used)
+        trace_root = self._trace.seal()
+        if status:
+            raise ContractFailed(f"{self._function} returned status {status}; the draft was "
+                                 f"discarded", status=status, return_data=self._return_data.hex())
+        gas_used = min(engine_fuel + self._gas_used, MAX_U64)
+        if engine_fuel < 0 or gas_used > self.limits.fuel:
+            raise ExecutionError(f"the engine reported {engine_fuel} fuel and the host charged "
+                                 f"{self._gas_used} gas, more than the budget of "
+                                 f"{self.limits.fuel}", code="gas-over-budget",
+                                 hint="the engine does not enforce its fuel limit; report it to "
+                                      "the engine's authors and select another engine")
+        return RunSeal(trace_root, self._draft.seal() if status is not None else SealedDraft(),
+                       status, self._return_data, gas_used)
 
     @property
     def return_data(self) -> bytes:

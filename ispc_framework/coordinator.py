@@ -25,10 +25,11 @@ from .config import Config, load_config
 from .context import ContextManager, ExecutionContext, ExecutionRequest
 from .encoding import digest, encode
 from .engines import EngineOutcome, HostEnv, HostFunction, check_bounded
-from .errors import (ContractFailed, InputMissing, InputSpent, NotFound, PluginError,
+from .errors import (InputMissing, InputSpent, NotFound, PluginError,
                      RepositoryError, ValidationError, VerificationFailed)
 from .model import (ChainPins, OnnxExecutionResult, ResourceCategory, SealedDraft, StateOutput,
                     Tensor, TxOutput, WasmExecutionResult)
+from .hostabi.compose import host_functions_for
 from .plugins.manager import PluginManager
 from .proving import ProofRequest
 
@@ -133,19 +134,10 @@ class Coordinator:
         return self._build("prover", self.config.get("prover.name"))
 
     def host_functions(self) -> tuple[HostFunction, ...]:
-        """The union of the selected HostABI providers' functions; duplicates are a config error."""
-        functions: dict[tuple[str, str], HostFunction] = {}
-        for name in self.config.get("hostabi.providers"):
-            provider = self._build("hostabi", name)
-            for function in provider.host_functions():
-                key = (function.module, function.name)
-                if key in functions:
-                    raise PluginError(f"host function {function.module}.{function.name} is "
-                                      f"offered by two selected providers",
-                                      code="hostabi-conflict",
-                                      hint="select only one of them in [hostabi] providers")
-                functions[key] = function
-        return tuple(functions.values())
+        """The union of the selected HostABI providers' functions; two offering the same import
+        are a PluginConflict."""
+        return host_functions_for(self._build("hostabi", name)
+                                  for name in self.config.get("hostabi.providers"))
 
     def sinks(self) -> list[Any]:
         return [self._build("trace_sink", name) for name in self.config.get("trace.sinks")]
@@ -225,19 +217,12 @@ class Coordinator:
         with self.contexts.open(request, pins, self.config.limits, engine=engine.name,
                                 engine_fingerprint=engine.fingerprint()) as ctx:
             env = HostEnv(ctx, view)
-            ctx.trace.append("start", request.method, args=request.input)
+            ctx.begin(request.method, request.input)
             outcome: EngineOutcome = self._run_hooked(
                 request, ctx, lambda: engine.execute(module, request.method, env, functions),
                 EngineOutcome)
-            ctx.trace.append("end", request.method, result=ctx.return_data,
-                             status=outcome.status, gas_before=ctx.gas_used,
-                             gas_after=ctx.gas_used)
-            trace_root = ctx.trace.seal()
-            if outcome.status != 0:
-                raise ContractFailed(f"{request.method} returned status {outcome.status}; the "
-                                     f"draft was discarded", status=outcome.status,
-                                     return_data=ctx.return_data.hex())
-            draft = ctx.draft.seal()
+            sealed = ctx.finish(status=outcome.status, engine_fuel=outcome.fuel_used)
+            trace_root, draft = sealed.trace_root, sealed.draft
             fingerprint = engine.fingerprint()
             result_hash = wasm_result_hash(
                 transaction_id=ctx.transaction_id, pins=ctx.pins, contract=ctx.contract_address,
@@ -248,7 +233,7 @@ class Coordinator:
             self._check_unchanged(view, revision)
             result = WasmExecutionResult(
                 status=outcome.status, return_data=ctx.return_data,
-                gas_used=min(outcome.fuel_used + ctx.gas_used, 2**64 - 1), trace_root=trace_root,
+                gas_used=sealed.gas_used, trace_root=trace_root,
                 draft=draft, execution_result_hash=result_hash,
                 state_output=self._state_output(ctx, result_hash, proof), engine=engine.name,
                 engine_fingerprint=fingerprint, contract=ctx.contract_address,
@@ -275,12 +260,11 @@ class Coordinator:
         prepared = engine.prepare(model, limits)
         with self.contexts.open(request, pins, limits, engine=engine.name,
                                 engine_fingerprint=engine.fingerprint()) as ctx:
-            ctx.trace.append("start", "onnx.run", args=encode(tuple(request.tensors)))
+            ctx.begin("onnx.run", encode(tuple(request.tensors)))
             outputs = self._run_hooked(request, ctx,
                                        lambda: engine.run(prepared, request.tensors, limits),
                                        (tuple, list))
-            ctx.trace.append("end", "onnx.run", result=encode(tuple(outputs)))
-            trace_root = ctx.trace.seal()
+            trace_root = ctx.finish(result=encode(tuple(outputs))).trace_root
             fingerprint = engine.fingerprint()
             result_hash = onnx_result_hash(
                 transaction_id=ctx.transaction_id, pins=ctx.pins, contract=ctx.contract_address,

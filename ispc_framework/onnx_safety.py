@@ -24,7 +24,6 @@ the model executes until all of them passed:
 
 :func:`validate_inputs` then enforces the declared input names, dtypes and shapes per call, and
 :func:`outputs_to_tensors` turns an engine's arrays into canonical tensors under the output cap.
-:func:`inference_digest` commits to model hash, inputs and outputs (canonical, in declared order).
 
 ``onnx`` and ``numpy`` are imported inside functions: the core must import without them.
 """
@@ -39,7 +38,6 @@ from typing import Any
 
 import attrs
 
-from .encoding import digest
 from .errors import LimitExceeded, ModuleRejected, ValidationError
 from .limits import ExecutionLimits
 from .model import TENSOR_DTYPES, Tensor
@@ -57,7 +55,6 @@ __all__ = [
     "tensor_from_array",
     "outputs_to_tensors",
     "canonical_tensor_bytes",
-    "inference_digest",
     "cpu_isa_class",
 ]
 
@@ -437,31 +434,6 @@ def canonical_tensor_bytes(tensor: Tensor) -> bytes:
         struct.pack("<B", len(tensor.shape)), struct.pack(f"<{len(tensor.shape)}Q", *tensor.shape),
         struct.pack("<Q", len(tensor.data)), tensor.data,
     ))
-
-
-def _tensor_list_digest(tensors: Sequence[Tensor]) -> bytes:
-    h = hashlib.sha256(struct.pack("<I", len(tensors)))
-    for tensor in tensors:
-        h.update(canonical_tensor_bytes(tensor))
-    return h.digest()
-
-
-def inference_digest(model_hash_: bytes, inputs: Sequence[Tensor],
-                     outputs: Sequence[Tensor]) -> bytes:
-    """Engine-level commitment to one inference: model hash, inputs and outputs.
-
-    Domain-separated SHA-256 (``ispc/onnx-inference/v1``). The coordinator's state-output hash
-    (``coordinator.onnx_result_hash``) additionally commits to the context, trace root and engine
-    fingerprint; this digest is the part two engines can be compared on.
-
-    Inputs and outputs are hashed in declaration order (as :func:`validate_inputs` and
-    :func:`outputs_to_tensors` return them), each list length-prefixed, so no two different
-    (model, inputs, outputs) triples share a preimage.
-    """
-    if not isinstance(model_hash_, bytes) or len(model_hash_) != 32:
-        raise ValidationError("model_hash", "expected 32 bytes")
-    return digest("ispc/onnx-inference/v1", model_hash_, _tensor_list_digest(inputs),
-                  _tensor_list_digest(outputs))
 
 
 # ------------------------------------------------------------------------- engine fingerprint

@@ -104,6 +104,7 @@ class RepositoryWriter(Protocol):
     def apply(self, draft: SealedDraft, *, timestamp: int | None = None) -> AppliedBlock: ...
 
 
+@runtime_checkable
 class Repository(Protocol):
     """What a repository plugin's factory returns."""
 

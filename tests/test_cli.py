@@ -16,7 +16,9 @@ TOKEN = REPO / "examples" / "contracts" / "build" / "token_c.wasm"
 ALICE = "11" * 32
 BOB = "22" * 32
 
-pytestmark = pytest.mark.skipif(not TOKEN.is_file(), reason="run examples/contracts/build.sh")
+# slow: every run is proven (run once, in the Python 3.11 phase of scripts/test.sh)
+pytestmark = [pytest.mark.skipif(not TOKEN.is_file(), reason="run examples/contracts/build.sh"),
+              pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

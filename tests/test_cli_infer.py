@@ -11,6 +11,9 @@ from click.testing import CliRunner
 
 from ispc_framework.cli import cli
 
+# slow: every inference is proven (run once, in the Python 3.11 phase of scripts/test.sh)
+pytestmark = pytest.mark.slow
+
 pytest.importorskip("onnxruntime")
 REPO = Path(__file__).resolve().parents[1]
 MODEL = REPO / "examples" / "models" / "iris_forest.onnx"

@@ -112,6 +112,7 @@ def test_hundred_threads_no_cross_talk_and_consistent_stats():
     assert stats.max_duration_s >= 0 and stats.total_duration_s >= stats.max_duration_s
 
 
+@pytest.mark.slow
 def test_ten_thousand_contexts_memory_is_bounded():
     manager = ContextManager()
     for i in range(500):  # warm caches before measuring

@@ -21,7 +21,9 @@ REPO = Path(__file__).resolve().parents[1]
 TOKEN = REPO / "examples" / "contracts" / "build" / "token_c.wasm"
 ALICE, BOB = b"\x11" * 32, b"\x22" * 32
 
-pytestmark = pytest.mark.skipif(not TOKEN.is_file(), reason="run examples/contracts/build.sh")
+# slow: every run is proven (run once, in the Python 3.11 phase of scripts/test.sh)
+pytestmark = [pytest.mark.skipif(not TOKEN.is_file(), reason="run examples/contracts/build.sh"),
+              pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,9 @@ from plugin_dists import (BROKEN_MODULE, DUP_MODULE, GOOD_MODULE, MALFORMED_MODU
                           OLD_API_MODULE, REPLACER_MODULE, build_wheels, make_scratch_env, run_ispc,
                           write_plugin)
 
+# slow: builds and installs real distributions (run once, in the Python 3.11 phase of scripts/test.sh)
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory):

@@ -8,7 +8,7 @@ hostabi_spec/abi_v1.json); providers and composition: docs/hostabi-providers.md.
 
 from __future__ import annotations
 
-from .compose import Import, check_imports, host_functions_for
+from .compose import host_functions_for
 from .provider import HostABIProvider
 
-__all__ = ["HostABIProvider", "Import", "check_imports", "host_functions_for"]
+__all__ = ["HostABIProvider", "host_functions_for"]

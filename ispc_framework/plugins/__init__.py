@@ -1,25 +1,150 @@
-"""Plugin API: descriptors, hook markers, the manager. Plugin authors import from here."""
+"""Everything a plugin author needs, in one namespace.
 
-from .hookspecs import hookimpl, hookspec
-from .manager import AUTOLOAD_ENV, ENTRY_POINT_GROUP, PluginManager, PluginRecord
-from .specs import (KINDS, PLUGIN_API_VERSION, EngineSpec, HostABIProviderSpec, PluginSpec,
-                    ProverSpec, RepositorySpec, Setting, TraceSinkSpec, load_factory)
+First-party plugins import from here (and from :mod:`ispc_framework` for the user API) and from
+nothing else in the core; tests/test_public_api.py fails when one reaches into an implementation
+module. Their tests also use :mod:`ispc_framework.testing` and :mod:`ispc_framework.conformance`.
+
+- descriptors and hooks: :class:`EngineSpec`, :class:`ProverSpec`, ..., :func:`hookimpl`;
+- the protocols a plugin object implements: :class:`WasmEngine`, :class:`OnnxEngine`,
+  :class:`Prover`, :class:`RepositoryWriter` / :class:`ChainView`, :class:`TraceSink`,
+  :class:`HostABIProvider`;
+- what engines bind and enforce: :class:`HostFunction`, :class:`HostEnv`, the engine-neutral
+  WebAssembly rules (:func:`check_module`, :data:`WASM_FEATURES`) and the ONNX safe loader;
+- the data model, the canonical encoding and the typed errors (every class of the error tree).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_namespace
+
+_EXPORTS: dict[str, list[str]] = {
+    ".specs": [
+        "KINDS", "PLUGIN_API_VERSION", "PluginSpec", "EngineSpec", "HostABIProviderSpec",
+        "ProverSpec", "RepositorySpec", "TraceSinkSpec", "Setting", "load_factory",
+        "merge_settings"],
+    ".hookspecs": ["hookimpl", "hookspec"],
+    ".manager": ["AUTOLOAD_ENV", "ENTRY_POINT_GROUP", "PluginManager", "PluginRecord"],
+    "..engines": [
+        "WASM_VALUE_TYPES", "BOUNDING_CAPABILITIES", "GuestMemory", "HostEnv", "HostFunction",
+        "EngineOutcome", "WasmEngine", "OnnxEngine", "MemoryAccessError"],
+    "..wasm_rules": [
+        "WASM_FEATURES", "WASM_PAGE", "DEFAULT_MAX_MODULE_BYTES", "MAX_TABLES",
+        "MAX_TABLE_ELEMENTS", "FuncImport", "ModuleInfo", "parse_module", "check_module",
+        "check_method", "bind_imports"],
+    "..onnx_safety": [
+        "DEFAULT_ALLOWED_DOMAINS", "ModelPolicy", "TensorSpec", "CheckedModel", "coerce_limits",
+        "cpu_isa_class", "load_checked_model", "model_hash", "validate_inputs", "tensor_to_array",
+        "tensor_from_array", "outputs_to_tensors", "canonical_tensor_bytes"],
+    "..hostabi.provider": ["HostABIProvider"],
+    "..proving": ["ProofRequest", "Prover", "Progress"],
+    "..repository": [
+        "ChainView", "RepositoryWriter", "Repository", "BlockInfo", "AppliedBlock",
+        "GENESIS_PARENT", "block_hash_of", "content_hash", "transaction_id_of", "check_spendable",
+        "check_timestamp", "MemoryRepository"],
+    "..sinks": ["TraceSink"],
+    "..context": ["ChainPins", "ExecutionRequest", "ExecutionContext", "ContextManager"],
+    "..limits": ["ExecutionLimits"],
+    "..trace": ["ExecutionTrace", "TraceRecord"],
+    "..encoding": ["encode", "decode", "digest", "hash_of", "to_json", "from_json"],
+    "..model": [
+        "HASH_LEN", "ADDRESS_LEN", "MAX_AMOUNT", "MAX_U32", "MAX_U64", "OutPoint", "TxInput",
+        "SingleKeyLock", "MultiKeyLock", "ContractLock", "TimeLock", "HeightLock",
+        "LockingCondition", "NativeCoin", "FungibleToken", "NonFungibleToken", "Token",
+        "AssetOutput", "ResourceCategory", "ResourceOutput", "ZKStateProof", "StateOutput",
+        "TxOutput", "Event", "TENSOR_DTYPES", "Tensor", "SealedDraft", "WasmExecutionResult",
+        "OnnxExecutionResult"],
+    "..errors": [
+        "ISPCError", "ValidationError", "DecodeError", "LimitExceeded", "DraftLimitExceeded",
+        "TraceLimitExceeded", "SealedError", "ContextError", "ConfigError", "PluginError",
+        "PluginNotFound", "PluginLoadError", "PluginConflict", "PluginAPIMismatch",
+        "ExecutionError", "ModuleRejected", "OutOfGas", "StackExhausted", "MemoryLimitExceeded",
+        "Timeout", "Trap", "HostCallFailed", "ContractFailed", "EngineUnavailable",
+        "RepositoryError", "ReadOnlyViolation", "NotFound", "InputMissing", "InputSpent",
+        "SchemaError", "ProofError", "WitnessError", "ProverUnavailable", "ProverTimeout",
+        "KeyNotFound", "VerificationFailed"],
+}
+
+if TYPE_CHECKING:  # the same names, for type checkers (tests/test_public_api.py keeps them equal)
+    from .specs import (
+        KINDS, PLUGIN_API_VERSION, PluginSpec, EngineSpec, HostABIProviderSpec, ProverSpec,
+        RepositorySpec, TraceSinkSpec, Setting, load_factory, merge_settings)
+    from .hookspecs import (
+        hookimpl, hookspec)
+    from .manager import (
+        AUTOLOAD_ENV, ENTRY_POINT_GROUP, PluginManager, PluginRecord)
+    from ..engines import (
+        WASM_VALUE_TYPES, BOUNDING_CAPABILITIES, GuestMemory, HostEnv, HostFunction, EngineOutcome,
+        WasmEngine, OnnxEngine, MemoryAccessError)
+    from ..wasm_rules import (
+        WASM_FEATURES, WASM_PAGE, DEFAULT_MAX_MODULE_BYTES, MAX_TABLES, MAX_TABLE_ELEMENTS,
+        FuncImport, ModuleInfo, parse_module, check_module, check_method, bind_imports)
+    from ..onnx_safety import (
+        DEFAULT_ALLOWED_DOMAINS, ModelPolicy, TensorSpec, CheckedModel, coerce_limits,
+        cpu_isa_class, load_checked_model, model_hash, validate_inputs, tensor_to_array,
+        tensor_from_array, outputs_to_tensors, canonical_tensor_bytes)
+    from ..hostabi.provider import (
+        HostABIProvider)
+    from ..proving import (
+        ProofRequest, Prover, Progress)
+    from ..repository import (
+        ChainView, RepositoryWriter, Repository, BlockInfo, AppliedBlock, GENESIS_PARENT,
+        block_hash_of, content_hash, transaction_id_of, check_spendable, check_timestamp,
+        MemoryRepository)
+    from ..sinks import (
+        TraceSink)
+    from ..context import (
+        ChainPins, ExecutionRequest, ExecutionContext, ContextManager)
+    from ..limits import (
+        ExecutionLimits)
+    from ..trace import (
+        ExecutionTrace, TraceRecord)
+    from ..encoding import (
+        encode, decode, digest, hash_of, to_json, from_json)
+    from ..model import (
+        HASH_LEN, ADDRESS_LEN, MAX_AMOUNT, MAX_U32, MAX_U64, OutPoint, TxInput, SingleKeyLock,
+        MultiKeyLock, ContractLock, TimeLock, HeightLock, LockingCondition, NativeCoin,
+        FungibleToken, NonFungibleToken, Token, AssetOutput, ResourceCategory, ResourceOutput,
+        ZKStateProof, StateOutput, TxOutput, Event, TENSOR_DTYPES, Tensor, SealedDraft,
+        WasmExecutionResult, OnnxExecutionResult)
+    from ..errors import (
+        ISPCError, ValidationError, DecodeError, LimitExceeded, DraftLimitExceeded,
+        TraceLimitExceeded, SealedError, ContextError, ConfigError, PluginError, PluginNotFound,
+        PluginLoadError, PluginConflict, PluginAPIMismatch, ExecutionError, ModuleRejected,
+        OutOfGas, StackExhausted, MemoryLimitExceeded, Timeout, Trap, HostCallFailed,
+        ContractFailed, EngineUnavailable, RepositoryError, ReadOnlyViolation, NotFound,
+        InputMissing, InputSpent, SchemaError, ProofError, WitnessError, ProverUnavailable,
+        ProverTimeout, KeyNotFound, VerificationFailed)
+
+__getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS, globals())
 
 __all__ = [
-    "hookimpl",
-    "hookspec",
-    "PluginManager",
-    "PluginRecord",
-    "ENTRY_POINT_GROUP",
-    "AUTOLOAD_ENV",
-    "KINDS",
-    "PLUGIN_API_VERSION",
-    "PluginSpec",
-    "EngineSpec",
-    "HostABIProviderSpec",
-    "ProverSpec",
-    "TraceSinkSpec",
-    "RepositorySpec",
-    "Setting",
-    "load_factory",
+    "ADDRESS_LEN", "AUTOLOAD_ENV", "AppliedBlock", "AssetOutput", "BOUNDING_CAPABILITIES",
+    "BlockInfo", "ChainPins", "ChainView", "CheckedModel", "ConfigError", "ContextError",
+    "ContextManager", "ContractFailed", "ContractLock", "DEFAULT_ALLOWED_DOMAINS",
+    "DEFAULT_MAX_MODULE_BYTES", "DecodeError", "DraftLimitExceeded", "ENTRY_POINT_GROUP",
+    "EngineOutcome", "EngineSpec", "EngineUnavailable", "Event", "ExecutionContext",
+    "ExecutionError", "ExecutionLimits", "ExecutionRequest", "ExecutionTrace", "FuncImport",
+    "FungibleToken", "GENESIS_PARENT", "GuestMemory", "HASH_LEN", "HeightLock", "HostABIProvider",
+    "HostABIProviderSpec", "HostCallFailed", "HostEnv", "HostFunction", "ISPCError",
+    "InputMissing", "InputSpent", "KINDS", "KeyNotFound", "LimitExceeded", "LockingCondition",
+    "MAX_AMOUNT", "MAX_TABLES", "MAX_TABLE_ELEMENTS", "MAX_U32", "MAX_U64", "MemoryAccessError",
+    "MemoryLimitExceeded", "MemoryRepository", "ModelPolicy", "ModuleInfo", "ModuleRejected",
+    "MultiKeyLock", "NativeCoin", "NonFungibleToken", "NotFound", "OnnxEngine",
+    "OnnxExecutionResult", "OutOfGas", "OutPoint", "PLUGIN_API_VERSION", "PluginAPIMismatch",
+    "PluginConflict", "PluginError", "PluginLoadError", "PluginManager", "PluginNotFound",
+    "PluginRecord", "PluginSpec", "Progress", "ProofError", "ProofRequest", "Prover", "ProverSpec",
+    "ProverTimeout", "ProverUnavailable", "ReadOnlyViolation", "Repository", "RepositoryError",
+    "RepositorySpec", "RepositoryWriter", "ResourceCategory", "ResourceOutput", "SchemaError",
+    "SealedDraft", "SealedError", "Setting", "SingleKeyLock", "StackExhausted", "StateOutput",
+    "TENSOR_DTYPES", "Tensor", "TensorSpec", "TimeLock", "Timeout", "Token", "TraceLimitExceeded",
+    "TraceRecord", "TraceSink", "TraceSinkSpec", "Trap", "TxInput", "TxOutput", "ValidationError",
+    "VerificationFailed", "WASM_FEATURES", "WASM_PAGE", "WASM_VALUE_TYPES", "WasmEngine",
+    "WasmExecutionResult", "WitnessError", "ZKStateProof", "bind_imports", "block_hash_of",
+    "canonical_tensor_bytes", "check_method", "check_module", "check_spendable", "check_timestamp",
+    "coerce_limits", "content_hash", "cpu_isa_class", "decode", "digest", "encode", "from_json",
+    "hash_of", "hookimpl", "hookspec", "load_checked_model", "load_factory", "merge_settings",
+    "model_hash", "outputs_to_tensors", "parse_module", "tensor_from_array", "tensor_to_array",
+    "to_json", "transaction_id_of", "validate_inputs"
 ]

@@ -253,10 +253,12 @@ class PluginManager:
                              plugin=name, hint=_install_hint(kind, name))
 
     def create(self, spec: PluginSpec, settings: dict[str, Any] | None = None) -> Any:
-        """Build the plugin object: import its factory and call it with its settings."""
+        """Build the plugin object: import its factory, call it with its settings, and check the
+        object against its kind's protocol (a missing method is caught here, by name, instead of
+        failing in the middle of a run)."""
         factory = load_factory(spec)
         try:
-            return factory(settings or {})
+            obj = factory(settings or {})
         except PluginError:
             raise
         except Exception as exc:
@@ -264,4 +266,38 @@ class PluginManager:
                 raise
             raise PluginLoadError(f"{spec.kind} {spec.name!r}: {spec.factory} raised "
                                   f"{type(exc).__name__}: {exc}", plugin=spec.name) from exc
+        check_protocol(spec, obj)
+        return obj
 
+
+def protocol_of(spec: PluginSpec) -> type:
+    """The typed protocol a plugin object of this descriptor's kind implements."""
+    from ..engines import OnnxEngine, WasmEngine
+    from ..hostabi.provider import HostABIProvider
+    from ..proving import Prover
+    from ..repository import Repository
+    from ..sinks import TraceSink
+
+    if isinstance(spec, EngineSpec):
+        return WasmEngine if spec.runtime == "wasm" else OnnxEngine
+    return {"hostabi": HostABIProvider, "prover": Prover, "repository": Repository,
+            "trace_sink": TraceSink}[spec.kind]
+
+
+def protocol_members(protocol: type) -> list[str]:
+    """The public methods and attributes a protocol requires."""
+    names = set(getattr(protocol, "__annotations__", {}))
+    names |= {name for name, value in vars(protocol).items() if callable(value)}
+    return sorted(name for name in names if not name.startswith("_"))
+
+
+def check_protocol(spec: PluginSpec, obj: Any) -> None:
+    protocol = protocol_of(spec)
+    missing = [name for name in protocol_members(protocol) if not hasattr(obj, name)]
+    if missing:
+        raise PluginLoadError(
+            f"{spec.kind} {spec.name!r}: {spec.factory} built a {type(obj).__name__} that lacks "
+            f"{', '.join(missing)} of the {protocol.__name__} protocol", plugin=spec.name,
+            code="plugin-protocol-mismatch",
+            hint=f"implement every method of ispc_framework.plugins.{protocol.__name__} "
+                 "(docs/plugins.md lists them)")

@@ -25,6 +25,7 @@ __all__ = [
     "TraceSinkSpec",
     "RepositorySpec",
     "load_factory",
+    "merge_settings",
 ]
 
 #: The plugin API this core provides. A plugin states the range it supports in ``api``.
@@ -128,3 +129,28 @@ def load_factory(spec: PluginSpec) -> Any:
         raise PluginLoadError(f"{spec.kind} {spec.name!r}: cannot load {spec.factory}: "
                               f"{type(exc).__name__}: {exc}", plugin=spec.name) from exc
     return target
+
+
+def merge_settings(settings: Any, overrides: dict[str, Any],
+                   defaults: dict[str, Any]) -> dict[str, Any]:
+    """Merge a plugin's ``[plugin.<name>]`` table and keyword overrides over ``defaults``; an
+    unknown key or a non-positive size is a ConfigError naming the known keys. Keys ending in
+    ``_dir`` are optional paths; every other value must be a positive integer."""
+    from ..errors import ConfigError
+
+    merged = dict(defaults)
+    for source in (settings or {}, overrides):
+        for key, value in dict(source).items():
+            if key not in defaults:
+                raise ConfigError(f"unknown engine setting {key!r}; known: "
+                                  f"{', '.join(sorted(defaults))}", key=key)
+            merged[key] = value
+    for key, value in merged.items():
+        if key.endswith("_dir"):
+            if value is not None and not isinstance(value, str):
+                raise ConfigError(f"engine setting {key} must be a path, got {value!r}",
+                                  key=key)
+        elif isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ConfigError(f"engine setting {key} must be a positive integer, got {value!r}",
+                              key=key)
+    return merged

@@ -12,7 +12,8 @@ from ispc_framework.engines import HostEnv
 from ispc_framework.errors import ModuleRejected, PluginConflict
 from ispc_framework.hostabi import ed25519
 from ispc_framework.hostabi._bindings_v1 import Status
-from ispc_framework.hostabi.compose import Import, check_imports, host_functions_for
+from ispc_framework.hostabi.compose import host_functions_for
+from ispc_framework.wasm_rules import bind_imports, check_module, parse_module
 from ispc_framework.hostabi.crypto import CryptoProvider, RandomStream
 from ispc_framework.hostabi.provider import HostABIProvider
 from ispc_framework.hostabi.v1 import V1Provider
@@ -112,20 +113,27 @@ def test_providers_compose_and_conflicts_are_named():
     assert "ispc.v1.abi_version" in str(info.value) and info.value.hint
 
 
+def _module(*imports: str) -> bytes:
+    import wasmtime
+
+    return wasmtime.wat2wasm("(module " + " ".join(imports) + ' (memory (export "memory") 1))')
+
+
 def test_a_module_importing_an_unselected_function_is_rejected_by_name():
     only_v1 = host_functions_for([V1Provider()])
-    imports = [Import("ispc.v1", "caller", params=("i32",), results=("i32",)),
-               Import("ispc.crypto", "sha256", params=("i32", "i32", "i32"), results=("i32",))]
+    module = _module('(import "ispc.v1" "caller" (func (param i32) (result i32)))',
+                     '(import "ispc.crypto" "sha256" (func (param i32 i32 i32) (result i32)))')
     with pytest.raises(ModuleRejected) as info:
-        check_imports(imports, only_v1)
+        bind_imports(parse_module(module), only_v1)
     assert info.value.code == "unknown-import" and "ispc.crypto.sha256" in info.value.message
-    check_imports(imports, host_functions_for([V1Provider(), CryptoProvider()]))  # accepted
+    bind_imports(parse_module(module), host_functions_for([V1Provider(), CryptoProvider()]))
     with pytest.raises(ModuleRejected) as info:
-        check_imports([Import("ispc.v1", "caller", params=("i64",), results=("i32",))], only_v1)
-    assert info.value.code == "import-signature-mismatch"
+        bind_imports(parse_module(_module(
+            '(import "ispc.v1" "caller" (func (param i64) (result i32)))')), only_v1)
+    assert info.value.code == "import-signature"
     with pytest.raises(ModuleRejected) as info:
-        check_imports([Import("env", "memory", kind="memory")], only_v1)
-    assert info.value.code == "import-not-function"
+        check_module(_module('(import "env" "mem" (memory 1))'), only_v1)
+    assert info.value.code == "disallowed-import"
 
 
 def test_registration_specs_build_working_providers():

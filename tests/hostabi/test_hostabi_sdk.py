@@ -14,10 +14,11 @@ import pytest
 
 from ispc_framework.encoding import decode, encode
 from ispc_framework.errors import ModuleRejected
-from ispc_framework.hostabi.compose import Import, check_imports, host_functions_for
+from ispc_framework.hostabi.compose import host_functions_for
 from ispc_framework.hostabi.crypto import CryptoProvider
 from ispc_framework.hostabi.v1 import V1Provider
 from ispc_framework.model import AssetOutput, NativeCoin, SingleKeyLock, TxInput
+from ispc_framework.wasm_rules import bind_imports, parse_module
 
 wasmtime = pytest.importorskip("wasmtime")
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,23 +49,13 @@ class WasmtimeMemory:
         self.memory.write(self.store, data, ptr)
 
 
-def _imports(module):
-    result = []
-    for item in module.imports:
-        ty = item.type
-        params = tuple(str(p) for p in ty.params)
-        results = tuple(str(r) for r in ty.results)
-        result.append(Import(item.module, item.name, params=params, results=results))
-    return result
-
-
 def run(path, harness, method, init=False):
     """Bind the selected providers' descriptors generically and call ``method``."""
     functions = host_functions_for([V1Provider(), CryptoProvider()])
     engine = wasmtime.Engine()
     store = wasmtime.Store(engine)
     module = wasmtime.Module.from_file(engine, str(path))
-    check_imports(_imports(module), functions)
+    bind_imports(parse_module(Path(path).read_bytes()), functions)
     offered = {(f.module, f.name): f for f in functions}
     linker = wasmtime.Linker(engine)
     valtype = {"i32": wasmtime.ValType.i32(), "i64": wasmtime.ValType.i64()}
@@ -130,8 +121,7 @@ def test_assemblyscript_declarations_run(built, make_harness):
 
 
 def test_deploy_rejects_a_real_module_importing_an_unselected_provider(built):
-    engine = wasmtime.Engine()
-    module = wasmtime.Module.from_file(engine, str(built / "check_c.wasm"))
+    code = (built / "check_c.wasm").read_bytes()
     with pytest.raises(ModuleRejected) as info:
-        check_imports(_imports(module), host_functions_for([V1Provider()]))
+        bind_imports(parse_module(code), host_functions_for([V1Provider()]))
     assert "ispc.crypto." in info.value.message and info.value.code == "unknown-import"

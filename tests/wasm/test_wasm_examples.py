@@ -10,7 +10,7 @@ import pytest
 
 from ispc_framework.model import FungibleToken, SingleKeyLock
 from ispc_framework.repository import MemoryRepository, content_hash
-from ispc_wasmtime.direct import run_direct
+from ispc_framework.testing import run_direct
 
 OWNER = b"\x11" * 32
 ALICE = b"\x22" * 32

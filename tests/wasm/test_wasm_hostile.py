@@ -14,7 +14,7 @@ from ispc_framework.errors import (ContractFailed, DraftLimitExceeded, LimitExce
                                    StackExhausted, Timeout, Trap)
 from ispc_framework.limits import ExecutionLimits
 from ispc_framework.repository import MemoryRepository
-from ispc_wasmtime.direct import run_direct
+from ispc_framework.testing import run_direct
 
 WAT = Path(__file__).resolve().parents[2] / "examples" / "contracts" / "wat"
 

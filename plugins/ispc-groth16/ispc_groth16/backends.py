@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ispc_framework.errors import KeyNotFound, ProverUnavailable, VerificationFailed
+from ispc_framework.plugins import KeyNotFound, ProverUnavailable, VerificationFailed
 
 from .circuits import find_node_tool
 from .keystore import KeyRecord

@@ -19,7 +19,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from ispc_framework.errors import ProverUnavailable, ValidationError
+from ispc_framework.plugins import ProverUnavailable, ValidationError
 
 from .backends import run_snarkjs
 from .circuits import CIRCOM2_VERSION, compile_circuit, get_circuit, r1cs_counts

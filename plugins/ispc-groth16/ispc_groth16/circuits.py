@@ -16,7 +16,7 @@ from pathlib import Path
 
 import attrs
 
-from ispc_framework.errors import KeyNotFound, ProverUnavailable, ValidationError
+from ispc_framework.plugins import KeyNotFound, ProverUnavailable, ValidationError
 
 __all__ = ["Circuit", "CIRCUITS", "CIRCOM2_VERSION", "get_circuit", "find_node_tool",
            "compile_circuit", "r1cs_counts", "check_compiled"]

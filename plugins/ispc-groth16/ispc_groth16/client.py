@@ -26,7 +26,7 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 
-from ispc_framework import errors
+from ispc_framework import plugins as api  # the error classes, looked up by name below
 
 __all__ = ["WorkerClient", "PROTOCOL"]
 
@@ -79,15 +79,15 @@ def _reap(proc: subprocess.Popen) -> None:
         _kill_group(proc)
 
 
-def _error_from_reply(error: dict) -> errors.ISPCError:
+def _error_from_reply(error: dict) -> api.ISPCError:
     """Rebuild the typed error a worker reported (only proof/validation errors cross over)."""
-    cls = getattr(errors, str(error.get("type")), None)
-    allowed = (errors.ProofError, errors.ValidationError, errors.ConfigError)
+    cls = getattr(api, str(error.get("type")), None)
+    allowed = (api.ProofError, api.ValidationError, api.ConfigError)
     if not (isinstance(cls, type) and issubclass(cls, allowed)):
-        cls = errors.ProofError
+        cls = api.ProofError
     message = error.get("message", "the prover worker reported an error")
     details = error.get("details") or {}
-    if issubclass(cls, errors.ValidationError):
+    if issubclass(cls, api.ValidationError):
         field, _, rest = message.partition(": ")
         return cls(field, rest or message, code=error.get("code"), hint=error.get("hint"))
     return cls(message, code=error.get("code"), hint=error.get("hint"), **details)
@@ -122,7 +122,7 @@ class WorkerClient:
                                     stderr=subprocess.PIPE, text=True, encoding="utf-8",
                                     bufsize=1, start_new_session=True)
         except OSError as exc:
-            raise errors.ProverUnavailable(f"cannot start the prover worker {self.command[0]}: "
+            raise api.ProverUnavailable(f"cannot start the prover worker {self.command[0]}: "
                                            f"{exc}", code="prover-start-failed") from None
         lines: queue.Queue = queue.Queue()
         threading.Thread(target=self._pump, args=(proc.stdout, lines.put, True),
@@ -137,7 +137,7 @@ class WorkerClient:
         info = self._exchange({"op": "info"}, self.start_timeout_s, None)
         if info.get("protocol") != PROTOCOL:
             self._stop()  # not close(): the caller holds the lock
-            raise errors.ProverUnavailable(
+            raise api.ProverUnavailable(
                 f"the worker speaks protocol {info.get('protocol')!r}, this plugin {PROTOCOL}",
                 code="prover-protocol-mismatch", hint="install matching prover and plugin versions")
         self.info = info
@@ -185,12 +185,12 @@ class WorkerClient:
         self._proc.stdin.write(json.dumps({"protocol": PROTOCOL, **message}) + "\n")
         self._proc.stdin.flush()
 
-    def _died(self) -> errors.ProverUnavailable:
+    def _died(self) -> api.ProverUnavailable:
         proc = self._proc
         self._stop()
         code = proc.returncode if proc else None
         tail = "\n".join(list(self._stderr)[-10:])
-        return errors.ProverUnavailable(
+        return api.ProverUnavailable(
             f"the prover worker exited (status {code}) before replying"
             + (f"; its stderr ends with:\n{tail}" if tail else ""),
             code="prover-worker-died", hint="the next request restarts it; see the stderr above")
@@ -220,7 +220,7 @@ class WorkerClient:
                     continue
                 pid = self._proc.pid
                 self._stop()
-                raise errors.ProverTimeout(
+                raise api.ProverTimeout(
                     f"the prover worker (pid {pid}) did not answer {message['op']!r} within "
                     f"{timeout_s:g} s; it was stopped and will be restarted",
                     op=message["op"], timeout_s=timeout_s) from None
@@ -232,7 +232,7 @@ class WorkerClient:
                     raise ValueError("not an object")
             except ValueError:
                 self._stop()
-                raise errors.ProofError(
+                raise api.ProofError(
                     f"the prover worker wrote a non-protocol line: {line[:200]!r}",
                     code="prover-protocol-error",
                     hint="the worker must keep stdout for protocol messages") from None
@@ -249,7 +249,7 @@ class WorkerClient:
             if reply.get("ok") is True:
                 result = reply.get("result", {})
                 if not isinstance(result, dict):
-                    raise errors.ProofError(
+                    raise api.ProofError(
                         f"the prover worker's {message['op']!r} result is not an object",
                         code="prover-protocol-error",
                         hint="the worker is not following docs/prover-protocol.md")
@@ -274,7 +274,7 @@ class WorkerClient:
                     return self._exchange({"op": op, **(params or {})},
                                           self.timeout_s if timeout_s is None else timeout_s,
                                           on_progress)
-                except errors.ProverUnavailable as exc:
+                except api.ProverUnavailable as exc:
                     if exc.code != "prover-worker-died" or attempt == attempts - 1:
                         raise
         raise AssertionError("unreachable")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ispc_framework.encoding import digest, encode
-from ispc_framework.errors import ValidationError, WitnessError
-from ispc_framework.model import NativeCoin
+from ispc_framework.plugins import digest, encode
+from ispc_framework.plugins import ValidationError, WitnessError
+from ispc_framework.plugins import NativeCoin
 
 __all__ = ["field_of", "contract_element", "token_element", "issuer_element", "result_limbs",
            "circuit_inputs", "public_inputs", "check_rules"]

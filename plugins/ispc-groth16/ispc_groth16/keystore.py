@@ -29,8 +29,8 @@ from pathlib import Path
 
 import attrs
 
-from ispc_framework.encoding import digest
-from ispc_framework.errors import KeyNotFound, ValidationError
+from ispc_framework.plugins import digest
+from ispc_framework.plugins import KeyNotFound, ValidationError
 
 __all__ = ["KeyRecord", "KeyStore", "vk_hash"]
 

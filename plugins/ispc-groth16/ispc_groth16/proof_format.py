@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from ispc_framework.errors import VerificationFailed
+from ispc_framework.plugins import VerificationFailed
 
 __all__ = ["PROOF_LEN", "from_snarkjs", "to_snarkjs"]
 

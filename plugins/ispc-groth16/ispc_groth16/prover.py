@@ -19,9 +19,9 @@ import os
 import re
 from typing import Any
 
-from ispc_framework.errors import (ConfigError, KeyNotFound, ProofError, ValidationError,
+from ispc_framework.plugins import (ConfigError, KeyNotFound, ProofError, ValidationError,
                                    VerificationFailed, WitnessError)
-from ispc_framework.model import ZKStateProof
+from ispc_framework.plugins import ZKStateProof
 
 from .circuits import CIRCUITS, get_circuit
 from .client import WorkerClient

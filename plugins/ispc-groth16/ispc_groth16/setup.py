@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from ispc_framework.errors import ValidationError
+from ispc_framework.plugins import ValidationError
 
 from .prover import Groth16Prover
 

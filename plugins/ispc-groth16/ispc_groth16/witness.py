@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Mapping, Sequence
 
-from ispc_framework.errors import WitnessError
+from ispc_framework.plugins import WitnessError
 
 __all__ = ["WitnessCalculator"]
 

@@ -33,7 +33,7 @@ class Worker:
         from .backends import BACKENDS
 
         if backend not in BACKENDS:
-            from ispc_framework.errors import ConfigError
+            from ispc_framework.plugins import ConfigError
             raise ConfigError(f"unknown backend {backend!r}; one of {', '.join(BACKENDS)}",
                               code="prover-backend-unknown")
         self.backend = BACKENDS[backend](node_modules=node_modules)
@@ -103,7 +103,7 @@ class Worker:
     # ------------------------------------------------------------------------------------ loop
 
     def handle(self, line: str) -> bool:
-        from ispc_framework.errors import ISPCError
+        from ispc_framework.plugins import ISPCError
 
         msg_id = None
         try:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ispc_framework.model import (AssetOutput, FungibleToken, NativeCoin, OutPoint, ResourceOutput,
+from ispc_framework.plugins import (AssetOutput, FungibleToken, NativeCoin, OutPoint, ResourceOutput,
                                   SealedDraft, TxInput, TxOutput)
-from ispc_framework.proving import ProofRequest
+from ispc_framework.plugins import ProofRequest
 
 REPO = Path(__file__).resolve().parents[3]
 CONTRACT = bytes(range(32))

@@ -7,10 +7,10 @@ import struct
 import attrs
 import pytest
 
-from ispc_framework.errors import VerificationFailed
-from ispc_framework.model import (AssetOutput, NativeCoin, ResourceCategory, ResourceOutput,
+from ispc_framework.plugins import VerificationFailed
+from ispc_framework.plugins import (AssetOutput, NativeCoin, ResourceCategory, ResourceOutput,
                                   SealedDraft, TxOutput)
-from ispc_framework.proving import ProofRequest
+from ispc_framework.plugins import ProofRequest
 
 pytest.importorskip("ispc_wasmtime")
 pytest.importorskip("ispc_sqlite")
@@ -23,8 +23,8 @@ TOKEN_WASM = REPO / "examples" / "contracts" / "build" / "token_c.wasm"
 
 
 def _chain(tmp_path, key_dir, node_modules, backend, circuit):
-    from ispc_framework.config import load_config
-    from ispc_framework.coordinator import Coordinator
+    from ispc_framework import load_config
+    from ispc_framework import Coordinator
 
     if not TOKEN_WASM.is_file():
         pytest.fail(f"{TOKEN_WASM} is missing: run examples/contracts/build.sh")
@@ -46,8 +46,8 @@ def _chain(tmp_path, key_dir, node_modules, backend, circuit):
 
 def _mint_and_transfer(coordinator, writer, token):
     """Execute mint 500 then transfer 200 to bob; returns [(result, spent outputs)]."""
-    from ispc_framework.context import ExecutionRequest
-    from ispc_framework.coordinator import final_transaction
+    from ispc_framework.plugins import ExecutionRequest
+    from ispc_framework import final_transaction
 
     mint = coordinator.execute(ExecutionRequest(token, "mint", struct.pack("<Q", 500), ALICE))
     minted = writer.apply(final_transaction(mint)).created[0]

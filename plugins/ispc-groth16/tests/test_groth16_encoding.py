@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ispc_framework.errors import ValidationError, WitnessError
-from ispc_framework.model import SealedDraft, TxInput
+from ispc_framework.plugins import ValidationError, WitnessError
+from ispc_framework.plugins import SealedDraft, TxInput
 from ispc_groth16.draft_encoding import (check_rules, circuit_inputs, contract_element,
                                          issuer_element, result_limbs, token_element)
 

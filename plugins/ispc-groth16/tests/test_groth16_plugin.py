@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from ispc_framework.errors import ConfigError
-from ispc_framework.plugins.manager import PluginManager
-from ispc_framework.proving import Prover
+from ispc_framework.plugins import ConfigError
+from ispc_framework.plugins import PluginManager
+from ispc_framework.plugins import Prover
 
 
 def test_plugin_module_imports_no_heavy_runtime():

@@ -9,8 +9,8 @@ import subprocess
 import attrs
 import pytest
 
-from ispc_framework.errors import KeyNotFound, ValidationError, VerificationFailed, WitnessError
-from ispc_framework.model import SealedDraft, ZKStateProof
+from ispc_framework.plugins import KeyNotFound, ValidationError, VerificationFailed, WitnessError
+from ispc_framework.plugins import SealedDraft, ZKStateProof
 from ispc_groth16.proof_format import to_snarkjs
 
 
@@ -176,7 +176,7 @@ def test_proofs_differ_but_both_verify(prover, sample):
 
 
 def test_failed_setup_leaves_nothing_behind(testing_keys, node_modules, tmp_path):
-    from ispc_framework.errors import ProverUnavailable
+    from ispc_framework.plugins import ProverUnavailable
     from ispc_groth16.setup import run_setup
 
     keys = tmp_path / "keys"

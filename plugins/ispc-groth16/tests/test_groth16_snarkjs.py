@@ -7,7 +7,7 @@ import json
 import attrs
 import pytest
 
-from ispc_framework.errors import KeyNotFound, VerificationFailed
+from ispc_framework.plugins import KeyNotFound, VerificationFailed
 from ispc_groth16.keystore import KeyStore
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import attrs
 import pytest
 
-from ispc_framework.errors import KeyNotFound, ProverUnavailable, VerificationFailed, WitnessError
-from ispc_framework.model import SealedDraft, TxInput, ZKStateProof
+from ispc_framework.plugins import KeyNotFound, ProverUnavailable, VerificationFailed, WitnessError
+from ispc_framework.plugins import SealedDraft, TxInput, ZKStateProof
 from ispc_groth16.circuits import CIRCUITS, compile_circuit, get_circuit
 from ispc_groth16.draft_encoding import circuit_inputs
 from ispc_groth16.keystore import KeyStore, _sha256_file, vk_hash

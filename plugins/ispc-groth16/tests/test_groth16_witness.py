@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from ispc_framework.errors import WitnessError
+from ispc_framework.plugins import WitnessError
 from ispc_groth16.circuits import get_circuit
 from ispc_groth16.draft_encoding import circuit_inputs
 from ispc_groth16.keystore import KeyStore

@@ -12,7 +12,7 @@ import textwrap
 import attrs
 import pytest
 
-from ispc_framework.errors import ConfigError, ProofError, ProverTimeout, ProverUnavailable
+from ispc_framework.plugins import ConfigError, ProofError, ProverTimeout, ProverUnavailable
 from ispc_groth16.client import WorkerClient
 
 

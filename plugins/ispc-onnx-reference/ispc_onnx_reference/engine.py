@@ -19,11 +19,11 @@ from importlib import metadata
 
 import attrs
 
-from ispc_framework.errors import (MemoryLimitExceeded, ModuleRejected, Timeout, Trap,
+from ispc_framework.plugins import (MemoryLimitExceeded, ModuleRejected, Timeout, Trap,
                                    ValidationError)
-from ispc_framework.limits import ExecutionLimits
-from ispc_framework.model import Tensor
-from ispc_framework.onnx_safety import (CheckedModel, ModelPolicy, coerce_limits, cpu_isa_class,
+from ispc_framework.plugins import ExecutionLimits
+from ispc_framework.plugins import Tensor
+from ispc_framework.plugins import (CheckedModel, ModelPolicy, coerce_limits, cpu_isa_class,
                                         load_checked_model, outputs_to_tensors, tensor_to_array,
                                         validate_inputs)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ispc_framework.plugins.hookspecs import hookimpl
-from ispc_framework.plugins.specs import EngineSpec, Setting
+from ispc_framework.plugins import hookimpl
+from ispc_framework.plugins import EngineSpec, Setting
 
 ENGINE = EngineSpec(
     name="onnx-reference",

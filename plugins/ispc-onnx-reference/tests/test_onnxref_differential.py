@@ -24,9 +24,9 @@ os.environ.setdefault("ONNX_HOME", tempfile.mkdtemp(prefix="ispc-onnx-home-"))
 
 from onnx.backend.test.loader import load_model_tests  # noqa: E402
 
-from ispc_framework.errors import ISPCError, ModuleRejected, ValidationError  # noqa: E402
-from ispc_framework.limits import ExecutionLimits  # noqa: E402
-from ispc_framework.onnx_safety import tensor_from_array, tensor_to_array  # noqa: E402
+from ispc_framework.plugins import ISPCError, ModuleRejected, ValidationError  # noqa: E402
+from ispc_framework.plugins import ExecutionLimits  # noqa: E402
+from ispc_framework.plugins import tensor_from_array, tensor_to_array  # noqa: E402
 from ispc_onnx_reference.engine import ReferenceEngine  # noqa: E402
 from ispc_onnxruntime.engine import OnnxRuntimeEngine  # noqa: E402
 

@@ -16,13 +16,13 @@ onnx = pytest.importorskip("onnx")
 
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from ispc_framework.engines import OnnxEngine  # noqa: E402
-from ispc_framework.errors import (LimitExceeded, ModuleRejected, Timeout, Trap,  # noqa: E402
+from ispc_framework.plugins import OnnxEngine  # noqa: E402
+from ispc_framework.plugins import (LimitExceeded, ModuleRejected, Timeout, Trap,  # noqa: E402
                                    ValidationError)
-from ispc_framework.limits import ExecutionLimits  # noqa: E402
-from ispc_framework.onnx_safety import (inference_digest, tensor_from_array,  # noqa: E402
-                                        tensor_to_array)
-from ispc_framework.plugins.specs import load_factory  # noqa: E402
+from ispc_framework.plugins import ExecutionLimits  # noqa: E402
+from ispc_framework.plugins import (tensor_from_array, tensor_to_array)  # noqa: E402
+from ispc_framework.testing import inference_digest  # noqa: E402
+from ispc_framework.plugins import load_factory  # noqa: E402
 from ispc_onnx_reference.engine import ReferenceEngine, reference_policy  # noqa: E402
 from ispc_onnx_reference.plugin import ENGINE  # noqa: E402
 

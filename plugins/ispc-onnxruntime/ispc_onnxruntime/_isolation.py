@@ -17,7 +17,7 @@ import time
 import weakref
 from contextlib import contextmanager
 
-from ispc_framework.errors import ExecutionError, EngineUnavailable
+from ispc_framework.plugins import ExecutionError, EngineUnavailable
 
 from ._protocol import FrameError, encode_frame, read_frame_fd
 

@@ -22,11 +22,11 @@ from typing import Any
 
 import attrs
 
-from ispc_framework.errors import (ExecutionError, LimitExceeded, MemoryLimitExceeded,
+from ispc_framework.plugins import (ExecutionError, LimitExceeded, MemoryLimitExceeded,
                                    ModuleRejected, Timeout, Trap, ValidationError)
-from ispc_framework.limits import ExecutionLimits
-from ispc_framework.model import Tensor
-from ispc_framework.onnx_safety import (CheckedModel, ModelPolicy, coerce_limits, cpu_isa_class,
+from ispc_framework.plugins import ExecutionLimits
+from ispc_framework.plugins import Tensor
+from ispc_framework.plugins import (CheckedModel, ModelPolicy, coerce_limits, cpu_isa_class,
                                         load_checked_model, model_hash, outputs_to_tensors,
                                         tensor_to_array, validate_inputs)
 

@@ -15,8 +15,8 @@ pytest.importorskip("onnxruntime")
 
 from ispc_framework import (Coordinator, ExecutionRequest, MemoryRepository,  # noqa: E402
                             ResourceCategory, ResourceOutput, SealedDraft, TxOutput, load_config)
-from ispc_framework.errors import ModuleRejected, ValidationError  # noqa: E402
-from ispc_framework.onnx_safety import tensor_from_array, tensor_to_array  # noqa: E402
+from ispc_framework.plugins import ModuleRejected, ValidationError  # noqa: E402
+from ispc_framework.plugins import tensor_from_array, tensor_to_array  # noqa: E402
 
 MODELS = Path(__file__).resolve().parents[3] / "examples" / "models"
 OWNER = b"\x11" * 32

@@ -15,12 +15,12 @@ np = pytest.importorskip("numpy")
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
-from ispc_framework.engines import OnnxEngine  # noqa: E402
-from ispc_framework.errors import ValidationError  # noqa: E402
-from ispc_framework.limits import ExecutionLimits  # noqa: E402
-from ispc_framework.onnx_safety import (inference_digest, tensor_from_array,  # noqa: E402
-                                        tensor_to_array)
-from ispc_framework.plugins.specs import load_factory  # noqa: E402
+from ispc_framework.plugins import OnnxEngine  # noqa: E402
+from ispc_framework.plugins import ValidationError  # noqa: E402
+from ispc_framework.plugins import ExecutionLimits  # noqa: E402
+from ispc_framework.plugins import (tensor_from_array, tensor_to_array)  # noqa: E402
+from ispc_framework.testing import inference_digest  # noqa: E402
+from ispc_framework.plugins import load_factory  # noqa: E402
 from ispc_onnxruntime.engine import OnnxRuntimeEngine, PreparedModel  # noqa: E402
 from ispc_onnxruntime.plugin import ENGINE  # noqa: E402
 

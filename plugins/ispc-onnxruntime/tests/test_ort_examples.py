@@ -12,7 +12,7 @@ np = pytest.importorskip("numpy")
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
-from ispc_framework.onnx_safety import tensor_from_array  # noqa: E402
+from ispc_framework.plugins import tensor_from_array  # noqa: E402
 from ispc_onnxruntime.engine import OnnxRuntimeEngine  # noqa: E402
 
 MODELS = Path(__file__).resolve().parents[3] / "examples" / "models"

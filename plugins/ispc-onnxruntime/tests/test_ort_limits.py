@@ -13,10 +13,10 @@ pytest.importorskip("onnxruntime")
 
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from ispc_framework.errors import (LimitExceeded, MemoryLimitExceeded, Timeout,  # noqa: E402
+from ispc_framework.plugins import (LimitExceeded, MemoryLimitExceeded, Timeout,  # noqa: E402
                                    Trap)
-from ispc_framework.limits import ExecutionLimits  # noqa: E402
-from ispc_framework.onnx_safety import tensor_from_array, tensor_to_array  # noqa: E402
+from ispc_framework.plugins import ExecutionLimits  # noqa: E402
+from ispc_framework.plugins import tensor_from_array, tensor_to_array  # noqa: E402
 from ispc_onnxruntime.engine import OnnxRuntimeEngine  # noqa: E402
 
 MiB = 1 << 20

@@ -14,14 +14,15 @@ pytest.importorskip("onnxruntime")
 
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from ispc_framework.errors import (ISPCError, LimitExceeded, ModuleRejected,  # noqa: E402
+from ispc_framework.plugins import (ISPCError, LimitExceeded, ModuleRejected,  # noqa: E402
                                    ValidationError)
-from ispc_framework.limits import ExecutionLimits  # noqa: E402
-from ispc_framework.model import Tensor  # noqa: E402
-from ispc_framework.onnx_safety import (ModelPolicy, canonical_tensor_bytes,  # noqa: E402
+from ispc_framework.plugins import ExecutionLimits  # noqa: E402
+from ispc_framework.plugins import Tensor  # noqa: E402
+from ispc_framework.plugins import (ModelPolicy, canonical_tensor_bytes,  # noqa: E402
                                         coerce_limits, cpu_isa_class, load_checked_model,
-                                        model_hash, inference_digest, tensor_from_array,
+                                        model_hash, tensor_from_array,
                                         tensor_to_array, validate_inputs)
+from ispc_framework.testing import inference_digest  # noqa: E402
 from ispc_onnxruntime.engine import ORT_POLICY, OnnxRuntimeEngine  # noqa: E402
 
 LIMITS = ExecutionLimits()

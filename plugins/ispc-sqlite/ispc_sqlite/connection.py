@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from ispc_framework.errors import ReadOnlyViolation, RepositoryError, SchemaError
+from ispc_framework.plugins import ReadOnlyViolation, RepositoryError, SchemaError
 
 __all__ = ["open_writer", "open_reader", "translate"]
 

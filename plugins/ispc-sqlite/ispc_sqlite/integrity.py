@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from ispc_framework.encoding import decode, encode
-from ispc_framework.repository import (
+from ispc_framework.plugins import decode, encode
+from ispc_framework.plugins import (
     GENESIS_PARENT,
     block_hash_of,
     content_hash,

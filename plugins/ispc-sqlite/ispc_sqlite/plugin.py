@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ispc_framework.plugins.hookspecs import hookimpl
-from ispc_framework.plugins.specs import RepositorySpec, Setting
+from ispc_framework.plugins import hookimpl
+from ispc_framework.plugins import RepositorySpec, Setting
 
 REPOSITORY = RepositorySpec(
     name="sqlite",

@@ -13,7 +13,7 @@ import weakref
 from os import PathLike
 from pathlib import Path
 
-from ispc_framework.errors import ConfigError, RepositoryError
+from ispc_framework.plugins import ConfigError, RepositoryError
 
 from .connection import SYNCHRONOUS, open_reader, open_writer, translate
 from .integrity import verify_database

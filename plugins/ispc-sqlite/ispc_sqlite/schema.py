@@ -15,8 +15,8 @@ import sqlite3
 import struct
 from collections.abc import Callable
 
-from ispc_framework.encoding import decode
-from ispc_framework.errors import SchemaError
+from ispc_framework.plugins import decode
+from ispc_framework.plugins import SchemaError
 
 __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "MIGRATIONS", "ensure_schema", "u64", "from_u64"]
 

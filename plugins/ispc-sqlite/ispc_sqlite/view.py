@@ -10,11 +10,11 @@ import sqlite3
 import threading
 from typing import Any
 
-from ispc_framework.context import ChainPins
-from ispc_framework.encoding import decode
-from ispc_framework.errors import NotFound, ReadOnlyViolation, ValidationError
-from ispc_framework.model import OutPoint, ResourceOutput, StateOutput, TxOutput
-from ispc_framework.repository import BlockInfo
+from ispc_framework.plugins import ChainPins
+from ispc_framework.plugins import decode
+from ispc_framework.plugins import NotFound, ReadOnlyViolation, ValidationError
+from ispc_framework.plugins import OutPoint, ResourceOutput, StateOutput, TxOutput
+from ispc_framework.plugins import BlockInfo
 
 from .connection import translate
 from .schema import from_u64

@@ -14,16 +14,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from ispc_framework.encoding import encode
-from ispc_framework.errors import (
+from ispc_framework.plugins import encode
+from ispc_framework.plugins import (
     InputSpent,
     LimitExceeded,
     NotFound,
     RepositoryError,
     ValidationError,
 )
-from ispc_framework.model import MAX_U64, OutPoint, SealedDraft, TxOutput
-from ispc_framework.repository import (
+from ispc_framework.plugins import MAX_U64, OutPoint, SealedDraft, TxOutput
+from ispc_framework.plugins import (
     GENESIS_PARENT,
     AppliedBlock,
     BlockInfo,

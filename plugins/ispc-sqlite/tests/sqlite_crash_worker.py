@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import sys
 
-from ispc_framework.model import (
+from ispc_framework.plugins import (
     AssetOutput,
     NativeCoin,
     ResourceCategory,

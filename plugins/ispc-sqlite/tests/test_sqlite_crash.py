@@ -13,8 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from ispc_framework.encoding import decode
-from ispc_framework.model import NativeCoin
+from ispc_framework.plugins import decode
+from ispc_framework.plugins import NativeCoin
 from ispc_sqlite import SqliteRepository
 
 WORKER = Path(__file__).with_name("sqlite_crash_worker.py")

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from importlib.metadata import entry_points
 
-import pluggy
-
-from ispc_framework.plugins import hookspecs
-from ispc_framework.plugins.specs import RepositorySpec, load_factory
-from ispc_framework.repository import ChainView, RepositoryWriter
+from ispc_framework.plugins import ChainView, RepositorySpec, RepositoryWriter, load_factory
+from ispc_framework.testing import registered_specs
 
 
 def _registered_specs() -> list[RepositorySpec]:
-    manager = pluggy.PluginManager(hookspecs.PROJECT)
-    manager.add_hookspecs(hookspecs)
-    (entry,) = [ep for ep in entry_points(group="ispc.plugins") if ep.name == "ispc-sqlite"]
-    manager.register(entry.load(), name=entry.name)
-    return [spec for specs in manager.hook.ispc_register_repositories() for spec in specs]
+    return registered_specs("ispc-sqlite")
 
 
 def test_entry_point_registers_the_sqlite_repository():
@@ -44,8 +36,8 @@ def test_factory_builds_a_repository_from_the_declared_defaults(tmp_path):
 
 
 def test_core_plugin_manager_selects_and_builds_it_from_config(tmp_path):
-    from ispc_framework.config import load_config
-    from ispc_framework.plugins.manager import PluginManager
+    from ispc_framework import load_config
+    from ispc_framework.plugins import PluginManager
 
     path = tmp_path / "sub" / "configured.db"
     config = load_config(overrides={"repository.name": "sqlite", "plugin.sqlite.path": str(path),

@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from ispc_framework.errors import ReadOnlyViolation
-from ispc_framework.model import AssetOutput, NativeCoin, TxOutput
+from ispc_framework.plugins import ReadOnlyViolation
+from ispc_framework.plugins import AssetOutput, NativeCoin, TxOutput
 from ispc_sqlite import SqliteRepository
 
 OWNER = b"\x11" * 32

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from ispc_framework.encoding import encode
-from ispc_framework.errors import (
+from ispc_framework.plugins import encode
+from ispc_framework.plugins import (
     ConfigError,
     InputMissing,
     InputSpent,
@@ -18,7 +18,7 @@ from ispc_framework.errors import (
     SchemaError,
     ValidationError,
 )
-from ispc_framework.model import (
+from ispc_framework.plugins import (
     AssetOutput,
     Event,
     NativeCoin,
@@ -30,7 +30,7 @@ from ispc_framework.model import (
     TxInput,
     TxOutput,
 )
-from ispc_framework.repository import (
+from ispc_framework.plugins import (
     ChainView,
     MemoryRepository,
     RepositoryWriter,

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from ispc_framework.errors import ISPCError
-from ispc_framework.model import (
+from ispc_framework.plugins import ISPCError
+from ispc_framework.plugins import (
     AssetOutput,
     Event,
     FungibleToken,
@@ -26,7 +26,7 @@ from ispc_framework.model import (
     TxInput,
     TxOutput,
 )
-from ispc_framework.repository import MemoryRepository, content_hash
+from ispc_framework.plugins import MemoryRepository, content_hash
 from ispc_sqlite import SqliteRepository
 
 OWNERS = [bytes([n]) * 32 for n in (1, 2, 3)]

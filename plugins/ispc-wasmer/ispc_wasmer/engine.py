@@ -10,9 +10,9 @@ What wasmer-python cannot do, and what this engine does about it:
 * every wasmer object must stay on the thread that made it: all of them live on one private
   worker thread; ``compile`` and ``execute`` submit work to it and wait. wasmer holds the GIL for
   the whole call anyway, so this costs no parallelism.
-* modules are validated with the same rules and the same feature gate as ispc-wasmtime
-  (:mod:`ispc_wasmtime.inspect` and wasmtime's validator with the deterministic config), so both
-  engines accept exactly the same modules.
+* modules are validated with the same rules and the same feature gate as ispc-wasmtime (the
+  core's engine-neutral rules, ``ispc_framework.plugins.check_module``, and the wasmtime library's
+  validator under the core's ``WASM_FEATURES``), so both engines accept exactly the same modules.
 
 Values cross the boundary as unsigned integers, as on ispc-wasmtime.
 """
@@ -28,13 +28,13 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ispc_framework.engines import EngineOutcome, HostEnv, HostFunction, MemoryAccessError
-from ispc_framework.errors import (EngineUnavailable, HostCallFailed, ISPCError,
+from ispc_framework.plugins import EngineOutcome, HostEnv, HostFunction, MemoryAccessError
+from ispc_framework.plugins import (EngineUnavailable, HostCallFailed, ISPCError,
                                    MemoryLimitExceeded, ModuleRejected, StackExhausted, Trap)
-from ispc_framework.model import MAX_U64
-from ispc_wasmtime.config import engine_settings
-from ispc_wasmtime.inspect import (DEFAULT_MAX_MODULE_BYTES, MAX_TABLE_ELEMENTS, WASM_PAGE,
-                                   ModuleInfo, bind_imports, check_method, check_module)
+from ispc_framework.plugins import MAX_U64
+from ispc_framework.plugins import (DEFAULT_MAX_MODULE_BYTES, MAX_TABLE_ELEMENTS, WASM_FEATURES,
+                                    WASM_PAGE, ModuleInfo, bind_imports, check_method,
+                                    check_module, merge_settings)
 
 __all__ = ["WasmerEngine", "WasmerModule", "CAPABILITIES", "MISSING_CAPABILITIES",
            "WASMER_VERSION", "load_wasmer"]
@@ -66,12 +66,15 @@ def load_wasmer():
 
 
 def _wasmtime_validator():
-    """wasmtime with ispc-wasmtime's deterministic feature set, used only to validate."""
+    """wasmtime (the library, not the ISPC plugin) with the core's feature policy, used only to
+    validate: wasmer-python exposes no feature switches, so without it wasmer would accept SIMD,
+    threads and the other proposals the policy turns off."""
     import wasmtime
 
-    from ispc_wasmtime.config import build_config
-
-    return wasmtime, wasmtime.Engine(build_config(512 * 1024))
+    config = wasmtime.Config()
+    for name, on in WASM_FEATURES.items():
+        setattr(config, name if name == "shared_memory" else f"wasm_{name}", on)
+    return wasmtime, wasmtime.Engine(config)
 
 
 # One thread owns every wasmer object of the process, for all WasmerEngine instances: wasmer
@@ -189,7 +192,7 @@ class WasmerEngine:
 
     def __init__(self, settings: Mapping[str, Any] | None = None, **overrides: Any) -> None:
         """``settings`` is the ``[plugin.wasmer]`` table (see plugin.py for the keys)."""
-        options = engine_settings(settings, overrides, DEFAULTS)
+        options = merge_settings(settings, overrides, DEFAULTS)
         max_module_bytes, cache_size = options["max_module_bytes"], options["cache_size"]
         self._wasmer, self._cranelift = load_wasmer()
         self._wasmtime, self._validator = _wasmtime_validator()

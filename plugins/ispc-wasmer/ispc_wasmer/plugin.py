@@ -6,8 +6,8 @@ EngineUnavailable naming the fix. Imports only the core's descriptor types.
 
 from __future__ import annotations
 
-from ispc_framework.plugins.hookspecs import hookimpl
-from ispc_framework.plugins.specs import EngineSpec, Setting
+from ispc_framework.plugins import hookimpl
+from ispc_framework.plugins import EngineSpec, Setting
 
 
 @hookimpl

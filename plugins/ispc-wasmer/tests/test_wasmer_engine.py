@@ -8,12 +8,12 @@ import threading
 import pytest
 import wasmtime
 
-from ispc_framework.engines import HostFunction, MemoryAccessError
-from ispc_framework.errors import (EngineUnavailable, HostCallFailed, MemoryLimitExceeded,
+from ispc_framework.plugins import HostFunction, MemoryAccessError
+from ispc_framework.plugins import (EngineUnavailable, HostCallFailed, MemoryLimitExceeded,
                                    ModuleRejected, OutOfGas, StackExhausted, Trap)
-from ispc_framework.limits import ExecutionLimits
+from ispc_framework.plugins import ExecutionLimits
 from ispc_wasmer.engine import MISSING_CAPABILITIES, WasmerEngine, load_wasmer
-from ispc_wasmtime.direct import run_direct
+from ispc_framework.testing import run_direct
 
 
 def _unavailable() -> str | None:
@@ -48,7 +48,7 @@ def test_unavailable_on_new_pythons_names_the_fix():
 
 def test_plugin_registers_on_every_python():
     import ispc_wasmer.plugin as plugin
-    from ispc_framework.plugins.specs import load_factory
+    from ispc_framework.plugins import load_factory
 
     [spec] = plugin.ispc_register_engines()
     assert spec.name == "wasmer" and spec.runtime == "wasm"

@@ -110,7 +110,7 @@ class ModuleCache:
 
 def _secure_directory(directory: Path) -> None:
     """Create ``directory`` with mode 0700, or check that an existing one is ours and private."""
-    from ispc_framework.errors import ConfigError
+    from ispc_framework.plugins import ConfigError
 
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -15,7 +15,9 @@ import hashlib
 import json
 from importlib import metadata
 
-__all__ = ["DEFAULTS", "engine_settings", "WASMTIME_MAJOR", "wasmtime_version",
+from ispc_framework.plugins import WASM_FEATURES
+
+__all__ = ["DEFAULTS", "WASMTIME_MAJOR", "wasmtime_version",
            "deterministic_settings", "settings_digest", "build_config"]
 
 #: ``[plugin.wasmtime]`` keys and their defaults (plugin.py declares the same as Settings).
@@ -25,30 +27,9 @@ DEFAULTS = {"cache_size": 64, "cache_dir": None, "max_module_bytes": 8 * 1024 * 
 #: Fuel counts and serialized modules are specific to a wasmtime release line; setup.cfg pins it.
 WASMTIME_MAJOR = 50
 
-# Post-MVP proposals: off unless a supported toolchain (clang -mcpu=mvp, asc 0.28, wat) needs
-# them. Reference types must stay on: turning them off makes wasmtime panic and kills Python.
-# Bulk memory and multi-value stay on because asc emits memory.copy/fill and reference types
-# depend on bulk memory. Sign-extension, mutable globals and saturating float-to-int are part of
-# wasmtime's baseline and cannot be turned off.
-_FEATURES = {
-    "wasm_reference_types": True,
-    "wasm_bulk_memory": True,
-    "wasm_multi_value": True,
-    "wasm_threads": False,
-    "wasm_simd": False,
-    "wasm_relaxed_simd": False,
-    "wasm_memory64": False,
-    "wasm_multi_memory": False,
-    "wasm_tail_call": False,
-    "wasm_gc": False,
-    "wasm_function_references": False,
-    "wasm_exceptions": False,
-    "wasm_wide_arithmetic": False,
-    "wasm_custom_page_sizes": False,
-    "wasm_stack_switching": False,
-    "wasm_component_model": False,
-    "shared_memory": False,
-}
+# The engine-neutral feature policy, as wasmtime Config switches (shared_memory has no wasm_ prefix).
+_FEATURES = {(name if name == "shared_memory" else f"wasm_{name}"): on
+             for name, on in WASM_FEATURES.items()}
 
 
 @functools.cache
@@ -85,26 +66,3 @@ def build_config(stack_bytes: int):
         setattr(config, name, value)
     # wasmtime's own on-disk cache is off by default; ours is keyed by version + config.
     return config
-
-
-def engine_settings(settings, overrides: dict, defaults: dict) -> dict:
-    """Merge a plugin settings table and keyword overrides over ``defaults``; unknown keys and
-    non-positive sizes are a ConfigError naming the known keys."""
-    from ispc_framework.errors import ConfigError
-
-    merged = dict(defaults)
-    for source in (settings or {}, overrides):
-        for key, value in dict(source).items():
-            if key not in defaults:
-                raise ConfigError(f"unknown engine setting {key!r}; known: "
-                                  f"{', '.join(sorted(defaults))}", key=key)
-            merged[key] = value
-    for key, value in merged.items():
-        if key == "cache_dir":
-            if value is not None and not isinstance(value, str):
-                raise ConfigError(f"engine setting cache_dir must be a path, got {value!r}",
-                                  key=key)
-        elif isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ConfigError(f"engine setting {key} must be a positive integer, got {value!r}",
-                              key=key)
-    return merged

@@ -30,20 +30,18 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ispc_framework.engines import EngineOutcome, HostEnv, HostFunction, MemoryAccessError
+from ispc_framework.plugins import EngineOutcome, HostEnv, HostFunction, MemoryAccessError
 import wasmtime
-from ispc_framework.errors import (ConfigError, EngineUnavailable, HostCallFailed, ISPCError,
+from ispc_framework.plugins import (ConfigError, EngineUnavailable, HostCallFailed, ISPCError,
                                    MemoryLimitExceeded, ModuleRejected, OutOfGas, StackExhausted,
                                    Timeout, Trap, ValidationError)
-from ispc_framework.model import MAX_U64
+from ispc_framework.plugins import (MAX_TABLE_ELEMENTS, MAX_U64, WASM_PAGE, ModuleInfo,
+                                    bind_imports, check_method, check_module, merge_settings)
 from wasmtime import _bindings, _ffi as ffi
 from wasmtime._value import _unintern
 
 from .cache import ModuleCache, cache_key
-from .config import (DEFAULTS, WASMTIME_MAJOR, build_config, engine_settings, settings_digest,
-                     wasmtime_version)
-from .inspect import (MAX_TABLE_ELEMENTS, WASM_PAGE, ModuleInfo, bind_imports, check_method,
-                      check_module)
+from .config import DEFAULTS, WASMTIME_MAJOR, build_config, settings_digest, wasmtime_version
 from .watchdog import EpochWatchdog
 
 __all__ = ["WasmtimeEngine", "CompiledModule", "CAPABILITIES", "MAX_STACK_BYTES",
@@ -71,8 +69,8 @@ class _Run:
     """The state of one execution, reachable from its store's data and nowhere else.
 
     ``limits.fuel`` is one budget for wasm fuel plus host gas: after every host call the gas it
-    charged (``ctx.gas_used`` after minus before) is taken out of the store's fuel, clamped at 0,
-    and ``host_fuel`` counts what was taken so the engine can report wasm fuel alone.
+    charged (``ctx.drain_host_gas()``) is taken out of the store's fuel, clamped at 0, and
+    ``host_fuel`` counts what was taken so the engine can report wasm fuel alone.
     """
 
     __slots__ = ("env", "ctx", "functions", "error", "host_fuel", "__weakref__")
@@ -93,9 +91,8 @@ class _Run:
         try:
             args = [values[i].i32 & _M32 if kind == "i32" else values[i].i64 & _M64
                     for i, kind in enumerate(fn.params)]
-            gas_before = self.ctx.gas_used
             result = fn.handler(self.env, *args)
-            gas = self.ctx.gas_used - gas_before
+            gas = self.ctx.drain_host_gas()
             if gas > 0:
                 self._take_fuel(context, gas)
             if fn.results:
@@ -227,7 +224,7 @@ class WasmtimeEngine:
 
     def __init__(self, settings: Mapping[str, Any] | None = None, **overrides: Any) -> None:
         """``settings`` is the ``[plugin.wasmtime]`` table (see plugin.py for the keys)."""
-        options = engine_settings(settings, overrides, DEFAULTS)
+        options = merge_settings(settings, overrides, DEFAULTS)
         major = int(wasmtime_version().split(".")[0])
         if major != WASMTIME_MAJOR:
             raise EngineUnavailable(

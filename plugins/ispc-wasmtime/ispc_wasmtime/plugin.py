@@ -5,8 +5,8 @@ Imports only the core's descriptor types: listing plugins never loads wasmtime.
 
 from __future__ import annotations
 
-from ispc_framework.plugins.hookspecs import hookimpl
-from ispc_framework.plugins.specs import EngineSpec, Setting
+from ispc_framework.plugins import hookimpl
+from ispc_framework.plugins import EngineSpec, Setting
 
 CAPABILITIES = ("metering", "memory-limit", "nan-canonicalization", "timeout", "stack-limit",
                 "threads")

@@ -8,10 +8,10 @@ import sys
 import pytest
 import wasmtime
 
-from ispc_framework.engines import HostFunction
-from ispc_framework.errors import ModuleRejected
+from ispc_framework.plugins import HostFunction
+from ispc_framework.plugins import ModuleRejected
 from ispc_wasmtime.engine import CAPABILITIES, WasmtimeEngine
-from ispc_wasmtime.inspect import parse_module
+from ispc_framework.plugins import parse_module
 
 
 def _noop(env, *args):
@@ -137,18 +137,19 @@ def test_compile_cache_hits_and_keys_by_stack(engine):
     assert engine.compile(code, HOST) is first          # validated and linked once
     assert engine.cache.misses == before + 1
     # The cached module is still checked against each request's providers.
+    importing_put = wat(f'(import "env" "put" (func (param i32 i32) (result i32))) {MEMORY} {RUN}')
+    engine.compile(importing_put, HOST)
     with pytest.raises(ModuleRejected):
-        engine.compile(wat(f'(import "env" "put" (func (param i32 i32) (result i32))) '
-                           f'{MEMORY} {RUN}'), HOST)
-        engine.compile(wat(f'(import "env" "put" (func (param i32 i32) (result i32))) '
-                           f'{MEMORY} {RUN}'), HOST[1:])
-    # Another stack limit is another engine config: compiled again under its own key.
+        engine.compile(importing_put, HOST[1:])
+    # Another stack limit is another engine config: compiled again under its own key. (Counted
+    # from here: whether `importing_put` was a miss depends on which tests ran before.)
+    before_link = engine.cache.misses
     engine._link(first, engine._slot(1 << 20))
-    assert engine.cache.misses == before + 2
+    assert engine.cache.misses == before_link + 1
 
 
 def test_settings_are_validated():
-    from ispc_framework.errors import ConfigError
+    from ispc_framework.plugins import ConfigError
 
     assert WasmtimeEngine({"cache_size": 2}).cache._capacity == 2
     for bad in ({"cache_size": 0}, {"nope": 1}, {"max_module_bytes": "big"}, {"cache_dir": 3}):
@@ -196,9 +197,7 @@ def test_public_api_and_light_import():
               "print(sorted(p.__all__))")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          check=True)
-    assert out.stdout.strip() == str(sorted(
-        ["__version__", "ModuleCache", "cache_key", "ModuleInfo", "check_module", "check_method",
-         "parse_module"]))
+    assert out.stdout.strip() == str(sorted(["__version__", "ModuleCache", "cache_key"]))
 
 
 # ---- rules that make ispc-wasmtime and ispc-wasmer accept exactly the same modules ----------
@@ -241,7 +240,7 @@ def test_importing_the_same_function_twice_is_rejected(engine):
 
 
 def test_stack_setting_above_the_maximum_is_a_config_error():
-    from ispc_framework.errors import ConfigError
+    from ispc_framework.plugins import ConfigError
     from ispc_wasmtime.engine import MAX_STACK_BYTES
 
     WasmtimeEngine(default_stack_bytes=MAX_STACK_BYTES)
@@ -264,7 +263,7 @@ def test_disk_cache_directory_is_created_private(tmp_path):
 
 @pytest.mark.parametrize("mode", [0o770, 0o707, 0o777, 0o722])
 def test_disk_cache_directory_writable_by_others_is_refused(tmp_path, mode):
-    from ispc_framework.errors import ConfigError
+    from ispc_framework.plugins import ConfigError
 
     target = tmp_path / "shared"
     target.mkdir()
@@ -277,7 +276,7 @@ def test_disk_cache_directory_writable_by_others_is_refused(tmp_path, mode):
 def test_disk_cache_directory_owned_by_another_user_is_refused(tmp_path, monkeypatch):
     import os
 
-    from ispc_framework.errors import ConfigError
+    from ispc_framework.plugins import ConfigError
 
     target = tmp_path / "theirs"
     target.mkdir(mode=0o700)

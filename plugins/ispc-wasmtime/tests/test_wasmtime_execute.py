@@ -7,11 +7,11 @@ import threading
 import pytest
 import wasmtime
 
-from ispc_framework.engines import HostFunction, MemoryAccessError
-from ispc_framework.errors import (HostCallFailed, LimitExceeded, MemoryLimitExceeded,
+from ispc_framework.plugins import HostFunction, MemoryAccessError
+from ispc_framework.plugins import (HostCallFailed, LimitExceeded, MemoryLimitExceeded,
                                    ModuleRejected, OutOfGas, StackExhausted, Timeout, Trap)
-from ispc_framework.limits import ExecutionLimits
-from ispc_wasmtime.direct import run_direct
+from ispc_framework.plugins import ExecutionLimits
+from ispc_framework.testing import run_direct
 from ispc_wasmtime.engine import WasmtimeEngine
 
 
@@ -266,8 +266,8 @@ def test_stack_limit_above_the_maximum_is_a_typed_error_not_a_crash():
 
     script = (
         "import wasmtime\n"
-        "from ispc_framework.limits import ExecutionLimits\n"
-        "from ispc_wasmtime.direct import run_direct\n"
+        "from ispc_framework import ExecutionLimits\n"
+        "from ispc_framework.testing import run_direct\n"
         "from ispc_wasmtime.engine import MAX_STACK_BYTES, WasmtimeEngine\n"
         "e = WasmtimeEngine()\n"
         "c = e.compile(wasmtime.wat2wasm('(module (memory (export \"memory\") 1) "

@@ -1,9 +1,10 @@
 """Run a contract directly on one engine with a fresh context, without the coordinator.
 
-For engine tests, the cross-engine differential tests and the benchmarks: it does what the
-coordinator does around ``engine.execute`` and nothing more (one context per run, the ``end``
-trace record committing to status and return data, the draft sealed on success and dropped on any
-failure). It works with any :class:`ispc_framework.engines.WasmEngine`.
+For engine tests, the cross-engine differential tests, the conformance suite and the benchmarks:
+it does what the coordinator does around ``engine.execute`` and nothing more, through the same run
+object (``ExecutionContext.begin`` / ``finish``: one context per run, the same start and end
+records, the draft sealed on success and dropped on any failure). It works with any
+:class:`ispc_framework.plugins.WasmEngine`.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from typing import Any
 
 import attrs
 
-from ispc_framework.context import ChainPins, ContextManager, ExecutionRequest
-from ispc_framework.engines import HostEnv, HostFunction
-from ispc_framework.errors import ContractFailed, ISPCError
-from ispc_framework.limits import ExecutionLimits
-from ispc_framework.model import SealedDraft
+from ..context import ContextManager, ExecutionRequest
+from ..engines import HostEnv, HostFunction
+from ..errors import ContractFailed, ISPCError
+from ..limits import ExecutionLimits
+from ..model import ChainPins, SealedDraft
 
 __all__ = ["DirectResult", "run_direct", "DEFAULT_PINS"]
 
@@ -55,17 +56,11 @@ def run_direct(engine: Any, compiled: Any, method: str, host_functions: Sequence
                         engine_fingerprint=engine.fingerprint()) as ctx:
         env = HostEnv(ctx, view)
         try:
-            # The same start and end records as ispc_framework.coordinator.Coordinator.execute.
-            ctx.trace.append("start", method, args=input)
+            ctx.begin(method, input)
             outcome = engine.execute(compiled, method, env, host_functions)
-            ctx.trace.append("end", method, result=ctx.return_data, status=outcome.status,
-                             gas_before=ctx.gas_used, gas_after=ctx.gas_used)
-            trace_root = ctx.trace.seal()
-            if outcome.status != 0:
-                raise ContractFailed(f"method {method!r} returned status {outcome.status}",
-                                     status=outcome.status)
-            return DirectResult(outcome.status, ctx.return_data, ctx.draft.seal(), trace_root,
-                                ctx.gas_used, outcome.fuel_used, ctx.logs, None)
+            sealed = ctx.finish(status=outcome.status, engine_fuel=outcome.fuel_used)
+            return DirectResult(outcome.status, sealed.return_data, sealed.draft,
+                                sealed.trace_root, ctx.gas_used, outcome.fuel_used, ctx.logs, None)
         except ISPCError as exc:
             status = exc.details.get("status") if isinstance(exc, ContractFailed) else None
             return DirectResult(status, b"", None, None, ctx.gas_used, 0, ctx.logs, exc)

@@ -1,4 +1,5 @@
-"""Engine-neutral checks of a WebAssembly binary, in pure Python.
+"""The engine-neutral WebAssembly rules: deploy-time checks of a binary (pure Python) and the
+post-MVP feature policy every engine enforces with its own validator.
 
 Why parse the binary ourselves: the rules ISPC enforces at deploy time (no start function, only
 function imports, each imported once, every import offered by a selected HostABI provider with the
@@ -20,11 +21,12 @@ from collections.abc import Sequence
 
 import attrs
 
-from ispc_framework.engines import HostFunction
-from ispc_framework.errors import ModuleRejected
+from .engines import HostFunction
+from .errors import ModuleRejected
 
 __all__ = ["FuncImport", "ModuleInfo", "parse_module", "check_module", "check_method",
-           "bind_imports", "DEFAULT_MAX_MODULE_BYTES", "MAX_TABLES", "MAX_TABLE_ELEMENTS"]
+           "bind_imports", "DEFAULT_MAX_MODULE_BYTES", "MAX_TABLES", "MAX_TABLE_ELEMENTS",
+           "WASM_PAGE", "WASM_FEATURES"]
 
 DEFAULT_MAX_MODULE_BYTES = 8 * 1024 * 1024
 WASM_PAGE = 65536
@@ -38,6 +40,32 @@ MAX_TABLES = 1
 #: Function-table elements per run (8 bytes each): C and asc contracts use a few hundred at most;
 #: without a cap a module could declare a table of millions of elements.
 MAX_TABLE_ELEMENTS = 65536
+#: The post-MVP proposals a contract may use (True) or not (False), by the proposal's short name
+#: (an engine maps each to its own switch; wasmtime: ``Config.wasm_<name>``). Off unless a
+#: supported toolchain (clang -mcpu=mvp, asc 0.28, wat) needs them. Reference types must stay on:
+#: turning them off makes wasmtime panic and kills Python. Bulk memory and multi-value stay on
+#: because asc emits memory.copy/fill and reference types depend on bulk memory. Sign-extension,
+#: mutable globals and saturating float-to-int are part of every engine's baseline.
+WASM_FEATURES: dict[str, bool] = {
+    "reference_types": True,
+    "bulk_memory": True,
+    "multi_value": True,
+    "threads": False,
+    "simd": False,
+    "relaxed_simd": False,
+    "memory64": False,
+    "multi_memory": False,
+    "tail_call": False,
+    "gc": False,
+    "function_references": False,
+    "exceptions": False,
+    "wide_arithmetic": False,
+    "custom_page_sizes": False,
+    "stack_switching": False,
+    "component_model": False,
+    "shared_memory": False,
+}
+
 # Constant-expression instructions allowed alone (MVP + reference types): opcode -> operand kind.
 _CONST_OPS = {0x41: "sleb", 0x42: "sleb", 0x43: 4, 0x44: 8, 0x23: "uleb", 0xD0: 1, 0xD2: "uleb"}
 
