@@ -48,7 +48,7 @@ __all__ = ["WasmtimeEngine", "CompiledModule", "CAPABILITIES", "MAX_STACK_BYTES"
            "MAX_TABLE_ELEMENTS"]
 
 CAPABILITIES = frozenset({"metering", "memory-limit", "nan-canonicalization", "timeout",
-                          "stack-limit", "threads"})
+                          "stack-limit", "threads", "spec-tests"})
 #: Largest ``limits.stack_bytes`` this engine accepts. wasmtime requires ``max_wasm_stack`` below
 #: its async stack size (2 MiB by default) and panics, killing the process, above it; the guest
 #: also runs on the calling thread's native stack, so the bound is kept well under that.
@@ -275,6 +275,19 @@ class WasmtimeEngine:
 
     def capabilities(self) -> frozenset[str]:
         return CAPABILITIES
+
+    # ---------------------------------------------------------------- spec tests
+
+    def spec_session(self, limits):
+        """A raw-module session under this engine's configuration (wasm_spec_protocol)."""
+        from .spec_session import WasmtimeSpecSession
+
+        return WasmtimeSpecSession(self, limits)
+
+    def spec_known_issues(self):
+        from pathlib import Path
+
+        return Path(__file__).with_name("spec_known_issues.json")
 
     # ---------------------------------------------------------------- compile
 
