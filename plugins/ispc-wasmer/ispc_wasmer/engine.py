@@ -40,7 +40,8 @@ __all__ = ["WasmerEngine", "WasmerModule", "CAPABILITIES", "MISSING_CAPABILITIES
            "WASMER_VERSION", "load_wasmer"]
 
 WASMER_VERSION = "1.1.0"
-CAPABILITIES: frozenset[str] = frozenset({"threads"})   # safe to call from any thread
+#: "threads": safe to call from any thread; "spec-tests": spec_session() (wasm_spec_protocol).
+CAPABILITIES: frozenset[str] = frozenset({"threads", "spec-tests"})
 MISSING_CAPABILITIES = frozenset({"metering", "memory-limit", "nan-canonicalization", "timeout",
                                   "stack-limit"})
 DEFAULTS = {"cache_size": 64, "max_module_bytes": DEFAULT_MAX_MODULE_BYTES}
@@ -236,6 +237,19 @@ class WasmerEngine:
 
     def capabilities(self) -> frozenset[str]:
         return CAPABILITIES
+
+    # ---------------------------------------------------------------- spec tests
+
+    def spec_session(self, limits):
+        """A raw-module session with the contract feature gate (wasm_spec_protocol)."""
+        from .spec_session import WasmerSpecSession
+
+        return WasmerSpecSession(self, limits)
+
+    def spec_known_issues(self):
+        from pathlib import Path
+
+        return Path(__file__).with_name("spec_known_issues.json")
 
     # ---------------------------------------------------------------- compile
 

@@ -18,7 +18,7 @@ def ispc_register_engines():
         factory="ispc_wasmer.engine:WasmerEngine",
         description="wasmer-python 1.1.0 (CPython 3.10 only); no metering, memory limit, NaN "
                     "canonicalisation, timeout or stack setting",
-        capabilities=("threads",),
+        capabilities=("threads", "spec-tests"),
         settings=(
             Setting("cache_size", "int", 64, "compiled modules kept in memory"),
             Setting("max_module_bytes", "int", 8 * 1024 * 1024, "largest accepted module"),
