@@ -361,17 +361,43 @@ def demo_cmd(state: _State, workdir: str | None, examples: str) -> None:
 @cli.command("conformance")
 @click.argument("kind", type=click.Choice(["repository", "wasm-engine"]))
 @click.argument("name")
+@click.option("--spec-tests", "spec_dir", type=click.Path(file_okay=False, exists=True),
+              default=None, help="wasm-engine only: also run the WebAssembly spec test suite's "
+              ".wast scripts in DIR (a checkout of github.com/WebAssembly/testsuite).")
+@click.option("--file", "spec_files", multiple=True, metavar="NAME",
+              help="Run only this .wast script of the suite (repeatable).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the spec-test report as JSON to PATH.")
+@click.option("--junitxml", "junit_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the spec-test report as JUnit XML to PATH.")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=1), default=300,
+              show_default=True, help="Seconds one script may take before its worker is killed.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Scripts run at a time, each in its own worker process.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+              help="Keep the wast2json conversions here (default: a temporary directory).")
 @click.pass_obj
-def conformance_cmd(state: _State, kind: str, name: str) -> None:
+def conformance_cmd(state: _State, kind: str, name: str, spec_dir: str | None,
+                    spec_files: tuple[str, ...], json_path: str | None, junit_path: str | None,
+                    timeout_s: float, jobs: int, cache_dir: str | None) -> None:
     """Run the core's conformance checks against an installed plugin (exit 1 on a failure).
 
     Repositories get a fresh instance per check, settings of type "path" pointing into a scratch
-    directory. ONNX engines use the onnx backend node tests instead (docs/conformance.md)."""
+    directory. ONNX engines use the onnx backend node tests instead (docs/conformance.md).
+
+    \b
+    Example:
+      ispc conformance wasm-engine wasmtime --spec-tests ../wasm-testsuite --json spec.json
+    """
     import itertools
     import tempfile
 
     from .conformance import repository, wasm_engine
 
+    if spec_dir is None and (spec_files or json_path or junit_path):
+        raise ValidationError("--spec-tests", "--file, --json and --junitxml need --spec-tests DIR")
+    if spec_dir is not None and kind != "wasm-engine":
+        raise ValidationError("--spec-tests", "the spec test suite is for wasm engines only")
     plugin_kind, runtime = ("repository", None) if kind == "repository" else ("engine", "wasm")
     spec = state.plugins.select(plugin_kind, name, runtime)
     settings = state.config.plugin_settings(spec)
@@ -389,8 +415,37 @@ def conformance_cmd(state: _State, kind: str, name: str) -> None:
 
             report = repository.run(fresh)
     click.echo(report.render())
-    if not report.ok:
+    ok = report.ok
+    if spec_dir is not None:
+        ok = _spec_tests(spec, settings, state, Path(spec_dir), spec_files, json_path,
+                         junit_path, timeout_s, jobs, cache_dir) and ok
+    if not ok:
         raise SystemExit(1)
+
+
+def _spec_tests(spec, settings, state: _State, suite: Path, files: tuple[str, ...],
+                json_path: str | None, junit_path: str | None, timeout_s: float, jobs: int,
+                cache_dir: str | None) -> bool:
+    """The spec-test part of ``ispc conformance wasm-engine``: a thin wrapper around
+    :func:`ispc_framework.conformance.wasm_spec.run_spec_tests`."""
+    from .conformance import wasm_spec
+
+    def progress(result) -> None:
+        click.echo(result.render())
+        for line in result.failures()[:20]:
+            click.echo(f"    {line}")
+
+    click.echo(f"WebAssembly spec tests from {suite} (one worker process per script):")
+    report = wasm_spec.run_spec_tests(
+        spec.factory, settings, suite, engine_name=spec.name, files=files or None,
+        limits=state.config.limits, timeout_s=timeout_s, jobs=jobs,
+        cache_dir=Path(cache_dir) if cache_dir else None, progress=progress)
+    if json_path:
+        Path(json_path).write_text(json.dumps(report.to_json(), indent=1) + "\n")
+    if junit_path:
+        Path(junit_path).write_bytes(report.to_junit_xml())
+    click.echo(report.render_totals())
+    return report.ok
 
 
 @cli.group("hostabi")

@@ -54,6 +54,7 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,12 @@ class FileResult:
     def ok(self) -> bool:
         counts = self.counts
         return counts["failed"] == 0 and counts["xpassed"] == 0
+
+    def render(self) -> str:
+        """One progress line: ``name  N passed  N failed  N skipped  N xfailed  (s)``."""
+        counts = self.counts
+        text = "  ".join(f"{counts[o]:5d} {o}" for o in OUTCOMES if o != "xpassed" or counts[o])
+        return f"{'FAIL' if not self.ok else 'ok  '} {self.file:32s} {text}  ({self.seconds:.1f} s)"
 
     def failures(self) -> list[str]:
         """Readable messages: ``file:line: command: what happened``."""
@@ -268,7 +275,7 @@ def _apply_known_issues(file: str, commands: list[CommandResult],
         else:
             out.append(attrs.evolve(c, outcome="xpassed",
                                     detail=f"listed as a known issue but passed: {note}"))
-    for (name, line), issue in sorted(issues.items()):
+    for name, line in sorted(issues):
         if name == file and line not in seen:
             out.append(CommandResult(line, "known-issue", "failed",
                                      f"the known-issues entry for line {line} matches no "
@@ -351,14 +358,15 @@ def run_spec_tests(engine_factory: str, settings: Mapping[str, Any] | None, suit
                    engine_name: str | None = None, files: Iterable[str] | None = None,
                    limits: ExecutionLimits | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
                    cache_dir: Path | None = None, known_issues: Path | None | bool = True,
+                   jobs: int = 1,
                    progress: Callable[[FileResult], None] | None = None) -> SpecReport:
     """Run every ``.wast`` script of ``suite_dir`` (or those named in ``files``) against the
     engine that ``engine_factory`` (``"package.module:callable"``, called with ``settings``)
     builds, each script in its own worker process; return the structured report.
 
     ``known_issues``: True uses the engine's own file, False none, a path that file. ``limits``
-    default to the contract defaults (:class:`ExecutionLimits`). ``progress`` is called with each
-    script's result as it finishes.
+    default to the contract defaults (:class:`ExecutionLimits`). ``jobs`` worker processes run
+    at a time. ``progress`` is called with each script's result as it finishes, in suite order.
     """
     scripts = list_scripts(suite_dir)
     if files is not None:
@@ -380,20 +388,24 @@ def run_spec_tests(engine_factory: str, settings: Mapping[str, Any] | None, suit
             issues = load_known_issues(known_issues or None)
         identity = {"engine": engine_name or engine_factory, "fingerprint": ""}
         results = []
-        for script in scripts:
-            result, header = _run_script(script, cache, wabt, spectest, engine_factory,
-                                         settings, limits, timeout_s)
-            if header:
-                identity["engine"] = engine_name or header["engine"]
-                identity["fingerprint"] = header["fingerprint"]
-                if issues is None:
-                    path = header.get("known_issues")
-                    issues = load_known_issues(Path(path) if path else None)
-            result = attrs.evolve(result, commands=tuple(
-                _apply_known_issues(script.name, list(result.commands), issues or {})))
-            results.append(result)
-            if progress is not None:
-                progress(result)
+
+        def one(script: Path) -> tuple[FileResult, dict | None]:
+            return _run_script(script, cache, wabt, spectest, engine_factory, settings, limits,
+                               timeout_s)
+
+        with ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:   # threads wait on
+            for script, (result, header) in zip(scripts, pool.map(one, scripts)):  # processes
+                if header:
+                    identity["engine"] = engine_name or header["engine"]
+                    identity["fingerprint"] = header["fingerprint"]
+                    if issues is None:
+                        path = header.get("known_issues")
+                        issues = load_known_issues(Path(path) if path else None)
+                result = attrs.evolve(result, commands=tuple(
+                    _apply_known_issues(script.name, list(result.commands), issues or {})))
+                results.append(result)
+                if progress is not None:
+                    progress(result)
         return SpecReport(identity["engine"], identity["fingerprint"], str(suite_dir),
                           tuple(results))
     finally:
