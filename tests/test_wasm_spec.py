@@ -131,6 +131,7 @@ def test_a_wrong_engine_fails_hundreds_of_spec_commands_readably(tmp_path, monke
         line for line in failures if not pattern.match(line)][:5]
 
 
+@pytest.mark.slow
 def test_a_crash_or_a_hang_fails_that_script_only(tmp_path, monkeypatch):
     worker_path(monkeypatch)
     module = '(module (func (export "one") (result i32) (i32.const 1)) ' \
@@ -148,6 +149,16 @@ def test_a_crash_or_a_hang_fails_that_script_only(tmp_path, monkeypatch):
     assert hang.commands[1].detail.startswith("the worker timed out after 8 s during this command")
     assert fine.ok and fine.count("passed") == 2
     assert report.totals["failed"] == 4
+
+
+@pytest.mark.parametrize("kind, bits", [("i32", -1), ("i32", 1 << 32), ("f64", 1 << 64),
+                                         ("i64", True), ("f32", None), ("externref", "x"),
+                                         ("v128", 0)])
+def test_wasm_values_refuse_what_their_type_cannot_hold(kind, bits):
+    from ispc_framework.wasm_spec_protocol import WasmValue
+
+    with pytest.raises(ValueError):
+        WasmValue(kind, bits)
 
 
 def _issues(tmp_path: Path, *entries: dict) -> Path:

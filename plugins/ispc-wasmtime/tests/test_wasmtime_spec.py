@@ -35,3 +35,30 @@ def test_known_issues_file_is_the_engines():
         assert wasm_spec.load_known_issues(engine.spec_known_issues()) == {}
     finally:
         engine.close()
+
+
+def test_session_values_cross_bit_for_bit():
+    """Signalling NaN payloads, negative zero, all-ones integers and null references come back
+    unchanged (wasmtime-py and wasmer-python would turn floats into Python floats)."""
+    import wasmtime
+    from ispc_wasmtime.engine import WasmtimeEngine as Engine
+
+    from ispc_framework.limits import ExecutionLimits
+    from ispc_framework.wasm_spec_protocol import WasmValue
+
+    engine = Engine()
+    session = engine.spec_session(ExecutionLimits())
+    try:
+        instance = session.instantiate(session.compile(wasmtime.wat2wasm(
+            '(module (func (export "id") (param f32 f64 i32 i64 externref) '
+            '(result f32 f64 i32 i64 externref) '
+            '(local.get 0) (local.get 1) (local.get 2) (local.get 3) (local.get 4)) '
+            '(global (export "g") f32 (f32.const nan:0x200001)))')))
+        args = (WasmValue("f32", 0x7FA00001), WasmValue("f64", 0x8000000000000000),
+                WasmValue("i32", 0xFFFFFFFF), WasmValue("i64", 0xFFFFFFFFFFFFFFFF),
+                WasmValue("externref", None))
+        assert session.invoke(instance, "id", args) == args
+        assert session.get_global(instance, "g") == WasmValue("f32", 0x7FA00001)
+    finally:
+        session.close()
+        engine.close()
