@@ -260,3 +260,20 @@ def test_cli_refuses_spec_options_without_a_suite():
     result = CliRunner().invoke(cli, ["conformance", "wasm-engine", "wasmtime", "--json",
                                       "x.json"])
     assert result.exit_code == 2 and "need --spec-tests" in result.output
+
+
+def test_the_docs_table_shows_counts_and_disagreements(tmp_path, monkeypatch):
+    import importlib.util
+
+    worker_path(monkeypatch)
+    spec = importlib.util.spec_from_file_location("wasm_spec_table",
+                                                  REPO / "scripts" / "wasm_spec_table.py")
+    table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(table)
+    folder = suite(tmp_path, s='(module (func (export "f") (result i32) (i32.const 1)))\n'
+                               '(assert_return (invoke "f") (i32.const 1))\n')
+    right = run(folder).to_json()
+    wrong = run(folder, "wasm_spec_suite:ZeroI32Engine").to_json()
+    text = table.render([right, wrong])
+    assert "| s.wast | 2 | 0 | 2 / 0 / 0 | 1 / 0 / 1 | lines 2 assert_return |" in text
+    assert "| **total** | 2 | 0 | **2 / 0 / 0** | **1 / 0 / 1** | |" in text
