@@ -14,8 +14,10 @@ How it runs:
   wabt version;
 * each script is one group, run in its own worker process (``python -m
   ispc_framework.conformance.wasm_spec``) with a fresh engine and session, under a timeout: a
-  command that crashes or hangs the worker fails, with the signal or the timeout named, and the
-  script's remaining commands fail as not run; the rest of the suite carries on;
+  command that crashes the worker fails, with the signal named, and a fresh worker replays the
+  commands before it silently and carries on after it; a script that hangs past its timeout
+  fails the running command and its remaining commands as not run; the rest of the suite
+  carries on;
 * every command is counted as passed, failed, skipped (``assert_malformed`` of a *text* module:
   the text format is wabt's concern, an engine only decodes binaries), xfailed or xpassed;
 * the engine's known-issues file (``SpecTestEngine.spec_known_issues()``, format below) lists the
@@ -65,11 +67,13 @@ from ..limits import ExecutionLimits
 
 __all__ = ["run_spec_tests", "SpecReport", "FileResult", "CommandResult", "KnownIssue",
            "load_known_issues", "convert", "list_scripts", "OUTCOMES", "CATEGORIES",
-           "SPECTEST_WAT", "DEFAULT_TIMEOUT_S"]
+           "SPECTEST_WAT", "DEFAULT_TIMEOUT_S", "MAX_RESTARTS"]
 
 OUTCOMES = ("passed", "failed", "skipped", "xfailed", "xpassed")
 CATEGORIES = ("unsupported", "known-bug", "flaky")
 DEFAULT_TIMEOUT_S = 300.0
+#: Worker deaths tolerated per script before its remaining commands are given up as not run.
+MAX_RESTARTS = 20
 _CRASH_TAIL = 600   # characters of a dead worker's stderr kept in the failure
 
 SPECTEST_WAT = """(module
@@ -416,24 +420,62 @@ def run_spec_tests(engine_factory: str, settings: Mapping[str, Any] | None, suit
 def _run_script(script: Path, cache: Path, wabt: str, spectest: Path, factory: str,
                 settings: Mapping[str, Any] | None, limits: ExecutionLimits,
                 timeout_s: float) -> tuple[FileResult, dict | None]:
+    """Run one script in worker processes. A worker that dies fails the command it was running;
+    a fresh worker then replays the commands before it silently (rebuilding the modules' state)
+    and carries on after it, up to :data:`MAX_RESTARTS` times. ``timeout_s`` bounds the script
+    as a whole: when it runs out, the running command fails and the rest are not run."""
     started = time.monotonic()
     try:
         json_path = convert(script, cache, wabt)
     except ISPCError as exc:
         return FileResult(script.name, (), time.monotonic() - started, error=exc.message), None
     commands = json.loads(json_path.read_text(encoding="utf-8"))["commands"]
+    job = {"factory": factory, "settings": dict(settings or {}), "script": script.name,
+           "json": str(json_path), "spectest": str(spectest), "limits": attrs.asdict(limits),
+           "skip": []}
+    done: list[CommandResult] = []
+    header = None
+    while len(done) < len(commands):
+        left = timeout_s - (time.monotonic() - started)
+        job["start"] = len(done)
+        worker_header, records, failure, stderr = _run_worker(job, cache, left, timeout_s)
+        header = header or worker_header
+        if worker_header is not None and worker_header.get("error"):
+            return FileResult(script.name, (), time.monotonic() - started,
+                              error=worker_header["error"]), worker_header
+        done += [CommandResult(r["line"], r["command"], r["outcome"], r.get("detail", ""))
+                 for r in records[:len(commands) - len(done)]]
+        if len(done) >= len(commands):
+            break
+        failure = failure or "the worker stopped early"
+        tail = stderr.strip()[-_CRASH_TAIL:]
+        culprit = commands[len(done)]
+        done.append(CommandResult(culprit["line"], culprit["type"], "failed",
+                                  f"{failure} during this command"
+                                  + (f"; stderr: {tail}" if tail else "")))
+        job["skip"].append(len(done) - 1)
+        if "timed out" in failure or len(job["skip"]) > MAX_RESTARTS:
+            done += [CommandResult(c["line"], c["type"], "failed",
+                                   f"not run: {failure} at line {culprit['line']}")
+                     for c in commands[len(done):]]
+    return FileResult(script.name, tuple(done), time.monotonic() - started), header
+
+
+def _run_worker(job: dict, cache: Path, left: float,
+                timeout_s: float) -> tuple[dict | None, list[dict], str, str]:
+    """One worker process: (its header, its command records, why it died or "", its stderr)."""
     with tempfile.NamedTemporaryFile("w+", suffix=".jsonl", dir=cache, delete=False) as out:
         results_path = Path(out.name)
-    job = {"factory": factory, "settings": dict(settings or {}), "script": script.name,
-           "json": str(json_path), "spectest": str(spectest), "results": str(results_path),
-           "limits": attrs.asdict(limits)}
-    failure = ""
+    failure, stderr = "", ""
     try:
+        if left <= 0:
+            return None, [], f"the script timed out after {timeout_s:g} s", ""
         proc = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                 start_new_session=True)
         try:
-            _, stderr = proc.communicate(json.dumps(job), timeout=timeout_s)
+            _, stderr = proc.communicate(json.dumps({**job, "results": str(results_path)}),
+                                         timeout=left)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             _, stderr = proc.communicate()
@@ -444,30 +486,25 @@ def _run_script(script: Path, cache: Path, wabt: str, spectest: Path, factory: s
                            f"{signal.Signals(-proc.returncode).name}")
             elif proc.returncode != 0:
                 failure = f"the worker exited with status {proc.returncode}"
-        lines = [json.loads(line) for line in results_path.read_text().splitlines()
-                 if line.endswith("}")]
+        records = _records(results_path)
     finally:
         results_path.unlink(missing_ok=True)
-    header = lines[0] if lines and "engine" in lines[0] else None
-    if header is not None:
-        lines = lines[1:]
-    if header is not None and header.get("error"):
-        return FileResult(script.name, (), time.monotonic() - started,
-                          error=header["error"]), header
-    done = [CommandResult(r["line"], r["command"], r["outcome"], r.get("detail", ""))
-            for r in lines]
-    if len(done) < len(commands):
-        if not failure:
-            failure = "the worker stopped early"
-        tail = (stderr or "").strip()[-_CRASH_TAIL:]
-        culprit = commands[len(done)]
-        done.append(CommandResult(culprit["line"], culprit["type"], "failed",
-                                  f"{failure} during this command"
-                                  + (f"; stderr: {tail}" if tail else "")))
-        done += [CommandResult(c["line"], c["type"], "failed",
-                               f"not run: {failure} at line {culprit['line']}")
-                 for c in commands[len(done):]]
-    return FileResult(script.name, tuple(done), time.monotonic() - started), header
+    header = records[0] if records and "engine" in records[0] else None
+    return header, records[1:] if header is not None else records, failure, stderr or ""
+
+
+def _records(path: Path) -> list[dict]:
+    """The worker's records up to the first incomplete one (a crash can cut the last line)."""
+    records = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            break
+        if not isinstance(record, dict):
+            break
+        records.append(record)
+    return records
 
 
 # ====================================================================== the worker side
@@ -701,10 +738,14 @@ def _worker(job: dict) -> int:
             spectest = session.instantiate(session.compile(Path(job["spectest"]).read_bytes()))
             session.register("spectest", spectest)
             commands = json.loads(Path(job["json"]).read_text(encoding="utf-8"))["commands"]
-            for command in commands:
-                outcome, detail = script.run(command)
-                emit({"line": command["line"], "command": command["type"], "outcome": outcome,
-                      **({"detail": detail} if detail else {})})
+            skip, start = set(job.get("skip", ())), job.get("start", 0)
+            for index, command in enumerate(commands):
+                if index in skip:   # killed an earlier worker: reported there, not rerun
+                    continue
+                outcome, detail = script.run(command)   # before start: replayed silently
+                if index >= start:
+                    emit({"line": command["line"], "command": command["type"],
+                          "outcome": outcome, **({"detail": detail} if detail else {})})
         finally:
             session.close()
             close = getattr(engine, "close", None)
