@@ -62,3 +62,38 @@ def test_session_values_cross_bit_for_bit():
     finally:
         session.close()
         engine.close()
+
+
+def test_sessions_run_under_the_contract_configuration():
+    """The session uses the contract engine's config: NaN results are canonical (plain cranelift
+    would return the quieted input payload 0x7fe00001), the stack limit is the limits' one, and
+    every call gets the limits' fuel."""
+    import wasmtime
+    from ispc_wasmtime.engine import WasmtimeEngine
+
+    from ispc_framework.errors import OutOfGas, StackExhausted
+    from ispc_framework.limits import ExecutionLimits
+    from ispc_framework.wasm_spec_protocol import WasmValue
+
+    engine = WasmtimeEngine()
+    session = engine.spec_session(ExecutionLimits(stack_bytes=64 * 1024, fuel=100_000))
+    try:
+        instance = session.instantiate(session.compile(wasmtime.wat2wasm(
+            '(module (func (export "add") (param f32 f32) (result f32) '
+            '(f32.add (local.get 0) (local.get 1))) '
+            '(func (export "spin") (loop (br 0))) '
+            '(func $deep (export "deep") (param i32) (result i32) (if (result i32) '
+            '(i32.eqz (local.get 0)) (then (i32.const 0)) (else (i32.add (i32.const 1) '
+            '(call $deep (i32.sub (local.get 0) (i32.const 1))))))))')))
+        args = (WasmValue("f32", 0x7FA00001), WasmValue("f32", 0x3F800000))
+        assert session.invoke(instance, "add", args) == (WasmValue("f32", 0x7FC00000),)
+        assert session.invoke(instance, "deep", [WasmValue("i32", 100)]) == \
+            (WasmValue("i32", 100),)
+        with pytest.raises(StackExhausted):
+            session.invoke(instance, "deep", [WasmValue("i32", 100_000)])
+        with pytest.raises(OutOfGas):   # fresh fuel per call, and a bounded one
+            session.invoke(instance, "spin", [])
+        assert session.invoke(instance, "deep", [WasmValue("i32", 5)]) == (WasmValue("i32", 5),)
+    finally:
+        session.close()
+        engine.close()
