@@ -36,7 +36,7 @@ def test_capability_names_match_the_engines():
     from ispc_wasmer.engine import CAPABILITIES as WASMER, MISSING_CAPABILITIES
     from ispc_wasmtime.engine import CAPABILITIES as WASMTIME
 
-    from ispc_framework.wasm_spec_protocol import SPEC_TESTS
+    from ispc_framework.plugins import SPEC_TESTS
 
     # "spec-tests" switches on the spec suite (conformance.wasm_spec), not checks here.
     assert WASMTIME == wasm_engine.CAPABILITIES | {SPEC_TESTS}

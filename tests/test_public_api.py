@@ -50,6 +50,9 @@ EXPECTED_PLUGIN_API = {
     "EngineOutcome", "MemoryAccessError", "WASM_FEATURES", "WASM_PAGE",
     "DEFAULT_MAX_MODULE_BYTES", "MAX_TABLES", "MAX_TABLE_ELEMENTS", "FuncImport", "ModuleInfo",
     "parse_module", "check_module", "check_method", "bind_imports",
+    # the optional "spec-tests" protocol (raw module work for the spec suite)
+    "SPEC_TESTS", "SPEC_VALUE_TYPES", "INVALID", "UNLINKABLE", "WasmValue", "SpecSession",
+    "SpecTestEngine", "supports_spec_tests",
     "DEFAULT_ALLOWED_DOMAINS", "ModelPolicy", "TensorSpec", "CheckedModel", "coerce_limits",
     "cpu_isa_class", "load_checked_model", "model_hash", "validate_inputs", "tensor_to_array",
     "tensor_from_array", "outputs_to_tensors", "canonical_tensor_bytes",

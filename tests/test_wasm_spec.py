@@ -15,7 +15,7 @@ from wasm_spec_suite import REPO, require_suite, require_wabt, worker_path
 
 from ispc_framework.cli import cli
 from ispc_framework.conformance import wasm_spec
-from ispc_framework.errors import ValidationError
+from ispc_framework.plugins import ValidationError
 
 WASMTIME = "ispc_wasmtime.engine:WasmtimeEngine"
 
@@ -156,7 +156,7 @@ def test_a_crash_or_a_hang_fails_that_script_only(tmp_path, monkeypatch):
                                          ("i64", True), ("f32", None), ("externref", "x"),
                                          ("v128", 0)])
 def test_wasm_values_refuse_what_their_type_cannot_hold(kind, bits):
-    from ispc_framework.wasm_spec_protocol import WasmValue
+    from ispc_framework.plugins import WasmValue
 
     with pytest.raises(ValueError):
         WasmValue(kind, bits)

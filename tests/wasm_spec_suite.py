@@ -100,7 +100,7 @@ class ZeroI32Engine(_Wrapped):
 
     class Session(_Wrapped.Session):
         def invoke(self, instance, export, args):
-            from ispc_framework.wasm_spec_protocol import WasmValue
+            from ispc_framework.plugins import WasmValue
 
             return tuple(WasmValue("i32", 0) if v.type == "i32" else v
                          for v in self.inner.invoke(instance, export, args))

@@ -10,6 +10,8 @@ module. Their tests also use :mod:`ispc_framework.testing` and :mod:`ispc_framew
   :class:`HostABIProvider`;
 - what engines bind and enforce: :class:`HostFunction`, :class:`HostEnv`, the engine-neutral
   WebAssembly rules (:func:`check_module`, :data:`WASM_FEATURES`) and the ONNX safe loader;
+- the optional "spec-tests" protocol for raw module work (:class:`SpecTestEngine`,
+  :class:`SpecSession`, :class:`WasmValue`), used by the spec-suite runner;
 - the data model, the canonical encoding and the typed errors (every class of the error tree).
 """
 
@@ -29,6 +31,9 @@ _EXPORTS: dict[str, list[str]] = {
     "..engines": [
         "WASM_VALUE_TYPES", "BOUNDING_CAPABILITIES", "GuestMemory", "HostEnv", "HostFunction",
         "EngineOutcome", "WasmEngine", "OnnxEngine", "MemoryAccessError"],
+    "..wasm_spec_protocol": [
+        "SPEC_TESTS", "SPEC_VALUE_TYPES", "INVALID", "UNLINKABLE", "WasmValue", "SpecSession",
+        "SpecTestEngine", "supports_spec_tests"],
     "..wasm_rules": [
         "WASM_FEATURES", "WASM_PAGE", "DEFAULT_MAX_MODULE_BYTES", "MAX_TABLES",
         "MAX_TABLE_ELEMENTS", "FuncImport", "ModuleInfo", "parse_module", "check_module",
@@ -77,6 +82,9 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_public_api.py
     from ..engines import (
         WASM_VALUE_TYPES, BOUNDING_CAPABILITIES, GuestMemory, HostEnv, HostFunction, EngineOutcome,
         WasmEngine, OnnxEngine, MemoryAccessError)
+    from ..wasm_spec_protocol import (
+        SPEC_TESTS, SPEC_VALUE_TYPES, INVALID, UNLINKABLE, WasmValue, SpecSession, SpecTestEngine,
+        supports_spec_tests)
     from ..wasm_rules import (
         WASM_FEATURES, WASM_PAGE, DEFAULT_MAX_MODULE_BYTES, MAX_TABLES, MAX_TABLE_ELEMENTS,
         FuncImport, ModuleInfo, parse_module, check_module, check_method, bind_imports)
@@ -127,7 +135,7 @@ __all__ = [
     "EngineOutcome", "EngineSpec", "EngineUnavailable", "Event", "ExecutionContext",
     "ExecutionError", "ExecutionLimits", "ExecutionRequest", "ExecutionTrace", "FuncImport",
     "FungibleToken", "GENESIS_PARENT", "GuestMemory", "HASH_LEN", "HeightLock", "HostABIProvider",
-    "HostABIProviderSpec", "HostCallFailed", "HostEnv", "HostFunction", "ISPCError",
+    "HostABIProviderSpec", "HostCallFailed", "HostEnv", "HostFunction", "INVALID", "ISPCError",
     "InputMissing", "InputSpent", "KINDS", "KeyNotFound", "LimitExceeded", "LockingCondition",
     "MAX_AMOUNT", "MAX_TABLES", "MAX_TABLE_ELEMENTS", "MAX_U32", "MAX_U64", "MemoryAccessError",
     "MemoryLimitExceeded", "MemoryRepository", "ModelPolicy", "ModuleInfo", "ModuleRejected",
@@ -136,15 +144,16 @@ __all__ = [
     "PluginConflict", "PluginError", "PluginLoadError", "PluginManager", "PluginNotFound",
     "PluginRecord", "PluginSpec", "Progress", "ProofError", "ProofRequest", "Prover", "ProverSpec",
     "ProverTimeout", "ProverUnavailable", "ReadOnlyViolation", "Repository", "RepositoryError",
-    "RepositorySpec", "RepositoryWriter", "ResourceCategory", "ResourceOutput", "SchemaError",
-    "SealedDraft", "SealedError", "Setting", "SingleKeyLock", "StackExhausted", "StateOutput",
-    "TENSOR_DTYPES", "Tensor", "TensorSpec", "TimeLock", "Timeout", "Token", "TraceLimitExceeded",
-    "TraceRecord", "TraceSink", "TraceSinkSpec", "Trap", "TxInput", "TxOutput", "ValidationError",
+    "RepositorySpec", "RepositoryWriter", "ResourceCategory", "ResourceOutput", "SPEC_TESTS",
+    "SPEC_VALUE_TYPES", "SchemaError", "SealedDraft", "SealedError", "Setting", "SingleKeyLock",
+    "SpecSession", "SpecTestEngine", "StackExhausted", "StateOutput", "TENSOR_DTYPES", "Tensor",
+    "TensorSpec", "TimeLock", "Timeout", "Token", "TraceLimitExceeded", "TraceRecord", "TraceSink",
+    "TraceSinkSpec", "Trap", "TxInput", "TxOutput", "UNLINKABLE", "ValidationError",
     "VerificationFailed", "WASM_FEATURES", "WASM_PAGE", "WASM_VALUE_TYPES", "WasmEngine",
-    "WasmExecutionResult", "WitnessError", "ZKStateProof", "bind_imports", "block_hash_of",
-    "canonical_tensor_bytes", "check_method", "check_module", "check_spendable", "check_timestamp",
-    "coerce_limits", "content_hash", "cpu_isa_class", "decode", "digest", "encode", "from_json",
-    "hash_of", "hookimpl", "hookspec", "load_checked_model", "load_factory", "merge_settings",
-    "model_hash", "outputs_to_tensors", "parse_module", "tensor_from_array", "tensor_to_array",
-    "to_json", "transaction_id_of", "validate_inputs"
+    "WasmExecutionResult", "WasmValue", "WitnessError", "ZKStateProof", "bind_imports",
+    "block_hash_of", "canonical_tensor_bytes", "check_method", "check_module", "check_spendable",
+    "check_timestamp", "coerce_limits", "content_hash", "cpu_isa_class", "decode", "digest",
+    "encode", "from_json", "hash_of", "hookimpl", "hookspec", "load_checked_model", "load_factory",
+    "merge_settings", "model_hash", "outputs_to_tensors", "parse_module", "supports_spec_tests",
+    "tensor_from_array", "tensor_to_array", "to_json", "transaction_id_of", "validate_inputs"
 ]

@@ -20,9 +20,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ispc_framework.errors import ExecutionError, ModuleRejected, StackExhausted, Trap
-from ispc_framework.limits import ExecutionLimits
-from ispc_framework.wasm_spec_protocol import INVALID, UNLINKABLE, WasmValue
+from ispc_framework.plugins import (INVALID, UNLINKABLE, ExecutionError, ExecutionLimits,
+                                    ModuleRejected, StackExhausted, Trap, WasmValue)
 
 __all__ = ["WasmerSpecSession"]
 

@@ -16,7 +16,7 @@ FACTORY = "ispc_wasmer.engine:WasmerEngine"
 def wasmer_usable():
     from ispc_wasmer.engine import load_wasmer
 
-    from ispc_framework.errors import EngineUnavailable
+    from ispc_framework.plugins import EngineUnavailable
 
     try:
         load_wasmer()
@@ -30,6 +30,7 @@ def cache(tmp_path_factory):
 
 
 @pytest.mark.slow
+@pytest.mark.wasm_spec   # slow, yet run in the 3.10 phase of scripts/test.sh: wasmer lives there
 @pytest.mark.parametrize("script", scripts() or ["(suite absent)"])
 def test_spec_script(script, cache, wasmer_usable):
     report = wasm_spec.run_spec_tests(FACTORY, {}, require_suite(), files=[script],
@@ -57,8 +58,8 @@ def test_session_values_cross_bit_for_bit(wasmer_usable):
     import wasmtime
     from ispc_wasmer.engine import WasmerEngine as Engine
 
-    from ispc_framework.limits import ExecutionLimits
-    from ispc_framework.wasm_spec_protocol import WasmValue
+    from ispc_framework.plugins import ExecutionLimits
+    from ispc_framework.plugins import WasmValue
 
     engine = Engine()
     session = engine.spec_session(ExecutionLimits())

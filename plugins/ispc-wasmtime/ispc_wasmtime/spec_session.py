@@ -18,15 +18,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import wasmtime
-from ispc_framework.errors import (ISPCError, MemoryLimitExceeded, ModuleRejected, OutOfGas,
-                                   StackExhausted, Timeout, Trap)
-from ispc_framework.limits import ExecutionLimits
-from ispc_framework.wasm_spec_protocol import INVALID, UNLINKABLE, WasmValue
+from ispc_framework.plugins import (INVALID, MAX_TABLE_ELEMENTS, UNLINKABLE, ExecutionLimits,
+                                    ISPCError, MemoryLimitExceeded, ModuleRejected, OutOfGas,
+                                    StackExhausted, Timeout, Trap, WasmValue)
 from wasmtime import _ffi as ffi
 from wasmtime._func import enter_wasm
 from wasmtime._value import Val
-
-from .inspect import MAX_TABLE_ELEMENTS
 
 __all__ = ["WasmtimeSpecSession"]
 

@@ -43,8 +43,8 @@ def test_session_values_cross_bit_for_bit():
     import wasmtime
     from ispc_wasmtime.engine import WasmtimeEngine as Engine
 
-    from ispc_framework.limits import ExecutionLimits
-    from ispc_framework.wasm_spec_protocol import WasmValue
+    from ispc_framework.plugins import ExecutionLimits
+    from ispc_framework.plugins import WasmValue
 
     engine = Engine()
     session = engine.spec_session(ExecutionLimits())
@@ -71,9 +71,9 @@ def test_sessions_run_under_the_contract_configuration():
     import wasmtime
     from ispc_wasmtime.engine import WasmtimeEngine
 
-    from ispc_framework.errors import OutOfGas, StackExhausted
-    from ispc_framework.limits import ExecutionLimits
-    from ispc_framework.wasm_spec_protocol import WasmValue
+    from ispc_framework.plugins import OutOfGas, StackExhausted
+    from ispc_framework.plugins import ExecutionLimits
+    from ispc_framework.plugins import WasmValue
 
     engine = WasmtimeEngine()
     session = engine.spec_session(ExecutionLimits(stack_bytes=64 * 1024, fuel=100_000))
