@@ -1,7 +1,7 @@
 """The "spec-tests" session of the wasmer engine (ispc_framework.wasm_spec_protocol).
 
-Same gate as contracts: a module is first validated by wasmtime under ispc-wasmtime's
-deterministic feature set (the engine's ``_validator``), then compiled by wasmer's cranelift.
+Same gate as contracts: a module is first validated by the wasmtime library under the core's
+feature policy, WASM_FEATURES (the engine's ``_validator``), then compiled by wasmer's cranelift.
 wasmer has no fuel, memory cap, stack setting or NaN canonicalisation (the engine declares them
 absent), so the session has none either; every wasmer object lives on the engine's worker thread.
 
