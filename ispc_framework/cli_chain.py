@@ -345,17 +345,50 @@ def setup_cmd(state: _State, circuit: str) -> None:
     click.echo(f"keys for {circuit} stored; verification key hash {vk_hash}")
 
 
+@cli.group("prover")
+def prover_group() -> None:
+    """The selected prover's keys and artefacts."""
+
+
+@prover_group.command("export-verifier")
+@click.option("--format", "fmt", type=click.Choice(["solidity"]), default="solidity",
+              show_default=True)
+@click.option("--circuit", default="ispc.draft.v1", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write here instead of stdout.")
+@click.pass_obj
+def prover_export_verifier(state: _State, fmt: str, circuit: str, output: str | None) -> None:
+    """Write an on-chain verifier contract for CIRCUIT's current key.
+
+    Example: ispc --set prover.name=gnark prover export-verifier -o Verifier.sol"""
+    prover = _coordinator(state).prover()
+    if not hasattr(prover, "export_verifier"):
+        raise ValidationError("prover", f"the selected prover ({type(prover).__name__}) cannot "
+                              "export verifiers")
+    source = prover.export_verifier(circuit, fmt)
+    if output:
+        Path(output).write_text(source)
+        click.echo(f"{fmt} verifier for {circuit} written to {output}", err=True)
+    else:
+        click.echo(source, nl=False)
+
+
 @cli.command("demo")
 @click.option("--dir", "workdir", type=click.Path(file_okay=False), default=None,
               help="Where the demo chain, keys and traces go (default: a new temporary directory).")
 @click.option("--examples", type=click.Path(file_okay=False, exists=True), default="examples",
               show_default=True, help="The repository's examples/ directory (built contracts, models).")
+@click.option("--prover", "prover_name", default=None,
+              help="Prover plugin to prove with (default: the config's, groth16), e.g. gnark.")
 @click.pass_obj
-def demo_cmd(state: _State, workdir: str | None, examples: str) -> None:
-    """End-to-end demo on the embedded defaults: chain, keys, contract, model, proofs, blocks."""
+def demo_cmd(state: _State, workdir: str | None, examples: str, prover_name: str | None) -> None:
+    """End-to-end demo on the embedded defaults: chain, keys, contract, model, proofs, blocks.
+
+    Example: ispc demo --prover gnark"""
     from .demo import run_demo
 
-    run_demo(Path(workdir) if workdir else None, Path(examples), state.overrides, click.echo)
+    run_demo(Path(workdir) if workdir else None, Path(examples), state.overrides, click.echo,
+             prover=prover_name)
 
 
 @cli.command("conformance")

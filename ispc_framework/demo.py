@@ -43,7 +43,7 @@ def _model_inputs(path: Path, name: str) -> tuple[Tensor, ...]:
 
 
 def run_demo(workdir: Path | None, examples: Path, overrides: tuple[str, ...],
-             echo: Callable[[str], None]) -> None:
+             echo: Callable[[str], None], prover: str | None = None) -> None:
     token_wasm = examples / "contracts" / "build" / "token_c.wasm"
     model = examples / "models" / "iris_forest.onnx"
     if not token_wasm.is_file():
@@ -52,10 +52,13 @@ def run_demo(workdir: Path | None, examples: Path, overrides: tuple[str, ...],
                             "--examples PATH")
     scratch = Path(tempfile.mkdtemp(prefix="ispc-demo-")) if workdir is None else workdir
     scratch.mkdir(parents=True, exist_ok=True)
+    chosen = dict(item.partition("=")[::2] for item in overrides).get("prover.name", "").strip()
+    name = prover or chosen or "groth16"
     settings = {"plugin.sqlite.path": str(scratch / "chain.db"),
-                "plugin.groth16.key_dir": str(scratch / "keys"),
-                "plugin.groth16.setup_mode": "testing",
-                "plugin.groth16.allow_testing_keys": "true",
+                "prover.name": name,
+                f"plugin.{name}.key_dir": str(scratch / "keys"),
+                f"plugin.{name}.setup_mode": "testing",
+                f"plugin.{name}.allow_testing_keys": "true",
                 "trace.sinks": '["jsonl"]', "plugin.jsonl.path": str(scratch / "traces.jsonl")}
     for item in overrides:
         key, _, value = item.partition("=")

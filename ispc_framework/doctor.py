@@ -37,6 +37,21 @@ def _selected(config: Config) -> list[tuple[str, str, str | None, str]]:
     return rows
 
 
+def _plugin_checks(spec, settings: dict[str, Any], subject: str) -> list[Check]:
+    """The selected plugin's own checks (its spec's ``doctor`` hook); a hook that fails is an
+    error of its own, never a crash of ``ispc doctor``."""
+    from .plugins.specs import load_factory
+
+    try:
+        rows = list(load_factory(spec, spec.doctor)(settings))
+        return [Check(str(level), subject, str(message), str(hint), str(code))
+                for level, message, hint, code in rows]
+    except Exception as exc:  # a plugin's hook must not take the doctor down
+        return [Check("error", subject, f"the plugin's doctor check failed: "
+                      f"{type(exc).__name__}: {exc}", "report it to the plugin's authors",
+                      "plugin-doctor-failed")]
+
+
 def run_checks(config: Config, plugins: PluginManager) -> list[Check]:
     checks: list[Check] = []
     selected_names = set()
@@ -44,7 +59,7 @@ def run_checks(config: Config, plugins: PluginManager) -> list[Check]:
         subject = f"{key} = {name!r}"
         try:
             spec = plugins.select(kind, name, runtime)
-            config.plugin_settings(spec)
+            settings = config.plugin_settings(spec)
             if runtime == "wasm":
                 check_bounded(name, spec.capabilities, config.get("engine.wasm.allow_unbounded"))
         except ISPCError as exc:
@@ -54,6 +69,8 @@ def run_checks(config: Config, plugins: PluginManager) -> list[Check]:
         record = next(r for r in plugins.records() if r.spec is spec)
         checks.append(Check("ok", subject, f"{KIND_LABELS[kind]} from {record.distribution} "
                             f"{record.version}"))
+        if spec.doctor:
+            checks += _plugin_checks(spec, settings, subject)
     for record in plugins.records():
         if record.status in ("ok", "not-loaded", "blocked"):
             continue

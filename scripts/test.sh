@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test suite: lint and the generated-file sync checks, then everything
+# The test suite: lint, the generated-file sync checks and the gnark worker's Go tests, then everything
 # on Python 3.11 (.venv) on two cores (pytest-xdist), then on Python 3.10 (.venv310: the wasmer
 # engine, the cross-engine differential tests and the core suite on the oldest supported Python)
 # and on Python 3.13 (.venv313: the core suite, the default repository and engine). Tests marked
@@ -11,6 +11,11 @@ export ONNX_HOME="${ONNX_HOME:-$(mktemp -d)}"
 workers=(-n "${ISPC_TEST_WORKERS:-2}")
 .venv/bin/ruff check --quiet .
 .venv/bin/python -m ispc_framework.hostabi.generate --check
+if command -v go >/dev/null 2>&1; then
+  # the gnark worker's own tests: Poseidon against go-iden3-crypto and circomlibjs' known
+  # answer, the gadget against the native hash, the circuit's rules
+  (cd plugins/ispc-gnark/worker && go vet ./... && go test ./...)
+fi
 dirs=(tests)
 for d in plugins/*/tests; do [ "$d" = plugins/ispc-wasmer/tests ] || dirs+=("$d"); done
 .venv/bin/python -m pytest -q "${workers[@]}" "${dirs[@]}" "$@"

@@ -59,6 +59,11 @@ EXPECTED_PLUGIN_API = {
     # provers and repositories
     "ProofRequest", "Progress", "BlockInfo", "AppliedBlock", "GENESIS_PARENT", "block_hash_of",
     "content_hash", "transaction_id_of", "check_spendable", "check_timestamp", "MemoryRepository",
+    # provers with a subprocess worker (docs/prover-protocol.md) and the ispc.draft.v1 inputs
+    "PROVER_PROTOCOL", "WorkerClient", "WorkerProver", "COMMON_DEFAULTS", "is_testing_key",
+    "KeyStore", "KeyRecord", "vk_hash", "canonical_vk", "sha256_file", "PUBLIC_SIGNALS",
+    "field_of", "contract_element", "token_element", "issuer_element", "result_limbs",
+    "circuit_inputs", "public_inputs", "check_rules",
     # one run
     "ChainPins", "ExecutionRequest", "ExecutionContext", "ContextManager", "ExecutionLimits",
     "ExecutionTrace", "TraceRecord",

@@ -12,6 +12,9 @@ module. Their tests also use :mod:`ispc_framework.testing` and :mod:`ispc_framew
   WebAssembly rules (:func:`check_module`, :data:`WASM_FEATURES`) and the ONNX safe loader;
 - the optional "spec-tests" protocol for raw module work (:class:`SpecTestEngine`,
   :class:`SpecSession`, :class:`WasmValue`), used by the spec-suite runner;
+- provers with a subprocess worker: :class:`WorkerClient` (docs/prover-protocol.md),
+  :class:`WorkerProver` (the shared trust rules), :class:`KeyStore`, and the ``ispc.draft.v1``
+  statement's inputs (:func:`circuit_inputs`, :func:`check_rules`, ...);
 - the data model, the canonical encoding and the typed errors (every class of the error tree).
 """
 
@@ -44,6 +47,12 @@ _EXPORTS: dict[str, list[str]] = {
         "tensor_from_array", "outputs_to_tensors", "canonical_tensor_bytes"],
     "..hostabi.provider": ["HostABIProvider"],
     "..proving": ["ProofRequest", "Prover", "Progress"],
+    "..prover_worker": ["PROVER_PROTOCOL", "WorkerClient"],
+    "..worker_prover": ["WorkerProver", "COMMON_DEFAULTS", "is_testing_key"],
+    "..prover_keys": ["KeyStore", "KeyRecord", "vk_hash", "canonical_vk", "sha256_file"],
+    "..draft_statement": [
+        "PUBLIC_SIGNALS", "field_of", "contract_element", "token_element", "issuer_element",
+        "result_limbs", "circuit_inputs", "public_inputs", "check_rules"],
     "..repository": [
         "ChainView", "RepositoryWriter", "Repository", "BlockInfo", "AppliedBlock",
         "GENESIS_PARENT", "block_hash_of", "content_hash", "transaction_id_of", "check_spendable",
@@ -96,6 +105,15 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_public_api.py
         HostABIProvider)
     from ..proving import (
         ProofRequest, Prover, Progress)
+    from ..prover_worker import (
+        PROVER_PROTOCOL, WorkerClient)
+    from ..worker_prover import (
+        WorkerProver, COMMON_DEFAULTS, is_testing_key)
+    from ..prover_keys import (
+        KeyStore, KeyRecord, vk_hash, canonical_vk, sha256_file)
+    from ..draft_statement import (
+        PUBLIC_SIGNALS, field_of, contract_element, token_element, issuer_element,
+        result_limbs, circuit_inputs, public_inputs, check_rules)
     from ..repository import (
         ChainView, RepositoryWriter, Repository, BlockInfo, AppliedBlock, GENESIS_PARENT,
         block_hash_of, content_hash, transaction_id_of, check_spendable, check_timestamp,

@@ -77,6 +77,10 @@ class PluginSpec:
     api: tuple[int, int] = attrs.field(default=(1, 1), converter=tuple, validator=_check_api)
     capabilities: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
     settings: tuple[Setting, ...] = attrs.field(default=(), converter=tuple)
+    #: Optional ``"pkg.module:function"``: ``function(settings)`` returns ``ispc doctor``'s
+    #: checks of what the plugin needs beyond Python (a built binary, a toolchain) as
+    #: ``(level, message, hint, code)`` tuples, level "ok", "warning" or "error".
+    doctor: str = attrs.field(default="", validator=lambda i, a, v: v == "" or _check_factory(i, a, v))
     kind: str = attrs.field(default="", init=False)
 
     def supports_api(self, version: int = PLUGIN_API_VERSION) -> bool:
@@ -118,15 +122,16 @@ class RepositorySpec(PluginSpec):
     kind: str = _kind("repository")
 
 
-def load_factory(spec: PluginSpec) -> Any:
-    """Import and return the object named by ``spec.factory`` (a class or callable)."""
-    module_name, _, attr_path = spec.factory.partition(":")
+def load_factory(spec: PluginSpec, target_name: str | None = None) -> Any:
+    """Import and return the object named by ``spec.factory`` (a class or callable), or by
+    ``target_name`` (another ``"pkg.module:Object"`` of the spec, e.g. its ``doctor``)."""
+    module_name, _, attr_path = (target_name or spec.factory).partition(":")
     try:
         target: Any = importlib.import_module(module_name)
         for part in attr_path.split("."):
             target = getattr(target, part)
     except Exception as exc:
-        raise PluginLoadError(f"{spec.kind} {spec.name!r}: cannot load {spec.factory}: "
+        raise PluginLoadError(f"{spec.kind} {spec.name!r}: cannot load {target_name or spec.factory}: "
                               f"{type(exc).__name__}: {exc}", plugin=spec.name) from exc
     return target
 

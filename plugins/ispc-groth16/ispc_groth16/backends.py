@@ -103,7 +103,7 @@ class SnarkjsBackend:
             return "unknown"
 
     def prove(self, record: KeyRecord, wtns_path: Path) -> bytes:
-        if not record.has_zkey:
+        if "circuit.zkey" not in record.meta["files"]:
             raise KeyNotFound(
                 f"key {record.vk_hash[:16]}... has no snarkjs .zkey (it came from a testing setup)",
                 code="key-no-zkey",

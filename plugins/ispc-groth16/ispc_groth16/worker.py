@@ -18,7 +18,7 @@ import traceback
 from pathlib import Path
 
 PROTOCOL = 1
-OPS = ("info", "setup", "prove", "verify", "shutdown")
+OPS = ("info", "setup", "prove", "verify", "export-verifier", "shutdown")
 
 
 def _claim_stdout():
@@ -100,6 +100,15 @@ class Worker:
                     "reason": f"{len(public)} public inputs, the key has {vk['nPublic']}"}
         return {"valid": self.backend.verify(record, vk, bytes.fromhex(msg["proof"]), public)}
 
+    def op_export_verifier(self, msg: dict) -> dict:
+        """groth16py's Solidity exporter for the key's verification key (groth16py is only ever
+        imported in the worker)."""
+        import groth16py
+
+        record = self._record(msg)
+        vk = groth16py.VerifyingKey.from_snarkjs(record.file("verification_key.json").read_text())
+        return {"solidity": vk.to_solidity()}
+
     # ------------------------------------------------------------------------------------ loop
 
     def handle(self, line: str) -> bool:
@@ -119,7 +128,7 @@ class Worker:
             if op == "shutdown":
                 self.send({"id": msg_id, "ok": True, "result": {}})
                 return False
-            result = getattr(self, f"op_{op}")(msg)
+            result = getattr(self, f"op_{op.replace('-', '_')}")(msg)
             self.send({"id": msg_id, "ok": True, "result": result})
         except ISPCError as err:
             self.send({"id": msg_id, "ok": False, "error": {"type": type(err).__name__,

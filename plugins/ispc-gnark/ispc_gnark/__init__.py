@@ -1,0 +1,1 @@
+"""ispc-gnark: Groth16 on BN254 with gnark (Go) behind a subprocess worker."""
