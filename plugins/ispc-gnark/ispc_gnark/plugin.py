@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from ispc_framework.plugins.hookspecs import hookimpl
-from ispc_framework.plugins.specs import ProverSpec, Setting
+from ispc_framework.plugins import ProverSpec, Setting, hookimpl
 
 
 @hookimpl
