@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ONNX_HOME="${ONNX_HOME:-$(mktemp -d)}"
-workers=(-n "${ISPC_TEST_WORKERS:-2}")
+workers=(-n "${ISPC_TEST_WORKERS:-2}" --dist loadfile)  # loadfile: a module's tests share fixtures and order
 .venv/bin/ruff check --quiet .
 .venv/bin/python -m ispc_framework.hostabi.generate --check
 if command -v go >/dev/null 2>&1; then
