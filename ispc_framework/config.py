@@ -38,7 +38,7 @@ CONFIG_FILENAME = "ispc.toml"
 DEFAULTS: dict[str, Any] = {
     "engine": {"wasm": {"name": "wasmtime", "allow_unbounded": False},
                "onnx": {"name": "onnxruntime"}},
-    "hostabi": {"providers": ["ispc.v1", "ispc.crypto"]},
+    "hostabi": {"providers": ["ispc.v1", "ispc.crypto", "ispc.state"]},
     "prover": {"name": "groth16", "circuit": "ispc.draft.v1"},
     "repository": {"name": "sqlite"},
     "trace": {"sinks": []},

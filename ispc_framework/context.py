@@ -15,6 +15,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
+from typing import Any
 from contextlib import contextmanager
 
 import attrs
@@ -207,11 +208,13 @@ class ExecutionContext:
         self._trace.append("start", function, args=args)
 
     def finish(self, *, status: int | None = None, result: bytes | None = None,
-               engine_fuel: int = 0) -> RunSeal:
+               engine_fuel: int = 0, storage_view: Any = None) -> RunSeal:
         """End the run and seal it. A contract passes its ``status`` (the end record commits to it,
         the return data and the host gas; a non-zero status raises ContractFailed after sealing,
         so the draft is never kept); a model passes its encoded outputs as ``result``.
         ``engine_fuel`` is the wasm fuel the engine reports; with host gas it must fit the budget.
+        ``storage_view`` is the chain view the run read; a run that touched contract storage
+        needs it to seal its storage delta (``ispc_framework.state.seal_run_draft``).
         """
         self._check_alive()
         if self._function is None:
@@ -232,8 +235,16 @@ class ExecutionContext:
                                  f"{self.limits.fuel}", code="gas-over-budget",
                                  hint="the engine does not enforce its fuel limit; report it to "
                                       "the engine's authors and select another engine")
-        return RunSeal(trace_root, self._draft.seal() if status is not None else SealedDraft(),
-                       status, self._return_data, gas_used)
+        if status is None:
+            draft = SealedDraft()
+        elif storage_view is not None:
+            from .state import seal_run_draft  # state -> repository-free; keep context light
+
+            draft = seal_run_draft(self._draft, storage_view, self.contract_address,
+                                   self.pins.height)
+        else:
+            draft = self._draft.seal()
+        return RunSeal(trace_root, draft, status, self._return_data, gas_used)
 
     @property
     def return_data(self) -> bytes:

@@ -26,12 +26,13 @@ from .context import ContextManager, ExecutionContext, ExecutionRequest
 from .encoding import digest, encode
 from .engines import EngineOutcome, HostEnv, HostFunction, check_bounded
 from .errors import (InputMissing, InputSpent, NotFound, PluginError,
-                     RepositoryError, ValidationError, VerificationFailed)
+                     ReadOnlyViolation, RepositoryError, ValidationError, VerificationFailed)
 from .model import (ChainPins, OnnxExecutionResult, ResourceCategory, SealedDraft, StateOutput,
                     Tensor, TxOutput, WasmExecutionResult)
 from .hostabi.compose import host_functions_for
 from .plugins.manager import PluginManager
 from .proving import ProofRequest
+from .state import check_parent, seal_run_draft
 
 __all__ = ["Coordinator", "wasm_result_hash", "onnx_result_hash", "result_hash_of",
            "execution_state_id", "final_transaction", "EXECUTION_STATE_DOMAIN"]
@@ -83,7 +84,17 @@ def final_transaction(result: WasmExecutionResult | OnnxExecutionResult,
     base = draft if draft is not None else result.draft
     owner = result.state_output.state_id
     return SealedDraft(base.inputs, base.outputs + (TxOutput(owner, state=result.state_output),),
-                       base.events)
+                       base.events, base.state)
+
+
+def check_own_state(result: WasmExecutionResult | OnnxExecutionResult) -> None:
+    """A contract writes only its own storage: a delta naming another contract is refused."""
+    delta = result.draft.state
+    if delta is not None and delta.contract != result.contract:
+        raise VerificationFailed(
+            f"the draft's storage delta is for contract {delta.contract.hex()[:16]}…, the result "
+            f"is of contract {result.contract.hex()[:16]}…", code="state-not-own",
+            hint="a contract can write only its own storage; this result was forged")
 
 
 def _close(obj: Any) -> None:
@@ -221,7 +232,8 @@ class Coordinator:
             outcome: EngineOutcome = self._run_hooked(
                 request, ctx, lambda: engine.execute(module, request.method, env, functions),
                 EngineOutcome)
-            sealed = ctx.finish(status=outcome.status, engine_fuel=outcome.fuel_used)
+            sealed = ctx.finish(status=outcome.status, engine_fuel=outcome.fuel_used,
+                                storage_view=view)
             trace_root, draft = sealed.trace_root, sealed.draft
             fingerprint = engine.fingerprint()
             result_hash = wasm_result_hash(
@@ -241,6 +253,23 @@ class Coordinator:
                 method=request.method)
             self._emit(ctx, result_hash)
             return result
+
+    def query(self, request: ExecutionRequest) -> WasmExecutionResult:
+        """Run a contract method read-only against the head: no proof, and nothing to apply.
+        A run that wrote anything (storage, inputs, outputs, events) is an error."""
+        result = self.execute(request, prove=False)
+        draft = result.draft
+        wrote = [name for name, items in (("inputs", draft.inputs), ("outputs", draft.outputs),
+                                          ("events", draft.events),
+                                          ("storage writes", draft.state.writes
+                                           if draft.state else ()))
+                 if items]
+        if wrote:
+            raise ReadOnlyViolation(f"{request.method} is not read-only: it wrote "
+                                    f"{', '.join(wrote)}", code="query-wrote",
+                                    hint="use `ispc run` (and `ispc apply`) for methods that "
+                                         "write")
+        return result
 
     def execute_model(self, request: ExecutionRequest, *, prove: bool = True) -> OnnxExecutionResult:
         """Run an ONNX model on ``request.tensors``; the result commits to model, inputs, outputs."""
@@ -299,6 +328,7 @@ class Coordinator:
             raise VerificationFailed("the result carries no proof", code="proof-missing",
                                      hint="results must be proven; re-run without --no-prove")
         state = result.state_output
+        check_own_state(result)
         if result_hash_of(result) != result.execution_result_hash:
             raise VerificationFailed("the result's fields do not hash to its execution result "
                                      "hash: it was altered", code="result-hash-mismatch",
@@ -319,6 +349,9 @@ class Coordinator:
         view = self.repository.view()
         try:
             head = view.head()
+            delta = result.draft.state
+            if delta is not None:  # the more precise reason first: storage moved under it
+                check_parent(delta, *view.state_version(delta.contract, head.height))
             if head != result.pins:
                 raise RepositoryError(
                     f"the result was computed at height {result.pins.height}, the head is now "

@@ -3,6 +3,12 @@
 Host functions append to it; nothing reaches the chain until a sealed draft is explicitly applied
 (``ispc apply``). Every append validates and enforces the caps of :class:`ExecutionLimits`, so a
 hostile contract cannot grow it without bound.
+
+Contract storage writes (``ispc.state``) also land here, as an overlay of the run's final writes
+and the set of keys it read from committed storage; they count against ``max_draft_bytes`` like
+everything else, so a flood of writes or reads ends in ``draft-limit`` (or out of gas), never in
+unbounded memory. The coordinator turns them into the sealed draft's
+:class:`~ispc_framework.model.StateDelta` (:mod:`ispc_framework.state`).
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 from .encoding import encode
 from .errors import DraftLimitExceeded, SealedError, ValidationError
 from .limits import ExecutionLimits
-from .model import Event, SealedDraft, TxInput, TxOutput
+from .model import Event, SealedDraft, StateDelta, StateWrite, TxInput, TxOutput
 
 __all__ = ["TransactionDraft"]
 
@@ -19,7 +25,7 @@ class TransactionDraft:
     """An append-only list of inputs, outputs and events; :meth:`seal` freezes it."""
 
     __slots__ = ("_limits", "_inputs", "_outputs", "_events", "_spent", "_event_bytes", "_bytes",
-                 "_sealed")
+                 "_sealed", "_state_reads", "_state_writes")
 
     def __init__(self, limits: ExecutionLimits | None = None) -> None:
         self._limits = limits or ExecutionLimits()
@@ -30,6 +36,8 @@ class TransactionDraft:
         self._event_bytes = 0
         self._bytes = 0
         self._sealed: SealedDraft | None = None
+        self._state_reads: set[bytes] = set()
+        self._state_writes: dict[bytes, tuple[bytes | None, int]] = {}  # key -> (value, size)
 
     @property
     def inputs(self) -> tuple[TxInput, ...]:
@@ -100,10 +108,56 @@ class TransactionDraft:
         self._events.append(event)
         return len(self._events) - 1
 
-    def seal(self) -> SealedDraft:
-        """Freeze the draft. Further appends raise SealedError; sealing twice returns the same."""
+    # ---------------------------------------------------------------------- contract storage
+
+    def _grow(self, size: int) -> None:
+        if self._sealed is not None:
+            raise SealedError("the draft is sealed; cannot change storage")
+        if self._bytes + size > self._limits.max_draft_bytes:
+            raise DraftLimitExceeded(
+                f"draft would exceed {self._limits.max_draft_bytes} bytes",
+                limit="max_draft_bytes", cap=self._limits.max_draft_bytes)
+        self._bytes += size
+
+    def state_written(self, key: bytes) -> tuple[bool, bytes | None]:
+        """(True, value or None if deleted) if this run wrote ``key``, else (False, None)."""
+        entry = self._state_writes.get(key)
+        return (False, None) if entry is None else (True, entry[0])
+
+    def note_state_read(self, key: bytes) -> None:
+        """Record that the run read ``key`` from committed storage (its read set)."""
+        if key in self._state_reads or key in self._state_writes:
+            return
+        self._grow(len(encode(key)))
+        self._state_reads.add(key)
+
+    def state_write(self, key: bytes, value: bytes | None) -> None:
+        """Set (``value`` None: delete) a key of the run's contract storage, in the draft only."""
+        size = len(encode(StateWrite(key, value)))
+        previous = self._state_writes.get(key)
+        self._grow(size - (previous[1] if previous else 0))
+        self._state_writes[key] = (value, size)
+
+    @property
+    def state_reads(self) -> frozenset[bytes]:
+        return frozenset(self._state_reads)
+
+    @property
+    def state_writes(self) -> dict[bytes, bytes | None]:
+        return {key: value for key, (value, _) in self._state_writes.items()}
+
+    @property
+    def touches_state(self) -> bool:
+        return bool(self._state_reads or self._state_writes)
+
+    def seal(self, state: StateDelta | None = None) -> SealedDraft:
+        """Freeze the draft, with the storage delta the coordinator built from this draft's
+        reads and writes. Further appends raise SealedError; sealing twice returns the same."""
         if self._sealed is None:
-            self._sealed = SealedDraft(self._inputs, self._outputs, self._events)
+            if state is None and self._state_writes:
+                raise ValidationError("draft.state", "the draft holds storage writes; seal it "
+                                      "with their delta", code="state-delta-missing")
+            self._sealed = SealedDraft(self._inputs, self._outputs, self._events, state)
         return self._sealed
 
     def digest(self) -> bytes:

@@ -72,6 +72,7 @@ for _cls, _id in [
     (m.NativeCoin, 20), (m.FungibleToken, 21), (m.NonFungibleToken, 22),
     (m.AssetOutput, 30), (m.ResourceOutput, 31), (m.ZKStateProof, 32), (m.StateOutput, 33),
     (m.TxOutput, 34), (m.Event, 40), (m.Tensor, 41), (m.SealedDraft, 50),
+    (m.StateWrite, 51), (m.StateDelta, 52),
     (m.WasmExecutionResult, 60), (m.OnnxExecutionResult, 61), (m.ChainPins, 80),
 ]:
     register_type(_cls, _id)
@@ -99,6 +100,20 @@ def _head(major: int, value: int) -> bytes:
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+#: classes whose last fields are left out of the encoding while they hold None, so adding such a
+#: field later keeps every existing value's encoding (and hash) unchanged; a decoder refuses an
+#: explicit trailing null there (it would be a second encoding of the same value)
+OPTIONAL_TAIL: dict[type, int] = {m.SealedDraft: 1}
+
+
+def _encoded_fields(value: Any, names: tuple[str, ...]) -> tuple[str, ...]:
+    tail = OPTIONAL_TAIL.get(type(value), 0)
+    count = len(names)
+    while tail and getattr(value, names[count - 1]) is None:
+        count -= 1
+        tail -= 1
+    return names[:count]
 
 
 def _model_fields(cls: type) -> tuple[str, ...]:
@@ -151,6 +166,8 @@ def encode_value(value: Any, out: bytearray | None = None, depth: int = 0) -> by
         buf.append(0xF4)
     elif kind in TYPE_IDS:
         names = _model_fields(kind)
+        if kind in OPTIONAL_TAIL:
+            names = _encoded_fields(value, names)
         buf += _head(4, len(names) + 1)
         buf += _head(0, TYPE_IDS[kind])
         for name in names:
@@ -275,8 +292,13 @@ def _build_model(value: Any, expected: str) -> Any:
     if cls is None:
         raise DecodeError(expected, f"unknown type id {value[0]}")
     layout = _layout(cls)
-    if len(value) != len(layout) + 1:
-        raise DecodeError(cls.__name__, f"expected {len(layout)} fields, got {len(value) - 1}")
+    given = len(value) - 1
+    optional = OPTIONAL_TAIL.get(cls, 0)
+    if not len(layout) - optional <= given <= len(layout):
+        raise DecodeError(cls.__name__, f"expected {len(layout)} fields, got {given}")
+    if given > len(layout) - optional and value[-1] is None:
+        raise DecodeError(cls.__name__, "an optional trailing field is encoded as null; the "
+                          "canonical encoding leaves it out")
     kwargs = {}
     for (name, kind), raw in zip(layout, value[1:]):
         if raw is None or kind == "plain":

@@ -35,6 +35,8 @@ The tree::
     │   ├── NotFound                           not-found
     │   ├── InputMissing                       input-missing: a draft spends an unknown outpoint
     │   ├── InputSpent                         input-spent: a draft spends a spent outpoint
+    │   ├── StateConflict                      state-conflict: contract storage changed since the
+    │   │                                      result's pinned block
     │   └── SchemaError                        schema-error
     └── ProofError                             proof-error
         ├── WitnessError                       witness-invalid: the draft breaks the circuit's rules
@@ -80,6 +82,7 @@ __all__ = [
     "NotFound",
     "InputMissing",
     "InputSpent",
+    "StateConflict",
     "SchemaError",
     "ProofError",
     "WitnessError",
@@ -258,6 +261,12 @@ class InputMissing(RepositoryError):
 class InputSpent(RepositoryError):
     code = "input-spent"
     hint = "the draft spends an outpoint that is already spent; re-run against the new head"
+
+
+class StateConflict(RepositoryError):
+    code = "state-conflict"
+    hint = ("another result changed this contract's storage after the block this result was "
+            "computed on; run the request again against the current head")
 
 
 class SchemaError(RepositoryError):

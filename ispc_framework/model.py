@@ -43,6 +43,10 @@ __all__ = [
     "Event",
     "TENSOR_DTYPES",
     "Tensor",
+    "MAX_STATE_KEY_BYTES",
+    "MAX_STATE_VALUE_BYTES",
+    "StateWrite",
+    "StateDelta",
     "SealedDraft",
     "ChainPins",
     "WasmExecutionResult",
@@ -411,6 +415,64 @@ class Tensor:
                                   f"{expected} bytes, got {len(self.data)}")
 
 
+# ------------------------------------------------------------------------------ contract storage
+
+#: caps of one storage entry (also the HostABI's max_len of ispc.state keys and values)
+MAX_STATE_KEY_BYTES = 128
+MAX_STATE_VALUE_BYTES = 16 * 1024
+
+
+def _state_key(instance, attribute, value):
+    _bytes_max(MAX_STATE_KEY_BYTES)(instance, attribute, value)
+    if not value:
+        _fail(instance, attribute, "a storage key must not be empty")
+
+
+def _sorted_unique(keys: list[bytes], instance, attribute) -> None:
+    if any(a >= b for a, b in zip(keys, keys[1:])):
+        _fail(instance, attribute, "keys must be sorted and unique")
+
+
+@attrs.frozen
+class StateWrite:
+    """One entry of a contract's storage delta: ``value`` None deletes the key."""
+
+    key: bytes = attrs.field(validator=_state_key)
+    value: bytes | None = attrs.field(validator=_optional(_bytes_max(MAX_STATE_VALUE_BYTES)))
+
+
+@attrs.frozen
+class StateDelta:
+    """What one execution did to its own contract's storage (ispc_framework.state).
+
+    ``parent_version``/``parent_root`` are the storage's version and root at the pinned block;
+    ``version``/``root`` what they become when the draft is applied. ``reads`` are the keys the
+    run read from committed storage, ``writes`` its final writes; both sorted by key. A delta with
+    no writes (a run that only read) keeps version and root, and still lets apply refuse the
+    result if the storage changed since the pinned block (state-conflict)."""
+
+    contract: bytes = attrs.field(validator=_address)
+    parent_version: int = attrs.field(validator=_u64)
+    parent_root: bytes = attrs.field(validator=_hash)
+    version: int = attrs.field(validator=_u64)
+    root: bytes = attrs.field(validator=_hash)
+    reads: tuple[bytes, ...] = attrs.field(
+        default=(), converter=tuple, validator=_tuple_of(_state_key, max_items=MAX_U32))
+    writes: tuple[StateWrite, ...] = attrs.field(
+        default=(), converter=tuple,
+        validator=_tuple_of(_instance_of(StateWrite), max_items=MAX_U32))
+
+    def __attrs_post_init__(self):
+        _sorted_unique(list(self.reads), self, attrs.fields(StateDelta).reads)
+        _sorted_unique([w.key for w in self.writes], self, attrs.fields(StateDelta).writes)
+        expected = self.parent_version + (1 if self.writes else 0)
+        if self.version != expected:
+            raise ValidationError("StateDelta.version", f"expected {expected} (parent version "
+                                  f"{self.parent_version}, {len(self.writes)} writes)")
+        if not self.writes and self.root != self.parent_root:
+            raise ValidationError("StateDelta.root", "a delta without writes keeps its root")
+
+
 # ---------------------------------------------------------------------------------------- draft
 
 
@@ -424,6 +486,10 @@ class SealedDraft:
         default=(), converter=tuple, validator=_tuple_of(_instance_of(TxOutput), max_items=MAX_U32))
     events: tuple[Event, ...] = attrs.field(
         default=(), converter=tuple, validator=_tuple_of(_instance_of(Event), max_items=MAX_U32))
+    #: the run's own contract storage delta; None (no storage touched) is omitted from the
+    #: canonical encoding, so drafts without storage encode exactly as before it existed
+    state: StateDelta | None = attrs.field(
+        default=None, validator=_optional(_instance_of(StateDelta)))
 
     def digest(self) -> bytes:
         from .encoding import hash_of  # encoding imports this module

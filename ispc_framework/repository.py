@@ -25,6 +25,7 @@ from .encoding import digest, encode, register_type
 from .errors import (InputMissing, InputSpent, NotFound, ReadOnlyViolation, RepositoryError,
                      ValidationError)
 from .model import HASH_LEN, MAX_U64, OutPoint, ResourceOutput, SealedDraft, TxOutput
+from .state import EMPTY_ROOT, check_delta
 
 __all__ = [
     "BlockInfo",
@@ -92,6 +93,11 @@ class ChainView(Protocol):
     def revision(self) -> int: ...
     def utxos_of(self, owner: bytes) -> list[tuple[OutPoint, TxOutput]]: ...
     def blocks(self, limit: int = 10) -> list[BlockInfo]: ...
+    # Contract storage, as of block ``height`` (history is kept; a height above the head reads
+    # the head). Absent keys are None; a contract that never wrote has version 0, EMPTY_ROOT.
+    def state_get(self, contract: bytes, key: bytes, height: int) -> bytes | None: ...
+    def state_items(self, contract: bytes, height: int) -> dict[bytes, bytes]: ...
+    def state_version(self, contract: bytes, height: int) -> tuple[int, bytes]: ...
 
 
 @runtime_checkable
@@ -201,8 +207,34 @@ class _MemoryView:
         with self._repo._lock:
             return list(reversed(self._repo._blocks[-limit:])) if limit > 0 else []
 
+    def state_get(self, contract: bytes, key: bytes, height: int) -> bytes | None:
+        with self._repo._lock:
+            return _as_of(self._repo._state.get(contract, {}).get(key, ()), height)
+
+    def state_items(self, contract: bytes, height: int) -> dict[bytes, bytes]:
+        with self._repo._lock:
+            keys = self._repo._state.get(contract, {})
+            found = ((key, _as_of(history, height)) for key, history in keys.items())
+            return {key: value for key, value in found if value is not None}
+
+    def state_version(self, contract: bytes, height: int) -> tuple[int, bytes]:
+        with self._repo._lock:
+            versions = [entry for entry in self._repo._state_versions.get(contract, ())
+                        if entry[0] <= height]
+            return (versions[-1][1], versions[-1][2]) if versions else (0, EMPTY_ROOT)
+
     def close(self) -> None:
         pass
+
+
+def _as_of(history, height: int):
+    """The value of a key's (height, value) history at ``height`` (None: absent or deleted)."""
+    value = None
+    for written_at, written in history:
+        if written_at > height:
+            break
+        value = written
+    return value
 
 
 class MemoryRepository:
@@ -216,6 +248,10 @@ class MemoryRepository:
         self._spent: set[OutPoint] = set()
         self._blobs: dict[bytes, bytes] = {}
         self._revision = 0
+        # contract -> key -> [(height, value or None)], oldest first: the whole history
+        self._state: dict[bytes, dict[bytes, list[tuple[int, bytes | None]]]] = {}
+        # contract -> [(height, version, root)], oldest first
+        self._state_versions: dict[bytes, list[tuple[int, int, bytes]]] = {}
 
     def view(self) -> ChainView:
         return _MemoryView(self)
@@ -257,6 +293,12 @@ class MemoryRepository:
         with self._lock:
             head = self._head()
             check_spendable(draft, self.view())
+            if draft.state is not None:
+                view = self.view()
+                contract = draft.state.contract
+                version, root = view.state_version(contract, head.height)
+                check_delta(draft.state, version, root, view.state_items(contract, head.height)
+                            if draft.state.writes else None)
             when = head.timestamp + 1 if timestamp is None else timestamp
             check_timestamp(when)
             if when < head.timestamp:
@@ -273,6 +315,13 @@ class MemoryRepository:
                 self._spent.add(tx_input.outpoint)
         created = tuple(OutPoint(tx_id, index) for index in range(len(draft.outputs)))
         self._utxos.update(zip(created, draft.outputs))
+        delta = draft.state
+        if delta is not None and delta.writes:
+            keys = self._state.setdefault(delta.contract, {})
+            for write in delta.writes:
+                keys.setdefault(write.key, []).append((height, write.value))
+            self._state_versions.setdefault(delta.contract, []).append(
+                (height, delta.version, delta.root))
         block = BlockInfo(height, timestamp, block_hash_of(parent, height, timestamp,
                                                            self._chain_id, tx_id),
                           parent, tx_id, len(draft.outputs))

@@ -49,7 +49,7 @@ def test_conformance_command_on_the_installed_sqlite_plugin():
 
     result = CliRunner().invoke(cli, ["conformance", "repository", "sqlite"])
     assert result.exit_code == 0, result.output
-    assert "5 passed, 0 failed" in result.output
+    assert "7 passed, 0 failed" in result.output
     result = CliRunner().invoke(cli, ["conformance", "repository", "nope"])
     assert result.exit_code == 2 and "[plugin-not-found]" in result.output
 

@@ -6,10 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import (InputMissing, InputSpent, ISPCError, NotFound, ReadOnlyViolation,
-                      ValidationError)
+                      StateConflict, ValidationError)
 from ..model import (AssetOutput, NativeCoin, OutPoint, ResourceCategory, ResourceOutput,
-                     SealedDraft, TxInput, TxOutput)
+                     SealedDraft, StateDelta, TxInput, TxOutput)
 from ..repository import MemoryRepository, content_hash
+from ..state import EMPTY_ROOT, build_delta
 from . import Report, run_checks
 
 __all__ = ["run"]
@@ -45,6 +46,29 @@ def _script(repo: Any) -> list:
     return seen
 
 
+CONTRACT, OTHER = b"\xc0" * 32, b"\xc1" * 32
+
+
+def _storage_script(repo: Any) -> list:
+    """Contract storage through applies: history at every height, versions, roots."""
+    writer = repo.writer()
+    writer.create_genesis("conformance", 1, [])
+    first = build_delta(CONTRACT, {}, 0, EMPTY_ROOT, [b"a"], {b"a": b"1", b"b": b"2"})
+    writer.apply(SealedDraft(state=first))
+    committed = {b"a": b"1", b"b": b"2"}
+    second = build_delta(CONTRACT, committed, 1, first.root, [], {b"a": None, b"c": b""})
+    writer.apply(SealedDraft(state=second))
+    reader = build_delta(CONTRACT, {}, 2, second.root, [b"b"], {})  # reads only: no new version
+    writer.apply(SealedDraft(state=reader))
+    view = repo.view()
+    seen: list = []
+    for height in range(5):
+        seen += [view.state_items(CONTRACT, height), view.state_version(CONTRACT, height),
+                 view.state_get(CONTRACT, b"a", height), view.state_get(CONTRACT, b"c", height),
+                 view.state_items(OTHER, height), view.state_version(OTHER, height)]
+    return seen
+
+
 def run(make_repository: Callable[[], Any]) -> Report:
     """``make_repository()`` must return a fresh, empty repository each time it is called."""
 
@@ -52,6 +76,35 @@ def run(make_repository: Callable[[], Any]) -> Report:
         expected, actual = _script(MemoryRepository()), _script(make_repository())
         for index, (want, got) in enumerate(zip(expected, actual)):
             assert want == got, f"step {index}: expected {want!r:.120}, got {got!r:.120}"
+
+    def storage_same_as_reference():
+        expected, actual = _storage_script(MemoryRepository()), _storage_script(make_repository())
+        for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
+            assert want == got, f"step {index}: expected {want!r:.120}, got {got!r:.120}"
+
+    def storage_conflicts_write_nothing():
+        repo = make_repository()
+        writer = repo.writer()
+        writer.create_genesis("c", 1, [])
+        base = build_delta(CONTRACT, {}, 0, EMPTY_ROOT, [], {b"k": b"v"})
+        writer.apply(SealedDraft(state=base))
+        view = repo.view()
+        revision, height = view.revision(), view.head().height
+        stale = build_delta(CONTRACT, {}, 0, EMPTY_ROOT, [], {b"k": b"w"})  # parent superseded
+        wrong_root = StateDelta(CONTRACT, 1, base.root, 2, b"\x01" * 32, (),
+                                build_delta(CONTRACT, {}, 1, base.root, [], {b"x": b"y"}).writes)
+        for delta, error, code in [(stale, StateConflict, "state-conflict"),
+                                   (wrong_root, ValidationError, "state-root-mismatch")]:
+            try:
+                writer.apply(SealedDraft(outputs=(_coin(ALICE, 1),), state=delta))
+            except error as exc:
+                assert exc.code == code, f"expected [{code}], got [{exc.code}]"
+            else:
+                raise AssertionError(f"applying {delta!r:.80} must raise {error.__name__}")
+            assert view.revision() == revision and view.head().height == height, \
+                "a refused storage delta wrote something"
+            assert view.state_get(CONTRACT, b"k", height + 5) == b"v"
+            assert view.state_version(CONTRACT, height) == (1, base.root)
 
     def head_needs_genesis():
         repo = make_repository()
@@ -112,6 +165,10 @@ def run(make_repository: Callable[[], Any]) -> Report:
 
     return run_checks("repository", [
         ("same ids, hashes and lookups as MemoryRepository", same_as_reference),
+        ("contract storage history, versions and roots as MemoryRepository",
+         storage_same_as_reference),
+        ("storage conflicts and wrong roots are refused, nothing written",
+         storage_conflicts_write_nothing),
         ("head() needs a genesis block", head_needs_genesis),
         ("failed applies write nothing; double spends fail", failures_write_nothing),
         ("execution views cannot write", views_are_read_only),

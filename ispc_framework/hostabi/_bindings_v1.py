@@ -17,6 +17,8 @@ class Status(enum.IntEnum):
     DUPLICATE = 6
     LIMIT_REACHED = 7
     VERIFY_FAILED = 8
+    INSUFFICIENT_FUNDS = 16
+    NOT_AUTHORIZED = 17
 
 
 #: (import module, name) -> (wasm params, wasm results, gas, gas_per_byte)
@@ -44,6 +46,12 @@ SIGNATURES = {
     ('ispc.crypto', 'sha256'): (('i32', 'i32', 'i32'), ('i32',), 100, 1),
     ('ispc.crypto', 'ed25519_verify'): (('i32', 'i32', 'i32', 'i32'), ('i32',), 50000, 1),
     ('ispc.crypto', 'random_bytes'): (('i32', 'i32'), ('i32',), 100, 1),
+    ('ispc.state', 'get'): (('i32', 'i32', 'i32', 'i32', 'i32'), ('i32',), 800, 3),
+    ('ispc.state', 'exists'): (('i32', 'i32'), ('i32',), 500, 1),
+    ('ispc.state', 'set'): (('i32', 'i32', 'i32', 'i32'), ('i32',), 5000, 20),
+    ('ispc.state', 'delete'): (('i32', 'i32'), ('i32',), 2000, 20),
+    ('ispc.state', 'balance'): (('i32', 'i32', 'i32', 'i32'), ('i32',), 1000, 1),
+    ('ispc.state', 'transfer'): (('i32', 'i32', 'i32', 'i32', 'i64', 'i32'), ('i32',), 3000, 1),
 }
 
 SPEC = {'abi_version': 1,
@@ -64,7 +72,8 @@ SPEC = {'abi_version': 1,
                               'BUFFER_TOO_SMALL',
                  'out_u32': 'a u32 written little-endian at ptr (4 bytes): wasm (ptr: i32)',
                  'out_fill': 'output filled completely: wasm (ptr: i32, len: i32); len above '
-                             'max_len returns TOO_LARGE'},
+                             'max_len returns TOO_LARGE',
+                 'out_u64': 'a u64 written little-endian at ptr (8 bytes): wasm (ptr: i32)'},
  'result_kinds': {'status': 'i32 status code from the status table; never a length, index or value',
                   'u64': 'an i64 value the call cannot fail to produce (reinterpreted as unsigned)',
                   'u32': 'an i32 value the call cannot fail to produce'},
@@ -95,7 +104,17 @@ SPEC = {'abi_version': 1,
                    'value': 7,
                    'meaning': 'log_debug only: the per-run log cap is reached, the message was not '
                               'kept'},
-                  {'name': 'VERIFY_FAILED', 'value': 8, 'meaning': 'a signature does not verify'}],
+                  {'name': 'VERIFY_FAILED', 'value': 8, 'meaning': 'a signature does not verify'},
+                  {'name': 'INSUFFICIENT_FUNDS',
+                   'value': 16,
+                   'meaning': "transfer only: the source's spendable outputs of the token (not "
+                              'already inputs of this draft) sum to less than the amount; nothing '
+                              'was added'},
+                  {'name': 'NOT_AUTHORIZED',
+                   'value': 17,
+                   'meaning': "transfer only: this execution may not spend the source's outputs "
+                              '(source 1, the caller, is usable only when the caller signed the '
+                              'transaction); nothing was added'}],
  'aborts': [{'error': 'OutOfGas',
              'code': 'out-of-gas',
              'when': "the call's gas would exceed the run's budget (checked before any work)"},
@@ -527,4 +546,153 @@ SPEC = {'abi_version': 1,
                                     'gets the same bytes. Predictable by anyone who knows the '
                                     'request: not for secrets.',
                              'determinism': 'seeded from transaction_id; the position persists '
-                                            'across calls within one run only'}]}]}
+                                            'across calls within one run only'}]},
+             {'import_module': 'ispc.state',
+              'provider': 'ispc.state',
+              'description': 'Contract storage (key/value, keyed by the running contract, '
+                             'committed by a sparse Merkle root) and balance/transfer helpers over '
+                             'the UTXO set.',
+              'functions': [{'name': 'get',
+                             'category': 'read',
+                             'gas': 800,
+                             'gas_per_byte': 3,
+                             'params': [{'name': 'key',
+                                         'kind': 'bytes',
+                                         'max_len': 128,
+                                         'doc': 'the storage key, 1 to 128 bytes'},
+                                        {'name': 'value',
+                                         'kind': 'out_bytes',
+                                         'doc': 'receives the stored value (0 to 16384 bytes)'}],
+                             'result': 'status',
+                             'statuses': ['OK',
+                                          'NOT_FOUND',
+                                          'BUFFER_TOO_SMALL',
+                                          'OUT_OF_BOUNDS',
+                                          'INVALID_ARGUMENT',
+                                          'TOO_LARGE'],
+                             'doc': "Read a key of the running contract's own storage: its value "
+                                    "at the pinned block, or this run's own last write of it. "
+                                    'NOT_FOUND if absent or deleted. A contract can address only '
+                                    'its own storage.',
+                             'determinism': 'committed storage as of the pinned block plus this '
+                                            "run's writes; recorded in the trace and in the "
+                                            "draft's read set"},
+                            {'name': 'exists',
+                             'category': 'read',
+                             'gas': 500,
+                             'gas_per_byte': 1,
+                             'params': [{'name': 'key',
+                                         'kind': 'bytes',
+                                         'max_len': 128,
+                                         'doc': 'the storage key, 1 to 128 bytes'}],
+                             'result': 'status',
+                             'statuses': ['OK',
+                                          'NOT_FOUND',
+                                          'OUT_OF_BOUNDS',
+                                          'INVALID_ARGUMENT',
+                                          'TOO_LARGE'],
+                             'doc': 'OK if the key holds a value (as get sees it), NOT_FOUND '
+                                    'otherwise.',
+                             'determinism': 'as get'},
+                            {'name': 'set',
+                             'category': 'write',
+                             'gas': 5000,
+                             'gas_per_byte': 20,
+                             'params': [{'name': 'key',
+                                         'kind': 'bytes',
+                                         'max_len': 128,
+                                         'doc': 'the storage key, 1 to 128 bytes'},
+                                        {'name': 'value',
+                                         'kind': 'bytes',
+                                         'max_len': 16384,
+                                         'doc': 'the value, 0 to 16384 bytes'}],
+                             'result': 'status',
+                             'statuses': ['OK', 'OUT_OF_BOUNDS', 'INVALID_ARGUMENT', 'TOO_LARGE'],
+                             'doc': "Set a key of the running contract's storage, in this run's "
+                                    'draft only (its state delta); applying the result writes it. '
+                                    'The delta counts against limits.max_draft_bytes '
+                                    '(DraftLimitExceeded aborts the run).',
+                             'determinism': "appends to this execution's own draft only"},
+                            {'name': 'delete',
+                             'category': 'write',
+                             'gas': 2000,
+                             'gas_per_byte': 20,
+                             'params': [{'name': 'key',
+                                         'kind': 'bytes',
+                                         'max_len': 128,
+                                         'doc': 'the storage key, 1 to 128 bytes'}],
+                             'result': 'status',
+                             'statuses': ['OK', 'OUT_OF_BOUNDS', 'INVALID_ARGUMENT', 'TOO_LARGE'],
+                             'doc': "Delete a key of the running contract's storage (in the draft; "
+                                    'deleting an absent key is a write that changes nothing but '
+                                    'the version).',
+                             'determinism': "appends to this execution's own draft only"},
+                            {'name': 'balance',
+                             'category': 'read',
+                             'gas': 1000,
+                             'gas_per_byte': 1,
+                             'params': [{'name': 'owner',
+                                         'kind': 'fixed',
+                                         'size': 32,
+                                         'doc': 'the owner address'},
+                                        {'name': 'token',
+                                         'kind': 'bytes',
+                                         'max_len': 128,
+                                         'doc': 'canonical encoding of NativeCoin, FungibleToken '
+                                                'or NonFungibleToken'},
+                                        {'name': 'amount',
+                                         'kind': 'out_u64',
+                                         'doc': 'receives the sum (u64 little-endian; saturates at '
+                                                '2^64-1)'}],
+                             'result': 'status',
+                             'statuses': ['OK', 'OUT_OF_BOUNDS', 'INVALID_ARGUMENT', 'TOO_LARGE'],
+                             'doc': "Sum of the owner's unspent asset outputs of the token in the "
+                                    'pinned view, whatever their locks. Costs 100 gas more per '
+                                    'output of the owner scanned; the outpoints counted are '
+                                    'recorded in the trace (read set).',
+                             'determinism': 'reads the pinned view'},
+                            {'name': 'transfer',
+                             'category': 'write',
+                             'gas': 3000,
+                             'gas_per_byte': 1,
+                             'params': [{'name': 'source',
+                                         'kind': 'u32',
+                                         'doc': "whose outputs to spend: 0 the running contract's, "
+                                                "1 the caller's (only if the caller signed the "
+                                                'transaction)'},
+                                        {'name': 'to',
+                                         'kind': 'fixed',
+                                         'size': 32,
+                                         'doc': "the recipient's address"},
+                                        {'name': 'token',
+                                         'kind': 'bytes',
+                                         'max_len': 128,
+                                         'doc': 'canonical encoding of NativeCoin, FungibleToken '
+                                                'or NonFungibleToken'},
+                                        {'name': 'amount',
+                                         'kind': 'u64',
+                                         'doc': "the amount, at least 1 (an NFT's is 1)"},
+                                        {'name': 'index',
+                                         'kind': 'out_u32',
+                                         'doc': "receives the draft index of the recipient's "
+                                                'output'}],
+                             'result': 'status',
+                             'statuses': ['OK',
+                                          'OUT_OF_BOUNDS',
+                                          'INVALID_ARGUMENT',
+                                          'TOO_LARGE',
+                                          'INSUFFICIENT_FUNDS',
+                                          'NOT_AUTHORIZED'],
+                             'doc': "Pay `amount` of `token` to `to` from the source's outputs. "
+                                    "Selection rule: the source's unspent asset outputs of the "
+                                    'token in the pinned view that this execution may spend and '
+                                    'that are not yet inputs of the draft, largest amount first, '
+                                    'ties by outpoint (tx_id, then index) ascending, taken until '
+                                    'they cover the amount. Adds them as inputs, one output of '
+                                    '`amount` owned by `to` (no locks), and, if they exceed it, '
+                                    'one change output owned by the source (no locks). Costs 100 '
+                                    'gas per candidate output scanned and 1500 per input added; '
+                                    'the outpoints read and spent are recorded in the trace. All '
+                                    'or nothing: on any status but OK the draft is unchanged.',
+                             'determinism': "reads the pinned view; appends to this execution's "
+                                            'own draft only'}]}]}

@@ -23,7 +23,12 @@ from ..model import MAX_U32, MAX_U64
 from .guest import GuestError, GuestIO
 from .spec import LIMIT_PREFIX, Function, Module, Param
 
-__all__ = ["bind", "bind_module", "Impl", "SpecProvider"]
+__all__ = ["bind", "bind_module", "Impl", "SpecProvider", "ACCESS_KEY"]
+
+#: ``env.extra`` key under which an implementation lists what it read and wrote that is not an
+#: argument or output (e.g. the outpoints a transfer selected): [(kind, bytes)], appended to the
+#: call's trace record result as a third element when present
+ACCESS_KEY = "ispc.access"
 
 Impl = Callable[..., Any]
 _MASKS = {"i32": MAX_U32, "i64": MAX_U64}
@@ -85,6 +90,9 @@ def _decode(fn: Function, args: list[int], io: GuestIO, env: HostEnv, statuses: 
         elif kind == "out_u32":
             io.check(values[0], 4)
             call.outputs.append((param, tuple(values)))
+        elif kind == "out_u64":
+            io.check(values[0], 8)
+            call.outputs.append((param, tuple(values)))
         elif kind == "out_bytes":
             ptr, cap, len_ptr = values
             io.check(len_ptr, 4)
@@ -110,6 +118,8 @@ def _write_outputs(fn: Function, call: _Call, produced: Any, io: GuestIO, status
             continue
         elif param.kind == "out_u32":
             io.write_u32(slot[0], value)
+        elif param.kind == "out_u64":
+            io.write(slot[0], min(int(value), MAX_U64).to_bytes(8, "little"))
         else:
             expected = param.size if param.kind == "out_fixed" else slot[1]
             if len(value) != expected:
@@ -147,6 +157,7 @@ def bind(fn: Function, impl: Impl, statuses: Any) -> HostFunction:
             raise HostCallFailed(f"{name}: the engine bound no guest memory")
         io = GuestIO(env.memory)
         value: Any = None
+        env.extra.pop(ACCESS_KEY, None)
         try:
             call = _decode(fn, args, io, env, statuses)
             produced = impl(env, *call.inputs)
@@ -166,7 +177,9 @@ def bind(fn: Function, impl: Impl, statuses: Any) -> HostFunction:
             raise HostCallFailed(f"{name}: status {status} is not in the spec's list "
                                  f"{sorted(fn.statuses)}", function=name)
         ctx.charge(fn.gas_per_byte * (io.bytes_read + io.bytes_written))
-        ctx.trace.append("call", name, encode([args, io.reads]), encode([value, io.writes]),
+        access = env.extra.pop(ACCESS_KEY, None)
+        outcome = [value, io.writes, access] if access else [value, io.writes]
+        ctx.trace.append("call", name, encode([args, io.reads]), encode(outcome),
                          status, gas_before, ctx.gas_used)
         return int(status) if returns_status else _signed(int(value), fn.wasm_results[0])
 

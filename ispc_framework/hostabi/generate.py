@@ -88,6 +88,8 @@ def _c_params(param: Param) -> list[str]:
         return [f"uint8_t *{n}_ptr", f"uint32_t {n}_cap", f"uint32_t *{n}_len"]
     if param.kind == "out_u32":
         return [f"uint32_t *{n}_out"]
+    if param.kind == "out_u64":
+        return [f"uint64_t *{n}_out"]
     if param.kind == "out_fill":
         return [f"uint8_t *{n}_ptr", f"uint32_t {n}_len"]
     return [f"{_C_INPUT[param.kind]} {n}"]
@@ -222,7 +224,7 @@ def _as_params(param: Param) -> list[str]:
         return [f"{n}_out: usize"]
     if param.kind == "out_bytes":
         return [f"{n}_ptr: usize", f"{n}_cap: u32", f"{n}_len: usize"]
-    if param.kind == "out_u32":
+    if param.kind in ("out_u32", "out_u64"):
         return [f"{n}_out: usize"]
     return [f"{n}: {_AS_INPUT[param.kind]}"]
 
@@ -278,8 +280,8 @@ def render_reference(spec: AbiSpec) -> str:
     lines = [f"# HostABI v{spec.abi_version} reference", "", f"<!-- {GENERATED} -->", "",
              spec.description, "", "## Calling convention", "", "```text", CONVENTION, "```", "",
              "SDKs: `sdk/c/ispc.h` (C, clang `--target=wasm32`) and `sdk/assemblyscript/ispc.ts`",
-             "(AssemblyScript). C names are `ispc_<name>` (`ispc_crypto_<name>` for `ispc.crypto`);",
-             "AssemblyScript names drop the `ispc_` prefix. How providers are selected and composed:",
+             "(AssemblyScript). C names are `ispc_<name>` (`ispc_crypto_<name>` for `ispc.crypto`,",
+             "`ispc_state_<name>` for `ispc.state`); AssemblyScript names drop the `ispc_` prefix. How providers are selected and composed:",
              "[hostabi-providers.md](hostabi-providers.md).", "",
              "## Status codes", "", "| value | name | meaning |", "|---|---|---|"]
     lines += [f"| {c.value} | `{c.name}` | {c.meaning} |" for c in spec.status_codes]

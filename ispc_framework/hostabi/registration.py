@@ -23,4 +23,10 @@ def specs() -> list[HostABIProviderSpec]:
             capabilities={"sha256", "ed25519-verify", "deterministic-random"},
             description="SHA-256, Ed25519 verification and a random stream seeded from the "
                         "transaction id"),
+        HostABIProviderSpec(
+            name="ispc.state", factory="ispc_framework.hostabi.state:StateProvider",
+            import_module="ispc.state", abi_version=1,
+            capabilities={"contract-storage", "balance", "transfer"},
+            description="contract storage (get/set/delete/exists, committed by a sparse Merkle "
+                        "root) and balance/transfer helpers with automatic input selection"),
     ]

@@ -1,7 +1,10 @@
 """The HostABI spec as validated Python objects.
 
-The source of truth is ``hostabi_spec/abi_v1.json``; the generator copies it into the binding
-table ``_bindings_v1.py`` so an installed package needs no data file. :func:`load_spec` reads
+The source of truth is ``hostabi_spec/abi_v1.json`` plus the extension files next to it (any
+``hostabi_spec/*.json`` with ``"extends_abi_version": 1``, e.g. ``state_v1.json``: more import
+modules, parameter kinds and status codes, merged in file-name order); the generator copies the
+merged spec into the binding table ``_bindings_v1.py`` so an installed package needs no data
+file. :func:`load_spec` reads
 either, and validates everything the generator and the host rely on (unique names, known kinds and
 statuses, sizes), so a bad edit of the spec fails loudly before any artefact is written.
 """
@@ -27,6 +30,7 @@ __all__ = [
     "AbiSpec",
     "load_spec",
     "parse_spec",
+    "merge_extensions",
 ]
 
 #: logical parameter kind -> the wasm parameters it occupies, in order
@@ -39,10 +43,11 @@ PARAM_KINDS: dict[str, tuple[str, ...]] = {
     "out_fixed": ("i32",),
     "out_bytes": ("i32", "i32", "i32"),
     "out_u32": ("i32",),
+    "out_u64": ("i32",),
     "out_fill": ("i32", "i32"),
 }
 INPUT_KINDS = ("bytes", "fixed", "u32", "u64", "bool")
-OUTPUT_KINDS = ("out_fixed", "out_bytes", "out_u32", "out_fill")
+OUTPUT_KINDS = ("out_fixed", "out_bytes", "out_u32", "out_u64", "out_fill")
 RESULT_KINDS: dict[str, str] = {"status": "i32", "u64": "i64", "u32": "i32"}
 CATEGORIES = ("read", "write", "trace")
 #: max_len values that name an ExecutionLimits field instead of a constant: exceeding them aborts
@@ -215,17 +220,50 @@ def parse_spec(raw: dict[str, Any]) -> AbiSpec:
                    aborts=tuple(raw.get("aborts", ())), modules=tuple(modules), raw=raw)
 
 
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        _fail("file", f"cannot read {path}: {exc}")
+    if not isinstance(raw, dict):
+        _fail("file", f"{path}: expected a JSON object")
+    return raw
+
+
+def merge_extensions(base: dict[str, Any], extensions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The base spec with each extension's parameter kinds, status codes and modules appended.
+    An extension adds; it never changes what the base defines (parse_spec then checks that
+    names and values stay unique)."""
+    merged = dict(base)
+    merged["param_kinds"] = dict(base["param_kinds"])
+    merged["status_codes"] = list(base["status_codes"])
+    merged["modules"] = list(base["modules"])
+    for extension in extensions:
+        if extension.get("extends_abi_version") != base["abi_version"]:
+            _fail("extension", f"extends ABI {extension.get('extends_abi_version')!r}, the base "
+                  f"is {base['abi_version']}")
+        for kind, text in extension.get("param_kinds", {}).items():
+            if kind in merged["param_kinds"]:
+                _fail("extension.param_kinds", f"{kind!r} is already defined")
+            merged["param_kinds"][kind] = text
+        merged["status_codes"] += extension.get("status_codes", [])
+        merged["modules"] += extension.get("modules", [])
+    return merged
+
+
 def load_spec(path: str | Path | None = None) -> AbiSpec:
-    """Load the spec from a JSON file, or (no path) from the generated binding table."""
+    """Load the spec from a JSON file and the extension files beside it, or (no path) from the
+    generated binding table."""
     if path is None:
         from ._bindings_v1 import SPEC
         return parse_spec(SPEC)
+    path = Path(path)
+    raw = _read_json(path)
+    extensions = [_read_json(other) for other in sorted(path.parent.glob("*.json"))
+                  if other != path]
     try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        _fail("file", f"cannot read {path}: {exc}")
-    try:
-        return parse_spec(raw)
+        return parse_spec(merge_extensions(raw, [e for e in extensions
+                                                 if "extends_abi_version" in e]))
     except (KeyError, TypeError) as exc:
         _fail("file", f"{path}: missing or mistyped entry {exc}")
     raise AssertionError("unreachable")

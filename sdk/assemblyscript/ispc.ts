@@ -33,6 +33,8 @@ export const STATUS_TOO_LARGE: i32 = 5; // an input length exceeds the parameter
 export const STATUS_DUPLICATE: i32 = 6; // the outpoint is already an input of this execution's draft
 export const STATUS_LIMIT_REACHED: i32 = 7; // log_debug only: the per-run log cap is reached, the message was not kept
 export const STATUS_VERIFY_FAILED: i32 = 8; // a signature does not verify
+export const STATUS_INSUFFICIENT_FUNDS: i32 = 16; // transfer only: the source's spendable outputs of the token (not already inputs of this draft) sum to less than the amount; nothing was added
+export const STATUS_NOT_AUTHORIZED: i32 = 17; // transfer only: this execution may not spend the source's outputs (source 1, the caller, is usable only when the caller signed the transaction); nothing was added
 
 // AssemblyScript's runtime imports env.abort, which no HostABI provider offers (the host rejects
 // the module naming it). Compile with `asc ... --use abort=<path to this file>/ispc_abort` so an
@@ -244,3 +246,73 @@ export declare function crypto_ed25519_verify(public_key: usize, message_ptr: us
 // @ts-ignore: decorator
 @external("ispc.crypto", "random_bytes")
 export declare function crypto_random_bytes(out_ptr: usize, out_len: u32): i32;
+
+// ==== import module "ispc.state": Contract storage (key/value, keyed by the running contract, committed by a sparse Merkle root) and balance/transfer helpers over the UTXO set.
+
+// get: Read a key of the running contract's own storage: its value at the pinned block, or this
+// run's own last write of it. NOT_FOUND if absent or deleted. A contract can address only its
+// own storage.
+//   key (bytes, max 128): the storage key, 1 to 128 bytes
+//   value (out_bytes): receives the stored value (0 to 16384 bytes)
+// category read; gas 800 + 3/byte; statuses: OK, NOT_FOUND, BUFFER_TOO_SMALL, OUT_OF_BOUNDS,
+// INVALID_ARGUMENT, TOO_LARGE
+// @ts-ignore: decorator
+@external("ispc.state", "get")
+export declare function state_get(key_ptr: usize, key_len: u32, value_ptr: usize, value_cap: u32, value_len: usize): i32;
+
+// exists: OK if the key holds a value (as get sees it), NOT_FOUND otherwise.
+//   key (bytes, max 128): the storage key, 1 to 128 bytes
+// category read; gas 500 + 1/byte; statuses: OK, NOT_FOUND, OUT_OF_BOUNDS, INVALID_ARGUMENT,
+// TOO_LARGE
+// @ts-ignore: decorator
+@external("ispc.state", "exists")
+export declare function state_exists(key_ptr: usize, key_len: u32): i32;
+
+// set: Set a key of the running contract's storage, in this run's draft only (its state delta);
+// applying the result writes it. The delta counts against limits.max_draft_bytes
+// (DraftLimitExceeded aborts the run).
+//   key (bytes, max 128): the storage key, 1 to 128 bytes
+//   value (bytes, max 16384): the value, 0 to 16384 bytes
+// category write; gas 5000 + 20/byte; statuses: OK, OUT_OF_BOUNDS, INVALID_ARGUMENT, TOO_LARGE
+// @ts-ignore: decorator
+@external("ispc.state", "set")
+export declare function state_set(key_ptr: usize, key_len: u32, value_ptr: usize, value_len: u32): i32;
+
+// delete: Delete a key of the running contract's storage (in the draft; deleting an absent key
+// is a write that changes nothing but the version).
+//   key (bytes, max 128): the storage key, 1 to 128 bytes
+// category write; gas 2000 + 20/byte; statuses: OK, OUT_OF_BOUNDS, INVALID_ARGUMENT, TOO_LARGE
+// @ts-ignore: decorator
+@external("ispc.state", "delete")
+export declare function state_delete(key_ptr: usize, key_len: u32): i32;
+
+// balance: Sum of the owner's unspent asset outputs of the token in the pinned view, whatever
+// their locks. Costs 100 gas more per output of the owner scanned; the outpoints counted are
+// recorded in the trace (read set).
+//   owner (fixed): the owner address
+//   token (bytes, max 128): canonical encoding of NativeCoin, FungibleToken or NonFungibleToken
+//   amount (out_u64): receives the sum (u64 little-endian; saturates at 2^64-1)
+// category read; gas 1000 + 1/byte; statuses: OK, OUT_OF_BOUNDS, INVALID_ARGUMENT, TOO_LARGE
+// @ts-ignore: decorator
+@external("ispc.state", "balance")
+export declare function state_balance(owner: usize, token_ptr: usize, token_len: u32, amount_out: usize): i32;
+
+// transfer: Pay `amount` of `token` to `to` from the source's outputs. Selection rule: the
+// source's unspent asset outputs of the token in the pinned view that this execution may spend
+// and that are not yet inputs of the draft, largest amount first, ties by outpoint (tx_id, then
+// index) ascending, taken until they cover the amount. Adds them as inputs, one output of
+// `amount` owned by `to` (no locks), and, if they exceed it, one change output owned by the
+// source (no locks). Costs 100 gas per candidate output scanned and 1500 per input added; the
+// outpoints read and spent are recorded in the trace. All or nothing: on any status but OK the
+// draft is unchanged.
+//   source (u32): whose outputs to spend: 0 the running contract's, 1 the caller's (only if the
+//     caller signed the transaction)
+//   to (fixed): the recipient's address
+//   token (bytes, max 128): canonical encoding of NativeCoin, FungibleToken or NonFungibleToken
+//   amount (u64): the amount, at least 1 (an NFT's is 1)
+//   index (out_u32): receives the draft index of the recipient's output
+// category write; gas 3000 + 1/byte; statuses: OK, OUT_OF_BOUNDS, INVALID_ARGUMENT, TOO_LARGE,
+// INSUFFICIENT_FUNDS, NOT_AUTHORIZED
+// @ts-ignore: decorator
+@external("ispc.state", "transfer")
+export declare function state_transfer(source: u32, to: usize, token_ptr: usize, token_len: u32, amount: u64, index_out: usize): i32;

@@ -42,6 +42,8 @@ typedef __UINT64_TYPE__ uint64_t;
 #define ISPC_DUPLICATE 6 /* the outpoint is already an input of this execution's draft */
 #define ISPC_LIMIT_REACHED 7 /* log_debug only: the per-run log cap is reached, the message was not kept */
 #define ISPC_VERIFY_FAILED 8 /* a signature does not verify */
+#define ISPC_INSUFFICIENT_FUNDS 16 /* transfer only: the source's spendable outputs of the token (not already inputs of this draft) sum to less than the amount; nothing was added */
+#define ISPC_NOT_AUTHORIZED 17 /* transfer only: this execution may not spend the source's outputs (source 1, the caller, is usable only when the caller signed the transaction); nothing was added */
 
 #define ISPC_IMPORT(module, name) __attribute__((import_module(module), import_name(name)))
 
@@ -225,6 +227,70 @@ int32_t ispc_crypto_ed25519_verify(const uint8_t *public_key /* 32 bytes */, con
  * category read; gas 100 + 1/byte; statuses: OK, OUT_OF_BOUNDS, TOO_LARGE */
 ISPC_IMPORT("ispc.crypto", "random_bytes")
 int32_t ispc_crypto_random_bytes(uint8_t *out_ptr, uint32_t out_len);
+
+/* ==== import module "ispc.state": Contract storage (key/value, keyed by the running contract, committed by a sparse Merkle root) and balance/transfer helpers over the UTXO set. */
+
+/* get: Read a key of the running contract's own storage: its value at the pinned block, or this
+ * run's own last write of it. NOT_FOUND if absent or deleted. A contract can address only its
+ * own storage.
+ *   key (bytes, max 128): the storage key, 1 to 128 bytes
+ *   value (out_bytes): receives the stored value (0 to 16384 bytes)
+ * category read; gas 800 + 3/byte; statuses: OK, NOT_FOUND, BUFFER_TOO_SMALL, OUT_OF_BOUNDS,
+ * INVALID_ARGUMENT, TOO_LARGE */
+ISPC_IMPORT("ispc.state", "get")
+int32_t ispc_state_get(const uint8_t *key_ptr, uint32_t key_len, uint8_t *value_ptr, uint32_t value_cap, uint32_t *value_len);
+
+/* exists: OK if the key holds a value (as get sees it), NOT_FOUND otherwise.
+ *   key (bytes, max 128): the storage key, 1 to 128 bytes
+ * category read; gas 500 + 1/byte; statuses: OK, NOT_FOUND, OUT_OF_BOUNDS, INVALID_ARGUMENT,
+ * TOO_LARGE */
+ISPC_IMPORT("ispc.state", "exists")
+int32_t ispc_state_exists(const uint8_t *key_ptr, uint32_t key_len);
+
+/* set: Set a key of the running contract's storage, in this run's draft only (its state delta);
+ * applying the result writes it. The delta counts against limits.max_draft_bytes
+ * (DraftLimitExceeded aborts the run).
+ *   key (bytes, max 128): the storage key, 1 to 128 bytes
+ *   value (bytes, max 16384): the value, 0 to 16384 bytes
+ * category write; gas 5000 + 20/byte; statuses: OK, OUT_OF_BOUNDS, INVALID_ARGUMENT, TOO_LARGE */
+ISPC_IMPORT("ispc.state", "set")
+int32_t ispc_state_set(const uint8_t *key_ptr, uint32_t key_len, const uint8_t *value_ptr, uint32_t value_len);
+
+/* delete: Delete a key of the running contract's storage (in the draft; deleting an absent key
+ * is a write that changes nothing but the version).
+ *   key (bytes, max 128): the storage key, 1 to 128 bytes
+ * category write; gas 2000 + 20/byte; statuses: OK, OUT_OF_BOUNDS, INVALID_ARGUMENT, TOO_LARGE */
+ISPC_IMPORT("ispc.state", "delete")
+int32_t ispc_state_delete(const uint8_t *key_ptr, uint32_t key_len);
+
+/* balance: Sum of the owner's unspent asset outputs of the token in the pinned view, whatever
+ * their locks. Costs 100 gas more per output of the owner scanned; the outpoints counted are
+ * recorded in the trace (read set).
+ *   owner (fixed): the owner address
+ *   token (bytes, max 128): canonical encoding of NativeCoin, FungibleToken or NonFungibleToken
+ *   amount (out_u64): receives the sum (u64 little-endian; saturates at 2^64-1)
+ * category read; gas 1000 + 1/byte; statuses: OK, OUT_OF_BOUNDS, INVALID_ARGUMENT, TOO_LARGE */
+ISPC_IMPORT("ispc.state", "balance")
+int32_t ispc_state_balance(const uint8_t *owner /* 32 bytes */, const uint8_t *token_ptr, uint32_t token_len, uint64_t *amount_out);
+
+/* transfer: Pay `amount` of `token` to `to` from the source's outputs. Selection rule: the
+ * source's unspent asset outputs of the token in the pinned view that this execution may spend
+ * and that are not yet inputs of the draft, largest amount first, ties by outpoint (tx_id, then
+ * index) ascending, taken until they cover the amount. Adds them as inputs, one output of
+ * `amount` owned by `to` (no locks), and, if they exceed it, one change output owned by the
+ * source (no locks). Costs 100 gas per candidate output scanned and 1500 per input added; the
+ * outpoints read and spent are recorded in the trace. All or nothing: on any status but OK the
+ * draft is unchanged.
+ *   source (u32): whose outputs to spend: 0 the running contract's, 1 the caller's (only if the
+ *     caller signed the transaction)
+ *   to (fixed): the recipient's address
+ *   token (bytes, max 128): canonical encoding of NativeCoin, FungibleToken or NonFungibleToken
+ *   amount (u64): the amount, at least 1 (an NFT's is 1)
+ *   index (out_u32): receives the draft index of the recipient's output
+ * category write; gas 3000 + 1/byte; statuses: OK, OUT_OF_BOUNDS, INVALID_ARGUMENT, TOO_LARGE,
+ * INSUFFICIENT_FUNDS, NOT_AUTHORIZED */
+ISPC_IMPORT("ispc.state", "transfer")
+int32_t ispc_state_transfer(uint32_t source, const uint8_t *to /* 32 bytes */, const uint8_t *token_ptr, uint32_t token_len, uint64_t amount, uint32_t *index_out);
 
 /* ---- canonical-encoding helpers (ispc_framework.encoding: deterministic CBOR) ----------------- */
 

@@ -9,6 +9,7 @@ from ispc_framework.context import ContextManager, ExecutionRequest
 from ispc_framework.encoding import encode
 from ispc_framework.engines import HostEnv, MemoryAccessError
 from ispc_framework.hostabi.crypto import CryptoProvider
+from ispc_framework.hostabi.state import StateProvider
 from ispc_framework.hostabi.v1 import V1Provider
 from ispc_framework.limits import ExecutionLimits
 from ispc_framework.model import (AssetOutput, NativeCoin, OutPoint, ResourceCategory,
@@ -55,7 +56,7 @@ class ByteMemory:
 
 
 class Harness:
-    """One execution: context, env, memory and the bound host functions of both providers."""
+    """One execution: context, env, memory and the bound host functions of every provider."""
 
     def __init__(self, limits: ExecutionLimits | None = None, call_input: bytes = b"hello") -> None:
         self.repo = MemoryRepository()
@@ -76,7 +77,8 @@ class Harness:
         self.memory = ByteMemory()
         self.env = HostEnv(self.ctx, self.view, self.memory)
         self.functions = {f"{f.module}.{f.name}": f for f in
-                          V1Provider().host_functions() + CryptoProvider().host_functions()}
+                          V1Provider().host_functions() + CryptoProvider().host_functions()
+                          + StateProvider().host_functions()}
 
     def call(self, name: str, *args: int) -> int:
         qualified = name if "." in name.replace("ispc.", "", 1) else f"ispc.v1.{name}"

@@ -140,7 +140,7 @@ def test_registration_specs_build_working_providers():
     from ispc_framework.hostabi.registration import specs
     from ispc_framework.plugins.specs import load_factory
     built = {spec.name: load_factory(spec)({}) for spec in specs()}
-    assert set(built) == {"ispc.v1", "ispc.crypto"}
+    assert set(built) == {"ispc.v1", "ispc.crypto", "ispc.state"}
     for spec in specs():
         provider = built[spec.name]
         assert (provider.import_module, provider.abi_version) == (spec.import_module, 1)

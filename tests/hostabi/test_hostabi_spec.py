@@ -30,7 +30,8 @@ def test_v1_has_the_seventeen_primitives_and_the_calling_convention():
     spec = load_spec()
     names = {fn.name for fn in spec.module("ispc.v1").functions}
     assert names == PRIMITIVES | CONVENTION and len(PRIMITIVES) == 17
-    assert spec.abi_version == 1 and [s.value for s in spec.status_codes] == list(range(9))
+    base = [s.value for s in spec.status_codes if s.value < 16]  # extensions use 16 and up
+    assert spec.abi_version == 1 and base == list(range(9))
 
 
 def test_generated_artefacts_are_in_sync():

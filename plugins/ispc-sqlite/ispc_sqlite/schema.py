@@ -86,6 +86,24 @@ CREATE INDEX state_outputs_by_id ON state_outputs (state_id, height, idx);
 """
 
 
+_V3 = """
+CREATE TABLE contract_storage (
+    contract BLOB NOT NULL,                 -- the contract's address: storage is per contract
+    key      BLOB NOT NULL,
+    height   INTEGER NOT NULL REFERENCES blocks (height),
+    value    BLOB,                          -- NULL: deleted at this height
+    PRIMARY KEY (contract, key, height)
+) WITHOUT ROWID;
+CREATE TABLE contract_storage_versions (
+    contract BLOB NOT NULL,
+    height   INTEGER NOT NULL REFERENCES blocks (height),
+    version  BLOB NOT NULL,                 -- u64 big-endian
+    root     BLOB NOT NULL,                 -- sparse Merkle root (ispc_framework.state)
+    PRIMARY KEY (contract, height)
+) WITHOUT ROWID;
+"""
+
+
 def _run_script(script: str) -> Callable[[sqlite3.Connection], None]:
     # executescript() would COMMIT the surrounding transaction; run statement by statement instead.
     def run(conn: sqlite3.Connection) -> None:
@@ -111,6 +129,7 @@ def _v2_state_outputs(conn: sqlite3.Connection) -> None:
 MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
     (1, _run_script(_V1)),
     (2, _v2_state_outputs),
+    (3, lambda conn: _run_script(_V3)(conn)),  # contract storage; older blocks wrote none
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

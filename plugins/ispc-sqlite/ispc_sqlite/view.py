@@ -16,6 +16,7 @@ from ispc_framework.plugins import NotFound, ReadOnlyViolation, ValidationError
 from ispc_framework.plugins import OutPoint, ResourceOutput, StateOutput, TxOutput
 from ispc_framework.plugins import BlockInfo
 
+from . import storage
 from .connection import translate
 from .schema import from_u64
 
@@ -139,6 +140,28 @@ class SqliteChainView:
         rows = self._rows(f"SELECT {_BLOCK_COLUMNS} FROM blocks ORDER BY height DESC LIMIT ?",
                           (min(limit, _MAX_SQLITE_INT),))
         return [_block(row) for row in rows]
+
+    # ------------------------------------------------------------------------ contract storage
+
+    def _storage(self, query, contract: bytes, *args: Any) -> Any:
+        _hash_bytes(contract, "contract")
+        height = args[-1]
+        if isinstance(height, bool) or not isinstance(height, int) or height < 0:
+            raise ValidationError("height", f"expected a non-negative integer, got {height!r}")
+        with self._lock:
+            try:
+                return query(self._conn, contract, *args[:-1], min(height, _MAX_SQLITE_INT))
+            except sqlite3.Error as exc:
+                raise translate(exc, self._where) from exc
+
+    def state_get(self, contract: bytes, key: bytes, height: int) -> bytes | None:
+        return self._storage(storage.state_get, contract, _hash_bytes(key, "key"), height)
+
+    def state_items(self, contract: bytes, height: int) -> dict[bytes, bytes]:
+        return self._storage(storage.state_items, contract, height)
+
+    def state_version(self, contract: bytes, height: int) -> tuple[int, bytes]:
+        return self._storage(storage.state_version, contract, height)
 
     # ------------------------------------------------------------------------------ extras
 

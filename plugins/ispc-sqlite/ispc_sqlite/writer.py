@@ -32,7 +32,9 @@ from ispc_framework.plugins import (
     content_hash,
     transaction_id_of,
 )
+from ispc_framework.state import check_delta
 
+from . import storage
 from .connection import translate
 from .schema import from_u64, u64
 
@@ -149,6 +151,11 @@ class SqliteWriter:
             height, head_raw_ts, head_hash, chain_id = row
             head_ts = from_u64(head_raw_ts)
             check_spendable(draft, _TransactionReader(conn))
+            if draft.state is not None:
+                delta = draft.state
+                version, root = storage.state_version(conn, delta.contract, height)
+                check_delta(delta, version, root, storage.state_items(conn, delta.contract, height)
+                            if delta.writes else None)
             when = head_ts + 1 if timestamp is None else timestamp
             if when < head_ts:
                 raise RepositoryError("block timestamp goes backwards", code="timestamp-order",
@@ -189,5 +196,7 @@ class SqliteWriter:
             [(output.state.state_id, u64(output.state.version), height, tx_id, index,
               output.state.execution_result_hash)
              for index, output in enumerate(draft.outputs) if output.state is not None])
+        if draft.state is not None:
+            storage.write_delta(conn, draft.state, height)
         conn.execute("UPDATE chain_state SET revision = revision + 1")
         return AppliedBlock(block, created)
