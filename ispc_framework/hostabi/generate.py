@@ -281,8 +281,9 @@ def render_reference(spec: AbiSpec) -> str:
              spec.description, "", "## Calling convention", "", "```text", CONVENTION, "```", "",
              "SDKs: `sdk/c/ispc.h` (C, clang `--target=wasm32`) and `sdk/assemblyscript/ispc.ts`",
              "(AssemblyScript). C names are `ispc_<name>` (`ispc_crypto_<name>` for `ispc.crypto`,",
-             "`ispc_state_<name>` for `ispc.state`); AssemblyScript names drop the `ispc_` prefix. How providers are selected and composed:",
-             "[hostabi-providers.md](hostabi-providers.md).", "",
+             "`ispc_state_<name>` for `ispc.state`); AssemblyScript names drop the `ispc_` prefix.",
+             "How providers are selected and composed: [hostabi-providers.md](hostabi-providers.md).",
+             "",
              "## Status codes", "", "| value | name | meaning |", "|---|---|---|"]
     lines += [f"| {c.value} | `{c.name}` | {c.meaning} |" for c in spec.status_codes]
     lines += ["", "## Aborts (typed errors, not statuses)", "", "| error | code | when |",

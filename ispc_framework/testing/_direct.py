@@ -58,7 +58,9 @@ def run_direct(engine: Any, compiled: Any, method: str, host_functions: Sequence
         try:
             ctx.begin(method, input)
             outcome = engine.execute(compiled, method, env, host_functions)
-            sealed = ctx.finish(status=outcome.status, engine_fuel=outcome.fuel_used)
+            # A run with a view seals its storage delta against that view's storage.
+            sealed = ctx.finish(status=outcome.status, engine_fuel=outcome.fuel_used,
+                                storage_view=view)
             return DirectResult(outcome.status, sealed.return_data, sealed.draft,
                                 sealed.trace_root, ctx.gas_used, outcome.fuel_used, ctx.logs, None)
         except ISPCError as exc:
