@@ -11,11 +11,14 @@ OUT="${OUT:-$HERE/build}"
 CLANG="${CLANG:-clang}"
 ASC="${ASC:-$ROOT/node_modules/.bin/asc}"
 CONTRACTS=(token registry state_anchor events)
+# Contracts using contract storage (ispc.state; sdk/c/ispc_state.h, sdk/assemblyscript/state.ts).
+STORAGE_C=(counter names nft dao)
+STORAGE_AS=(counter)
 mkdir -p "$OUT"
 
 # -mcpu=mvp pins the instruction set (no bulk memory, sign-ext, SIMD ...): the engines reject
 # post-MVP proposals. No libc, no start function, memory exported by wasm-ld by default.
-for name in "${CONTRACTS[@]}"; do
+for name in "${CONTRACTS[@]}" "${STORAGE_C[@]}"; do
   "$CLANG" --target=wasm32 -mcpu=mvp -O2 -nostdlib -ffreestanding -Wall -Wextra -Werror \
     -Wno-unused-function -I "$ROOT/sdk/c" -I "$HERE/c" \
     -Wl,--no-entry -Wl,-z,stack-size=65536 -Wl,--strip-all \
@@ -25,7 +28,7 @@ done
 
 # --runtime stub and no allocations: no GC, no start function; --use abort=... so nothing imports
 # env.abort (an abort traps instead). Default features only (no --enable).
-for name in "${CONTRACTS[@]}"; do
+for name in "${CONTRACTS[@]}" "${STORAGE_AS[@]}"; do
   # asc resolves the --use path relative to the working directory, without an extension.
   (cd "$ROOT" && "$ASC" "$HERE/assemblyscript/$name.ts" -o "$OUT/${name}_as.wasm" -O3 \
     --runtime stub --use abort=sdk/assemblyscript/ispc/ispc_abort)

@@ -16,14 +16,18 @@ CONTRACTS = REPO / "examples" / "contracts"
 BUILD = CONTRACTS / "build"
 NAMES = ("token", "registry", "state_anchor", "events")
 LANGUAGES = ("c", "as")
+#: contracts using contract storage, and the languages each is written in
+STORAGE = {"counter": ("c", "as"), "names": ("c",), "nft": ("c",), "dao": ("c",)}
 
 
 def _stale() -> bool:
     sources = [*CONTRACTS.glob("c/*"), *CONTRACTS.glob("assemblyscript/*"),
                CONTRACTS / "build.sh", REPO / "sdk" / "c" / "ispc.h",
-               REPO / "sdk" / "assemblyscript" / "ispc.ts"]
+               REPO / "sdk" / "assemblyscript" / "ispc.ts", REPO / "sdk" / "c" / "ispc_state.h",
+               REPO / "sdk" / "assemblyscript" / "state.ts"]
     newest = max(p.stat().st_mtime for p in sources)
     outputs = [BUILD / f"{n}_{lang}.wasm" for n in NAMES for lang in LANGUAGES]
+    outputs += [BUILD / f"{n}_{lang}.wasm" for n, langs in STORAGE.items() for lang in langs]
     return any(not p.exists() or p.stat().st_mtime < newest for p in outputs)
 
 
@@ -34,16 +38,21 @@ def contracts() -> dict[str, bytes]:
         if not shutil.which("clang") or not (REPO / "node_modules" / ".bin" / "asc").exists():
             pytest.skip("clang or asc missing: apt-get install clang lld; npm ci")
         subprocess.run(["bash", str(CONTRACTS / "build.sh")], check=True, capture_output=True)
-    return {f"{n}_{lang}": (BUILD / f"{n}_{lang}.wasm").read_bytes()
-            for n in NAMES for lang in LANGUAGES}
+    built = {f"{n}_{lang}": (BUILD / f"{n}_{lang}.wasm").read_bytes()
+             for n in NAMES for lang in LANGUAGES}
+    built.update({f"{n}_{lang}": (BUILD / f"{n}_{lang}.wasm").read_bytes()
+                  for n, langs in STORAGE.items() for lang in langs})
+    return built
 
 
 @pytest.fixture(scope="session")
 def host_functions():
     from ispc_framework.hostabi.crypto import CryptoProvider
+    from ispc_framework.hostabi.state import StateProvider
     from ispc_framework.hostabi.v1 import V1Provider
 
-    return V1Provider().host_functions() + CryptoProvider().host_functions()
+    return (V1Provider().host_functions() + CryptoProvider().host_functions()
+            + StateProvider().host_functions())
 
 
 def _build(name: str):
