@@ -211,5 +211,5 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _load_more_commands() -> None:
-    from . import cli_chain  # noqa: F401  (registers its commands on cli when imported)
+    from . import cli_chain, cli_state  # noqa: F401  (register their commands on cli)
 

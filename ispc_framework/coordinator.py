@@ -323,12 +323,12 @@ class Coordinator:
     def verify_result(self, result: WasmExecutionResult | OnnxExecutionResult) -> None:
         """Check a result's proof: against the key it names, its own result hash, and the draft,
         spent outputs and contract it carries (so the proof is shown to be about *this* draft)."""
+        check_own_state(result)
         proof = result.state_output.zk_proof
         if proof is None:
             raise VerificationFailed("the result carries no proof", code="proof-missing",
                                      hint="results must be proven; re-run without --no-prove")
         state = result.state_output
-        check_own_state(result)
         if result_hash_of(result) != result.execution_result_hash:
             raise VerificationFailed("the result's fields do not hash to its execution result "
                                      "hash: it was altered", code="result-hash-mismatch",
