@@ -20,9 +20,10 @@ from state_driver import KEY_AT, LEN_AT, VALUE_AT, StorageRun
 
 CONTRACT, ALICE, BOB = b"\xc0" * 32, b"\xa1" * 32, b"\xb0" * 32
 GOLD = FungibleToken(CONTRACT, b"gold")
+NATIVE = NativeCoin()
 
 
-def coin(owner, amount, token=NativeCoin(), locks=()):
+def coin(owner, amount, token=NATIVE, locks=()):
     return TxOutput(owner, locks, asset=AssetOutput(token, amount))
 
 
@@ -32,14 +33,14 @@ def chain(*outputs):
     return repo, genesis.created
 
 
-def transfer(run: StorageRun, source: int, to: bytes, amount: int, token=NativeCoin()) -> int:
+def transfer(run: StorageRun, source: int, to: bytes, amount: int, token=NATIVE) -> int:
     run.memory.write(KEY_AT, to)
     encoded = encode(token)
     run.memory.write(VALUE_AT, encoded)
     return run.call("transfer", source, KEY_AT, VALUE_AT, len(encoded), amount, LEN_AT)
 
 
-def balance(run: StorageRun, owner: bytes, token=NativeCoin()) -> int:
+def balance(run: StorageRun, owner: bytes, token=NATIVE) -> int:
     run.memory.write(KEY_AT, owner)
     encoded = encode(token)
     run.memory.write(VALUE_AT, encoded)
