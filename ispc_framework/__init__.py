@@ -23,7 +23,7 @@ _EXPORTS: dict[str, list[str]] = {
         "AssetOutput", "ContractLock", "Event", "FungibleToken", "HeightLock", "MultiKeyLock",
         "NativeCoin", "NonFungibleToken", "OnnxExecutionResult", "OutPoint", "ResourceCategory",
         "ResourceOutput", "SealedDraft", "SingleKeyLock", "StateOutput", "Tensor", "TimeLock",
-        "TxInput", "TxOutput", "WasmExecutionResult", "ZKStateProof"],
+        "TxInput", "TxOutput", "WasmExecutionResult", "ZKStateProof", "StateDelta", "StateWrite"],
     ".proving": ["ProofRequest", "Prover"],
     ".repository": ["ChainView", "MemoryRepository", "RepositoryWriter"],
     ".trace": ["ExecutionTrace", "TraceRecord"],
@@ -34,7 +34,7 @@ _EXPORTS: dict[str, list[str]] = {
         "ExecutionError", "ModuleRejected", "OutOfGas", "StackExhausted", "MemoryLimitExceeded",
         "Timeout", "Trap", "HostCallFailed", "ContractFailed", "EngineUnavailable",
         "RepositoryError", "ReadOnlyViolation", "NotFound", "InputMissing", "InputSpent",
-        "SchemaError", "ProofError", "WitnessError", "ProverUnavailable", "ProverTimeout",
+        "StateConflict", "SchemaError", "ProofError", "WitnessError", "ProverUnavailable", "ProverTimeout",
         "KeyNotFound", "VerificationFailed"],
 }
 
@@ -57,7 +57,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_public_api.py
         AssetOutput, ContractLock, Event, FungibleToken, HeightLock, MultiKeyLock, NativeCoin,
         NonFungibleToken, OnnxExecutionResult, OutPoint, ResourceCategory, ResourceOutput,
         SealedDraft, SingleKeyLock, StateOutput, Tensor, TimeLock, TxInput, TxOutput,
-        WasmExecutionResult, ZKStateProof)
+        WasmExecutionResult, ZKStateProof, StateDelta, StateWrite)
     from .proving import (
         ProofRequest, Prover)
     from .repository import (
@@ -70,7 +70,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_public_api.py
         PluginLoadError, PluginConflict, PluginAPIMismatch, ExecutionError, ModuleRejected,
         OutOfGas, StackExhausted, MemoryLimitExceeded, Timeout, Trap, HostCallFailed,
         ContractFailed, EngineUnavailable, RepositoryError, ReadOnlyViolation, NotFound,
-        InputMissing, InputSpent, SchemaError, ProofError, WitnessError, ProverUnavailable,
+        InputMissing, InputSpent, StateConflict, SchemaError, ProofError, WitnessError, ProverUnavailable,
         ProverTimeout, KeyNotFound, VerificationFailed)
 
 __version__ = "0.1.0"
@@ -89,7 +89,8 @@ __all__ = [
     "PluginConflict", "PluginError", "PluginLoadError", "PluginNotFound", "ProofError",
     "ProofRequest", "Prover", "ProverTimeout", "ProverUnavailable", "ReadOnlyViolation",
     "RepositoryError", "RepositoryWriter", "ResourceCategory", "ResourceOutput", "SchemaError",
-    "SealedDraft", "SealedError", "SingleKeyLock", "StackExhausted", "StateOutput", "Tensor",
+    "SealedDraft", "SealedError", "SingleKeyLock", "StackExhausted", "StateConflict",
+    "StateDelta", "StateOutput", "StateWrite", "Tensor",
     "TimeLock", "Timeout", "TraceLimitExceeded", "TraceRecord", "TransactionDraft", "Trap",
     "TxInput", "TxOutput", "ValidationError", "VerificationFailed", "WasmEngine",
     "WasmExecutionResult", "WitnessError", "ZKStateProof", "__version__", "decode", "digest",

@@ -32,7 +32,7 @@ from .model import (ChainPins, OnnxExecutionResult, ResourceCategory, SealedDraf
 from .hostabi.compose import host_functions_for
 from .plugins.manager import PluginManager
 from .proving import ProofRequest
-from .state import check_parent, seal_run_draft
+from .state import check_parent
 
 __all__ = ["Coordinator", "wasm_result_hash", "onnx_result_hash", "result_hash_of",
            "execution_state_id", "final_transaction", "EXECUTION_STATE_DOMAIN"]

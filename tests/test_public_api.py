@@ -28,8 +28,8 @@ EXPECTED_TOP_LEVEL = {
     "OutPoint", "TxInput", "SingleKeyLock", "MultiKeyLock", "ContractLock", "TimeLock",
     "HeightLock", "NativeCoin", "FungibleToken", "NonFungibleToken", "AssetOutput",
     "ResourceCategory", "ResourceOutput", "ZKStateProof", "StateOutput", "TxOutput", "Event",
-    "Tensor", "SealedDraft", "WasmExecutionResult", "OnnxExecutionResult",
-    "encode", "decode", "to_json", "from_json", "digest", "hash_of",
+    "Tensor", "SealedDraft", "WasmExecutionResult", "OnnxExecutionResult", "StateDelta",
+    "StateWrite", "encode", "decode", "to_json", "from_json", "digest", "hash_of",
     "ExecutionLimits", "TransactionDraft", "ExecutionTrace", "TraceRecord", "ChainPins",
     "ExecutionRequest", "ExecutionContext", "ContextManager", "Coordinator", "final_transaction",
     "HostFunction", "HostEnv", "GuestMemory", "EngineOutcome", "WasmEngine", "OnnxEngine",
@@ -74,6 +74,9 @@ EXPECTED_PLUGIN_API = {
     "NativeCoin", "FungibleToken", "NonFungibleToken", "Token", "AssetOutput", "ResourceCategory",
     "ResourceOutput", "ZKStateProof", "StateOutput", "TxOutput", "Event", "TENSOR_DTYPES",
     "Tensor", "SealedDraft", "WasmExecutionResult", "OnnxExecutionResult", *errors.__all__,
+    # contract storage
+    "MAX_STATE_KEY_BYTES", "MAX_STATE_VALUE_BYTES", "StateWrite", "StateDelta", "EMPTY_ROOT",
+    "StateProof", "state_root", "prove", "verify_proof", "check_delta", "build_delta",
 }
 
 

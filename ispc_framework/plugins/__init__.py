@@ -68,7 +68,10 @@ _EXPORTS: dict[str, list[str]] = {
         "LockingCondition", "NativeCoin", "FungibleToken", "NonFungibleToken", "Token",
         "AssetOutput", "ResourceCategory", "ResourceOutput", "ZKStateProof", "StateOutput",
         "TxOutput", "Event", "TENSOR_DTYPES", "Tensor", "SealedDraft", "WasmExecutionResult",
-        "OnnxExecutionResult"],
+        "OnnxExecutionResult", "MAX_STATE_KEY_BYTES", "MAX_STATE_VALUE_BYTES", "StateWrite",
+        "StateDelta"],
+    "..state": ["EMPTY_ROOT", "StateProof", "state_root", "prove", "verify_proof", "check_delta",
+                "build_delta"],
     "..errors": [
         "ISPCError", "ValidationError", "DecodeError", "LimitExceeded", "DraftLimitExceeded",
         "TraceLimitExceeded", "SealedError", "ContextError", "ConfigError", "PluginError",
@@ -76,7 +79,7 @@ _EXPORTS: dict[str, list[str]] = {
         "ExecutionError", "ModuleRejected", "OutOfGas", "StackExhausted", "MemoryLimitExceeded",
         "Timeout", "Trap", "HostCallFailed", "ContractFailed", "EngineUnavailable",
         "RepositoryError", "ReadOnlyViolation", "NotFound", "InputMissing", "InputSpent",
-        "SchemaError", "ProofError", "WitnessError", "ProverUnavailable", "ProverTimeout",
+        "StateConflict", "SchemaError", "ProofError", "WitnessError", "ProverUnavailable", "ProverTimeout",
         "KeyNotFound", "VerificationFailed"],
 }
 
@@ -133,14 +136,17 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_public_api.py
         MultiKeyLock, ContractLock, TimeLock, HeightLock, LockingCondition, NativeCoin,
         FungibleToken, NonFungibleToken, Token, AssetOutput, ResourceCategory, ResourceOutput,
         ZKStateProof, StateOutput, TxOutput, Event, TENSOR_DTYPES, Tensor, SealedDraft,
-        WasmExecutionResult, OnnxExecutionResult)
+        WasmExecutionResult, OnnxExecutionResult, MAX_STATE_KEY_BYTES, MAX_STATE_VALUE_BYTES,
+        StateWrite, StateDelta)
+    from ..state import (
+        EMPTY_ROOT, StateProof, state_root, prove, verify_proof, check_delta, build_delta)
     from ..errors import (
         ISPCError, ValidationError, DecodeError, LimitExceeded, DraftLimitExceeded,
         TraceLimitExceeded, SealedError, ContextError, ConfigError, PluginError, PluginNotFound,
         PluginLoadError, PluginConflict, PluginAPIMismatch, ExecutionError, ModuleRejected,
         OutOfGas, StackExhausted, MemoryLimitExceeded, Timeout, Trap, HostCallFailed,
         ContractFailed, EngineUnavailable, RepositoryError, ReadOnlyViolation, NotFound,
-        InputMissing, InputSpent, SchemaError, ProofError, WitnessError, ProverUnavailable,
+        InputMissing, InputSpent, StateConflict, SchemaError, ProofError, WitnessError, ProverUnavailable,
         ProverTimeout, KeyNotFound, VerificationFailed)
 
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS, globals())
@@ -165,7 +171,9 @@ __all__ = [
     "ReadOnlyViolation", "Repository", "RepositoryError", "RepositorySpec", "RepositoryWriter",
     "ResourceCategory", "ResourceOutput", "SPEC_TESTS", "SPEC_VALUE_TYPES", "SchemaError",
     "SealedDraft", "SealedError", "Setting", "SingleKeyLock", "SpecSession", "SpecTestEngine",
-    "StackExhausted", "StateOutput", "TENSOR_DTYPES", "Tensor", "TensorSpec", "TimeLock",
+    "StackExhausted", "StateConflict", "StateOutput",
+    "StateDelta", "StateWrite", "StateProof", "EMPTY_ROOT", "MAX_STATE_KEY_BYTES",
+    "MAX_STATE_VALUE_BYTES", "state_root", "prove", "verify_proof", "check_delta", "build_delta", "TENSOR_DTYPES", "Tensor", "TensorSpec", "TimeLock",
     "Timeout", "Token", "TraceLimitExceeded", "TraceRecord", "TraceSink", "TraceSinkSpec", "Trap",
     "TxInput", "TxOutput", "UNLINKABLE", "ValidationError", "VerificationFailed", "WASM_FEATURES",
     "WASM_PAGE", "WASM_VALUE_TYPES", "WasmEngine", "WasmExecutionResult", "WasmValue",

@@ -12,7 +12,7 @@ import pytest
 from ispc_framework.errors import StateConflict
 from ispc_framework.model import AssetOutput, NativeCoin, TxOutput
 from ispc_framework.repository import MemoryRepository, content_hash
-from ispc_wasmtime.direct import run_direct
+from ispc_framework.testing import run_direct
 
 ALICE, BOB, CAROL = b"\x22" * 32, b"\x33" * 32, b"\x44" * 32
 

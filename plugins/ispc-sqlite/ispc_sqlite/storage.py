@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from ispc_framework.model import StateDelta
-from ispc_framework.state import EMPTY_ROOT
+from ispc_framework.plugins import EMPTY_ROOT, StateDelta
 
 from .schema import from_u64, u64
 

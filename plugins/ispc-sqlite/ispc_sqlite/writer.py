@@ -32,7 +32,7 @@ from ispc_framework.plugins import (
     content_hash,
     transaction_id_of,
 )
-from ispc_framework.state import check_delta
+from ispc_framework.plugins import check_delta
 
 from . import storage
 from .connection import translate
