@@ -16,8 +16,8 @@ from ispc_framework.errors import (DecodeError, DraftLimitExceeded, OutOfGas, St
 from ispc_framework.hostabi._bindings_v1 import Status
 from ispc_framework.limits import ExecutionLimits
 from ispc_framework.repository import MemoryRepository
-from ispc_framework.state import (EMPTY_ROOT, StateProof, build_delta, prove, state_root,
-                                  verify_proof)
+from ispc_framework.state import (EMPTY_ROOT, StateProof, apply_writes, build_delta, prove,
+                                  state_root, verify_in_block, verify_proof)
 from state_driver import StorageRun
 
 CONTRACT, OTHER = b"\xc0" * 32, b"\xc1" * 32
@@ -216,3 +216,23 @@ def test_storage_calls_are_in_the_trace_with_their_read_and_write_sets():
     assert accesses == [(("state-read", b"a"),), (("state-write", b"b"),)]
     assert [record.function for record in records] == ["ispc.state.get", "ispc.state.set"]
     run.close()
+
+
+def test_a_light_client_checks_a_value_against_the_block_that_committed_its_root():
+    repo = _repo()
+    run = StorageRun(repo, CONTRACT)
+    run.set(b"name", b"alice")
+    run.set(b"other", b"x")
+    draft = run.seal()
+    applied = repo.apply(draft)
+    block, chain_id = applied.block, repo.view().head().chain_id
+    items = apply_writes({}, draft.state.writes)
+    present, absent = prove(items, b"name"), prove(items, b"nobody")
+    assert verify_in_block(present, CONTRACT, draft, block, chain_id)
+    assert verify_in_block(absent, CONTRACT, draft, block, chain_id) and absent.value is None
+    forged = m.SealedDraft(state=build_delta(CONTRACT, {}, 0, EMPTY_ROOT, [], {b"name": b"eve"}))
+    lie = prove(apply_writes({}, forged.state.writes), b"name")
+    assert not verify_in_block(lie, CONTRACT, forged, block, chain_id)  # not this block's draft
+    assert not verify_in_block(present, OTHER, draft, block, chain_id)  # another contract
+    genesis = repo.view().blocks(10)[-1]
+    assert not verify_in_block(present, CONTRACT, draft, genesis, chain_id)
