@@ -15,8 +15,8 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
-from typing import Any
 from contextlib import contextmanager
+from typing import Any
 
 import attrs
 
@@ -25,6 +25,7 @@ from .encoding import Encoded, digest, encode, register_type
 from .errors import (ContextError, ContractFailed, ExecutionError, LimitExceeded, OutOfGas,
                      ValidationError)
 from .limits import ExecutionLimits
+from .state import seal_run_draft
 from .model import ADDRESS_LEN, HASH_LEN, MAX_U64, ChainPins, SealedDraft, Tensor
 from .trace import ExecutionTrace
 
@@ -238,8 +239,6 @@ class ExecutionContext:
         if status is None:
             draft = SealedDraft()
         elif storage_view is not None:
-            from .state import seal_run_draft  # state -> repository-free; keep context light
-
             draft = seal_run_draft(self._draft, storage_view, self.contract_address,
                                    self.pins.height)
         else:
