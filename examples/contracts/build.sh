@@ -13,7 +13,7 @@ ASC="${ASC:-$ROOT/node_modules/.bin/asc}"
 CONTRACTS=(token registry state_anchor events)
 # Contracts using contract storage (ispc.state; sdk/c/ispc_state.h, sdk/assemblyscript/state.ts).
 STORAGE_C=(counter names nft dao)
-STORAGE_AS=(counter names nft)
+STORAGE_AS=(counter names nft dao)
 mkdir -p "$OUT"
 
 # -mcpu=mvp pins the instruction set (no bulk memory, sign-ext, SIMD ...): the engines reject

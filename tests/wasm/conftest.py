@@ -17,7 +17,7 @@ BUILD = CONTRACTS / "build"
 NAMES = ("token", "registry", "state_anchor", "events")
 LANGUAGES = ("c", "as")
 #: contracts using contract storage, and the languages each is written in
-STORAGE = {"counter": ("c", "as"), "names": ("c", "as"), "nft": ("c", "as"), "dao": ("c",)}
+STORAGE = {"counter": ("c", "as"), "names": ("c", "as"), "nft": ("c", "as"), "dao": ("c", "as")}
 
 
 def _stale() -> bool:
