@@ -74,3 +74,34 @@ def test_counter_storage_query_state_balance_and_conflict(chain):
     assert refused["code"] == "state-conflict"
     assert json.loads(ispc(chain, "query", counter, "get", "--json"))["return_data"] == \
         struct.pack("<Q", 5).hex()
+
+
+DAO = REPO / "examples" / "contracts" / "build" / "dao_c.wasm"
+CAROL = "33" * 32
+
+
+def test_dao_treasury_payout_is_proven_and_applied(tmp_path):
+    """A transfer from the contract's own outputs (input selection, change) through run, the
+    Groth16 proof and apply, on SQLite; balances read back with `ispc balance`."""
+    import hashlib
+
+    config = tmp_path / "ispc.toml"
+    config.write_text(f'[plugin.sqlite]\npath = "{tmp_path / "chain.db"}"\n'
+                      f'[plugin.groth16]\nkey_dir = "{tmp_path / "keys"}"\n'
+                      'setup_mode = "testing"\nallow_testing_keys = true\n')
+    chain = (tmp_path, config)
+    dao = hashlib.sha256(DAO.read_bytes()).hexdigest()
+    ispc(chain, "setup")
+    ispc(chain, "init", "--timestamp", "5", "--allocate", f"{dao}:100", "--allocate", f"{dao}:50")
+    assert ispc(chain, "deploy", str(DAO)).strip() == dao
+    for method, data, caller in [("init", "", ALICE), ("add_member", BOB, ALICE),
+                                 ("propose", CAROL + struct.pack("<Q", 120).hex(), BOB),
+                                 ("vote", struct.pack("<Q", 0).hex() + "01", ALICE),
+                                 ("vote", struct.pack("<Q", 0).hex() + "01", BOB),
+                                 ("execute", struct.pack("<Q", 0).hex(), CAROL)]:
+        assert "applied" in ispc(chain, "run", dao, method, "--input", data, "--caller", caller,
+                                 "--apply")
+    carol = json.loads(ispc(chain, "balance", CAROL, "--json"))
+    assert [row["amount"] for row in carol] == [120]
+    treasury = json.loads(ispc(chain, "query", dao, "treasury", "--json"))
+    assert treasury["return_data"] == struct.pack("<Q", 30).hex()
