@@ -21,7 +21,7 @@ from typing import Any
 import attrs
 
 from .draft import TransactionDraft
-from .encoding import Encoded, digest, encode, register_type
+from .encoding import Encoded, digest, encode
 from .errors import (ContextError, ContractFailed, ExecutionError, LimitExceeded, OutOfGas,
                      ValidationError)
 from .limits import ExecutionLimits
@@ -79,8 +79,6 @@ class ExecutionRequest:
     tensors: tuple[Tensor, ...] = attrs.field(default=(), converter=_by_name)
     nonce: int = attrs.field(default=0, validator=_u64)
 
-
-register_type(ExecutionRequest, 81)
 
 
 @functools.lru_cache(maxsize=64)

@@ -13,12 +13,32 @@ unbounded memory. The coordinator turns them into the sealed draft's
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from .encoding import encode
 from .errors import DraftLimitExceeded, SealedError, ValidationError
 from .limits import ExecutionLimits
-from .model import Event, SealedDraft, StateDelta, StateWrite, TxInput, TxOutput
+from .model import Event, OutPoint, SealedDraft, StateDelta, StateWrite, TxInput, TxOutput
 
-__all__ = ["TransactionDraft"]
+__all__ = ["TransactionDraft", "check_distinct_inputs"]
+
+
+def check_distinct_inputs(inputs: Iterable[TxInput]) -> None:
+    """Refuse inputs that name one outpoint twice (spent, or spent and referenced).
+
+    The one check for every place that accepts a draft's inputs: the draft builder, apply and the
+    prover (whose circuit has no uniqueness constraint, so a repeated input would count twice
+    towards conservation)."""
+    seen: set[OutPoint] = set()
+    for index, tx_input in enumerate(inputs):
+        if tx_input.outpoint in seen:
+            raise _duplicate_input(index, tx_input.outpoint)
+        seen.add(tx_input.outpoint)
+
+
+def _duplicate_input(index: int, outpoint: OutPoint) -> ValidationError:
+    return ValidationError(f"draft.inputs[{index}]", f"outpoint {outpoint!r} is listed more than "
+                           "once", code="duplicate-input")
 
 
 class TransactionDraft:
@@ -79,8 +99,7 @@ class TransactionDraft:
             raise ValidationError("input", f"expected TxInput, got {type(tx_input).__name__}")
         size = self._reserve("input", len(self._inputs), self._limits.max_inputs, tx_input)
         if tx_input.outpoint in self._spent:
-            raise ValidationError("input.outpoint", "this outpoint is already an input of the draft",
-                                  code="duplicate-input")
+            raise _duplicate_input(len(self._inputs), tx_input.outpoint)
         self._spent.add(tx_input.outpoint)
         self._bytes += size
         self._inputs.append(tx_input)

@@ -13,9 +13,10 @@ field elements). No floats, no indefinite lengths, no other tags. The decoder re
 canonical encoder would not produce, so ``encode(decode(b)) == b`` for every accepted ``b``.
 
 A model instance is encoded as an array ``[type_id, field_1, ..., field_n]`` in the class's
-declared field order; enums as their integer value; tuples as arrays; ``None`` as null. Type ids
-are listed in :data:`TYPE_IDS` and are part of the encoding version: changing a field or an id is
-a new ``ENCODING_VERSION`` (the golden vectors in the tests make any such change visible).
+declared field order; enums as their integer value; tuples as arrays; ``None`` as null. Every type
+id is declared in one table here, :data:`TYPE_TABLE`, and is part of the encoding version: changing
+a field or an id is a new ``ENCODING_VERSION`` (the golden vectors in the tests make any such change
+visible).
 
 Hashes are ``SHA-256("ISPC" || u8(ENCODING_VERSION) || u16be(len(domain)) || domain || data)``,
 so a hash of one kind of thing can never be mistaken for a hash of another kind.
@@ -36,8 +37,10 @@ from .errors import DecodeError, ValidationError
 
 __all__ = [
     "ENCODING_VERSION",
+    "TYPE_TABLE",
     "TYPE_IDS",
-    "register_type",
+    "type_ids",
+    "type_id_of",
     "Encoded",
     "encode",
     "decode",
@@ -52,30 +55,65 @@ __all__ = [
 ENCODING_VERSION = 1
 MAX_DEPTH = 32
 
+#: Every encodable type: id -> "module:Class" (modules of this package). Ids are never reused.
+TYPE_TABLE: dict[int, str] = {
+    1: "model:OutPoint", 2: "model:TxInput",
+    10: "model:SingleKeyLock", 11: "model:MultiKeyLock", 12: "model:ContractLock",
+    13: "model:TimeLock", 14: "model:HeightLock",
+    20: "model:NativeCoin", 21: "model:FungibleToken", 22: "model:NonFungibleToken",
+    30: "model:AssetOutput", 31: "model:ResourceOutput", 32: "model:ZKStateProof",
+    33: "model:StateOutput", 34: "model:TxOutput",
+    40: "model:Event", 41: "model:Tensor",
+    50: "model:SealedDraft", 51: "model:StateWrite", 52: "model:StateDelta",
+    60: "model:WasmExecutionResult", 61: "model:OnnxExecutionResult",
+    70: "trace:TraceRecord",
+    80: "model:ChainPins", 81: "context:ExecutionRequest",
+    90: "repository:BlockInfo",
+}
+
+#: class -> id for the types resolved so far (all of ``model`` at import; the rest on first use).
 TYPE_IDS: dict[type, int] = {}
 _TYPES_BY_ID: dict[int, type] = {}
+_IDS_BY_NAME = {path.partition(":")[2]: type_id for type_id, path in TYPE_TABLE.items()}
+_TYPE_NAMES = frozenset(_IDS_BY_NAME)
 
 
-def register_type(cls: type, type_id: int) -> type:
-    """Give an attrs class a stable type id so it can be encoded. Ids are never reused."""
-    if _TYPES_BY_ID.get(type_id, cls) is not cls or TYPE_IDS.get(cls, type_id) != type_id:
-        raise ValueError(f"type id {type_id} or class {cls.__name__} is already registered")
+def _register(type_id: int, cls: type) -> None:
     TYPE_IDS[cls] = type_id
     _TYPES_BY_ID[type_id] = cls
-    return cls
 
 
-for _cls, _id in [
-    (m.OutPoint, 1), (m.TxInput, 2),
-    (m.SingleKeyLock, 10), (m.MultiKeyLock, 11), (m.ContractLock, 12), (m.TimeLock, 13),
-    (m.HeightLock, 14),
-    (m.NativeCoin, 20), (m.FungibleToken, 21), (m.NonFungibleToken, 22),
-    (m.AssetOutput, 30), (m.ResourceOutput, 31), (m.ZKStateProof, 32), (m.StateOutput, 33),
-    (m.TxOutput, 34), (m.Event, 40), (m.Tensor, 41), (m.SealedDraft, 50),
-    (m.StateWrite, 51), (m.StateDelta, 52),
-    (m.WasmExecutionResult, 60), (m.OnnxExecutionResult, 61), (m.ChainPins, 80),
-]:
-    register_type(_cls, _id)
+for _id, _path in TYPE_TABLE.items():
+    if _path.startswith("model:"):
+        _register(_id, getattr(m, _path[len("model:"):]))
+
+
+def _resolve_deferred() -> bool:
+    """Register the types of modules that import this one (trace, context, repository).
+
+    Done on the first miss rather than by those modules at their import, so that decoding a
+    BlockInfo works in a process that never imported the repository. Returns whether any type was
+    new (the caller then retries)."""
+    import importlib
+
+    added = False
+    for type_id, path in TYPE_TABLE.items():
+        if type_id not in _TYPES_BY_ID:
+            module, _, name = path.partition(":")
+            _register(type_id, getattr(importlib.import_module(f"{__package__}.{module}"), name))
+            added = True
+    return added
+
+
+def type_id_of(name: str) -> int:
+    """The type id of the class called ``name`` (read from the table; imports nothing)."""
+    return _IDS_BY_NAME[name]
+
+
+def type_ids() -> dict[type, int]:
+    """Every encodable class with its type id (resolving the deferred ones)."""
+    _resolve_deferred()
+    return dict(TYPE_IDS)
 
 # ------------------------------------------------------------------------------------ encoding
 
@@ -185,6 +223,8 @@ def encode_value(value: Any, out: bytearray | None = None, depth: int = 0) -> by
         for key_bytes, item in items:
             buf += key_bytes
             encode_value(item, buf, depth + 1)
+    elif _resolve_deferred():
+        return encode_value(value, out, depth)
     else:
         raise ValidationError("value", f"{type(value).__name__} has no canonical encoding")
     return buf if out is not None else bytes(buf)
@@ -289,6 +329,8 @@ def _build_model(value: Any, expected: str) -> Any:
     if not isinstance(value, tuple) or not value or not isinstance(value[0], int):
         raise DecodeError(expected, "expected an encoded model (array starting with a type id)")
     cls = _TYPES_BY_ID.get(value[0])
+    if cls is None and _resolve_deferred():
+        cls = _TYPES_BY_ID.get(value[0])
     if cls is None:
         raise DecodeError(expected, f"unknown type id {value[0]}")
     layout = _layout(cls)
@@ -340,16 +382,8 @@ def _field_kind(field: attrs.Attribute) -> str:
     return "plain"
 
 
-# Resolved lazily (by name) so types registered later by other modules are included.
-_MODEL_NAMES_BASE = {"LockingCondition", "Token"}
-
-
-class _ModelNames:
-    def __contains__(self, name: str) -> bool:
-        return name in _MODEL_NAMES_BASE or any(cls.__name__ == name for cls in TYPE_IDS)
-
-
-_MODEL_NAMES = _ModelNames()
+# Field annotations naming an encoded model (or a union of them) decode as models.
+_MODEL_NAMES = _TYPE_NAMES | {"LockingCondition", "Token"}
 
 
 def decode(data: bytes) -> Any:
@@ -401,6 +435,8 @@ def to_json(obj: Any) -> Any:
         return [to_json(item) for item in obj]
     if isinstance(obj, dict):
         return {key: to_json(item) for key, item in obj.items()}
+    if _resolve_deferred():
+        return to_json(obj)
     raise ValidationError("value", f"{type(obj).__name__} has no JSON form")
 
 
@@ -433,6 +469,9 @@ def from_json(data: dict[str, Any]) -> Any:
     """Inverse of :func:`to_json` for model instances."""
     if not isinstance(data, dict) or "type" not in data:
         raise DecodeError("json", "expected an object with a 'type' key")
+    if data["type"] not in _TYPE_NAMES:
+        raise DecodeError("json.type", f"unknown type {data['type']!r}")
+    _resolve_deferred()
     cls = next((c for c in TYPE_IDS if c.__name__ == data["type"]), None)
     if cls is None:
         raise DecodeError("json.type", f"unknown type {data['type']!r}")

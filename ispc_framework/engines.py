@@ -49,9 +49,7 @@ def check_bounded(name: str, capabilities: frozenset[str] | set[str], allow_unbo
 
         raise PluginError(
             f"wasm engine {name!r} cannot bound untrusted contracts: it lacks "
-            f"{', '.join(sorted(missing))}", code="engine-unbounded", engine=name,
-            hint="select a bounded engine (e.g. wasmtime), or set [engine.wasm] "
-                 "allow_unbounded = true where every contract is trusted")
+            f"{', '.join(sorted(missing))}", code="engine-unbounded", engine=name)
 
 
 class MemoryAccessError(Exception):

@@ -116,10 +116,6 @@ def model_hash(model_bytes: bytes) -> bytes:
     return hashlib.sha256(model_bytes).digest()
 
 
-def _reject(message: str, code: str, hint: str, **details: Any) -> ModuleRejected:
-    return ModuleRejected(message, code=code, hint=hint, **details)
-
-
 # ------------------------------------------------------------------------------- safe loader
 
 
@@ -130,16 +126,14 @@ def load_checked_model(model_bytes: bytes, policy: ModelPolicy,
         raise ValidationError("model_bytes", f"expected bytes, got {type(model_bytes).__name__}")
     model_bytes = bytes(model_bytes)
     if len(model_bytes) > limits.max_model_bytes:
-        raise _reject(f"model is {len(model_bytes)} bytes, the cap is {limits.max_model_bytes}",
-                      "onnx-model-too-large",
-                      "raise [limits] max_model_bytes or use a smaller model",
+        raise ModuleRejected(f"model is {len(model_bytes)} bytes, the cap is {limits.max_model_bytes}",
+                      code="onnx-model-too-large",
                       size=len(model_bytes), limit=limits.max_model_bytes)
     model = _parse(model_bytes)
     _reject_external_data_and_foreign_domains(model, policy)
     if len(model.functions) or len(model.training_info):
-        raise _reject("model-local functions and training info are not accepted",
-                      "onnx-unsupported-feature", "export the model with functions inlined, "
-                      "for inference only")
+        raise ModuleRejected("model-local functions and training info are not accepted",
+                      code="onnx-unsupported-feature")
     opsets = _check_versions(model, policy)
     _run_checker(model)
     _strip_initializers_from_inputs(model)
@@ -158,12 +152,11 @@ def _parse(model_bytes: bytes):
     try:
         model.ParseFromString(model_bytes)
     except (ProtobufDecodeError, RuntimeWarning, ValueError, RecursionError) as exc:
-        raise _reject(f"model bytes are not an ONNX ModelProto: {exc}", "onnx-malformed",
-                      "supply a serialized .onnx model") from None
+        raise ModuleRejected(f"model bytes are not an ONNX ModelProto: {exc}",
+                             code="onnx-malformed") from None
     if not model.HasField("graph") or model.ir_version <= 0:
         # Random bytes often parse as a protobuf with only unknown fields.
-        raise _reject("model bytes parse but hold no graph or IR version", "onnx-malformed",
-                      "supply a serialized .onnx model")
+        raise ModuleRejected("model bytes parse but hold no graph or IR version", code="onnx-malformed")
     return model
 
 
@@ -177,16 +170,15 @@ def _reject_external_data_and_foreign_domains(model, policy: ModelPolicy) -> Non
         message = stack.pop()
         if isinstance(message, onnx.TensorProto):
             if message.data_location == external or len(message.external_data):
-                raise _reject(f"tensor {message.name!r} references external data",
-                              "onnx-external-data", "embed all weights in the model file "
-                              "(onnx.save_model(..., save_as_external_data=False))",
+                raise ModuleRejected(f"tensor {message.name!r} references external data",
+                              code="onnx-external-data",
                               tensor=message.name)
             continue  # a tensor holds no further messages of interest
         if isinstance(message, onnx.NodeProto):
             if message.domain not in policy.allowed_domains:
-                raise _reject(f"node {message.name or message.op_type!r} uses op domain "
-                              f"{message.domain!r}", "onnx-domain-not-allowed",
-                              f"use only operators of the domains {sorted(policy.allowed_domains)}",
+                raise ModuleRejected(f"node {message.name or message.op_type!r} uses op domain "
+                              f"{message.domain!r}", code="onnx-domain-not-allowed",
+                              hint=f"use only operators of the domains {sorted(policy.allowed_domains)}",
                               domain=message.domain, op_type=message.op_type)
             _reject_unseeded_randomness(message)
         for field, value in message.ListFields():
@@ -210,35 +202,32 @@ def _reject_unseeded_randomness(node) -> None:
     # Dropout is random only in training mode, which its optional third input switches on.
     if node.op_type in _RANDOM_OPS or (node.op_type == "Dropout" and len(node.input) > 2
                                        and node.input[2]):
-        raise _reject(f"node {node.name or node.op_type!r} ({node.op_type}) draws random numbers "
-                      "without a seed", "onnx-nondeterministic-op",
-                      "set the operator's seed attribute, or remove it for inference",
+        raise ModuleRejected(f"node {node.name or node.op_type!r} ({node.op_type}) draws random numbers "
+                      "without a seed", code="onnx-nondeterministic-op",
                       op_type=node.op_type)
 
 
 def _check_versions(model, policy: ModelPolicy) -> tuple[tuple[str, int], ...]:
     if not policy.min_ir_version <= model.ir_version <= policy.max_ir_version:
-        raise _reject(f"IR version {model.ir_version} is outside the engine's "
-                      f"[{policy.min_ir_version}, {policy.max_ir_version}]", "onnx-ir-unsupported",
-                      "convert the model to a supported IR version (onnx.version_converter)",
+        raise ModuleRejected(f"IR version {model.ir_version} is outside the engine's "
+                      f"[{policy.min_ir_version}, {policy.max_ir_version}]", code="onnx-ir-unsupported",
                       ir_version=model.ir_version)
     seen: dict[str, int] = {}
     for opset in model.opset_import:
         domain = "" if opset.domain == "ai.onnx" else opset.domain
         if opset.domain not in policy.allowed_domains:
-            raise _reject(f"opset import of domain {opset.domain!r} is not allowed",
-                          "onnx-domain-not-allowed",
-                          f"use only the domains {sorted(policy.allowed_domains)}",
+            raise ModuleRejected(f"opset import of domain {opset.domain!r} is not allowed",
+                          code="onnx-domain-not-allowed",
+                          hint=f"use only the domains {sorted(policy.allowed_domains)}",
                           domain=opset.domain)
         highest = policy.max_opsets.get(domain)
         if highest is None or not 1 <= opset.version <= highest:
-            raise _reject(f"opset {opset.version} of domain {opset.domain or 'ai.onnx'!r} is not "
-                          f"supported (highest {highest})", "onnx-opset-unsupported",
-                          "convert the model to a supported, released opset", domain=opset.domain,
-                          version=opset.version)
+            raise ModuleRejected(f"opset {opset.version} of domain {opset.domain or 'ai.onnx'!r} is not "
+                          f"supported (highest {highest})", code="onnx-opset-unsupported",
+                          domain=opset.domain, version=opset.version)
         if seen.setdefault(domain, opset.version) != opset.version:
-            raise _reject(f"domain {domain or 'ai.onnx'!r} imported twice with different versions",
-                          "onnx-malformed", "import each opset domain once")
+            raise ModuleRejected(f"domain {domain or 'ai.onnx'!r} imported twice with different versions",
+                          code="onnx-malformed", hint="import each opset domain once")
     return tuple(sorted(seen.items()))
 
 
@@ -249,8 +238,7 @@ def _run_checker(model) -> None:
         onnx.checker.check_model(model, full_check=True)
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError, ValueError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise _reject(f"onnx.checker rejected the model: {first_line}", "onnx-checker-failed",
-                      "run onnx.checker.check_model(model, full_check=True) and fix what it reports"
+        raise ModuleRejected(f"onnx.checker rejected the model: {first_line}", code="onnx-checker-failed"
                       ) from None
 
 
@@ -268,16 +256,16 @@ def _spec(value_info, role: str) -> TensorSpec:
     elem = value_info.type.tensor_type.elem_type if kind == "tensor_type" else None
     dtype = _ONNX_ELEM_TO_DTYPE.get(elem)
     if dtype is None:
-        raise _reject(f"graph {role} {value_info.name!r} is a {kind} of element type {elem}; only "
+        raise ModuleRejected(f"graph {role} {value_info.name!r} is a {kind} of element type {elem}; only "
                       f"tensors of {sorted(TENSOR_DTYPES)} are supported",
-                      "onnx-unsupported-io-type", "make every graph input and output a plain "
+                      code="onnx-unsupported-io-type", hint="make every graph input and output a plain "
                       "numeric or bool tensor (e.g. skl2onnx options {'zipmap': False})",
                       name=value_info.name)
     shape_proto = value_info.type.tensor_type.shape
     if not value_info.type.tensor_type.HasField("shape"):
-        raise _reject(f"graph {role} {value_info.name!r} declares no shape (not even a rank)",
-                      "onnx-unsupported-io-type",
-                      "declare the rank of every graph input and output")
+        raise ModuleRejected(f"graph {role} {value_info.name!r} declares no shape (not even a rank)",
+                      code="onnx-unsupported-io-type",
+                      hint="declare the rank of every graph input and output")
     dims: list[int | str | None] = []
     for dim in shape_proto.dim:
         which = dim.WhichOneof("value")
@@ -307,9 +295,8 @@ def _check_static_sizes(model, memory_bytes: int) -> None:
         else:
             size = count * TENSOR_DTYPES.get(_ONNX_ELEM_TO_DTYPE.get(tensor_type.elem_type, ""), 1)
             if size > memory_bytes:
-                raise _reject(f"tensor {value.name!r} would need {size} bytes, over the memory cap "
-                              f"of {memory_bytes}", "onnx-tensor-too-large",
-                              "raise [limits] memory_mb or fix the model's shapes",
+                raise ModuleRejected(f"tensor {value.name!r} would need {size} bytes, over the memory cap "
+                              f"of {memory_bytes}", code="onnx-tensor-too-large",
                               tensor=value.name, size=size, limit=memory_bytes)
 
 
@@ -325,7 +312,7 @@ def validate_inputs(model: CheckedModel, inputs: Sequence[Tensor], limits: Execu
             raise ValidationError("inputs", f"expected Tensor, got {type(tensor).__name__}")
         if tensor.name in by_name:
             raise ValidationError(f"inputs.{tensor.name}", "given twice",
-                                  code="onnx-input-duplicate", hint="pass each input once")
+                                  code="onnx-input-duplicate")
         by_name[tensor.name] = tensor
     declared = {spec.name for spec in model.inputs}
     for name in by_name:
@@ -337,7 +324,6 @@ def validate_inputs(model: CheckedModel, inputs: Sequence[Tensor], limits: Execu
         if len(tensor.data) > limits.max_tensor_bytes:
             raise LimitExceeded(f"input {tensor.name!r} holds {len(tensor.data)} bytes, the cap is "
                                 f"{limits.max_tensor_bytes}", code="onnx-input-too-large",
-                                hint="raise [limits] max_tensor_bytes or send smaller inputs",
                                 size=len(tensor.data), limit=limits.max_tensor_bytes)
     symbols: dict[str, int] = {}
     ordered = []
@@ -349,8 +335,7 @@ def validate_inputs(model: CheckedModel, inputs: Sequence[Tensor], limits: Execu
         if tensor.dtype != spec.dtype:
             raise ValidationError(f"inputs.{spec.name}",
                                   f"dtype {tensor.dtype}, the model declares {spec.dtype}",
-                                  code="onnx-input-dtype",
-                                  hint="convert the input to the declared dtype")
+                                  code="onnx-input-dtype")
         _check_shape(spec, tensor.shape, symbols)
         ordered.append(tensor)
     return tuple(ordered)
@@ -359,8 +344,7 @@ def validate_inputs(model: CheckedModel, inputs: Sequence[Tensor], limits: Execu
 def _check_shape(spec: TensorSpec, shape: tuple[int, ...], symbols: dict[str, int]) -> None:
     def fail(why: str):
         return ValidationError(f"inputs.{spec.name}", f"shape {shape} does not match the declared "
-                               f"{spec.shape}: {why}", code="onnx-input-shape",
-                               hint="send a tensor of the declared shape")
+                               f"{spec.shape}: {why}", code="onnx-input-shape")
 
     if len(shape) != len(spec.shape):
         raise fail(f"rank {len(shape)}, expected {len(spec.shape)}")
@@ -402,22 +386,19 @@ def outputs_to_tensors(model: CheckedModel, arrays: Sequence[Any], limits: Execu
     """Canonical output tensors in declaration order, checked against dtypes and the output cap."""
     if len(arrays) != len(model.outputs):
         raise ModuleRejected(f"engine returned {len(arrays)} outputs, the model declares "
-                             f"{len(model.outputs)}", code="onnx-output-mismatch",
-                             hint="report this engine bug with the model")
+                             f"{len(model.outputs)}", code="onnx-output-mismatch")
     for spec, array in zip(model.outputs, arrays):
         size = int(getattr(array, "nbytes", 0))
         if size > limits.max_tensor_bytes:
             raise LimitExceeded(f"output {spec.name!r} holds {size} bytes, the cap is "
                                 f"{limits.max_tensor_bytes}", code="onnx-output-too-large",
-                                hint="raise [limits] max_tensor_bytes or make the outputs smaller",
                                 size=size, limit=limits.max_tensor_bytes)
     tensors = []
     for spec, array in zip(model.outputs, arrays):
         tensor = tensor_from_array(spec.name, array)
         if tensor.dtype != spec.dtype:
             raise ModuleRejected(f"output {spec.name!r} is {tensor.dtype}, the model declares "
-                                 f"{spec.dtype}", code="onnx-output-mismatch",
-                                 hint="report this engine bug with the model")
+                                 f"{spec.dtype}", code="onnx-output-mismatch")
         tensors.append(tensor)
     return tuple(tensors)
 

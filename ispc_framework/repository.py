@@ -21,7 +21,8 @@ from typing import Protocol, runtime_checkable
 import attrs
 
 from .context import ChainPins
-from .encoding import digest, encode, register_type
+from .draft import check_distinct_inputs
+from .encoding import digest, encode
 from .errors import (InputMissing, InputSpent, NotFound, ReadOnlyViolation, RepositoryError,
                      ValidationError)
 from .model import HASH_LEN, MAX_U64, OutPoint, ResourceOutput, SealedDraft, TxOutput
@@ -53,8 +54,6 @@ class BlockInfo:
     transaction_id: bytes  # one transaction (one applied draft) per devnet block
     output_count: int
 
-
-register_type(BlockInfo, 90)
 
 
 @attrs.frozen
@@ -130,12 +129,7 @@ def check_spendable(draft: SealedDraft, view: ChainView) -> None:
     ``view.utxo`` only sees unspent outputs, so "never existed" (InputMissing) and "spent"
     (InputSpent) are told apart by views that offer ``was_spent``; others report both as missing.
     """
-    seen = set()
-    for index, tx_input in enumerate(draft.inputs):
-        if tx_input.outpoint in seen:
-            raise ValidationError(f"draft.inputs[{index}]", "this outpoint is listed twice",
-                                  code="duplicate-input")
-        seen.add(tx_input.outpoint)
+    check_distinct_inputs(draft.inputs)
     for index, tx_input in enumerate(draft.inputs):
         if view.utxo_exists(tx_input.outpoint):
             continue

@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from .encoding import digest, encode, encode_value, register_type
+from .encoding import digest, encode, encode_value, type_id_of
 from .errors import SealedError, TraceLimitExceeded
 from .limits import ExecutionLimits
 from .model import MAX_U32
@@ -43,8 +43,7 @@ class TraceRecord:
     gas_after: int
 
 
-register_type(TraceRecord, 70)
-_RECORD_HEAD = encode_value((70,) + (0,) * 8)[:3]  # array(9), type id 70 (0x18 0x46)
+_RECORD_HEAD = encode_value((type_id_of("TraceRecord"),) + (0,) * 8)[:3]  # array(9), type id
 
 
 def _encode_record(record: TraceRecord) -> bytes:

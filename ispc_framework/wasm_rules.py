@@ -231,8 +231,7 @@ def parse_module(code: bytes) -> ModuleInfo:
     code = bytes(code)
     if code[:8] != _MAGIC:
         raise ModuleRejected("not a WebAssembly 1.0 binary (bad magic or version)",
-                             code="malformed-module",
-                             hint="pass the compiled .wasm bytes, not text or another format")
+                             code="malformed-module")
     try:
         return _parse_sections(code)
     except _Malformed as exc:
@@ -240,10 +239,7 @@ def parse_module(code: bytes) -> ModuleInfo:
                              code="malformed-module") from None
     except _LongConst as exc:
         raise ModuleRejected(f"{exc} uses a constant expression of more than one instruction "
-                             f"(extended-const)", code="extended-const",
-                             hint="initialise globals and segment offsets with a single "
-                                  "i32.const/i64.const/global.get (build for wasm32 MVP: clang "
-                                  "-mcpu=mvp, asc without --enable flags)") from None
+                             f"(extended-const)", code="extended-const") from None
 
 
 def _parse_sections(code: bytes) -> ModuleInfo:
@@ -348,37 +344,28 @@ def check_module(code: bytes, host_functions: Sequence[HostFunction], *,
     violation. The engine then validates the code itself (features, types, bodies)."""
     if isinstance(code, (bytes, bytearray)) and len(code) > max_module_bytes:
         raise ModuleRejected(f"module is {len(code)} bytes, the cap is {max_module_bytes}",
-                             code="module-too-large", hint="shrink the contract (wasm-opt -Oz)")
+                             code="module-too-large")
     info = parse_module(code)
     if info.has_start:
         raise ModuleRejected("module has a start function; contracts may run code only through "
-                             "an exported method", code="start-function",
-                             hint="remove the start function (do not use constructors that run "
-                                  "at instantiation)")
+                             "an exported method", code="start-function")
     if info.duplicate_imports:
         module, name = info.duplicate_imports[0]
         raise ModuleRejected(f"module imports {module}.{name} more than once",
-                             code="duplicate-import",
-                             hint="import each host function once and call it through one "
-                                  "declaration", function=f"{module}.{name}")
+                             code="duplicate-import", function=f"{module}.{name}")
     table_count = len(info.tables) + sum(kind == "table" for *_name, kind in info.other_imports)
     if table_count > MAX_TABLES:
         raise ModuleRejected(f"module declares {table_count} tables; at most {MAX_TABLES} is "
-                             f"allowed", code="too-many-tables",
-                             hint="use a single function table (clang and asc emit one; do not "
-                                  "enable reference-types code generation)")
+                             f"allowed", code="too-many-tables")
     if info.other_imports:
         module, name, kind = info.other_imports[0]
         raise ModuleRejected(f"module imports {kind} {module}.{name}; only host functions may be "
-                             f"imported", code="disallowed-import",
-                             hint="define memory, tables and globals inside the module")
+                             f"imported", code="disallowed-import")
     bind_imports(info, host_functions)
     exported_memory = [name for name, (kind, *_rest) in info.exports.items() if kind == "memory"]
     if "memory" not in exported_memory or len(info.memories) != 1:
         raise ModuleRejected("module must define exactly one linear memory and export it as "
-                             "'memory'", code="missing-memory",
-                             hint="link with --export-memory (clang: -Wl,--export=memory; asc "
-                                  "exports it by default)")
+                             "'memory'", code="missing-memory")
     return info
 
 
@@ -399,7 +386,7 @@ def bind_imports(info: ModuleInfo,
         if (fn.params, fn.results) != (imp.params, imp.results):
             raise ModuleRejected(
                 f"module imports {imp.module}.{imp.name} as {_sig(imp.params, imp.results)}, "
-                f"the host offers {_sig(fn.params, fn.results)}", code="import-signature",
+                f"the host offers {_sig(fn.params, fn.results)}", code="import-signature-mismatch",
                 hint="rebuild against the current HostABI headers",
                 function=f"{imp.module}.{imp.name}")
         bound.append(fn)
@@ -413,12 +400,10 @@ def check_method(info: ModuleInfo, method: str) -> None:
         methods = sorted(n for n, (kind, params, results) in info.exports.items()
                          if kind == "func" and params == () and results == ("i32",))
         raise ModuleRejected(f"module exports no method {method!r}; methods: "
-                             f"{', '.join(methods) or 'none'}", code="method-not-found",
-                             hint="call one of the listed methods", method=method)
+                             f"{', '.join(methods) or 'none'}", code="method-not-found", method=method)
     if export[1:] != ((), ("i32",)):
         raise ModuleRejected(f"method {method!r} has type {_sig(*export[1:])}, expected () -> i32",
                              code="method-signature",
-                             hint="a contract method takes no parameters and returns its status",
                              method=method)
 
 

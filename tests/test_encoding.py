@@ -174,3 +174,71 @@ def test_from_json_never_crashes_untyped(value):
             from_json(data)
         except ValidationError:
             pass
+
+
+# ------------------------------------------------------------------ type ids, one table, any order
+
+_FRESH_DECODE = """
+import json, sys
+from ispc_framework import encoding
+assert not {"ispc_framework.repository", "ispc_framework.context", "ispc_framework.trace"} \\
+    & set(sys.modules), sorted(sys.modules)
+case = json.loads(sys.argv[1])
+if case["via"] == "json":
+    value = encoding.from_json(case["data"])
+else:
+    value = encoding.decode(bytes.fromhex(case["data"]))
+print(type(value).__module__, type(value).__name__, encoding.encode(value).hex())
+"""
+
+
+@pytest.mark.parametrize("via", ["json", "cbor"])
+def test_types_of_late_modules_decode_in_a_fresh_process(via):
+    """Decoding never depends on which modules a process happened to import first."""
+    import subprocess
+    import sys
+
+    from ispc_framework.context import ExecutionRequest
+    from ispc_framework.repository import BlockInfo
+    from ispc_framework.trace import TraceRecord
+
+    values = [BlockInfo(3, 1000, b"\x01" * 32, b"\x02" * 32, b"\x03" * 32, 2),
+              TraceRecord(0, "call", "ispc.v1.log", b"\x80", None, 0, 10, 7),
+              ExecutionRequest(b"\x0c" * 32, "run", b"in", nonce=5)]
+    for value in values:
+        data = to_json(value) if via == "json" else encode(value).hex()
+        done = subprocess.run([sys.executable, "-c", _FRESH_DECODE,
+                               json.dumps({"via": via, "data": data})],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        module, name, hex_bytes = done.stdout.split()
+        assert (module, name) == (type(value).__module__, type(value).__name__)
+        assert bytes.fromhex(hex_bytes) == encode(value)
+
+
+def test_every_type_id_is_declared_once_in_the_table():
+    from ispc_framework.encoding import TYPE_TABLE, type_id_of, type_ids
+
+    resolved = type_ids()
+    assert sorted(resolved.values()) == sorted(TYPE_TABLE)  # every entry resolves to a class
+    assert len({cls.__name__ for cls in resolved}) == len(TYPE_TABLE)
+    for cls, type_id in resolved.items():
+        assert type_id_of(cls.__name__) == type_id
+        assert TYPE_TABLE[type_id] == f"{cls.__module__.rpartition('.')[2]}:{cls.__name__}"
+    # No module registers ids of its own any more.
+    import pathlib
+
+    core = pathlib.Path(__file__).resolve().parent.parent / "ispc_framework"
+    assert not [p for p in core.rglob("*.py") if "register_type(" in p.read_text()]
+
+
+def test_the_sdk_header_writes_the_encoders_type_ids():
+    import pathlib
+
+    from ispc_framework.encoding import type_id_of
+
+    header = (pathlib.Path(__file__).resolve().parent.parent / "sdk" / "c" / "ispc.h").read_text()
+    assert f"out[n++] = 0x83; out[n++] = {type_id_of('OutPoint')};" in header
+    assert f"out[0] = 0x81; out[1] = {type_id_of('NativeCoin')};" in header
+    assert f"out[2] = {type_id_of('ContractLock')};" in header
+    assert f"out[2] = {type_id_of('SingleKeyLock')};" in header

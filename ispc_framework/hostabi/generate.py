@@ -13,9 +13,11 @@ from __future__ import annotations
 import argparse
 import textwrap
 import pprint
+import string
 import sys
 from pathlib import Path
 
+from ..encoding import type_id_of
 from .spec import AbiSpec, Function, Param, load_spec
 
 __all__ = ["REPO_ROOT", "SPEC_PATH", "render_all", "main"]
@@ -143,14 +145,14 @@ static inline uint32_t ispc__cbor_hash(uint8_t *out, const uint8_t *hash32) {
 /* OutPoint(tx_id, index) -> out (at least ISPC_OUTPOINT_MAX_LEN bytes); returns the length. */
 static inline uint32_t ispc_encode_outpoint(uint8_t *out, const uint8_t *tx_id32, uint32_t index) {
     uint32_t n = 0;
-    out[n++] = 0x83; out[n++] = 0x01;
+    out[n++] = 0x83; out[n++] = $OutPoint;
     n += ispc__cbor_hash(out + n, tx_id32);
     return n + ispc__cbor_uint(out + n, 0, index);
 }
 
 /* NativeCoin() as a token: 2 bytes. */
 static inline uint32_t ispc_encode_native_coin(uint8_t *out) {
-    out[0] = 0x81; out[1] = 20;
+    out[0] = 0x81; out[1] = $NativeCoin;
     return 2;
 }
 
@@ -162,16 +164,25 @@ static inline uint32_t ispc_encode_empty_map(uint8_t *out) { out[0] = 0xa0; retu
 
 /* [ContractLock(contract)]: a lock list of one contract lock, ISPC_LOCKS_ONE_KEY_LEN bytes. */
 static inline uint32_t ispc_encode_contract_lock_list(uint8_t *out, const uint8_t *contract32) {
-    out[0] = 0x81; out[1] = 0x82; out[2] = 12;
+    out[0] = 0x81; out[1] = 0x82; out[2] = $ContractLock;
     return 3 + ispc__cbor_hash(out + 3, contract32);
 }
 
 /* [SingleKeyLock(public_key)] for a 32-byte key, ISPC_LOCKS_ONE_KEY_LEN bytes. */
 static inline uint32_t ispc_encode_single_key_lock_list(uint8_t *out, const uint8_t *key32) {
-    out[0] = 0x81; out[1] = 0x82; out[2] = 10;
+    out[0] = 0x81; out[1] = 0x82; out[2] = $SingleKeyLock;
     return 3 + ispc__cbor_hash(out + 3, key32);
 }
 """
+
+
+def _c_helpers() -> str:
+    """The helpers with the type ids read from the encoder, so they cannot drift from it."""
+    ids = {name: type_id_of(name)
+           for name in ("OutPoint", "NativeCoin", "ContractLock", "SingleKeyLock")}
+    if any(value >= 24 for value in ids.values()):  # CBOR puts unsigned values < 24 in the head
+        raise ValueError(f"the C helpers write each type id as one byte: {ids}")
+    return string.Template(_C_HELPERS).substitute({k: str(v) for k, v in ids.items()})
 
 
 def render_c_header(spec: AbiSpec) -> str:
@@ -200,7 +211,7 @@ def render_c_header(spec: AbiSpec) -> str:
             params = [p for param in fn.params for p in _c_params(param)] or ["void"]
             lines += [f'ISPC_IMPORT("{fn.module}", "{fn.name}")',
                       f"{_C_RESULT[fn.result]} {c_name(fn)}({', '.join(params)});", ""]
-    lines += [_C_HELPERS, "#endif /* ISPC_H */", ""]
+    lines += [_c_helpers(), "#endif /* ISPC_H */", ""]
     return "\n".join(lines)
 
 

@@ -55,9 +55,7 @@ LIMIT_PREFIX = "limits."
 
 
 def _fail(where: str, message: str) -> None:
-    raise ValidationError(f"hostabi_spec.{where}", message, code="hostabi-spec-invalid",
-                          hint="fix hostabi_spec/abi_v1.json and run "
-                               "`python -m ispc_framework.hostabi.generate`")
+    raise ValidationError(f"hostabi_spec.{where}", message, code="hostabi-spec-invalid")
 
 
 @attrs.frozen

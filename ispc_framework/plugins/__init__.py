@@ -58,6 +58,7 @@ _EXPORTS: dict[str, list[str]] = {
         "GENESIS_PARENT", "block_hash_of", "content_hash", "transaction_id_of", "check_spendable",
         "check_timestamp", "MemoryRepository"],
     "..sinks": ["TraceSink"],
+    "..draft": ["check_distinct_inputs"],
     "..context": ["ChainPins", "ExecutionRequest", "ExecutionContext", "ContextManager"],
     "..limits": ["ExecutionLimits"],
     "..trace": ["ExecutionTrace", "TraceRecord"],
@@ -123,6 +124,8 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_public_api.py
         MemoryRepository)
     from ..sinks import (
         TraceSink)
+    from ..draft import (
+        check_distinct_inputs)
     from ..context import (
         ChainPins, ExecutionRequest, ExecutionContext, ContextManager)
     from ..limits import (
@@ -179,12 +182,12 @@ __all__ = [
     "TxInput", "TxOutput", "UNLINKABLE", "ValidationError", "VerificationFailed", "WASM_FEATURES",
     "WASM_PAGE", "WASM_VALUE_TYPES", "WasmEngine", "WasmExecutionResult", "WasmValue",
     "WitnessError", "WorkerClient", "WorkerProver", "ZKStateProof", "bind_imports",
-    "block_hash_of", "canonical_tensor_bytes", "canonical_vk", "check_method", "check_module",
-    "check_rules", "check_spendable", "check_timestamp", "circuit_inputs", "coerce_limits",
-    "content_hash", "contract_element", "cpu_isa_class", "decode", "digest", "encode", "field_of",
-    "from_json", "hash_of", "hookimpl", "hookspec", "is_testing_key", "issuer_element",
-    "load_checked_model", "load_factory", "merge_settings", "model_hash", "outputs_to_tensors",
-    "parse_module", "public_inputs", "result_limbs", "sha256_file", "supports_spec_tests",
-    "tensor_from_array", "tensor_to_array", "to_json", "token_element", "transaction_id_of",
-    "validate_inputs", "vk_hash"
+    "block_hash_of", "canonical_tensor_bytes", "canonical_vk", "check_distinct_inputs",
+    "check_method", "check_module", "check_rules", "check_spendable", "check_timestamp",
+    "circuit_inputs", "coerce_limits", "content_hash", "contract_element", "cpu_isa_class",
+    "decode", "digest", "encode", "field_of", "from_json", "hash_of", "hookimpl", "hookspec",
+    "is_testing_key", "issuer_element", "load_checked_model", "load_factory", "merge_settings",
+    "model_hash", "outputs_to_tensors", "parse_module", "public_inputs", "result_limbs",
+    "sha256_file", "supports_spec_tests", "tensor_from_array", "tensor_to_array", "to_json",
+    "token_element", "transaction_id_of", "validate_inputs", "vk_hash"
 ]

@@ -321,7 +321,7 @@ static inline uint32_t ispc__cbor_hash(uint8_t *out, const uint8_t *hash32) {
 /* OutPoint(tx_id, index) -> out (at least ISPC_OUTPOINT_MAX_LEN bytes); returns the length. */
 static inline uint32_t ispc_encode_outpoint(uint8_t *out, const uint8_t *tx_id32, uint32_t index) {
     uint32_t n = 0;
-    out[n++] = 0x83; out[n++] = 0x01;
+    out[n++] = 0x83; out[n++] = 1;
     n += ispc__cbor_hash(out + n, tx_id32);
     return n + ispc__cbor_uint(out + n, 0, index);
 }

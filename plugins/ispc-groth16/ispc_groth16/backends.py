@@ -106,8 +106,7 @@ class SnarkjsBackend:
         if "circuit.zkey" not in record.meta["files"]:
             raise KeyNotFound(
                 f"key {record.vk_hash[:16]}... has no snarkjs .zkey (it came from a testing setup)",
-                code="key-no-zkey",
-                hint="run `ispc setup CIRCUIT --mode ceremony`, or use backend = \"groth16py\"")
+                code="key-no-zkey")
         with tempfile.TemporaryDirectory(prefix="ispc-snarkjs-") as tmp:
             proof_file, public_file = Path(tmp) / "proof.json", Path(tmp) / "public.json"
             code, out = run_snarkjs(["groth16", "prove", str(record.file("circuit.zkey")),

@@ -44,7 +44,7 @@ def _snarkjs(progress: Progress, step: str, args: list[str], node_modules, cwd) 
                             on_line=lambda line: progress(step, line))
     if code != 0:
         raise ProverUnavailable(f"snarkjs {args[0]} {args[1]} failed: {out[-1500:]}",
-                                code="setup-failed", hint="see the snarkjs output above")
+                                code="setup-failed")
 
 
 def _local_ptau(power: int, key_dir: Path, contributions: int, progress: Progress,

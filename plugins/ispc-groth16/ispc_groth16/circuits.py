@@ -137,7 +137,7 @@ def compile_circuit(circuit: Circuit, workdir: Path, *, node_modules=None,
     circomlib = circom.parent.parent / "circomlib" / "circuits"
     if not circomlib.is_dir():
         raise ProverUnavailable("circomlib (npm) is not installed next to circom2",
-                                code="node-tool-missing", hint="run `npm ci` in the repository")
+                                code="node-tool-missing")
     source = resources.files("ispc_groth16") / "circuits" / circuit.source
     cached = None
     if cache_dir is not None:
@@ -176,6 +176,5 @@ def _compile(circom: Path, circomlib: Path, circuit: Circuit, source, workdir: P
     if done.returncode != 0 or not r1cs.exists() or not wasm.exists():
         raise ProverUnavailable(f"circom2 failed to compile {circuit.circuit_id}: "
                                 f"{(done.stderr or done.stdout).strip()[-2000:]}",
-                                code="circuit-compile-failed",
-                                hint="check the circom2 and circomlib versions in package.json")
+                                code="circuit-compile-failed")
     return r1cs, wasm

@@ -112,18 +112,18 @@ class Worker:
     # ------------------------------------------------------------------------------------ loop
 
     def handle(self, line: str) -> bool:
-        from ispc_framework.plugins import ISPCError
+        from ispc_framework.plugins import ISPCError, ProofError, ProverUnavailable
 
         msg_id = None
         try:
             msg = json.loads(line)
             msg_id = msg.get("id")
             if msg.get("protocol") != PROTOCOL:
-                raise ISPCError(f"protocol {msg.get('protocol')!r} is not supported (this worker "
+                raise ProverUnavailable(f"protocol {msg.get('protocol')!r} is not supported (this worker "
                                 f"speaks {PROTOCOL})", code="prover-protocol-mismatch")
             op = msg.get("op")
             if op not in OPS:
-                raise ISPCError(f"unknown op {op!r}; one of {', '.join(OPS)}",
+                raise ProofError(f"unknown op {op!r}; one of {', '.join(OPS)}",
                                 code="prover-protocol-error")
             if op == "shutdown":
                 self.send({"id": msg_id, "ok": True, "result": {}})

@@ -83,13 +83,13 @@ def test_duplicate_inputs_are_refused(sample):
     draft = SealedDraft(inputs=(TxInput(sample.outpoint(1)), TxInput(sample.outpoint(1))),
                         outputs=(sample.asset(7, sample.coin, 200),))
     spent = (sample.asset(1, sample.coin, 100),) * 2
-    with pytest.raises(WitnessError) as err:
+    with pytest.raises(ValidationError) as err:
         check_rules(sample.request(draft=draft, spent_outputs=spent), 8, 8)
-    assert err.value.code == "witness-duplicate-input" and err.value.hint
+    assert err.value.code == "duplicate-input" and "twice" in err.value.hint
     # A reference input repeating a spent one is refused as well.
     draft = SealedDraft(inputs=(TxInput(sample.outpoint(1)),
                                 TxInput(sample.outpoint(1), reference_only=True)),
                         outputs=(sample.asset(7, sample.coin, 100),))
-    with pytest.raises(WitnessError) as err:
+    with pytest.raises(ValidationError) as err:
         check_rules(sample.request(draft=draft, spent_outputs=spent[:1]), 8, 8)
-    assert err.value.code == "witness-duplicate-input"
+    assert err.value.code == "duplicate-input"

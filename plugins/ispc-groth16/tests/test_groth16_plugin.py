@@ -47,4 +47,4 @@ def test_bad_settings_are_config_errors(settings):
 
     with pytest.raises(ConfigError) as err:
         Groth16Prover(settings)
-    assert err.value.code == "prover-config" and err.value.hint
+    assert err.value.code == "config-invalid" and err.value.hint

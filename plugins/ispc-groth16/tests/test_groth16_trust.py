@@ -11,7 +11,8 @@ from pathlib import Path
 import attrs
 import pytest
 
-from ispc_framework.plugins import KeyNotFound, ProverUnavailable, VerificationFailed, WitnessError
+from ispc_framework.plugins import (KeyNotFound, ProverUnavailable, ValidationError,
+                                    VerificationFailed)
 from ispc_framework.plugins import SealedDraft, TxInput, ZKStateProof
 from ispc_groth16.circuits import CIRCUITS, compile_circuit, get_circuit
 from ispc_groth16.draft_encoding import circuit_inputs
@@ -192,7 +193,7 @@ def test_verify_with_request_checks_the_rules_whatever_the_key(prover, proof, sa
     spent = (sample.asset(1, sample.coin, 100),) * 2
     err = _code(lambda: prover.verify(proof, RESULT, request=sample.request(
         draft=dup, spent_outputs=spent)))
-    assert err.code == "proof-draft-rules" and "witness-duplicate-input" in err.message
+    assert err.code == "proof-draft-rules" and "[duplicate-input]" in err.message
 
 
 def test_duplicate_inputs_are_not_proved(prover, sample):
@@ -200,8 +201,8 @@ def test_duplicate_inputs_are_not_proved(prover, sample):
                       (sample.asset(7, sample.coin, 200),))
     spent = (sample.asset(1, sample.coin, 100),) * 2
     err = _code(lambda: prover.prove(sample.request(draft=dup, spent_outputs=spent)),
-                WitnessError)
-    assert err.code == "witness-duplicate-input"
+                ValidationError)
+    assert err.code == "duplicate-input"
 
 
 def test_setup_refuses_a_compile_that_is_not_the_pinned_circuit(keys, tmp_path, monkeypatch,

@@ -121,8 +121,7 @@ class ReferenceEngine:
                                           limit=limits.memory_bytes) from None
             except Exception as exc:
                 raise Trap(f"the reference evaluator failed: {type(exc).__name__}: "
-                           f"{str(exc)[:500]}", code="onnx-run-failed",
-                           hint="check the inputs' values against the model") from None
+                           f"{str(exc)[:500]}", code="onnx-run-failed") from None
         elapsed = time.monotonic() - started
         if elapsed > limits.timeout_s:
             raise Timeout(f"the run took {elapsed:.3f} s, over its {limits.timeout_s} s limit "

@@ -17,7 +17,7 @@ import time
 import weakref
 from contextlib import contextmanager
 
-from ispc_framework.plugins import ExecutionError, EngineUnavailable
+from ispc_framework.plugins import ConfigError, EngineUnavailable
 
 from ._protocol import FrameError, encode_frame, read_frame_fd
 
@@ -110,7 +110,7 @@ class WorkerPool:
 
     def __init__(self, size: int) -> None:
         if size < 1:
-            raise ExecutionError("workers must be at least 1", code="config-invalid")
+            raise ConfigError("workers must be at least 1")
         self._idle: queue.SimpleQueue[WorkerProcess] = queue.SimpleQueue()
         self._all: list[WorkerProcess] = []
         for _ in range(size):

@@ -246,9 +246,7 @@ class OnnxRuntimeEngine:
                           f"killed", hint="raise [limits] timeout_s or use a cheaper model",
                           limit=limits.timeout_s, hard_kill=True) from None
         except WorkerCrashed as exc:
-            raise ExecutionError(f"the onnxruntime worker died: {exc}", code="onnx-worker-crashed",
-                                 hint="the model crashed onnxruntime or the OS killed the worker "
-                                      "(out of memory); the next run starts a fresh one") from None
+            raise ExecutionError(f"the onnxruntime worker died: {exc}", code="onnx-worker-crashed") from None
 
     def close(self) -> None:
         """Stop the worker processes (they also exit when this process does)."""
@@ -269,11 +267,10 @@ def _typed_error(kind: str, message: str, limits: ExecutionLimits) -> Exception:
                                    f"memory cap: {message[:300]}", limit=limits.memory_bytes)
     if kind == "output-too-large":
         return LimitExceeded(f"an output is over the {limits.max_tensor_bytes} byte cap",
-                             code="onnx-output-too-large",
-                             hint="raise [limits] max_tensor_bytes or make the outputs smaller")
+                             code="onnx-output-too-large")
     if kind == "session":
         return ModuleRejected(f"onnxruntime cannot create a session: {message[:500]}",
                               code="onnx-session-failed",
                               hint="the model passed the checker but onnxruntime rejects it")
     return Trap(f"onnxruntime failed while running the model: {message[:500]}",
-                code="onnx-run-failed", hint="check the inputs' values against the model")
+                code="onnx-run-failed")

@@ -35,8 +35,7 @@ def open_writer(path: Path, *, synchronous: str, busy_timeout_ms: int) -> sqlite
         mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if mode.lower() != "wal":
             raise RepositoryError(f"{path}: SQLite refused WAL mode (got {mode!r})",
-                                  code="wal-unavailable",
-                                  hint="put the database on a local file system")
+                                  code="wal-unavailable")
         conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
         conn.execute("PRAGMA foreign_keys=ON")
     except sqlite3.Error as exc:
@@ -87,22 +86,14 @@ def translate(exc: sqlite3.Error, where: str = "") -> RepositoryError:
         return ReadOnlyViolation(f"{prefix}a chain view is read-only ({text})")
     if "locked" in text or "busy" in text:
         return RepositoryError(f"{prefix}the database stayed locked by another writer ({text})",
-                               code="database-busy",
-                               hint="retry, or raise [plugin.sqlite] busy_timeout_ms")
+                               code="database-busy")
     if "not a database" in text:
-        return SchemaError(f"{prefix}the file is not a SQLite database", code="not-a-database",
-                           hint="point [plugin.sqlite] path at a new file or an ispc-sqlite "
-                                "database")
+        return SchemaError(f"{prefix}the file is not a SQLite database", code="not-a-database")
     if "malformed" in text:
         return RepositoryError(f"{prefix}the database file is corrupt ({text})",
-                               code="database-corrupt",
-                               hint="restore it from a backup; `ispc doctor` shows what is wrong")
+                               code="database-corrupt")
     if "closed" in text:
-        return RepositoryError(f"{prefix}the repository was closed ({text})", code="closed",
-                               hint="open the repository again")
+        return RepositoryError(f"{prefix}the repository was closed ({text})", code="closed")
     if "unable to open" in text:
-        return RepositoryError(f"{prefix}cannot open the database ({text})", code="cannot-open",
-                               hint="check that the path exists and is readable")
-    return RepositoryError(f"{prefix}SQLite failed: {text}", code="storage-error",
-                           hint="check free disk space and file permissions, then run "
-                                "`ispc doctor`")
+        return RepositoryError(f"{prefix}cannot open the database ({text})", code="cannot-open")
+    return RepositoryError(f"{prefix}SQLite failed: {text}", code="storage-error")

@@ -76,8 +76,7 @@ class SqliteRepository:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise RepositoryError(f"{self.path}: the repository was closed", code="closed",
-                                  hint="open the repository again")
+            raise RepositoryError(f"{self.path}: the repository was closed", code="closed")
 
     def view(self) -> SqliteChainView:
         """A new read-only view on its own ``mode=ro`` connection (close it, or close the repo)."""

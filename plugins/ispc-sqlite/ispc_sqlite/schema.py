@@ -143,8 +143,7 @@ def _version(conn: sqlite3.Connection, where: str) -> int:
     if app_id == 0 and version == 0 and tables == 0:
         return 0  # a new, empty file
     raise SchemaError(f"{where} is a SQLite database, but not an ispc-sqlite one "
-                      f"(application_id={app_id:#x})", code="foreign-database",
-                      hint="point [plugin.sqlite] path at a new file or an ispc-sqlite database")
+                      f"(application_id={app_id:#x})", code="foreign-database")
 
 
 def ensure_schema(conn: sqlite3.Connection, where: str,
@@ -154,8 +153,7 @@ def ensure_schema(conn: sqlite3.Connection, where: str,
     latest = migrations[-1][0]
     if original > latest:
         raise SchemaError(f"{where} has schema version {original}; this ispc-sqlite knows "
-                          f"versions up to {latest}", code="schema-too-new",
-                          hint="upgrade ispc-sqlite, or use another database file")
+                          f"versions up to {latest}", code="schema-too-new")
     for target, step in migrations:
         if target <= original:
             continue

@@ -77,8 +77,7 @@ class SqliteChainView:
         row = self._one("SELECT b.height, b.timestamp, b.block_hash, s.chain_id "
                         "FROM blocks AS b, chain_state AS s ORDER BY b.height DESC")
         if row is None:
-            raise NotFound("the chain has no genesis block", code="no-genesis",
-                           hint="run `ispc init` first")
+            raise NotFound("the chain has no genesis block", code="no-genesis")
         height, timestamp, block_hash, chain_id = row
         return ChainPins(height, from_u64(timestamp), block_hash, chain_id)
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from ispc_framework.plugins import encode
+from ispc_framework.plugins import check_distinct_inputs, encode
 from ispc_framework.plugins import (
     InputSpent,
     LimitExceeded,
@@ -109,7 +109,7 @@ class SqliteWriter:
         with self._transaction() as conn:
             if conn.execute("SELECT 1 FROM blocks LIMIT 1").fetchone() is not None:
                 raise RepositoryError("the chain already has a genesis block",
-                                      code="genesis-exists", hint="use a new repository")
+                                      code="genesis-exists")
             conn.execute("UPDATE chain_state SET chain_id = ?", (chain_id,))
             return self._append_block(conn, genesis, 0, timestamp, GENESIS_PARENT, chain_id)
 
@@ -121,7 +121,6 @@ class SqliteWriter:
         if len(data) > self._max_resource_bytes:
             raise LimitExceeded(f"resource of {len(data)} bytes exceeds the cap of "
                                 f"{self._max_resource_bytes}", code="resource-too-large",
-                                hint="raise [plugin.sqlite] max_resource_bytes",
                                 limit="max_resource_bytes")
         key = content_hash(data)
         with self._transaction() as conn:
@@ -137,17 +136,13 @@ class SqliteWriter:
             raise ValidationError("draft", f"expected SealedDraft, got {type(draft).__name__}")
         if timestamp is not None:
             _u64_field(timestamp, "timestamp")
-        outpoints = [tx_input.outpoint for tx_input in draft.inputs]
-        if len(set(outpoints)) != len(outpoints):
-            raise ValidationError("draft.inputs", "an outpoint appears more than once",
-                                  code="duplicate-input")
+        check_distinct_inputs(draft.inputs)
         with self._transaction() as conn:
             row = conn.execute("SELECT b.height, b.timestamp, b.block_hash, s.chain_id "
                                "FROM blocks AS b, chain_state AS s "
                                "ORDER BY b.height DESC LIMIT 1").fetchone()
             if row is None:
-                raise NotFound("the chain has no genesis block", code="no-genesis",
-                               hint="run `ispc init` first")
+                raise NotFound("the chain has no genesis block", code="no-genesis")
             height, head_raw_ts, head_hash, chain_id = row
             head_ts = from_u64(head_raw_ts)
             check_spendable(draft, _TransactionReader(conn))
@@ -158,8 +153,7 @@ class SqliteWriter:
                             if delta.writes else None)
             when = head_ts + 1 if timestamp is None else timestamp
             if when < head_ts:
-                raise RepositoryError("block timestamp goes backwards", code="timestamp-order",
-                                      hint="omit --timestamp to use head + 1")
+                raise RepositoryError("block timestamp goes backwards", code="timestamp-order")
             if when > MAX_U64:
                 raise ValidationError("timestamp", "head timestamp + 1 overflows u64",
                                       code="timestamp-overflow")

@@ -265,9 +265,7 @@ class WasmerEngine:
             self._wasmtime.Module.validate(self._validator, code)
         except self._wasmtime.WasmtimeError as exc:
             raise ModuleRejected(f"module rejected by the ISPC feature gate: "
-                                 f"{str(exc).strip().splitlines()[0]}", code="invalid-module",
-                                 hint="build for wasm32 MVP (clang -mcpu=mvp; asc without "
-                                      "--enable flags)") from None
+                                 f"{str(exc).strip().splitlines()[0]}", code="invalid-module") from None
         compiled = WasmerModule(code, info)
         self._on_worker(self._module, compiled)
         with self._validated_lock:
