@@ -83,7 +83,7 @@ def _parse_scalar(text: str) -> Any:
     """Parse an override the way TOML would (numbers, booleans, arrays), else keep the string."""
     try:
         return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, ValueError, RecursionError):  # then it is a string
         return text
 
 
@@ -202,6 +202,21 @@ def _resolve_env_refs(flat: dict[str, Any], sources: dict[str, str], environ: Ma
             sources[key] = f"env-ref:{var}"
 
 
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_bytes().decode("utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}", key=str(path),
+                          hint="fix the TOML syntax at the position shown") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (bad byte at offset {exc.start})",
+                          key=str(path), hint="save the file as UTF-8") from None
+    except (ValueError, RecursionError) as exc:  # an integer past Python's digit cap; nesting
+        raise ConfigError(f"{path}: not usable TOML: {exc}", key=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it: {exc.strerror or exc}", key=str(path)) from None
+
+
 def load_config(path: str | os.PathLike | None = None, *,
                 overrides: Mapping[str, Any] | None = None,
                 environ: Mapping[str, str] | None = None,
@@ -227,11 +242,7 @@ def load_config(path: str | os.PathLike | None = None, *,
         file_path = Path(CONFIG_FILENAME)
 
     if file_path is not None:
-        try:
-            data = tomllib.loads(file_path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{file_path}: not valid TOML: {exc}", key=str(file_path),
-                              hint="fix the TOML syntax at the position shown") from None
+        data = _read_toml(file_path)
         flat = _flatten(data)
         file_sources = dict.fromkeys(flat, f"file:{file_path}")
         _resolve_env_refs(flat, file_sources, environ)  # secrets first, then their types

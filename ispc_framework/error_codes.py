@@ -295,6 +295,10 @@ _SPECIFIC: tuple[ErrorCode, ...] = (
               "the prover worker's <op> reply is malformed: <what> (or a non-protocol line, an "
               "unknown op, public inputs for another request)",
               "the worker is not following docs/prover-protocol.md"),
+    ErrorCode("prover-internal-error", ProofError,
+              "<exception type>: <message> (the prover worker hit an unexpected exception; it "
+              "keeps serving)",
+              "see the worker's stderr; report it with the request"),
     ErrorCode("prover-protocol-mismatch", ProverUnavailable,
               "the worker speaks protocol <n>, this plugin <n>",
               "install matching prover and plugin versions"),

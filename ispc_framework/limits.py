@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 
 import attrs
 
@@ -11,17 +12,19 @@ from .errors import ValidationError
 __all__ = ["ExecutionLimits", "memory_mb_to_bytes"]
 
 MiB = 1024 * 1024
+MAX_U64 = 2**64 - 1  # as model.MAX_U64; not imported, so loading the config stays light
 
 
 def _positive_int(instance, attribute, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_U64:
+        # Engines, traces and the encoding hold limits as u64: a bigger one would overflow there.
         raise ValidationError(f"limits.{attribute.name}",
-                              f"must be a positive integer, got {value!r}")
+                              f"must be a positive integer below 2^64, got {value!r}")
 
 
 def _positive_seconds(instance, attribute, value):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or value <= 0:
+            or not 0 < value <= threading.TIMEOUT_MAX:  # the watchdog timer cannot wait longer
         raise ValidationError(f"limits.{attribute.name}",
                               f"must be a positive, finite number of seconds, got {value!r}")
 

@@ -217,6 +217,8 @@ def test_types_of_late_modules_decode_in_a_fresh_process(via):
 
 
 def test_every_type_id_is_declared_once_in_the_table():
+    import pathlib
+
     from ispc_framework.encoding import TYPE_TABLE, type_id_of, type_ids
 
     resolved = type_ids()
@@ -225,9 +227,15 @@ def test_every_type_id_is_declared_once_in_the_table():
     for cls, type_id in resolved.items():
         assert type_id_of(cls.__name__) == type_id
         assert TYPE_TABLE[type_id] == f"{cls.__module__.rpartition('.')[2]}:{cls.__name__}"
-    # No module registers ids of its own any more.
-    import pathlib
+    # docs/encoding.md lists the same ids.
+    import re
 
+    doc = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "encoding.md").read_text()
+    listed = dict(re.findall(r"([A-Z]\w+) (\d+)[,.]", doc.split("Type ids (never reused")[1]
+                             .split("\n\n")[0]))
+    assert {name: int(n) for name, n in listed.items()} == \
+        {cls.__name__: type_id for cls, type_id in resolved.items()}
+    # No module registers ids of its own any more.
     core = pathlib.Path(__file__).resolve().parent.parent / "ispc_framework"
     assert not [p for p in core.rglob("*.py") if "register_type(" in p.read_text()]
 

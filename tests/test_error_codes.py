@@ -30,13 +30,21 @@ def _callee(node: ast.Call) -> str:
 
 
 def _raise_sites():
-    """(code, callee name, where) for every literal code passed to a call."""
+    """(code, class name, where) for every literal code passed to a call, or written into an
+    error reply ``{"type": ..., "code": ...}`` (the prover worker's protocol)."""
     for path in _python_files(SOURCE_DIRS):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
             if isinstance(node, ast.Call):
                 for kw in node.keywords:
                     if kw.arg == "code" and isinstance(kw.value, ast.Constant):
-                        yield kw.value.value, _callee(node), f"{path.relative_to(ROOT)}:{node.lineno}"
+                        yield kw.value.value, _callee(node), where
+            elif isinstance(node, ast.Dict):
+                items = {key.value: value for key, value in zip(node.keys, node.values)
+                         if isinstance(key, ast.Constant)}
+                code, kind = items.get("code"), items.get("type")
+                if isinstance(code, ast.Constant) and isinstance(code.value, str):
+                    yield code.value, kind.value if isinstance(kind, ast.Constant) else "", where
 
 
 def _class_codes():

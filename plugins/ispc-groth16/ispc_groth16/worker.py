@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         worker = Worker(args.backend, args.node_modules, out)
     except Exception as err:  # report why we cannot serve, then exit non-zero
         payload = err.to_dict() if hasattr(err, "to_dict") else {
-            "code": "prover-unavailable", "message": str(err), "hint": ""}
+            "code": "prover-unavailable", "message": str(err)}
         out.write(json.dumps({"protocol": PROTOCOL, "id": None, "ok": False,
                               "error": {"type": type(err).__name__, **payload}}) + "\n")
         out.flush()

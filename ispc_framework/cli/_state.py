@@ -8,12 +8,12 @@ from typing import Any
 
 import click
 
-from .cli import _emit_json, _State, cli
-from .cli_chain import _coordinator, parse_hex
-from .context import ExecutionRequest
-from .encoding import to_json
-from .model import ADDRESS_LEN
-from .state import prove, verify_proof
+from ..context import ExecutionRequest
+from ..encoding import to_json
+from ..model import ADDRESS_LEN
+from ..state import prove, verify_proof
+from ._app import State, emit_json
+from ._loaders import parse_hex
 
 
 def _show(value: bytes) -> str:
@@ -26,14 +26,14 @@ def _key(key: str, as_text: bool) -> bytes:
     return key.encode("utf-8") if as_text else parse_hex(key, "KEY")
 
 
-@cli.command("query")
+@click.command("query")
 @click.argument("contract")
 @click.argument("method")
 @click.option("--input", "input_hex", default="", help="Call input as hex.")
 @click.option("--caller", default="00" * ADDRESS_LEN, help="Caller address (64 hex digits).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def query_cmd(state: _State, contract: str, method: str, input_hex: str, caller: str,
+def query_cmd(state: State, contract: str, method: str, input_hex: str, caller: str,
               as_json: bool) -> None:
     """Run METHOD of CONTRACT read-only against the head: no signature, proof or draft; a method
     that writes anything is an error [query-wrote].
@@ -42,16 +42,16 @@ def query_cmd(state: _State, contract: str, method: str, input_hex: str, caller:
     request = ExecutionRequest(parse_hex(contract, "CONTRACT", 32), method,
                                parse_hex(input_hex, "--input"),
                                parse_hex(caller, "--caller", ADDRESS_LEN))
-    result = _coordinator(state).query(request)
+    result = state.coordinator.query(request)
     if as_json:
-        _emit_json({"return_data": result.return_data.hex(), "gas_used": result.gas_used,
+        emit_json({"return_data": result.return_data.hex(), "gas_used": result.gas_used,
                     "height": result.pins.height})
         return
     click.echo(f"return data  {result.return_data.hex() or '(none)'}")
     click.echo(f"gas          {result.gas_used}  (at height {result.pins.height})")
 
 
-@cli.command("state")
+@click.command("state")
 @click.argument("contract")
 @click.argument("key", required=False)
 @click.option("--text", "as_text", is_flag=True, help="KEY is UTF-8 text, not hex.")
@@ -60,13 +60,13 @@ def query_cmd(state: _State, contract: str, method: str, input_hex: str, caller:
               help="Print an inclusion or absence proof of KEY against the storage root.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def state_cmd(state: _State, contract: str, key: str | None, as_text: bool, height: int | None,
+def state_cmd(state: State, contract: str, key: str | None, as_text: bool, height: int | None,
               with_proof: bool, as_json: bool) -> None:
     """Show the committed storage of CONTRACT (every key, or KEY), its version and root.
 
     Example: ispc state 3f2a...9c count --text --proof"""
     address = parse_hex(contract, "CONTRACT", 32)
-    view = _coordinator(state).repository.view()
+    view = state.coordinator.repository.view()
     at = view.head().height if height is None else height
     version, root = view.state_version(address, at)
     items = view.state_items(address, at)
@@ -83,7 +83,7 @@ def state_cmd(state: _State, contract: str, key: str | None, as_text: bool, heig
             assert verify_proof(proof, root)  # our own proof against our own root
             out["proof"] = proof.to_json()
     if as_json:
-        _emit_json(out)
+        emit_json(out)
         return
     click.echo(f"contract {address.hex()}  height {at}  version {version}  root {root.hex()}")
     if key is None:
@@ -98,22 +98,22 @@ def state_cmd(state: _State, contract: str, key: str | None, as_text: bool, heig
                        f"the root")
 
 
-@cli.command("balance")
+@click.command("balance")
 @click.argument("address")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def balance_cmd(state: _State, address: str, as_json: bool) -> None:
+def balance_cmd(state: State, address: str, as_json: bool) -> None:
     """Sum ADDRESS's unspent asset outputs per token (what the balance host function returns).
 
     Example: ispc balance a1a1...a1"""
     owner = parse_hex(address, "ADDRESS", ADDRESS_LEN)
     totals: dict[Any, int] = {}
-    for _, output in _coordinator(state).repository.view().utxos_of(owner):
+    for _, output in state.coordinator.repository.view().utxos_of(owner):
         if output.asset is not None:
             totals[output.asset.token] = totals.get(output.asset.token, 0) + output.asset.amount
     rows = [{"token": to_json(token), "amount": amount} for token, amount in totals.items()]
     if as_json:
-        _emit_json(rows)
+        emit_json(rows)
         return
     for token, amount in totals.items():
         name = type(token).__name__

@@ -1,0 +1,139 @@
+"""The input files and values of the CLI, read into models or refused with a typed error.
+
+Every loader here turns any bad input (not UTF-8, not JSON, nested too deep, an integer too long,
+wrong types, values the models refuse) into a ValidationError naming the file or field; a
+Hypothesis test feeds them arbitrary bytes and JSON (tests/test_cli_loaders.py).
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+from typing import Any
+
+from ..encoding import from_json
+from ..errors import ISPCError, ValidationError
+from ..model import (TENSOR_DTYPES, OnnxExecutionResult, SealedDraft, Tensor,
+                     WasmExecutionResult)
+
+_STRUCT_CODES = {"bool": "?", "int8": "b", "uint8": "B", "int16": "h", "uint16": "H",
+                 "int32": "i", "uint32": "I", "int64": "q", "uint64": "Q", "float16": "e",
+                 "float32": "f", "float64": "d"}
+
+
+def parse_hex(text: str, field: str, length: int | None = None) -> bytes:
+    try:
+        raw = bytes.fromhex(text.removeprefix("0x"))
+    except ValueError:
+        raise ValidationError(field, f"{text!r} is not hex") from None
+    if length is not None and len(raw) != length:
+        raise ValidationError(field, f"expected {length} bytes ({2 * length} hex digits), "
+                              f"got {len(raw)}")
+    return raw
+
+
+def read_json(path: str | Path, field: str) -> Any:
+    """The JSON value in the file at ``path``, or a ValidationError on ``field`` saying why not."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ValidationError(field, f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(field, f"{path} is not UTF-8 text (bad byte at offset {exc.start})"
+                              ) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(field, f"{path} is not valid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # an integer past Python's digit cap; nesting
+        raise ValidationError(field, f"{path} is not usable JSON: {exc}") from None
+    _check_depth(data, field, path)
+    return data
+
+
+MAX_JSON_DEPTH = 64  # far deeper than any result or inputs file; keeps later recursion bounded
+
+
+def _check_depth(data: Any, field: str, path: str | Path) -> None:
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise ValidationError(field, f"{path} nests deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+
+
+def load_inputs(path: str | Path) -> tuple[Tensor, ...]:
+    """The tensors of an ``ispc infer --inputs`` file."""
+    return tensors_from_json(read_json(path, "--inputs"))
+
+
+def tensors_from_json(data: Any) -> tuple[Tensor, ...]:
+    """``{"name": {"dtype": "float32", "shape": [1, 4], "values": [...]}}`` -> canonical tensors
+    (values flattened in C order, packed little-endian)."""
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise ValidationError("--inputs", 'expected {"name": {"dtype": ..., "shape": [...], '
+                              '"values": [...]}, ...}')
+    tensors = []
+    for name, spec in sorted(data.items()):
+        dtype = spec.get("dtype")
+        if not isinstance(dtype, str) or dtype not in TENSOR_DTYPES:
+            raise ValidationError(f"inputs.{name}.dtype",
+                                  f"{dtype!r} is not one of {sorted(TENSOR_DTYPES)}")
+        values = list(_flatten(spec.get("values", [])))
+        shape = spec.get("shape", [len(values)])
+        if not isinstance(shape, list):
+            raise ValidationError(f"inputs.{name}.shape", f"expected a list, got {shape!r}")
+        try:
+            data_bytes = struct.pack(f"<{len(values)}{_STRUCT_CODES[dtype]}", *values)
+        except (struct.error, TypeError, OverflowError) as exc:  # a value the dtype cannot hold
+            raise ValidationError(f"inputs.{name}.values", str(exc)) from None
+        tensors.append(Tensor(name, dtype, tuple(shape), data_bytes))
+    return tuple(tensors)
+
+
+def tensor_values(tensor: Tensor) -> list:
+    count = len(tensor.data) // TENSOR_DTYPES[tensor.dtype]
+    return list(struct.unpack(f"<{count}{_STRUCT_CODES[tensor.dtype]}", tensor.data))
+
+
+def _flatten(values: Any):
+    if isinstance(values, list):
+        for item in values:
+            yield from _flatten(item)
+    else:
+        yield values
+
+
+def load_result(path: str | Path) -> Any:
+    """The result of an ``ispc run/infer --out`` file; its "transaction" must be the one the
+    result implies (it is there for people to read, never trusted on its own)."""
+    from ..coordinator import final_transaction
+
+    payload = read_json(path, "RESULT")
+    if not (isinstance(payload, dict) and isinstance(payload.get("result"), dict)
+            and isinstance(payload.get("transaction"), dict)):
+        raise ValidationError("RESULT", f"{path} is not an `ispc run --out` file: expected an "
+                              'object with "result" and "transaction" objects')
+    try:
+        result, transaction = from_json(payload["result"]), from_json(payload["transaction"])
+    except ISPCError:
+        raise
+    except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
+        # from_json checks types field by field; what it leaves to the model's own converters
+        # can still fail on foreign JSON in these builtin ways.
+        raise ValidationError("RESULT", f"{path} is not an `ispc run --out` file: {exc}") from None
+    if not isinstance(result, (WasmExecutionResult, OnnxExecutionResult)) or \
+            not isinstance(transaction, SealedDraft):
+        raise ValidationError("RESULT", f"{path} is not an `ispc run --out` file: it holds a "
+                              f"{type(result).__name__} and a {type(transaction).__name__}")
+    if final_transaction(result) != transaction:
+        raise ValidationError("RESULT.transaction", "does not match the result it came with",
+                              code="transaction-mismatch")
+    return result
