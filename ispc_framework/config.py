@@ -16,7 +16,7 @@ import copy
 import difflib
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ import attrs
 
 from .errors import ConfigError, ValidationError
 from .limits import ExecutionLimits, memory_mb_to_bytes
-from .plugins.specs import SETTING_TYPES, PluginSpec
+from .plugins.specs import PluginSpec, resolve_settings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -47,23 +47,6 @@ DEFAULTS: dict[str, Any] = {
     "limits": {f.name: f.default for f in attrs.fields(ExecutionLimits)},
 }
 
-# Which keys may appear in which table (everything under "plugin" is free-form until resolved).
-_ALLOWED: dict[str, set[str]] = {
-    "engine.wasm": {"name", "allow_unbounded"},
-    "engine.onnx": {"name"},
-    "hostabi": {"providers"},
-    "prover": {"name", "circuit"},
-    "repository": {"name"},
-    "trace": {"sinks"},
-    "plugins": {"autoload", "load", "block", "trace_hooks"},
-    "limits": set(DEFAULTS["limits"]) | {"memory_mb"},
-}
-_TYPES: dict[str, type | tuple[type, ...]] = {
-    "name": str, "circuit": str, "providers": list, "sinks": list, "autoload": bool,
-    "load": list, "block": list, "trace_hooks": bool, "allow_unbounded": bool,
-}
-
-
 def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in table.items():
@@ -73,6 +56,18 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[path] = value
     return flat
+
+
+# The schema is DEFAULTS itself: which keys each table accepts, and (outside [limits], which
+# ExecutionLimits validates) the type of each value. Everything under "plugin" is free-form until
+# the plugin is resolved against its declared Settings.
+_DEFAULT_KEYS = _flatten(DEFAULTS)
+_ALLOWED: dict[str, set[str]] = {}
+for _key in _DEFAULT_KEYS:
+    _ALLOWED.setdefault(_key.rpartition(".")[0], set()).add(_key.rpartition(".")[2])
+_ALLOWED["limits"].add("memory_mb")
+_TYPES: dict[str, type] = {key: type(value) for key, value in _DEFAULT_KEYS.items()
+                           if not key.startswith("limits.")}
 
 
 def _env_name(key: str) -> str:
@@ -120,29 +115,7 @@ class Config:
 
     def plugin_settings(self, spec: PluginSpec) -> dict[str, Any]:
         """``[plugin.<name>]`` validated against ``spec.settings`` with defaults filled in."""
-        given = self.table(f"plugin.{spec.name}")
-        known = {s.name: s for s in spec.settings}
-        for key in given:
-            if key not in known:
-                raise ConfigError(
-                    f"[plugin.{spec.name}] has unknown key {key!r}; {spec.name} accepts: "
-                    f"{', '.join(sorted(known)) or 'no settings'}.{_suggest(key, set(known))}",
-                    key=f"plugin.{spec.name}.{key}")
-        settings: dict[str, Any] = {}
-        for name, setting in known.items():
-            value = given.get(name, setting.default)
-            expected = SETTING_TYPES[setting.type]
-            if value is not None and (not isinstance(value, expected)
-                                      or (setting.type != "bool" and isinstance(value, bool))):
-                raise ConfigError(
-                    f"[plugin.{spec.name}] {name} must be {setting.type}, got {value!r}",
-                    key=f"plugin.{spec.name}.{name}")
-            if setting.choices and value not in setting.choices:
-                raise ConfigError(
-                    f"[plugin.{spec.name}] {name} = {value!r} is not one of "
-                    f"{', '.join(map(repr, setting.choices))}", key=f"plugin.{spec.name}.{name}")
-            settings[name] = value
-        return settings
+        return resolve_settings(spec.settings, self.table(f"plugin.{spec.name}"), spec.name)
 
     def shown(self, secret_keys: set[str] = frozenset()) -> list[tuple[str, Any, str]]:
         """(key, value, source) rows for display, secrets masked."""
@@ -172,7 +145,7 @@ def _check_table_keys(flat: dict[str, Any], origin: str) -> None:
             raise ConfigError(f"{origin}: unknown key {key!r}; [{table}] accepts: "
                               f"{', '.join(sorted(_ALLOWED[table]))}.{_suggest(leaf, _ALLOWED[table])}",
                               key=key)
-        expected = _TYPES.get(leaf)
+        expected = _TYPES.get(key)
         value = flat[key]
         if expected is not None and not isinstance(value, expected):
             raise ConfigError(f"{origin}: {key} must be {getattr(expected, '__name__', expected)}, "
@@ -226,52 +199,67 @@ def load_config(path: str | os.PathLike | None = None, *,
     environ = os.environ if environ is None else environ
     values = _flatten(copy.deepcopy(DEFAULTS))
     sources = dict.fromkeys(values, "default")
+    file_path = _config_file(path, environ, search_cwd)
+    # Layers from lowest to highest precedence; each is checked on its own, so an error names
+    # the file, the variable or --set that holds the bad key.
+    layers: list[Callable[[], _Layer]] = [
+        lambda: _file_layer(file_path, environ) if file_path is not None else {},
+        lambda: _env_layer(values, environ),  # any key known by now, the file's plugin keys too
+        lambda: _override_layer(overrides or {}),
+    ]
+    for layer in layers:
+        for key, (value, source) in layer().items():
+            values[key] = value
+            sources[key] = source
+    _check_table_keys(values, "config")
+    config = Config(values, sources, file_path)
+    _ = config.limits  # validate limits now, not mid-run
+    return config
 
-    file_path: Path | None = None
+
+_Layer = dict[str, tuple[Any, str]]  # key -> (value, where it came from)
+
+
+def _config_file(path: str | os.PathLike | None, environ: Mapping[str, str],
+                 search_cwd: bool) -> Path | None:
     if path is not None:
         file_path = Path(path)
         if not file_path.is_file():
             raise ConfigError(f"config file {str(file_path)!r} does not exist", key="--config",
                               hint="pass an existing file, or omit --config for the defaults")
-    elif environ.get("ISPC_CONFIG"):
+        return file_path
+    if environ.get("ISPC_CONFIG"):
         file_path = Path(environ["ISPC_CONFIG"])
         if not file_path.is_file():
             raise ConfigError(f"ISPC_CONFIG names {str(file_path)!r}, which does not exist",
                               key="ISPC_CONFIG")
-    elif search_cwd and Path(CONFIG_FILENAME).is_file():
-        file_path = Path(CONFIG_FILENAME)
+        return file_path
+    if search_cwd and Path(CONFIG_FILENAME).is_file():
+        return Path(CONFIG_FILENAME)
+    return None
 
-    if file_path is not None:
-        data = _read_toml(file_path)
-        flat = _flatten(data)
-        file_sources = dict.fromkeys(flat, f"file:{file_path}")
-        _resolve_env_refs(flat, file_sources, environ)  # secrets first, then their types
-        _check_table_keys(flat, str(file_path))
-        flat = _normalise(flat)
-        for key, value in flat.items():
-            values[key] = value
-            sources[key] = file_sources.get(key, f"file:{file_path}")
 
-    # Every key known by now (defaults and file, plugin keys included) can be overridden by env.
-    env_keys = {_env_name(key): key for key in values}
+def _file_layer(file_path: Path, environ: Mapping[str, str]) -> _Layer:
+    flat = _flatten(_read_toml(file_path))
+    file_sources = dict.fromkeys(flat, f"file:{file_path}")
+    _resolve_env_refs(flat, file_sources, environ)  # secrets first, then their types
+    _check_table_keys(flat, str(file_path))
+    return {key: (value, file_sources.get(key, f"file:{file_path}"))
+            for key, value in _normalise(flat).items()}
+
+
+def _env_layer(known: Mapping[str, Any], environ: Mapping[str, str]) -> _Layer:
+    env_keys = {_env_name(key): key for key in known}
     env_keys["ISPC_LIMITS_MEMORY_MB"] = "limits.memory_mb"
+    layer: _Layer = {}
     for var, text in environ.items():
         if var in env_keys:
-            key = env_keys[var]
-            layer = _normalise({key: _parse_scalar(text)})
-            for final_key, value in layer.items():
-                values[final_key] = value
-                sources[final_key] = f"env:{var}"
+            for key, value in _normalise({env_keys[var]: _parse_scalar(text)}).items():
+                layer[key] = (value, f"env:{var}")
+    return layer
 
-    if overrides:
-        flat_overrides = {k: _parse_scalar(v) if isinstance(v, str) else v
-                          for k, v in overrides.items()}
-        _check_table_keys(flat_overrides, "--set")
-        for key, value in _normalise(flat_overrides).items():
-            values[key] = value
-            sources[key] = "cli"
 
-    _check_table_keys({k: v for k, v in values.items()}, "config")
-    config = Config(values, sources, file_path)
-    _ = config.limits  # validate limits now, not mid-run
-    return config
+def _override_layer(overrides: Mapping[str, Any]) -> _Layer:
+    flat = {k: _parse_scalar(v) if isinstance(v, str) else v for k, v in overrides.items()}
+    _check_table_keys(flat, "--set")
+    return {key: (value, "cli") for key, value in _normalise(flat).items()}

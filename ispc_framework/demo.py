@@ -47,7 +47,9 @@ def run_demo(workdir: Path | None, examples: Path, overrides: tuple[str, ...],
     token_wasm = examples / "contracts" / "build" / "token_c.wasm"
     model = examples / "models" / "iris_forest.onnx"
     if not token_wasm.is_file():
-        raise NotFound(f"{token_wasm} is missing", code="demo-examples-missing")
+        raise NotFound(f"{token_wasm} is missing", code="demo-examples-missing",
+                       hint="run from the repository root after scripts/bootstrap.sh, or pass "
+                            "--examples PATH")
     scratch = Path(tempfile.mkdtemp(prefix="ispc-demo-")) if workdir is None else workdir
     scratch.mkdir(parents=True, exist_ok=True)
     chosen = dict(item.partition("=")[::2] for item in overrides).get("prover.name", "").strip()

@@ -117,3 +117,10 @@ def test_bad_limit_values_are_config_errors(tmp_path, text):
 def test_env_reference_works_for_typed_core_keys(tmp_path):
     path = write(tmp_path, '[prover]\nname = {"$env" = "PROVER"}\n')
     assert load_config(path, environ={"PROVER": "groth16"}).get("prover.name") == "groth16"
+
+
+def test_environment_overrides_a_plugin_key_the_file_introduced(tmp_path):
+    path = write(tmp_path, '[plugin.sqlite]\npath = "from-file.db"\n')
+    config = load_config(path, environ={"ISPC_PLUGIN_SQLITE_PATH": "from-env.db"})
+    assert config.get("plugin.sqlite.path") == "from-env.db"
+    assert config.sources["plugin.sqlite.path"] == "env:ISPC_PLUGIN_SQLITE_PATH"

@@ -41,7 +41,7 @@ EXPECTED_PLUGIN_API = {
     # descriptors, hooks, the manager
     "hookimpl", "hookspec", "PluginManager", "PluginRecord", "ENTRY_POINT_GROUP", "AUTOLOAD_ENV",
     "KINDS", "PLUGIN_API_VERSION", "PluginSpec", "EngineSpec", "HostABIProviderSpec",
-    "ProverSpec", "TraceSinkSpec", "RepositorySpec", "Setting", "load_factory", "merge_settings",
+    "ProverSpec", "TraceSinkSpec", "RepositorySpec", "Setting", "load_factory", "resolve_settings",
     # the protocols a plugin object implements
     "WasmEngine", "OnnxEngine", "Prover", "ChainView", "RepositoryWriter", "Repository",
     "TraceSink", "HostABIProvider",

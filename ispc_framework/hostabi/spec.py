@@ -46,8 +46,6 @@ PARAM_KINDS: dict[str, tuple[str, ...]] = {
     "out_u64": ("i32",),
     "out_fill": ("i32", "i32"),
 }
-INPUT_KINDS = ("bytes", "fixed", "u32", "u64", "bool")
-OUTPUT_KINDS = ("out_fixed", "out_bytes", "out_u32", "out_u64", "out_fill")
 RESULT_KINDS: dict[str, str] = {"status": "i32", "u64": "i64", "u32": "i32"}
 CATEGORIES = ("read", "write", "trace")
 #: max_len values that name an ExecutionLimits field instead of a constant: exceeding them aborts
@@ -69,11 +67,6 @@ class Param:
     @property
     def wasm_types(self) -> tuple[str, ...]:
         return PARAM_KINDS[self.kind]
-
-    @property
-    def is_output(self) -> bool:
-        return self.kind in OUTPUT_KINDS
-
 
 @attrs.frozen
 class Function:

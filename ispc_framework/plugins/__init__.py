@@ -28,7 +28,7 @@ _EXPORTS: dict[str, list[str]] = {
     ".specs": [
         "KINDS", "PLUGIN_API_VERSION", "PluginSpec", "EngineSpec", "HostABIProviderSpec",
         "ProverSpec", "RepositorySpec", "TraceSinkSpec", "Setting", "load_factory",
-        "merge_settings"],
+        "resolve_settings"],
     ".hookspecs": ["hookimpl", "hookspec"],
     ".manager": ["AUTOLOAD_ENV", "ENTRY_POINT_GROUP", "PluginManager", "PluginRecord"],
     "..engines": [
@@ -87,7 +87,7 @@ _EXPORTS: dict[str, list[str]] = {
 if TYPE_CHECKING:  # the same names, for type checkers (tests/test_public_api.py keeps them equal)
     from .specs import (
         KINDS, PLUGIN_API_VERSION, PluginSpec, EngineSpec, HostABIProviderSpec, ProverSpec,
-        RepositorySpec, TraceSinkSpec, Setting, load_factory, merge_settings)
+        RepositorySpec, TraceSinkSpec, Setting, load_factory, resolve_settings)
     from .hookspecs import (
         hookimpl, hookspec)
     from .manager import (
@@ -186,8 +186,8 @@ __all__ = [
     "check_method", "check_module", "check_rules", "check_spendable", "check_timestamp",
     "circuit_inputs", "coerce_limits", "content_hash", "contract_element", "cpu_isa_class",
     "decode", "digest", "encode", "field_of", "from_json", "hash_of", "hookimpl", "hookspec",
-    "is_testing_key", "issuer_element", "load_checked_model", "load_factory", "merge_settings",
-    "model_hash", "outputs_to_tensors", "parse_module", "public_inputs", "result_limbs",
+    "is_testing_key", "issuer_element", "load_checked_model", "load_factory", "model_hash",
+    "outputs_to_tensors", "parse_module", "public_inputs", "resolve_settings", "result_limbs",
     "sha256_file", "supports_spec_tests", "tensor_from_array", "tensor_to_array", "to_json",
     "token_element", "transaction_id_of", "validate_inputs", "vk_hash"
 ]

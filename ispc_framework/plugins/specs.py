@@ -6,18 +6,22 @@ plugins never imports a heavy runtime; the object is built only when the config 
 
 from __future__ import annotations
 
+import copy
+import difflib
 import importlib
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
 
-from ..errors import PluginLoadError, ValidationError
+from ..errors import ConfigError, PluginLoadError, ValidationError
 
 __all__ = [
     "PLUGIN_API_VERSION",
     "KINDS",
     "Setting",
+    "resolve_settings",
     "PluginSpec",
     "EngineSpec",
     "HostABIProviderSpec",
@@ -25,7 +29,6 @@ __all__ = [
     "TraceSinkSpec",
     "RepositorySpec",
     "load_factory",
-    "merge_settings",
 ]
 
 #: The plugin API this core provides. A plugin states the range it supports in ``api``.
@@ -59,6 +62,43 @@ class Setting:
     description: str = ""
     secret: bool = False
     choices: tuple[Any, ...] = attrs.field(default=(), converter=tuple)
+    positive: bool = False  # a number that must be > 0
+
+    def check(self, value: Any, plugin: str) -> Any:
+        """``value`` if it fits this setting, else a ConfigError naming ``[plugin.<plugin>]``."""
+        where = f"[plugin.{plugin}] {self.name}"
+        key = f"plugin.{plugin}.{self.name}"
+        if value is None:
+            return None
+        if not isinstance(value, SETTING_TYPES[self.type]) or (
+                self.type != "bool" and isinstance(value, bool)):
+            raise ConfigError(f"{where} must be {self.type}, got {value!r}", key=key)
+        if self.choices and value not in self.choices:
+            raise ConfigError(f"{where} = {value!r} is not one of "
+                              f"{', '.join(map(repr, self.choices))}", key=key)
+        if self.positive and not value > 0:
+            raise ConfigError(f"{where} must be positive, got {value!r}", key=key)
+        return value
+
+
+def resolve_settings(settings: Sequence[Setting], given: Mapping[str, Any] | None,
+                     plugin: str) -> dict[str, Any]:
+    """The effective ``[plugin.<plugin>]`` table: ``given`` checked against the declared
+    ``settings``, with their defaults for what is missing (or None). The one place plugin settings
+    are validated: the config calls it when it resolves a plugin, and a plugin built directly
+    (tests, library use) calls it on what it was given."""
+    known = {s.name: s for s in settings}
+    given = dict(given or {})
+    for key in given:
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            raise ConfigError(
+                f"[plugin.{plugin}] has unknown key {key!r}; {plugin} accepts: "
+                f"{', '.join(sorted(known)) or 'no settings'}."
+                f"{f' Did you mean {close[0]!r}?' if close else ''}", key=f"plugin.{plugin}.{key}")
+    return {name: setting.check(copy.deepcopy(setting.default) if given.get(name) is None
+                                else given[name], plugin)
+            for name, setting in known.items()}
 
 
 def _check_api(instance, attribute, value):
@@ -134,28 +174,3 @@ def load_factory(spec: PluginSpec, target_name: str | None = None) -> Any:
         raise PluginLoadError(f"{spec.kind} {spec.name!r}: cannot load {target_name or spec.factory}: "
                               f"{type(exc).__name__}: {exc}", plugin=spec.name) from exc
     return target
-
-
-def merge_settings(settings: Any, overrides: dict[str, Any],
-                   defaults: dict[str, Any]) -> dict[str, Any]:
-    """Merge a plugin's ``[plugin.<name>]`` table and keyword overrides over ``defaults``; an
-    unknown key or a non-positive size is a ConfigError naming the known keys. Keys ending in
-    ``_dir`` are optional paths; every other value must be a positive integer."""
-    from ..errors import ConfigError
-
-    merged = dict(defaults)
-    for source in (settings or {}, overrides):
-        for key, value in dict(source).items():
-            if key not in defaults:
-                raise ConfigError(f"unknown engine setting {key!r}; known: "
-                                  f"{', '.join(sorted(defaults))}", key=key)
-            merged[key] = value
-    for key, value in merged.items():
-        if key.endswith("_dir"):
-            if value is not None and not isinstance(value, str):
-                raise ConfigError(f"engine setting {key} must be a path, got {value!r}",
-                                  key=key)
-        elif isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ConfigError(f"engine setting {key} must be a positive integer, got {value!r}",
-                              key=key)
-    return merged

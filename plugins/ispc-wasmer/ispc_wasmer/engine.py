@@ -32,9 +32,11 @@ from ispc_framework.plugins import EngineOutcome, HostEnv, HostFunction, MemoryA
 from ispc_framework.plugins import (EngineUnavailable, HostCallFailed, ISPCError,
                                    MemoryLimitExceeded, ModuleRejected, StackExhausted, Trap)
 from ispc_framework.plugins import MAX_U64
-from ispc_framework.plugins import (DEFAULT_MAX_MODULE_BYTES, MAX_TABLE_ELEMENTS, WASM_FEATURES,
+from ispc_framework.plugins import (MAX_TABLE_ELEMENTS, WASM_FEATURES,
                                     WASM_PAGE, ModuleInfo, bind_imports, check_method,
-                                    check_module, merge_settings)
+                                    check_module, resolve_settings)
+
+from .plugin import SETTINGS
 
 __all__ = ["WasmerEngine", "WasmerModule", "CAPABILITIES", "MISSING_CAPABILITIES",
            "WASMER_VERSION", "load_wasmer"]
@@ -44,7 +46,6 @@ WASMER_VERSION = "1.1.0"
 CAPABILITIES: frozenset[str] = frozenset({"threads", "spec-tests"})
 MISSING_CAPABILITIES = frozenset({"metering", "memory-limit", "nan-canonicalization", "timeout",
                                   "stack-limit"})
-DEFAULTS = {"cache_size": 64, "max_module_bytes": DEFAULT_MAX_MODULE_BYTES}
 _M32 = 0xFFFFFFFF
 _FIX = (f"wasmer-python {WASMER_VERSION} ships wheels only for CPython 3.7-3.10 (on 3.11+ pip "
         f"installs a stub that raises ImportError). Run ispc under Python 3.10 with "
@@ -193,7 +194,7 @@ class WasmerEngine:
 
     def __init__(self, settings: Mapping[str, Any] | None = None, **overrides: Any) -> None:
         """``settings`` is the ``[plugin.wasmer]`` table (see plugin.py for the keys)."""
-        options = merge_settings(settings, overrides, DEFAULTS)
+        options = resolve_settings(SETTINGS, {**dict(settings or {}), **overrides}, "wasmer")
         max_module_bytes, cache_size = options["max_module_bytes"], options["cache_size"]
         self._wasmer, self._cranelift = load_wasmer()
         self._wasmtime, self._validator = _wasmtime_validator()

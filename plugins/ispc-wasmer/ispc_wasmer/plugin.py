@@ -9,6 +9,12 @@ from __future__ import annotations
 from ispc_framework.plugins import hookimpl
 from ispc_framework.plugins import EngineSpec, Setting
 
+#: ``[plugin.wasmer]``: declared once; the config and WasmerEngine both check against it.
+SETTINGS = (
+    Setting("cache_size", "int", 64, "compiled modules kept in memory", positive=True),
+    Setting("max_module_bytes", "int", 8 * 1024 * 1024, "largest accepted module", positive=True),
+)
+
 
 @hookimpl
 def ispc_register_engines():
@@ -19,8 +25,5 @@ def ispc_register_engines():
         description="wasmer-python 1.1.0 (CPython 3.10 only); no metering, memory limit, NaN "
                     "canonicalisation, timeout or stack setting",
         capabilities=("threads", "spec-tests"),
-        settings=(
-            Setting("cache_size", "int", 64, "compiled modules kept in memory"),
-            Setting("max_module_bytes", "int", 8 * 1024 * 1024, "largest accepted module"),
-        ),
+        settings=SETTINGS,
     )]

@@ -17,12 +17,8 @@ from importlib import metadata
 
 from ispc_framework.plugins import WASM_FEATURES
 
-__all__ = ["DEFAULTS", "WASMTIME_MAJOR", "wasmtime_version",
+__all__ = ["WASMTIME_MAJOR", "wasmtime_version",
            "deterministic_settings", "settings_digest", "build_config"]
-
-#: ``[plugin.wasmtime]`` keys and their defaults (plugin.py declares the same as Settings).
-DEFAULTS = {"cache_size": 64, "cache_dir": None, "max_module_bytes": 8 * 1024 * 1024,
-            "default_stack_bytes": 512 * 1024}
 
 #: Fuel counts and serialized modules are specific to a wasmtime release line; setup.cfg pins it.
 WASMTIME_MAJOR = 50

@@ -36,12 +36,13 @@ from ispc_framework.plugins import (ConfigError, EngineUnavailable, HostCallFail
                                    MemoryLimitExceeded, ModuleRejected, OutOfGas, StackExhausted,
                                    Timeout, Trap, ValidationError)
 from ispc_framework.plugins import (MAX_TABLE_ELEMENTS, MAX_U64, WASM_PAGE, ModuleInfo,
-                                    bind_imports, check_method, check_module, merge_settings)
+                                    bind_imports, check_method, check_module, resolve_settings)
 from wasmtime import _bindings, _ffi as ffi
 from wasmtime._value import _unintern
 
 from .cache import ModuleCache, cache_key
-from .config import DEFAULTS, WASMTIME_MAJOR, build_config, settings_digest, wasmtime_version
+from .config import WASMTIME_MAJOR, build_config, settings_digest, wasmtime_version
+from .plugin import SETTINGS
 from .watchdog import EpochWatchdog
 
 __all__ = ["WasmtimeEngine", "CompiledModule", "CAPABILITIES", "MAX_STACK_BYTES",
@@ -224,7 +225,7 @@ class WasmtimeEngine:
 
     def __init__(self, settings: Mapping[str, Any] | None = None, **overrides: Any) -> None:
         """``settings`` is the ``[plugin.wasmtime]`` table (see plugin.py for the keys)."""
-        options = merge_settings(settings, overrides, DEFAULTS)
+        options = resolve_settings(SETTINGS, {**dict(settings or {}), **overrides}, "wasmtime")
         major = int(wasmtime_version().split(".")[0])
         if major != WASMTIME_MAJOR:
             raise EngineUnavailable(

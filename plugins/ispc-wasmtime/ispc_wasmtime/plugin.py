@@ -11,6 +11,16 @@ from ispc_framework.plugins import EngineSpec, Setting
 CAPABILITIES = ("metering", "memory-limit", "nan-canonicalization", "timeout", "stack-limit",
                 "threads", "spec-tests")
 
+#: ``[plugin.wasmtime]``: declared once; the config and WasmtimeEngine both check against it.
+SETTINGS = (
+    Setting("cache_size", "int", 64, "compiled modules kept in memory", positive=True),
+    Setting("cache_dir", "path", None, "directory for serialized compiled modules "
+            "(operator-controlled; off when unset)"),
+    Setting("max_module_bytes", "int", 8 * 1024 * 1024, "largest accepted module", positive=True),
+    Setting("default_stack_bytes", "int", 512 * 1024, "stack limit compiled for at deploy time",
+            positive=True),
+)
+
 
 @hookimpl
 def ispc_register_engines():
@@ -21,12 +31,5 @@ def ispc_register_engines():
         description="deterministic wasmtime 50.x: fuel, NaN canonicalisation, memory/stack "
                     "limits, epoch watchdog, InstancePre and a compiled-module cache",
         capabilities=CAPABILITIES,
-        settings=(
-            Setting("cache_size", "int", 64, "compiled modules kept in memory"),
-            Setting("cache_dir", "path", None, "directory for serialized compiled modules "
-                    "(operator-controlled; off when unset)"),
-            Setting("max_module_bytes", "int", 8 * 1024 * 1024, "largest accepted module"),
-            Setting("default_stack_bytes", "int", 512 * 1024,
-                    "stack limit compiled for at deploy time"),
-        ),
+        settings=SETTINGS,
     )]
