@@ -33,6 +33,7 @@ from .errors import (
     ModuleRejected,
     NotFound,
     PluginError,
+    PluginLoadError,
     ProofError,
     ProverUnavailable,
     RepositoryError,
@@ -123,6 +124,10 @@ _SPECIFIC: tuple[ErrorCode, ...] = (
     ErrorCode("context-destroyed", ContextError, "context <id> was destroyed; it cannot be used "
               "again"),
     ErrorCode("context-not-active", ContextError, "context <id> is not active in this manager"),
+    ErrorCode("run-already-begun", ContextError, "context <id> already began a run",
+              "begin one run per context; create a new context for the next execution"),
+    ErrorCode("run-not-begun", ContextError, "context <id> has no run to finish",
+              "call begin() before finish()"),
     # ConfigError: the class code config-invalid covers every wrong setting, including plugins'
     ErrorCode("prover-backend-unknown", ConfigError,
               "unknown backend <backend>; one of <backends>"),
@@ -131,13 +136,18 @@ _SPECIFIC: tuple[ErrorCode, ...] = (
               "wasm engine <name> cannot bound untrusted contracts: it lacks <capabilities>",
               "select a bounded engine (e.g. wasmtime), or set [engine.wasm] allow_unbounded = "
               "true where every contract is trusted"),
+    ErrorCode("plugin-protocol-mismatch", PluginLoadError,
+              "<kind> <name>: <factory> built a <type> that lacks <methods> of the <protocol> "
+              "protocol",
+              "implement every method of the kind's protocol in ispc_framework.plugins"),
     ErrorCode("hook-result-lost", PluginError,
               "an ispc_execution wrapper returned <type>, not the run's result",
               "a wrapper must `return (yield)`"),
-    ErrorCode("hostabi-conflict", PluginError,
-              "host function <module>.<name> is offered by two selected providers",
-              "select only one of them in [hostabi] providers"),
-    # ExecutionError
+    ErrorCode("gas-over-budget", ExecutionError,
+              "the engine reported <n> fuel and the host charged <n> gas, more than the budget "
+              "of <fuel>",
+              "the engine does not enforce its fuel limit; report it to the engine's authors and "
+              "select another engine"),
     ErrorCode("onnx-worker-crashed", ExecutionError, "the onnxruntime worker died: <reason>",
               "the model crashed onnxruntime or the OS killed the worker (out of memory); the "
               "next run starts a fresh one"),
@@ -153,13 +163,10 @@ _SPECIFIC: tuple[ErrorCode, ...] = (
               "<where> uses a constant expression of more than one instruction (extended-const)",
               "initialise globals and segment offsets with a single i32.const/i64.const/"
               "global.get (build for wasm32 MVP: clang -mcpu=mvp, asc without --enable flags)"),
-    ErrorCode("import-not-function", ModuleRejected,
-              "the module imports <kind> <module>.<name>; contracts may import only host "
-              "functions (and must export their memory)"),
-    ErrorCode("import-signature-mismatch", ModuleRejected,
-              "the module imports <module>.<name> as (<params>) -> (<results>), the host defines "
+    ErrorCode("import-signature", ModuleRejected,
+              "module imports <module>.<name> as (<params>) -> (<results>), the host offers "
               "(<params>) -> (<results>)",
-              "rebuild the contract against the generated SDK (sdk/c/ispc.h, "
+              "rebuild against the current HostABI headers (sdk/c/ispc.h, "
               "sdk/assemblyscript/ispc.ts)"),
     ErrorCode("invalid-module", ModuleRejected,
               "<engine> rejected the module: <reason> (parses, but does not validate or uses a "

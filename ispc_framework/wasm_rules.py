@@ -386,7 +386,7 @@ def bind_imports(info: ModuleInfo,
         if (fn.params, fn.results) != (imp.params, imp.results):
             raise ModuleRejected(
                 f"module imports {imp.module}.{imp.name} as {_sig(imp.params, imp.results)}, "
-                f"the host offers {_sig(fn.params, fn.results)}", code="import-signature-mismatch",
+                f"the host offers {_sig(fn.params, fn.results)}", code="import-signature",
                 hint="rebuild against the current HostABI headers",
                 function=f"{imp.module}.{imp.name}")
         bound.append(fn)

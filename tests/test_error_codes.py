@@ -64,7 +64,7 @@ SITES = list(_raise_sites())
 def test_the_scan_sees_the_raise_sites():
     # Guards the test itself: a scan that found nothing would pass everything below.
     assert len(SITES) > 100
-    assert {"duplicate-input", "import-signature-mismatch", "onnx-malformed"} <= {
+    assert {"duplicate-input", "import-signature", "onnx-malformed"} <= {
         code for code, _, _ in SITES}
 
 

@@ -42,6 +42,7 @@ EXPECTED_PLUGIN_API = {
     "hookimpl", "hookspec", "PluginManager", "PluginRecord", "ENTRY_POINT_GROUP", "AUTOLOAD_ENV",
     "KINDS", "PLUGIN_API_VERSION", "PluginSpec", "EngineSpec", "HostABIProviderSpec",
     "ProverSpec", "TraceSinkSpec", "RepositorySpec", "Setting", "load_factory", "resolve_settings",
+    "check_distinct_inputs",
     # the protocols a plugin object implements
     "WasmEngine", "OnnxEngine", "Prover", "ChainView", "RepositoryWriter", "Repository",
     "TraceSink", "HostABIProvider",
