@@ -129,6 +129,8 @@ _SPECIFIC: tuple[ErrorCode, ...] = (
     ErrorCode("run-not-begun", ContextError, "context <id> has no run to finish",
               "call begin() before finish()"),
     # ConfigError: the class code config-invalid covers every wrong setting, including plugins'
+    ErrorCode("tool-missing", ConfigError, "wabt's <tool> is not on PATH",
+              "apt-get install wabt (scripts/bootstrap.sh does)"),
     ErrorCode("prover-backend-unknown", ConfigError,
               "unknown backend <backend>; one of <backends>"),
     # PluginError
@@ -143,6 +145,11 @@ _SPECIFIC: tuple[ErrorCode, ...] = (
     ErrorCode("hook-result-lost", PluginError,
               "an ispc_execution wrapper returned <type>, not the run's result",
               "a wrapper must `return (yield)`"),
+    # ExecutionError
+    ErrorCode("engine-error", ExecutionError, "wasmer failed: <reason>",
+              "an engine failure that is not a trap; report it with the module"),
+    ErrorCode("engine-panic", ExecutionError, "wasmer panicked: <reason>",
+              "a bug in the engine's binding, never an accepted trap; report it with the module"),
     ErrorCode("gas-over-budget", ExecutionError,
               "the engine reported <n> fuel and the host charged <n> gas, more than the budget "
               "of <fuel>",
@@ -200,6 +207,18 @@ _SPECIFIC: tuple[ErrorCode, ...] = (
               "the module imports <module>.<name>, which no selected HostABI provider offers",
               "select the provider that offers it in ispc.toml, or rebuild the contract against "
               "sdk/c/ispc.h or sdk/assemblyscript/ispc.ts"),
+    # ModuleRejected: the WebAssembly spec-test sessions (ispc_framework.wasm_spec_protocol)
+    ErrorCode("unlinkable", ModuleRejected,
+              "cannot link: <reason> (an import the registered instances do not provide, or of "
+              "another type)", "register the module that provides the import first"),
+    ErrorCode("export-not-found", ModuleRejected,
+              "the instance exports no <kind> <name>", "name an export the module has"),
+    ErrorCode("bad-argument", ModuleRejected,
+              "<export> takes <n> arguments, got <n> (or a reference argument that cannot be made "
+              "from outside)", "pass the export's parameter types"),
+    ErrorCode("unsupported-value", ModuleRejected,
+              "wasmer-python cannot pass a non-null externref",
+              "the engine's binding cannot represent this value; the spec test is skipped"),
     # ModuleRejected: ONNX
     ErrorCode("onnx-checker-failed", ModuleRejected, "onnx.checker rejected the model: <reason>",
               "run onnx.checker.check_model(model, full_check=True) and fix what it reports"),

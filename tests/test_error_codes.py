@@ -29,9 +29,22 @@ def _callee(node: ast.Call) -> str:
     return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
 
 
+def _code_constants() -> dict[str, str]:
+    """Module-level ``NAME = "some-code"`` constants, for raise sites that pass ``code=NAME``."""
+    found: dict[str, set[str]] = {}
+    for path in _python_files(SOURCE_DIRS):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                    and isinstance(node.targets[0], ast.Name)
+                    and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
+                found.setdefault(node.targets[0].id, set()).add(node.value.value)
+    return {name: values.pop() for name, values in found.items() if len(values) == 1}
+
+
 def _raise_sites():
-    """(code, class name, where) for every literal code passed to a call, or written into an
-    error reply ``{"type": ..., "code": ...}`` (the prover worker's protocol)."""
+    """(code, class name, where) for every literal code (or code constant) passed to a call, or
+    written into an error reply ``{"type": ..., "code": ...}`` (the prover worker's protocol)."""
+    constants = _code_constants()
     for path in _python_files(SOURCE_DIRS):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
@@ -39,6 +52,9 @@ def _raise_sites():
                 for kw in node.keywords:
                     if kw.arg == "code" and isinstance(kw.value, ast.Constant):
                         yield kw.value.value, _callee(node), where
+                    elif (kw.arg == "code" and isinstance(kw.value, ast.Name)
+                          and kw.value.id in constants):
+                        yield constants[kw.value.id], _callee(node), where
             elif isinstance(node, ast.Dict):
                 items = {key.value: value for key, value in zip(node.keys, node.values)
                          if isinstance(key, ast.Constant)}
