@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .draft import check_distinct_inputs
 from .encoding import digest, encode
 from .errors import ValidationError, WitnessError
 from .model import NativeCoin
@@ -69,15 +70,7 @@ def check_rules(request, n_in: int, n_out: int) -> None:
     would count its amount twice towards conservation (the circuit has no uniqueness
     constraint), so duplicates are refused here, before proving and again when verifying
     against the request."""
-    seen: set = set()
-    for tx_input in request.draft.inputs:
-        if tx_input.outpoint in seen:
-            raise WitnessError(
-                f"the draft names input {tx_input.outpoint!r} more than once",
-                code="witness-duplicate-input",
-                hint="an output can be spent (or referenced) once per draft; a repeated input "
-                     "would count its value twice")
-        seen.add(tx_input.outpoint)
+    check_distinct_inputs(request.draft.inputs)
     spends, assets = _spends(request), _assets(request)
     for out in [spent for _, spent in spends] + assets:
         amount = out.asset.amount if out.asset is not None else 0

@@ -339,6 +339,18 @@ _SPECIFIC: tuple[ErrorCode, ...] = (
               "run `npm ci` in the repository"),
     ErrorCode("prover-backend-failed", ProverUnavailable,
               "snarkjs groth16 prove failed: <output>"),
+    ErrorCode("gnark-worker-unbuilt", ProverUnavailable,
+              "the gnark worker is not built (no <path>, its Go sources are missing, or "
+              "worker_binary is not an executable file)",
+              "build it with `python -m ispc_gnark.build` (needs Go), or set [plugin.gnark] "
+              "worker_binary"),
+    ErrorCode("gnark-worker-stale", ProverUnavailable,
+              "the gnark worker binary at <path> was built from other sources (<hash>...)",
+              "rebuild it with `python -m ispc_gnark.build`"),
+    ErrorCode("gnark-worker-build-failed", ProverUnavailable,
+              "go build of the gnark worker failed: <output>"),
+    ErrorCode("go-missing", ProverUnavailable, "the Go toolchain (`go`) is not on PATH",
+              "install Go 1.25 or newer, or set [plugin.gnark] worker_binary to a prebuilt worker"),
     ErrorCode("prover-start-failed", ProverUnavailable,
               "cannot start the prover worker <command>: <reason>"),
     ErrorCode("prover-worker-died", ProverUnavailable,

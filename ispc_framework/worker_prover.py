@@ -66,7 +66,7 @@ class WorkerProver:
     # ------------------------------------------------------------------ what a subclass provides
 
     def _validate(self, cfg: dict[str, Any]) -> None:
-        """Check the plugin's own settings (raise ConfigError ``prover-config``)."""
+        """Check the plugin's own settings (raise ConfigError ``config-invalid``)."""
 
     def _make_client(self, cfg: dict[str, Any]) -> WorkerClient:
         raise NotImplementedError
@@ -90,27 +90,27 @@ class WorkerProver:
         unknown = set(settings or {}) - set(self.DEFAULTS)
         if unknown:
             raise ConfigError(f"{table} has unknown keys {sorted(unknown)}; known: "
-                              f"{', '.join(self.DEFAULTS)}", code="prover-config")
+                              f"{', '.join(self.DEFAULTS)}", code="config-invalid")
         cfg = {**self.DEFAULTS, **{k: v for k, v in (settings or {}).items() if v is not None}}
         if cfg["setup_mode"] not in ("testing", "ceremony"):
             raise ConfigError(f"{table} setup_mode {cfg['setup_mode']!r} is unknown; "
-                              "choose ceremony or testing", code="prover-config")
+                              "choose ceremony or testing", code="config-invalid")
         for key in ("timeout_s", "setup_timeout_s"):
             if not isinstance(cfg[key], (int, float)) or cfg[key] <= 0:
                 raise ConfigError(f"{table} {key} must be a positive number",
-                                  code="prover-config")
+                                  code="config-invalid")
         trusted = cfg["trusted_vk_hashes"]
         if isinstance(trusted, str):
             trusted = [trusted] if trusted else []
         if not isinstance(trusted, (list, tuple)) or not all(
                 isinstance(h, str) and _HEX64.match(h.strip().lower()) for h in trusted):
             raise ConfigError(f"{table} trusted_vk_hashes must be a list of 64-digit hex "
-                              "verification-key hashes", code="prover-config",
+                              "verification-key hashes", code="config-invalid",
                               hint="copy the hashes `ispc setup` printed on the machine you trust")
         cfg["trusted_vk_hashes"] = [h.strip().lower() for h in trusted]
         if not isinstance(cfg["allow_testing_keys"], bool):
             raise ConfigError(f"{table} allow_testing_keys must be true or false",
-                              code="prover-config")
+                              code="config-invalid")
         self._validate(cfg)
         self.settings = cfg
         self.keys = self._make_keys(os.path.abspath(cfg["key_dir"]))
@@ -170,9 +170,7 @@ class WorkerProver:
         proof_bytes, public = self._prove_reply(reply)
         expected_tail = (inputs["result_hi"], inputs["result_lo"], inputs["contract"])
         if public[1:] != expected_tail:
-            raise VerificationFailed("the worker returned public inputs for another request",
-                                     code="prover-public-mismatch",
-                                     hint="the worker is not following the protocol")
+            raise _protocol_error("prove", "its public inputs are for another request")
         proof = ZKStateProof(
             proof=proof_bytes, public_inputs=public,
             verification_key_hash=bytes.fromhex(record.vk_hash),
@@ -294,7 +292,7 @@ class WorkerProver:
         key) and recompute the public signals from it, exactly as the prover must have."""
         try:
             check_rules(request, circuit.n_in, circuit.n_out)
-        except WitnessError as exc:
+        except (WitnessError, ValidationError) as exc:
             raise VerificationFailed(f"the draft breaks the rules of {circuit.circuit_id}: "
                                      f"{exc.message} [{exc.code}]", code="proof-draft-rules",
                                      hint=exc.hint) from None

@@ -39,7 +39,7 @@ class Groth16Prover(WorkerProver):
     def _validate(self, cfg: dict[str, Any]) -> None:
         if cfg["backend"] not in ("groth16py", "snarkjs"):
             raise ConfigError(f"[plugin.groth16] backend {cfg['backend']!r} is unknown; "
-                              "choose groth16py or snarkjs", code="prover-config")
+                              "choose groth16py or snarkjs", code="config-invalid")
         self._calculators: dict[str, Any] = {}  # vk hash -> WitnessCalculator (verify only)
 
     def _make_client(self, cfg: dict[str, Any]) -> WorkerClient:
