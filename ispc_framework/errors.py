@@ -331,6 +331,8 @@ class InputSpent(RepositoryError):
 
 
 class StateConflict(RepositoryError):
+    """A result's storage writes conflict with storage changed since its pinned block."""
+
     code = "state-conflict"
     hint = ("another result changed this contract's storage after the block this result was "
             "computed on; run the request again against the current head")
