@@ -72,6 +72,11 @@ class TransactionDraft:
         return tuple(self._events)
 
     @property
+    def byte_size(self) -> int:
+        """Sum of the canonical sizes of everything appended so far."""
+        return self._bytes
+
+    @property
     def is_sealed(self) -> bool:
         return self._sealed is not None
 
