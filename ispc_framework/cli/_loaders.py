@@ -8,6 +8,7 @@ Hypothesis test feeds them arbitrary bytes and JSON (tests/test_cli_loaders.py).
 from __future__ import annotations
 
 import json
+import re
 import struct
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ def read_json(path: str | Path, field: str) -> Any:
     except UnicodeDecodeError as exc:
         raise ValidationError(field, f"{path} is not UTF-8 text (bad byte at offset {exc.start})"
                               ) from None
+    _check_text_depth(text, field, path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -55,6 +57,22 @@ def read_json(path: str | Path, field: str) -> Any:
 
 
 MAX_JSON_DEPTH = 64  # far deeper than any result or inputs file; keeps later recursion bounded
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _check_text_depth(text: str, field: str, path: str | Path) -> None:
+    """Refuse deep nesting before the parser sees it: json's C decoder recurses per level and,
+    with a raised recursion limit (some libraries raise it), overflows the C stack and kills the
+    process instead of raising RecursionError. Strings are removed first (brackets inside them do
+    not nest); both scans run in the regex engine, linear in the file size."""
+    depth = 0
+    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
+        depth += 1 if match.group() in "[{" else -1
+        if depth > MAX_JSON_DEPTH:
+            raise ValidationError(field, f"{path} nests deeper than {MAX_JSON_DEPTH} levels")
 
 
 def _check_depth(data: Any, field: str, path: str | Path) -> None:
