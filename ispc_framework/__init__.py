@@ -23,9 +23,13 @@ _EXPORTS: dict[str, list[str]] = {
         "AssetOutput", "ContractLock", "Event", "FungibleToken", "HeightLock", "MultiKeyLock",
         "NativeCoin", "NonFungibleToken", "OnnxExecutionResult", "OutPoint", "ResourceCategory",
         "ResourceOutput", "SealedDraft", "SingleKeyLock", "StateOutput", "Tensor", "TimeLock",
-        "TxInput", "TxOutput", "WasmExecutionResult", "ZKStateProof", "StateDelta", "StateWrite"],
+        "TxInput", "TxOutput", "WasmExecutionResult", "ZKStateProof", "StateDelta", "StateWrite",
+        "ResultCommitment"],
     ".proving": ["ProofRequest", "Prover"],
     ".repository": ["ChainView", "MemoryRepository", "RepositoryWriter"],
+    ".signing": ["SigningKey", "address_of", "devnet_key"],
+    ".transaction": ["SignedTransaction", "sign_request"],
+    ".authorization": ["Spender", "spend_refusal"],
     ".trace": ["ExecutionTrace", "TraceRecord"],
     ".errors": [
         "ISPCError", "ValidationError", "DecodeError", "LimitExceeded", "DraftLimitExceeded",
@@ -34,7 +38,8 @@ _EXPORTS: dict[str, list[str]] = {
         "ExecutionError", "ModuleRejected", "OutOfGas", "StackExhausted", "MemoryLimitExceeded",
         "Timeout", "Trap", "HostCallFailed", "ContractFailed", "EngineUnavailable",
         "RepositoryError", "ReadOnlyViolation", "NotFound", "InputMissing", "InputSpent",
-        "StateConflict", "SchemaError", "ProofError", "WitnessError", "ProverUnavailable", "ProverTimeout",
+        "StateConflict", "SchemaError", "AuthorizationError", "InputNotAuthorized",
+        "TransactionRejected", "ProofError", "WitnessError", "ProverUnavailable", "ProverTimeout",
         "KeyNotFound", "VerificationFailed"],
 }
 
@@ -57,11 +62,17 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_public_api.py
         AssetOutput, ContractLock, Event, FungibleToken, HeightLock, MultiKeyLock, NativeCoin,
         NonFungibleToken, OnnxExecutionResult, OutPoint, ResourceCategory, ResourceOutput,
         SealedDraft, SingleKeyLock, StateOutput, Tensor, TimeLock, TxInput, TxOutput,
-        WasmExecutionResult, ZKStateProof, StateDelta, StateWrite)
+        WasmExecutionResult, ZKStateProof, StateDelta, StateWrite, ResultCommitment)
     from .proving import (
         ProofRequest, Prover)
     from .repository import (
         ChainView, MemoryRepository, RepositoryWriter)
+    from .signing import (
+        SigningKey, address_of, devnet_key)
+    from .transaction import (
+        SignedTransaction, sign_request)
+    from .authorization import (
+        Spender, spend_refusal)
     from .trace import (
         ExecutionTrace, TraceRecord)
     from .errors import (
@@ -70,7 +81,8 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_public_api.py
         PluginLoadError, PluginConflict, PluginAPIMismatch, ExecutionError, ModuleRejected,
         OutOfGas, StackExhausted, MemoryLimitExceeded, Timeout, Trap, HostCallFailed,
         ContractFailed, EngineUnavailable, RepositoryError, ReadOnlyViolation, NotFound,
-        InputMissing, InputSpent, StateConflict, SchemaError, ProofError, WitnessError, ProverUnavailable,
+        InputMissing, InputSpent, StateConflict, SchemaError, AuthorizationError,
+        InputNotAuthorized, TransactionRejected, ProofError, WitnessError, ProverUnavailable,
         ProverTimeout, KeyNotFound, VerificationFailed)
 
 __version__ = "0.1.0"
@@ -78,21 +90,24 @@ __version__ = "0.1.0"
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS, globals())
 
 __all__ = [
-    "AssetOutput", "ChainPins", "ChainView", "Config", "ConfigError", "ContextError",
-    "ContextManager", "ContractFailed", "ContractLock", "Coordinator", "DecodeError",
-    "DraftLimitExceeded", "EngineOutcome", "EngineUnavailable", "Event", "ExecutionContext",
-    "ExecutionError", "ExecutionLimits", "ExecutionRequest", "ExecutionTrace", "FungibleToken",
-    "GuestMemory", "HeightLock", "HostCallFailed", "HostEnv", "HostFunction", "ISPCError",
-    "InputMissing", "InputSpent", "KeyNotFound", "LimitExceeded", "MemoryLimitExceeded",
-    "MemoryRepository", "ModuleRejected", "MultiKeyLock", "NativeCoin", "NonFungibleToken",
-    "NotFound", "OnnxEngine", "OnnxExecutionResult", "OutOfGas", "OutPoint", "PluginAPIMismatch",
-    "PluginConflict", "PluginError", "PluginLoadError", "PluginNotFound", "ProofError",
-    "ProofRequest", "Prover", "ProverTimeout", "ProverUnavailable", "ReadOnlyViolation",
-    "RepositoryError", "RepositoryWriter", "ResourceCategory", "ResourceOutput", "SchemaError",
-    "SealedDraft", "SealedError", "SingleKeyLock", "StackExhausted", "StateConflict",
-    "StateDelta", "StateOutput", "StateWrite", "Tensor",
-    "TimeLock", "Timeout", "TraceLimitExceeded", "TraceRecord", "TransactionDraft", "Trap",
-    "TxInput", "TxOutput", "ValidationError", "VerificationFailed", "WasmEngine",
-    "WasmExecutionResult", "WitnessError", "ZKStateProof", "__version__", "decode", "digest",
-    "encode", "final_transaction", "from_json", "hash_of", "load_config", "to_json"
+    "AssetOutput", "AuthorizationError", "ChainPins", "ChainView", "Config", "ConfigError",
+    "ContextError", "ContextManager", "ContractFailed", "ContractLock", "Coordinator",
+    "DecodeError", "DraftLimitExceeded", "EngineOutcome", "EngineUnavailable", "Event",
+    "ExecutionContext", "ExecutionError", "ExecutionLimits", "ExecutionRequest",
+    "ExecutionTrace", "FungibleToken", "GuestMemory", "HeightLock", "HostCallFailed", "HostEnv",
+    "HostFunction", "ISPCError", "InputMissing", "InputNotAuthorized", "InputSpent",
+    "KeyNotFound", "LimitExceeded", "MemoryLimitExceeded", "MemoryRepository", "ModuleRejected",
+    "MultiKeyLock", "NativeCoin", "NonFungibleToken", "NotFound", "OnnxEngine",
+    "OnnxExecutionResult", "OutOfGas", "OutPoint", "PluginAPIMismatch", "PluginConflict",
+    "PluginError", "PluginLoadError", "PluginNotFound", "ProofError", "ProofRequest", "Prover",
+    "ProverTimeout", "ProverUnavailable", "ReadOnlyViolation", "RepositoryError",
+    "RepositoryWriter", "ResourceCategory", "ResourceOutput", "ResultCommitment", "SchemaError",
+    "SealedDraft", "SealedError", "SignedTransaction", "SigningKey", "SingleKeyLock", "Spender",
+    "StackExhausted", "StateConflict", "StateDelta", "StateOutput", "StateWrite", "Tensor",
+    "TimeLock", "Timeout", "TraceLimitExceeded", "TraceRecord", "TransactionDraft",
+    "TransactionRejected", "Trap", "TxInput", "TxOutput", "ValidationError",
+    "VerificationFailed", "WasmEngine", "WasmExecutionResult", "WitnessError", "ZKStateProof",
+    "__version__", "address_of", "decode", "devnet_key", "digest", "encode",
+    "final_transaction", "from_json", "hash_of", "load_config", "sign_request", "spend_refusal",
+    "to_json"
 ]

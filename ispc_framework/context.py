@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from .authorization import Spender
 from .draft import TransactionDraft
 from .encoding import Encoded, digest, encode
 from .errors import (ContextError, ContractFailed, ExecutionError, LimitExceeded, OutOfGas,
@@ -116,12 +117,13 @@ class ExecutionContext:
     """
 
     __slots__ = ("id", "request", "pins", "limits", "engine", "engine_fingerprint",
-                 "contract_address", "transaction_id", "created_at", "_draft", "_trace",
-                 "_gas_used", "_gas_drained", "_return_data", "_logs", "_log_bytes", "_alive",
-                 "_function", "__weakref__")
+                 "contract_address", "transaction_id", "signers", "created_at", "_draft",
+                 "_trace", "_gas_used", "_gas_drained", "_return_data", "_logs", "_log_bytes",
+                 "_alive", "_function", "__weakref__")
 
     def __init__(self, context_id: int, request: ExecutionRequest, pins: ChainPins,
-                 limits: ExecutionLimits, engine: str = "", engine_fingerprint: str = "") -> None:
+                 limits: ExecutionLimits, engine: str = "", engine_fingerprint: str = "", *,
+                 signers: tuple[bytes, ...] = (), transaction_id: bytes | None = None) -> None:
         if len(request.input) > limits.max_input_bytes:
             raise LimitExceeded(f"call input is {len(request.input)} bytes, the cap is "
                                 f"{limits.max_input_bytes}", code="input-too-large",
@@ -134,7 +136,12 @@ class ExecutionContext:
         self.engine_fingerprint = engine_fingerprint
         self.contract_address = request.resource_hash
         pins_encoded, request_encoded = Encoded(encode(pins)), Encoded(encode(request))
-        self.transaction_id = digest("ispc/transaction-id", pins_encoded, request_encoded)
+        #: the signed transaction's id when there is one (docs/authorization.md); a devnet's
+        #: unsigned request gets one derived from the pins and the request
+        self.transaction_id = transaction_id if transaction_id is not None else digest(
+            "ispc/transaction-id", pins_encoded, request_encoded)
+        #: the public keys that signed the transaction: what locks and owners are checked against
+        self.signers = tuple(signers)
         self.created_at = time.monotonic()
         self._draft = TransactionDraft(limits)
         self._trace = ExecutionTrace(self._trace_header(pins_encoded, request_encoded), limits)
@@ -156,6 +163,11 @@ class ExecutionContext:
         if not self._alive:
             raise ContextError(f"context {self.id} was destroyed; it cannot be used again",
                                code="context-destroyed")
+
+    def spender(self) -> Spender:
+        """Who this run spends as (signers, contract, pinned height and timestamp)."""
+        return Spender(self.signers, self.contract_address, self.pins.height,
+                       self.pins.timestamp)
 
     @property
     def alive(self) -> bool:
@@ -302,11 +314,13 @@ class ContextManager:
 
     def create(self, request: ExecutionRequest, pins: ChainPins,
                limits: ExecutionLimits | None = None, *, engine: str = "",
-               engine_fingerprint: str = "") -> ExecutionContext:
+               engine_fingerprint: str = "", signers: tuple[bytes, ...] = (),
+               transaction_id: bytes | None = None) -> ExecutionContext:
         with self._lock:
             context_id = next(self._ids)
         ctx = ExecutionContext(context_id, request, pins, limits or ExecutionLimits(), engine,
-                               engine_fingerprint)
+                               engine_fingerprint, signers=signers,
+                               transaction_id=transaction_id)
         with self._lock:
             self._active[context_id] = ctx
             self._created += 1

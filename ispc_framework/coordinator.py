@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
 from typing import Any
 
 from .config import Config, load_config
@@ -26,64 +25,43 @@ from .context import ContextManager, ExecutionContext, ExecutionRequest
 from .encoding import digest, encode
 from .engines import EngineOutcome, HostEnv, HostFunction, check_bounded
 from .errors import (InputMissing, InputSpent, NotFound, PluginError,
-                     ReadOnlyViolation, RepositoryError, ValidationError, VerificationFailed)
-from .model import (ChainPins, OnnxExecutionResult, ResourceCategory, SealedDraft, StateOutput,
-                    Tensor, TxOutput, WasmExecutionResult)
+                     ReadOnlyViolation, RepositoryError, TransactionRejected, ValidationError,
+                     VerificationFailed)
+from .model import (ContractLock, OnnxExecutionResult, ResourceCategory, ResultCommitment,
+                    SealedDraft, StateOutput, TxOutput, WasmExecutionResult)
 from .hostabi.compose import host_functions_for
+from .authorization import Spender, check_spends, state_output_refusal
+from .transaction import SignedTransaction, check_transaction
 from .plugins.manager import PluginManager
 from .proving import ProofRequest
 from .state import check_parent
 
-__all__ = ["Coordinator", "wasm_result_hash", "onnx_result_hash", "result_hash_of",
-           "execution_state_id", "final_transaction", "EXECUTION_STATE_DOMAIN"]
+__all__ = ["Coordinator", "result_hash_of", "execution_state_id", "execution_state_output",
+           "final_transaction", "spender_of", "EXECUTION_STATE_DOMAIN"]
 
 EXECUTION_STATE_DOMAIN = "ispc/execution-state"
 log = logging.getLogger(__name__)
 
 
-def wasm_result_hash(*, transaction_id: bytes, pins: ChainPins, contract: bytes, method: str,
-                     trace_root: bytes, draft: SealedDraft, status: int, return_data: bytes,
-                     engine: str, engine_fingerprint: str) -> bytes:
-    """The commitment a contract call's proof is bound to: context, code, trace, draft, return
-    data and engine. Every argument is a field of WasmExecutionResult, so it can be recomputed."""
-    return digest("ispc/execution-result", encode({
-        "transaction_id": transaction_id, "pins": pins, "code_hash": contract, "method": method,
-        "trace_root": trace_root, "draft": draft.digest(), "status": status,
-        "return_data": return_data, "engine": engine, "engine_fingerprint": engine_fingerprint}))
-
-
-def onnx_result_hash(*, transaction_id: bytes, pins: ChainPins, contract: bytes,
-                     inputs: Sequence[Tensor], outputs: Sequence[Tensor], trace_root: bytes,
-                     engine: str, engine_fingerprint: str) -> bytes:
-    """Commits to the model, the canonical input and output tensors, the context and engine."""
-    return digest("ispc/onnx-result", encode({
-        "transaction_id": transaction_id, "pins": pins, "model_hash": contract,
-        "inputs": tuple(inputs), "outputs": tuple(outputs), "trace_root": trace_root,
-        "engine": engine, "engine_fingerprint": engine_fingerprint}))
-
-
 def result_hash_of(result: WasmExecutionResult | OnnxExecutionResult) -> bytes:
-    """Recompute a result's ``execution_result_hash`` from its own fields."""
-    common = dict(transaction_id=result.transaction_id, pins=result.pins, contract=result.contract,
-                  trace_root=result.trace_root, engine=result.engine,
-                  engine_fingerprint=result.engine_fingerprint)
-    if isinstance(result, OnnxExecutionResult):
-        return onnx_result_hash(inputs=result.inputs, outputs=result.outputs, **common)
-    return wasm_result_hash(method=result.method, draft=result.draft, status=result.status,
-                            return_data=result.return_data, **common)
+    """Recompute a result's ``execution_result_hash`` from its commitment."""
+    return result.commitment.hash()
 
 
 def execution_state_id(contract: bytes) -> bytes:
     return digest(EXECUTION_STATE_DOMAIN, contract)
 
 
+def execution_state_output(result: WasmExecutionResult | OnnxExecutionResult) -> TxOutput:
+    """The proven state output apply writes: owned by and locked to the executed resource."""
+    return TxOutput(result.contract, (ContractLock(result.contract),), state=result.state_output)
+
+
 def final_transaction(result: WasmExecutionResult | OnnxExecutionResult,
                       draft: SealedDraft | None = None) -> SealedDraft:
-    """The draft plus the execution's proven state output, owned by the executed resource: what
-    ``apply`` writes."""
+    """The draft plus the execution's proven state output: what ``apply`` writes."""
     base = draft if draft is not None else result.draft
-    owner = result.state_output.state_id
-    return SealedDraft(base.inputs, base.outputs + (TxOutput(owner, state=result.state_output),),
+    return SealedDraft(base.inputs, base.outputs + (execution_state_output(result),),
                        base.events, base.state)
 
 
@@ -95,6 +73,47 @@ def check_own_state(result: WasmExecutionResult | OnnxExecutionResult) -> None:
             f"the draft's storage delta is for contract {delta.contract.hex()[:16]}…, the result "
             f"is of contract {result.contract.hex()[:16]}…", code="state-not-own",
             hint="a contract can write only its own storage; this result was forged")
+
+
+def spender_of(result: WasmExecutionResult | OnnxExecutionResult) -> Spender:
+    return Spender(result.commitment.signers, result.contract, result.pins.height,
+                   result.pins.timestamp)
+
+
+def _state_output(commitment: ResultCommitment, result_hash: bytes, proof: Any) -> StateOutput:
+    return StateOutput(commitment.state_id, commitment.state_version, result_hash, proof,
+                       commitment.parent_state_hash, metadata=commitment.state_metadata)
+
+
+def _show(value: Any) -> str:
+    return value.hex() if isinstance(value, bytes) else repr(value)[:200]
+
+
+def _differences(expected: Any, actual: Any) -> list[str]:
+    fields = ["return_data", "status", "gas_used", "draft", "outputs", "trace_root",
+              "engine", "engine_fingerprint", "execution_result_hash"]
+    out = []
+    for name in fields:
+        mine, theirs = getattr(expected, name, None), getattr(actual, name, None)
+        if mine != theirs:
+            out.append(f"{name}: result has {_show(mine)}, replay gives {_show(theirs)}")
+    return out
+
+
+class _ReplayView:
+    """A past view in which the replayed transaction is not yet applied (it is, later)."""
+
+    def __init__(self, view: Any, transaction_id: bytes) -> None:
+        self._view = view
+        self._transaction_id = transaction_id
+
+    def applied_transaction(self, transaction_id: bytes):
+        if transaction_id == self._transaction_id:
+            return None
+        return self._view.applied_transaction(transaction_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._view, name)
 
 
 def _close(obj: Any) -> None:
@@ -190,10 +209,6 @@ class Coordinator:
         prover.verify(proof, result_hash, request=request)
         return proof
 
-    def _state_output(self, ctx: ExecutionContext, result_hash: bytes, proof: Any) -> StateOutput:
-        return StateOutput(execution_state_id(ctx.contract_address), ctx.pins.height + 1,
-                           result_hash, proof)
-
     def _check_unchanged(self, view: Any, revision: int) -> None:
         if view.revision() != revision:
             raise RepositoryError("the repository changed while the execution ran",
@@ -210,23 +225,44 @@ class Coordinator:
                               hint="a wrapper must `return (yield)`")
         return outcome
 
-    def execute(self, request: ExecutionRequest, *, prove: bool = True) -> WasmExecutionResult:
-        """Run a contract method and return its sealed, proven result (nothing is written)."""
-        view = self.repository.view()
-        try:
-            return self._execute(view, request, prove)
-        finally:
-            _close(view)
+    def _admit(self, view: Any, transaction: SignedTransaction, pins) -> SignedTransaction:
+        """Refuse a transaction before it runs: unsigned, wrongly signed, for another chain,
+        expired, or already applied (docs/authorization.md)."""
+        tx = check_transaction(transaction, pins)
+        if view.applied_transaction(tx.id) is not None:
+            raise TransactionRejected(f"transaction {tx.id.hex()[:16]}… is already on the chain",
+                                      code="transaction-replayed",
+                                      hint="sign a new transaction (another --nonce)")
+        return tx
 
-    def _execute(self, view: Any, request: ExecutionRequest, prove: bool) -> WasmExecutionResult:
+    def _open(self, tx: SignedTransaction, pins, limits, engine: Any):
+        return self.contexts.open(tx.request, pins, limits, engine=engine.name,
+                                  engine_fingerprint=engine.fingerprint(), signers=tx.signers,
+                                  transaction_id=tx.id)
+
+    def execute(self, transaction: SignedTransaction, *, prove: bool = True,
+                view: Any = None) -> WasmExecutionResult:
+        """Run a signed contract call and return its sealed, proven result (nothing is written).
+        ``view`` (default: the current head) is the chain state to run against."""
+        own = view is None
+        view = self.repository.view() if own else view
+        try:
+            return self._execute(view, transaction, prove)
+        finally:
+            if own:
+                _close(view)
+
+    def _execute(self, view: Any, transaction: SignedTransaction, prove: bool, *,
+                 admit: bool = True) -> WasmExecutionResult:
         revision = view.revision()
         pins = view.head()
+        tx = self._admit(view, transaction, pins) if admit else transaction
+        request = tx.request
         code = self._resource(view, request.resource_hash, ResourceCategory.CONTRACT)
         engine = self.wasm_engine()
         functions = self.host_functions()
         module = engine.compile(code, functions)
-        with self.contexts.open(request, pins, self.config.limits, engine=engine.name,
-                                engine_fingerprint=engine.fingerprint()) as ctx:
+        with self._open(tx, pins, self.config.limits, engine) as ctx:
             env = HostEnv(ctx, view)
             ctx.begin(request.method, request.input)
             outcome: EngineOutcome = self._run_hooked(
@@ -235,29 +271,31 @@ class Coordinator:
             sealed = ctx.finish(status=outcome.status, engine_fuel=outcome.fuel_used,
                                 storage_view=view)
             trace_root, draft = sealed.trace_root, sealed.draft
-            fingerprint = engine.fingerprint()
-            result_hash = wasm_result_hash(
-                transaction_id=ctx.transaction_id, pins=ctx.pins, contract=ctx.contract_address,
-                method=request.method, trace_root=trace_root, draft=draft, status=outcome.status,
-                return_data=ctx.return_data, engine=engine.name, engine_fingerprint=fingerprint)
+            commitment = ResultCommitment(
+                "wasm", tx, pins, engine.name, engine.fingerprint(), trace_root,
+                execution_state_id(ctx.contract_address), pins.height + 1, None,
+                status=outcome.status, return_data=ctx.return_data, gas_used=sealed.gas_used,
+                draft=draft)
+            result_hash = commitment.hash()
             spent = self._spent_outputs(view, draft)
+            check_spends(spent, ctx.spender())  # the host call checked each; this is the seal
             proof = self._prove(ctx, result_hash, draft, spent) if prove else None
             self._check_unchanged(view, revision)
-            result = WasmExecutionResult(
-                status=outcome.status, return_data=ctx.return_data,
-                gas_used=sealed.gas_used, trace_root=trace_root,
-                draft=draft, execution_result_hash=result_hash,
-                state_output=self._state_output(ctx, result_hash, proof), engine=engine.name,
-                engine_fingerprint=fingerprint, contract=ctx.contract_address,
-                spent_outputs=spent, pins=ctx.pins, transaction_id=ctx.transaction_id,
-                method=request.method)
+            result = WasmExecutionResult(commitment, result_hash,
+                                         _state_output(commitment, result_hash, proof), spent)
             self._emit(ctx, result_hash)
             return result
 
     def query(self, request: ExecutionRequest) -> WasmExecutionResult:
-        """Run a contract method read-only against the head: no proof, and nothing to apply.
-        A run that wrote anything (storage, inputs, outputs, events) is an error."""
-        result = self.execute(request, prove=False)
+        """Run a contract method read-only against the head: no proof, nothing to apply, and no
+        signature needed (the run has no signers, so it can spend nothing). A run that wrote
+        anything (storage, inputs, outputs, events) is an error."""
+        view = self.repository.view()
+        try:
+            unsigned = SignedTransaction(request, view.head().chain_id, 2**64 - 1, (), ())
+            result = self._execute(view, unsigned, False, admit=False)
+        finally:
+            _close(view)
         draft = result.draft
         wrote = [name for name, items in (("inputs", draft.inputs), ("outputs", draft.outputs),
                                           ("events", draft.events),
@@ -271,41 +309,42 @@ class Coordinator:
                                          "write")
         return result
 
-    def execute_model(self, request: ExecutionRequest, *, prove: bool = True) -> OnnxExecutionResult:
-        """Run an ONNX model on ``request.tensors``; the result commits to model, inputs, outputs."""
-        view = self.repository.view()
+    def execute_model(self, transaction: SignedTransaction, *, prove: bool = True,
+                      view: Any = None) -> OnnxExecutionResult:
+        """Run a signed ONNX inference; the result commits to model, inputs, outputs."""
+        own = view is None
+        view = self.repository.view() if own else view
         try:
-            return self._execute_model(view, request, prove)
+            return self._execute_model(view, transaction, prove)
         finally:
-            _close(view)
+            if own:
+                _close(view)
 
-    def _execute_model(self, view: Any, request: ExecutionRequest,
+    def _execute_model(self, view: Any, transaction: SignedTransaction,
                        prove: bool) -> OnnxExecutionResult:
         revision = view.revision()
         pins = view.head()
+        tx = self._admit(view, transaction, pins)
+        request = tx.request
         model = self._resource(view, request.resource_hash, ResourceCategory.AI_MODEL)
         engine = self.onnx_engine()
         limits = self.config.limits
         prepared = engine.prepare(model, limits)
-        with self.contexts.open(request, pins, limits, engine=engine.name,
-                                engine_fingerprint=engine.fingerprint()) as ctx:
+        with self._open(tx, pins, limits, engine) as ctx:
             ctx.begin("onnx.run", encode(tuple(request.tensors)))
             outputs = self._run_hooked(request, ctx,
                                        lambda: engine.run(prepared, request.tensors, limits),
                                        (tuple, list))
             trace_root = ctx.finish(result=encode(tuple(outputs))).trace_root
-            fingerprint = engine.fingerprint()
-            result_hash = onnx_result_hash(
-                transaction_id=ctx.transaction_id, pins=ctx.pins, contract=ctx.contract_address,
-                inputs=request.tensors, outputs=outputs, trace_root=trace_root,
-                engine=engine.name, engine_fingerprint=fingerprint)
+            commitment = ResultCommitment(
+                "onnx", tx, pins, engine.name, engine.fingerprint(), trace_root,
+                execution_state_id(ctx.contract_address), pins.height + 1, None,
+                outputs=tuple(outputs))
+            result_hash = commitment.hash()
             proof = self._prove(ctx, result_hash, SealedDraft(), ()) if prove else None
             self._check_unchanged(view, revision)
-            result = OnnxExecutionResult(
-                outputs=outputs, trace_root=trace_root, execution_result_hash=result_hash,
-                state_output=self._state_output(ctx, result_hash, proof), engine=engine.name,
-                engine_fingerprint=fingerprint, contract=ctx.contract_address,
-                inputs=request.tensors, pins=ctx.pins, transaction_id=ctx.transaction_id)
+            result = OnnxExecutionResult(commitment, result_hash,
+                                         _state_output(commitment, result_hash, proof))
             self._emit(ctx, result_hash)
             return result
 
@@ -321,50 +360,99 @@ class Coordinator:
                           summary["transaction_id"], type(exc).__name__, exc)
 
     def verify_result(self, result: WasmExecutionResult | OnnxExecutionResult) -> None:
-        """Check a result's proof: against the key it names, its own result hash, and the draft,
-        spent outputs and contract it carries (so the proof is shown to be about *this* draft)."""
+        """Check everything a result file claims that needs no chain: its commitment hashes to
+        its result hash, its state output is exactly the committed one, its transaction is
+        signed by its signers for its chain and was valid at its pins, its spent outputs may be
+        spent by those signers and this contract, it writes only its own storage, and the proof
+        verifies against the key it names for this hash, draft, spent outputs and contract."""
+        if not isinstance(result, (WasmExecutionResult, OnnxExecutionResult)):
+            raise ValidationError("result", f"expected an execution result, got "
+                                  f"{type(result).__name__}")
         check_own_state(result)
         proof = result.state_output.zk_proof
         if proof is None:
             raise VerificationFailed("the result carries no proof", code="proof-missing",
                                      hint="results must be proven; re-run without --no-prove")
-        state = result.state_output
         if result_hash_of(result) != result.execution_result_hash:
             raise VerificationFailed("the result's fields do not hash to its execution result "
                                      "hash: it was altered", code="result-hash-mismatch",
                                      hint="use the result exactly as `ispc run --out` wrote it")
-        if (state.execution_result_hash, state.state_id, state.version) != (
-                result.execution_result_hash, execution_state_id(result.contract),
-                result.pins.height + 1):
-            raise VerificationFailed("the state output does not belong to this result",
+        commitment = result.commitment
+        if commitment.kind != ("wasm" if isinstance(result, WasmExecutionResult) else "onnx") \
+                or (commitment.state_id, commitment.state_version) != (
+                    execution_state_id(result.contract), result.pins.height + 1) \
+                or result.state_output != _state_output(commitment, result.execution_result_hash,
+                                                        proof):
+            raise VerificationFailed("the state output is not the one the result commits to",
                                      code="state-output-mismatch")
+        check_transaction(commitment.transaction, result.pins)
+        spending = [i for i in result.draft.inputs if not i.reference_only]
+        if len(spending) != len(result.spent_outputs):
+            raise VerificationFailed(f"the draft spends {len(spending)} input(s) but the result "
+                                     f"carries {len(result.spent_outputs)} spent output(s)",
+                                     code="spent-outputs-incomplete")
+        check_spends(result.spent_outputs, spender_of(result))
+        for index, output in enumerate(result.draft.outputs):
+            reason = None if output.state is None else state_output_refusal(output,
+                                                                            result.contract)
+            if reason is not None:
+                raise VerificationFailed(f"draft output {index}: {reason}",
+                                         code="foreign-state-output")
         request = ProofRequest(proof.circuit_id, result.execution_result_hash, result.draft,
                                result.spent_outputs, result.contract)
         self.prover().verify(proof, result.execution_result_hash, request=request)
 
     def apply_result(self, result: WasmExecutionResult | OnnxExecutionResult):
-        """Verify a result and apply its transaction as one block (devnet). The outputs its
-        inputs spend must still be exactly the ones the run saw and proved."""
+        """Verify a result and apply its transaction as one block (devnet).
+
+        In the repository's single write transaction: the head must still be the result's pins
+        (compare-and-swap: ``result-stale`` otherwise), the transaction id must be new
+        (``transaction-replayed``), and the outputs its inputs spend must still be exactly the
+        ones the run saw and proved, and spendable by its signers (``input-not-authorized``)."""
         self.verify_result(result)
-        view = self.repository.view()
+        delta = result.draft.state
+        if delta is not None:  # the more precise reason first: storage moved under it
+            view = self.repository.view()
+            try:
+                check_parent(delta, *view.state_version(delta.contract, view.head().height))
+            finally:
+                _close(view)
+        spender = spender_of(result)
+        spending = [i.outpoint for i in result.draft.inputs if not i.reference_only]
+
+        def check(reader: Any) -> None:
+            current = []
+            for index, outpoint in enumerate(spending):
+                output = reader.utxo(outpoint)
+                if output is None:
+                    raise InputSpent(f"input {index} is no longer unspent", input_index=index)
+                current.append(output)
+            if tuple(current) != result.spent_outputs:
+                raise InputSpent("an input's output on the chain is not the one the run proved",
+                                 code="spent-output-mismatch",
+                                 hint="run the request again against the current head")
+            check_spends(current, spender)
+
+        return self.repository.writer().apply(
+            final_transaction(result), expected_head=result.pins, check=check,
+            record=(result.transaction_id, encode(result)))
+
+    def replay(self, result: WasmExecutionResult | OnnxExecutionResult) -> list[str]:
+        """Re-execute ``result``'s signed transaction against the chain state at its pinned block
+        and return what differs (empty: the result is what that transaction does). Proofs are
+        not re-made: replay compares the execution itself."""
+        view = self.repository.view_at(result.pins.height)
         try:
             head = view.head()
-            delta = result.draft.state
-            if delta is not None:  # the more precise reason first: storage moved under it
-                check_parent(delta, *view.state_version(delta.contract, head.height))
             if head != result.pins:
-                raise RepositoryError(
-                    f"the result was computed at height {result.pins.height}, the head is now "
-                    f"{head.height}: a result applies only on the block it was pinned to",
-                    code="result-stale", hint="run the request again against the current head")
-            current = self._spent_outputs(view, result.draft)
+                return [f"pins: the chain's block {head.height} is {head.block_hash.hex()}, the "
+                        f"result names {result.pins.block_hash.hex()}"]
+            run = self._execute_model if isinstance(result, OnnxExecutionResult) \
+                else self._execute
+            again = run(_ReplayView(view, result.transaction_id), result.transaction, False)
         finally:
             _close(view)
-        if current != result.spent_outputs:
-            raise InputSpent("an input's output on the chain is not the one the run proved",
-                             code="spent-output-mismatch",
-                             hint="run the request again against the current head")
-        return self.repository.writer().apply(final_transaction(result))
+        return _differences(result, again)
 
     def close(self) -> None:
         for obj in self._cache.values():

@@ -11,6 +11,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import attrs
+
 from .config import load_config
 from .context import ExecutionRequest
 from .coordinator import Coordinator
@@ -18,15 +20,24 @@ from .errors import ISPCError, NotFound, VerificationFailed
 from .model import (AssetOutput, NativeCoin, ResourceCategory, ResourceOutput,
                     SealedDraft, Tensor, TxOutput)
 from .repository import content_hash
+from .signing import devnet_key
+from .transaction import sign_request
 
 __all__ = ["run_demo", "ALICE", "BOB"]
 
-ALICE = b"\x11" * 32  # the token contract's hard-coded owner (examples/contracts/c/token.c)
-BOB = b"\x22" * 32
+ALICE_KEY = devnet_key("alice")  # the token's hard-coded owner (examples/contracts/c/token.c)
+BOB_KEY = devnet_key("bob")
+ALICE, BOB = ALICE_KEY.public_key, BOB_KEY.public_key
 
 
-def _deploy(coordinator: Coordinator, path: Path, category: ResourceCategory, mime: str) -> bytes:
-    content = path.read_bytes()
+def _as(key, request: ExecutionRequest):
+    """``request`` signed by ``key`` for the demo chain."""
+    return sign_request(request, [key], chain_id="ispc-demo", valid_until=2**64 - 1)
+
+
+def _deploy(coordinator: Coordinator, path: Path, category: ResourceCategory, mime: str,
+            content: bytes | None = None) -> bytes:
+    content = path.read_bytes() if content is None else content
     writer = coordinator.repository.writer()
     key = writer.store_resource(content)
     writer.apply(SealedDraft((), (TxOutput(ALICE, resource=ResourceOutput(
@@ -80,6 +91,9 @@ def run_demo(workdir: Path | None, examples: Path, overrides: tuple[str, ...],
             config.get("prover.circuit"), progress=lambda text, done, total: echo(f"    {text}"))
         echo(f"    verification key hash {vk_hash}")
 
+        say("keys: alice and bob (devnet keys; an address is the Ed25519 public key)")
+        echo(f"    alice {ALICE.hex()}\n    bob   {BOB.hex()}")
+
         say("devnet genesis: 1000 native coins for alice")
         writer = coordinator.repository.writer()
         writer.create_genesis("ispc-demo", 1_700_000_000,
@@ -91,7 +105,7 @@ def run_demo(workdir: Path | None, examples: Path, overrides: tuple[str, ...],
         echo(f"    content hash {token.hex()}")
 
         say("alice mints 500 TOK: execute, prove, verify (nothing is written yet)")
-        mint = ExecutionRequest(token, "mint", struct.pack("<Q", 500), ALICE)
+        mint = _as(ALICE_KEY, ExecutionRequest(token, "mint", struct.pack("<Q", 500)))
         result = coordinator.execute(mint)
         again = coordinator.execute(mint)
         echo(f"    status {result.status}, gas {result.gas_used}, "
@@ -105,6 +119,39 @@ def run_demo(workdir: Path | None, examples: Path, overrides: tuple[str, ...],
         applied = coordinator.apply_result(result)
         minted = applied.created[0]
         echo(f"    applied as block {applied.block.height}")
+        echo(f"    replay at its pinned block: {coordinator.replay(result) or 'matches'}")
+
+        say("a forged signature: bob's request carrying alice's signature is refused")
+        forged_tx = attrs.evolve(_as(BOB_KEY, ExecutionRequest(token, "mint", b"\x01" + bytes(7))),
+                                 signatures=mint.signatures)
+        try:
+            coordinator.execute(forged_tx)
+        except ISPCError as exc:
+            echo(f"    refused before running: [{exc.code}]")
+
+        say("theft: bob signs a transfer that spends alice's minted output")
+        theft = BOB + struct.pack("<Q", 500) + bytes([1]) + minted.tx_id + \
+            struct.pack("<I", minted.index)
+        try:
+            coordinator.execute(_as(BOB_KEY, ExecutionRequest(token, "transfer", theft)))
+        except ISPCError as exc:
+            echo(f"    refused by the token contract itself: [{exc.code}] (not bob's output)")
+        thief_wat = examples / "contracts" / "wat" / "thief.wat"
+        if thief_wat.is_file():
+            import wasmtime  # the default engine's package; only needed to assemble the WAT
+
+            code = wasmtime.wat2wasm(thief_wat.read_text())
+            thief = _deploy(coordinator, thief_wat, ResourceCategory.CONTRACT, "application/wasm",
+                            code)
+            from .encoding import encode
+
+            try:
+                coordinator.execute(_as(BOB_KEY, ExecutionRequest(thief, "steal",
+                                                                  encode(minted))))
+            except ISPCError as exc:
+                echo(f"    a contract that ignores ownership ({thief_wat.name}) tries the same: "
+                     f"the host refuses the input, status {exc.details.get('status')} "
+                     f"(INPUT_NOT_AUTHORIZED) [{exc.code}]; nothing was written")
 
         say("tampering: the same proof against another result hash must fail")
         forged = bytearray(result.execution_result_hash)
@@ -120,7 +167,8 @@ def run_demo(workdir: Path | None, examples: Path, overrides: tuple[str, ...],
         say("alice transfers 200 TOK to bob, spending the minted output (change back to alice)")
         transfer_input = BOB + struct.pack("<Q", 200) + bytes([1]) + minted.tx_id + \
             struct.pack("<I", minted.index)
-        result = coordinator.execute(ExecutionRequest(token, "transfer", transfer_input, ALICE))
+        result = coordinator.execute(_as(ALICE_KEY, ExecutionRequest(token, "transfer",
+                                                                      transfer_input)))
         change = struct.unpack("<Q", result.return_data)[0]
         echo(f"    status {result.status}, change {change}, inputs {len(result.draft.inputs)}, "
              f"outputs {len(result.draft.outputs)}; proof verified")
@@ -139,8 +187,8 @@ def run_demo(workdir: Path | None, examples: Path, overrides: tuple[str, ...],
             say(f"deploy and run the ONNX model {model.name} ({config.get('engine.onnx.name')})")
             model_hash = _deploy(coordinator, model, ResourceCategory.AI_MODEL, "application/onnx")
             inputs = _model_inputs(examples / "models" / "iris_forest_input.npy", "X")
-            result = coordinator.execute_model(ExecutionRequest(model_hash, "onnx.run", b"", ALICE,
-                                                                tensors=inputs))
+            result = coordinator.execute_model(_as(ALICE_KEY, ExecutionRequest(
+                model_hash, "onnx.run", b"", tensors=inputs)))
             for tensor in result.outputs:
                 echo(f"    output {tensor.name} {tensor.dtype}{list(tensor.shape)}")
             echo(f"    result hash {result.execution_result_hash.hex()} (commits to model, inputs, "

@@ -66,8 +66,10 @@ TYPE_TABLE: dict[int, str] = {
     40: "model:Event", 41: "model:Tensor",
     50: "model:SealedDraft", 51: "model:StateWrite", 52: "model:StateDelta",
     60: "model:WasmExecutionResult", 61: "model:OnnxExecutionResult",
+    62: "model:ResultCommitment",
     70: "trace:TraceRecord",
     80: "model:ChainPins", 81: "context:ExecutionRequest",
+    82: "transaction:SignedTransaction",
     90: "repository:BlockInfo",
 }
 

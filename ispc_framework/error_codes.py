@@ -37,6 +37,7 @@ from .errors import (
     ProofError,
     ProverUnavailable,
     ReadOnlyViolation,
+    TransactionRejected,
     RepositoryError,
     SchemaError,
     Trap,
@@ -76,7 +77,47 @@ CLASS_CODES: tuple[ErrorCode, ...] = _class_codes()
 _REBUILD_MVP = "build for wasm32 MVP (clang -mcpu=mvp; asc without --enable flags)"
 _ONNX_LIST = "make every graph input and output a plain numeric or bool tensor with a declared rank"
 
+_SIGN = "sign the request: `ispc run ... --as KEYNAME` (docs/authorization.md)"
+
 _SPECIFIC: tuple[ErrorCode, ...] = (
+    # TransactionRejected: refused before running (docs/authorization.md)
+    ErrorCode("signature-missing", TransactionRejected,
+              "the transaction carries no signature (or is not a signed transaction)", _SIGN),
+    ErrorCode("signature-invalid", TransactionRejected,
+              "signature <index> (key <key>) does not verify",
+              "the transaction was altered after signing, or signed with another key"),
+    ErrorCode("caller-not-signer", TransactionRejected,
+              "the request's caller is not the transaction's first signer",
+              "let sign_request set the caller"),
+    ErrorCode("wrong-chain", TransactionRejected,
+              "the transaction is for chain <id>, this is <id>", _SIGN),
+    ErrorCode("transaction-expired", TransactionRejected,
+              "the transaction was valid until height <height>; the head is <height>",
+              "sign it again with a later --valid-for"),
+    ErrorCode("transaction-replayed", TransactionRejected,
+              "transaction <id> is already on the chain",
+              "sign a new transaction (another --nonce)"),
+    ErrorCode("spent-outputs-incomplete", VerificationFailed,
+              "the draft spends <n> input(s) but the result carries <m> spent output(s)",
+              "use the result exactly as `ispc run --out` wrote it"),
+    ErrorCode("foreign-state-output", VerificationFailed,
+              "draft output <index>: <reason>",
+              "a contract writes state only under its own namespaced ids; this result was "
+              "forged"),
+    ErrorCode("key-exists", ConfigError, "a key named <name> already exists (<path>)",
+              "choose another name"),
+    ErrorCode("key-missing", NotFound, "no key named <name> in <dir>",
+              "`ispc keys list` shows the keys; `ispc keys new NAME` makes one"),
+    ErrorCode("passphrase-needed", ValidationError, "<path> is encrypted; give its passphrase",
+              "pass --passphrase-env VAR"),
+    ErrorCode("passphrase-wrong", ValidationError, "wrong passphrase",
+              "check the passphrase in the variable --passphrase-env names"),
+    ErrorCode("no-such-height", NotFound, "there is no block <height>",
+              "`ispc chain` lists the blocks"),
+    ErrorCode("transaction-unknown", NotFound, "transaction <id> is not on this chain",
+              "`ispc chain` lists the blocks; the id is the signed transaction's"),
+    ErrorCode("check-refused", InputSpent, "refused by the check",
+              "(conformance suite only: a check callback that always refuses)"),
     # ValidationError: a field or an input is wrong
     ErrorCode("duplicate-input", ValidationError,
               "draft.inputs[<index>]: outpoint <outpoint> is listed more than once",

@@ -13,6 +13,11 @@ The tree::
     │   ├── DraftLimitExceeded                 draft-limit
     │   ├── TraceLimitExceeded                 trace-limit
     │   └── SealedError                        sealed: a sealed draft or trace was written to
+    ├── AuthorizationError                     not-authorized: who may spend or run what
+    │   ├── InputNotAuthorized                 input-not-authorized: a lock or owner forbids it
+    │   └── TransactionRejected                transaction-rejected: signature-missing,
+    │                                          signature-invalid, transaction-expired, wrong-chain,
+    │                                          transaction-replayed, caller-not-signer
     ├── ContextError                           context-error: a context used after destroy, or leaked
     ├── ConfigError                            config-invalid: ispc.toml or an override is wrong
     ├── PluginError                            plugin-error
@@ -62,6 +67,9 @@ __all__ = [
     "DraftLimitExceeded",
     "TraceLimitExceeded",
     "SealedError",
+    "AuthorizationError",
+    "InputNotAuthorized",
+    "TransactionRejected",
     "ContextError",
     "ConfigError",
     "PluginError",
@@ -175,6 +183,29 @@ class SealedError(LimitExceeded):
 
     code = "sealed"
     hint = "a sealed draft or trace is final; start a new execution instead"
+
+
+class AuthorizationError(ISPCError):
+    """Who may spend or run what was violated (docs/authorization.md)."""
+
+    code = "not-authorized"
+    hint = "see docs/authorization.md for who may spend what"
+
+
+class InputNotAuthorized(AuthorizationError):
+    """input <index> may not be spent: <reason>"""
+
+    code = "input-not-authorized"
+    hint = ("the output's lock or owner does not allow this transaction's signers or this "
+            "contract to spend it; sign with the owner's key (`--as NAME`)")
+
+
+class TransactionRejected(AuthorizationError):
+    """A transaction was refused before it ran (unsigned, badly signed, expired, wrong chain,
+    replayed)."""
+
+    code = "transaction-rejected"
+    hint = "sign the request with `--as KEYNAME` against the current chain (docs/authorization.md)"
 
 
 class ContextError(ISPCError):

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import attrs
 
 from .errors import ValidationError
+
+if TYPE_CHECKING:
+    from .transaction import SignedTransaction
 
 __all__ = [
     "HASH_LEN",
@@ -49,6 +52,7 @@ __all__ = [
     "StateDelta",
     "SealedDraft",
     "ChainPins",
+    "ResultCommitment",
     "WasmExecutionResult",
     "OnnxExecutionResult",
 ]
@@ -510,51 +514,127 @@ class ChainPins:
     chain_id: str = attrs.field(validator=_text(64, allow_empty=False))
 
 
+def _signed_transaction(instance, attribute, value):
+    from .transaction import SignedTransaction  # transaction -> context -> model: import late
+
+    _instance_of(SignedTransaction)(instance, attribute, value)
+
+
 @attrs.frozen
-class WasmExecutionResult:
-    """The sealed outcome of one contract call: what it returned and what it asked to write.
+class ResultCommitment:
+    """Exactly what an ``execution_result_hash`` commits to, and so what a proof is bound to.
 
-    It carries everything its ``execution_result_hash`` commits to except the trace records (the
-    trace root stands for them), so a verifier recomputes the hash from the result itself
-    (``coordinator.result_hash_of``) before checking the proof bound to it."""
+    One value for both kinds of run (``kind`` "wasm" or "onnx"; the other kind's fields stay
+    empty). It holds the signed transaction (request, signers, signatures), the pins, the engine
+    and trace root, what the run produced, and every field of the execution-state output that
+    apply writes except the proof and the hash itself. Results hold one and expose its fields, so
+    the field list exists once; :meth:`hash` is the only result hash function.
+    """
 
-    status: int = attrs.field(validator=_u32)
-    return_data: bytes = attrs.field(validator=_instance_of(bytes))
-    gas_used: int = attrs.field(validator=_u64)
-    trace_root: bytes = attrs.field(validator=_hash)
-    draft: SealedDraft = attrs.field(validator=_instance_of(SealedDraft))
-    execution_result_hash: bytes = attrs.field(validator=_hash)
-    state_output: StateOutput = attrs.field(validator=_instance_of(StateOutput))
+    kind: str = attrs.field(validator=attrs.validators.in_(("wasm", "onnx")))
+    transaction: SignedTransaction = attrs.field(validator=_signed_transaction)
+    pins: ChainPins = attrs.field(validator=_instance_of(ChainPins))
     engine: str = attrs.field(validator=_text(64))
     engine_fingerprint: str = attrs.field(validator=_text(256))
-    #: the executed contract's address; tokens it issues are the only ones the draft may mint
-    contract: bytes = attrs.field(validator=_address)
-    #: the outputs the draft's non-reference inputs spend, as the run saw them (the proof's
-    #: witness); applying checks they are still exactly what the chain holds
+    trace_root: bytes = attrs.field(validator=_hash)
+    #: the execution-state output apply writes (its proof and result hash excepted)
+    state_id: bytes = attrs.field(validator=_hash)
+    state_version: int = attrs.field(validator=_u64)
+    parent_state_hash: bytes | None = attrs.field(validator=_optional(_hash))
+    state_metadata: tuple[tuple[str, str], ...] = _metadata_field()
+    # wasm
+    status: int = attrs.field(default=0, validator=_u32, kw_only=True)
+    return_data: bytes = attrs.field(default=b"", validator=_instance_of(bytes), kw_only=True)
+    gas_used: int = attrs.field(default=0, validator=_u64, kw_only=True)
+    draft: SealedDraft = attrs.field(factory=SealedDraft, validator=_instance_of(SealedDraft),
+                                     kw_only=True)
+    # onnx
+    outputs: tuple[Tensor, ...] = attrs.field(
+        default=(), converter=tuple, validator=_tuple_of(_instance_of(Tensor), max_items=256),
+        kw_only=True)
+
+    def __attrs_post_init__(self):
+        if self.kind == "onnx" and (self.draft != SealedDraft() or self.return_data
+                                    or self.status or self.gas_used):
+            raise ValidationError("ResultCommitment.kind", "an ONNX result has no draft, status, "
+                                  "return data or gas")
+        if self.kind == "wasm" and self.outputs:
+            raise ValidationError("ResultCommitment.outputs", "a contract result has no tensors")
+
+    def hash(self) -> bytes:
+        from .encoding import digest, encode  # encoding imports this module
+
+        return digest("ispc/execution-result/v2", encode(self))
+
+    @property
+    def contract(self) -> bytes:
+        return self.transaction.request.resource_hash
+
+    @property
+    def transaction_id(self) -> bytes:
+        return self.transaction.id
+
+    @property
+    def method(self) -> str:
+        return self.transaction.request.method
+
+    @property
+    def inputs(self) -> tuple[Tensor, ...]:
+        return self.transaction.request.tensors
+
+    @property
+    def signers(self) -> tuple[bytes, ...]:
+        return self.transaction.signers
+
+
+def _forward(name: str) -> property:
+    return property(lambda self: getattr(self.commitment, name),
+                    doc=f"``commitment.{name}``")
+
+
+class _ResultFields:
+    """What both result kinds read through from their commitment."""
+
+    __slots__ = ()
+    transaction = _forward("transaction")
+    pins = _forward("pins")
+    engine = _forward("engine")
+    engine_fingerprint = _forward("engine_fingerprint")
+    trace_root = _forward("trace_root")
+    contract = _forward("contract")
+    transaction_id = _forward("transaction_id")
+
+
+@attrs.frozen
+class WasmExecutionResult(_ResultFields):
+    """The sealed outcome of one contract call: its commitment (what the result hash and proof
+    cover), that hash, the proven state output, and the outputs the draft's inputs spend as the
+    run saw them (the proof's witness; apply checks they are still exactly what the chain holds).
+    A verifier recomputes the hash with ``commitment.hash()`` before checking the proof."""
+
+    commitment: ResultCommitment = attrs.field(validator=_instance_of(ResultCommitment))
+    execution_result_hash: bytes = attrs.field(validator=_hash)
+    state_output: StateOutput = attrs.field(validator=_instance_of(StateOutput))
     spent_outputs: tuple[TxOutput, ...] = attrs.field(
         converter=tuple, validator=_tuple_of(_instance_of(TxOutput), max_items=MAX_U32))
-    pins: ChainPins = attrs.field(validator=_instance_of(ChainPins))
-    transaction_id: bytes = attrs.field(validator=_hash)
-    method: str = attrs.field(validator=_text(MAX_NAME_LEN))
+
+    status = _forward("status")
+    return_data = _forward("return_data")
+    gas_used = _forward("gas_used")
+    draft = _forward("draft")
+    method = _forward("method")
 
 
 @attrs.frozen
-class OnnxExecutionResult:
+class OnnxExecutionResult(_ResultFields):
     """The sealed outcome of one model inference (its draft is empty)."""
 
-    outputs: tuple[Tensor, ...] = attrs.field(
-        converter=tuple, validator=_tuple_of(_instance_of(Tensor), max_items=256))
-    trace_root: bytes = attrs.field(validator=_hash)
+    commitment: ResultCommitment = attrs.field(validator=_instance_of(ResultCommitment))
     execution_result_hash: bytes = attrs.field(validator=_hash)
     state_output: StateOutput = attrs.field(validator=_instance_of(StateOutput))
-    engine: str = attrs.field(validator=_text(64))
-    engine_fingerprint: str = attrs.field(validator=_text(256))
-    #: the model's content hash (the executing resource)
-    contract: bytes = attrs.field(validator=_address)
-    inputs: tuple[Tensor, ...] = attrs.field(
-        converter=tuple, validator=_tuple_of(_instance_of(Tensor), max_items=256))
-    pins: ChainPins = attrs.field(validator=_instance_of(ChainPins))
-    transaction_id: bytes = attrs.field(validator=_hash)
+
+    outputs = _forward("outputs")
+    inputs = _forward("inputs")
 
     @property
     def draft(self) -> SealedDraft:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import hashlib
 import struct
 import threading
-from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
@@ -24,7 +24,7 @@ from .context import ChainPins
 from .draft import check_distinct_inputs
 from .encoding import digest, encode
 from .errors import (InputMissing, InputSpent, NotFound, ReadOnlyViolation, RepositoryError,
-                     ValidationError)
+                     TransactionRejected, ValidationError)
 from .model import HASH_LEN, MAX_U64, OutPoint, ResourceOutput, SealedDraft, TxOutput
 from .state import EMPTY_ROOT, check_delta
 
@@ -39,6 +39,9 @@ __all__ = [
     "content_hash",
     "check_spendable",
     "check_timestamp",
+    "check_head",
+    "check_new_transaction",
+    "ApplyCheck",
     "MemoryRepository",
 ]
 
@@ -97,6 +100,7 @@ class ChainView(Protocol):
     def state_get(self, contract: bytes, key: bytes, height: int) -> bytes | None: ...
     def state_items(self, contract: bytes, height: int) -> dict[bytes, bytes]: ...
     def state_version(self, contract: bytes, height: int) -> tuple[int, bytes]: ...
+    def applied_transaction(self, transaction_id: bytes) -> tuple[int, bytes] | None: ...
 
 
 @runtime_checkable
@@ -106,7 +110,14 @@ class RepositoryWriter(Protocol):
     def create_genesis(self, chain_id: str, timestamp: int,
                        allocations: Sequence[TxOutput]) -> AppliedBlock: ...
     def store_resource(self, content: bytes) -> bytes: ...
-    def apply(self, draft: SealedDraft, *, timestamp: int | None = None) -> AppliedBlock: ...
+    def apply(self, draft: SealedDraft, *, timestamp: int | None = None,
+              expected_head: ChainPins | None = None, check: ApplyCheck | None = None,
+              record: tuple[bytes, bytes] | None = None) -> AppliedBlock:
+        """Write ``draft`` as the next block. In the same write transaction: the head must equal
+        ``expected_head`` (``result-stale``), ``record``'s transaction id must be new
+        (``transaction-replayed``), the inputs unspent, and ``check(reader)`` must not raise;
+        ``record`` = (signed transaction id, result encoding) is stored with the block."""
+        ...
 
 
 @runtime_checkable
@@ -114,6 +125,7 @@ class Repository(Protocol):
     """What a repository plugin's factory returns."""
 
     def view(self) -> ChainView: ...
+    def view_at(self, height: int) -> ChainView: ...
     def writer(self) -> RepositoryWriter: ...
     def close(self) -> None: ...
 
@@ -121,6 +133,26 @@ class Repository(Protocol):
 def check_timestamp(timestamp: int) -> None:
     if isinstance(timestamp, bool) or not isinstance(timestamp, int) or not 0 <= timestamp <= MAX_U64:
         raise ValidationError("timestamp", f"must be an integer in [0, 2^64), got {timestamp!r}")
+
+
+#: called by ``apply`` inside its write transaction with a reader offering ``utxo(outpoint)``
+ApplyCheck = Callable[[Any], None]
+
+
+def check_head(head: ChainPins, expected: ChainPins | None) -> None:
+    """The compare-and-swap of apply: the block is written only on the head it was made for."""
+    if expected is not None and head != expected:
+        raise RepositoryError(
+            f"the result was computed at height {expected.height}, the head is now "
+            f"{head.height}: a result applies only on the block it was pinned to",
+            code="result-stale", hint="run the request again against the current head")
+
+
+def check_new_transaction(transaction_id: bytes, applied: bool) -> None:
+    if applied:
+        raise TransactionRejected(f"transaction {transaction_id.hex()[:16]}… is already on the "
+                                  f"chain", code="transaction-replayed",
+                                  hint="sign a new transaction (another --nonce)")
 
 
 def check_spendable(draft: SealedDraft, view: ChainView) -> None:
@@ -143,42 +175,56 @@ def check_spendable(draft: SealedDraft, view: ChainView) -> None:
 
 
 class _MemoryView:
-    """Read-only facade over a MemoryRepository (no writer methods exist on it)."""
+    """Read-only facade over a MemoryRepository (no writer methods exist on it), at the head or,
+    with ``height``, at a past block (outputs created later are hidden, later spends undone)."""
 
-    __slots__ = ("_repo",)
+    __slots__ = ("_repo", "_height")
 
-    def __init__(self, repo: MemoryRepository) -> None:
-        self._repo = repo
+    def __init__(self, repo: MemoryRepository, height: int | None = None) -> None:
+        object.__setattr__(self, "_repo", repo)
+        object.__setattr__(self, "_height", height)
 
     def __setattr__(self, name, value):
-        if name == "_repo" and not hasattr(self, "_repo"):
-            object.__setattr__(self, name, value)
-            return
         raise ReadOnlyViolation("a chain view is read-only")
 
+    def _visible(self, outpoint: OutPoint) -> bool:
+        if self._height is None:
+            return outpoint in self._repo._utxos
+        created = self._repo._created_at.get(outpoint)
+        spent = self._repo._spent_at.get(outpoint)
+        return created is not None and created <= self._height and (
+            spent is None or spent > self._height)
+
     def head(self) -> ChainPins:
-        return self._repo._head()
+        if self._height is None:
+            return self._repo._head()
+        with self._repo._lock:
+            block = self._repo._blocks[self._height]
+            return ChainPins(block.height, block.timestamp, block.block_hash, self._repo._chain_id)
 
     def block_hash(self, height: int) -> bytes | None:
         with self._repo._lock:
             blocks = self._repo._blocks
-            return blocks[height].block_hash if 0 <= height < len(blocks) else None
+            top = len(blocks) - 1 if self._height is None else self._height
+            return blocks[height].block_hash if 0 <= height <= top else None
 
     def utxo(self, outpoint: OutPoint) -> TxOutput | None:
         with self._repo._lock:
-            return self._repo._utxos.get(outpoint)
+            return self._repo._outputs.get(outpoint) if self._visible(outpoint) else None
 
     def utxo_exists(self, outpoint: OutPoint) -> bool:
         return self.utxo(outpoint) is not None
 
     def was_spent(self, outpoint: OutPoint) -> bool:
         with self._repo._lock:
-            return outpoint in self._repo._spent
+            spent = self._repo._spent_at.get(outpoint)
+            return spent is not None and (self._height is None or spent <= self._height)
 
     def resource(self, content_hash: bytes) -> ResourceOutput | None:
         with self._repo._lock:
-            for output in self._repo._utxos.values():
-                if output.resource is not None and output.resource.content_hash == content_hash:
+            for outpoint, output in self._repo._outputs.items():
+                if output.resource is not None and output.resource.content_hash == content_hash \
+                        and self._visible(outpoint):
                     return output.resource
         return None
 
@@ -191,15 +237,26 @@ class _MemoryView:
 
     def revision(self) -> int:
         with self._repo._lock:
-            return self._repo._revision
+            return self._repo._revision if self._height is None else -1
 
     def utxos_of(self, owner: bytes) -> list[tuple[OutPoint, TxOutput]]:
         with self._repo._lock:
-            return [(op, out) for op, out in self._repo._utxos.items() if out.owner == owner]
+            return [(op, out) for op, out in self._repo._outputs.items()
+                    if out.owner == owner and self._visible(op)]
 
     def blocks(self, limit: int = 10) -> list[BlockInfo]:
         with self._repo._lock:
-            return list(reversed(self._repo._blocks[-limit:])) if limit > 0 else []
+            blocks = self._repo._blocks if self._height is None \
+                else self._repo._blocks[:self._height + 1]
+            return list(reversed(blocks[-limit:])) if limit > 0 else []
+
+    def applied_transaction(self, transaction_id: bytes) -> tuple[int, bytes] | None:
+        """(block height, stored result encoding) of an applied signed transaction."""
+        with self._repo._lock:
+            found = self._repo._applied.get(transaction_id)
+        if found is None or (self._height is not None and found[0] > self._height):
+            return None
+        return found
 
     def state_get(self, contract: bytes, key: bytes, height: int) -> bytes | None:
         with self._repo._lock:
@@ -231,6 +288,16 @@ def _as_of(history, height: int):
     return value
 
 
+class _MemoryReader:
+    """What an apply ``check`` callback sees: the state inside the write lock."""
+
+    def __init__(self, repo: MemoryRepository) -> None:
+        self._repo = repo
+
+    def utxo(self, outpoint: OutPoint) -> TxOutput | None:
+        return self._repo._utxos.get(outpoint)
+
+
 class MemoryRepository:
     """In-memory reference repository: same rules as ispc-sqlite, no persistence."""
 
@@ -239,7 +306,10 @@ class MemoryRepository:
         self._blocks: list[BlockInfo] = []
         self._chain_id = ""
         self._utxos: dict[OutPoint, TxOutput] = {}
-        self._spent: set[OutPoint] = set()
+        self._outputs: dict[OutPoint, TxOutput] = {}  # every output ever made
+        self._created_at: dict[OutPoint, int] = {}
+        self._spent_at: dict[OutPoint, int] = {}
+        self._applied: dict[bytes, tuple[int, bytes]] = {}
         self._blobs: dict[bytes, bytes] = {}
         self._revision = 0
         # contract -> key -> [(height, value or None)], oldest first: the whole history
@@ -249,6 +319,14 @@ class MemoryRepository:
 
     def view(self) -> ChainView:
         return _MemoryView(self)
+
+    def view_at(self, height: int) -> ChainView:
+        """A read-only view of the chain as it was at block ``height``."""
+        with self._lock:
+            if not 0 <= height < len(self._blocks):
+                raise NotFound(f"there is no block {height}", code="no-such-height",
+                               hint="`ispc chain` lists the blocks")
+        return _MemoryView(self, height)
 
     def writer(self) -> MemoryRepository:
         return self
@@ -283,9 +361,14 @@ class MemoryRepository:
                 self._revision += 1
         return key
 
-    def apply(self, draft: SealedDraft, *, timestamp: int | None = None) -> AppliedBlock:
-        with self._lock:
+    def apply(self, draft: SealedDraft, *, timestamp: int | None = None,
+              expected_head: ChainPins | None = None, check: ApplyCheck | None = None,
+              record: tuple[bytes, bytes] | None = None) -> AppliedBlock:
+        with self._lock:  # the whole check-and-write is one critical section
             head = self._head()
+            check_head(head, expected_head)
+            if record is not None:
+                check_new_transaction(record[0], record[0] in self._applied)
             check_spendable(draft, self.view())
             if draft.state is not None:
                 view = self.view()
@@ -293,12 +376,17 @@ class MemoryRepository:
                 version, root = view.state_version(contract, head.height)
                 check_delta(draft.state, version, root, view.state_items(contract, head.height)
                             if draft.state.writes else None)
+            if check is not None:
+                check(_MemoryReader(self))
             when = head.timestamp + 1 if timestamp is None else timestamp
             check_timestamp(when)
             if when < head.timestamp:
                 raise RepositoryError("block timestamp goes backwards", code="timestamp-order",
                                       hint="omit --timestamp to use head + 1")
-            return self._append_block(draft, head.height + 1, when, head.block_hash)
+            applied = self._append_block(draft, head.height + 1, when, head.block_hash)
+            if record is not None:
+                self._applied[record[0]] = (applied.block.height, bytes(record[1]))
+            return applied
 
     def _append_block(self, draft: SealedDraft, height: int, timestamp: int,
                       parent: bytes) -> AppliedBlock:
@@ -306,7 +394,7 @@ class MemoryRepository:
         for tx_input in draft.inputs:
             if not tx_input.reference_only:
                 del self._utxos[tx_input.outpoint]
-                self._spent.add(tx_input.outpoint)
+                self._spent_at[tx_input.outpoint] = height
         created = tuple(OutPoint(tx_id, index) for index in range(len(draft.outputs)))
         self._utxos.update(zip(created, draft.outputs))
         delta = draft.state
@@ -316,6 +404,8 @@ class MemoryRepository:
                 keys.setdefault(write.key, []).append((height, write.value))
             self._state_versions.setdefault(delta.contract, []).append(
                 (height, delta.version, delta.root))
+        self._outputs.update(zip(created, draft.outputs))
+        self._created_at.update((op, height) for op in created)
         block = BlockInfo(height, timestamp, block_hash_of(parent, height, timestamp,
                                                            self._chain_id, tx_id),
                           parent, tx_id, len(draft.outputs))

@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from ispc_framework import devnet_key
 from ispc_framework.cli import cli
+from ispc_framework.keys import KeyStore
 from ispc_framework.state import StateProof, verify_proof
 
 REPO = Path(__file__).resolve().parents[1]
 COUNTER = REPO / "examples" / "contracts" / "build" / "counter_c.wasm"
-ALICE, BOB = "11" * 32, "22" * 32
+ALICE, BOB = devnet_key("alice").public_key.hex(), devnet_key("bob").public_key.hex()
 
 pytestmark = [pytest.mark.skipif(not COUNTER.is_file(), reason="run examples/contracts/build.sh"),
               pytest.mark.slow]
@@ -34,7 +36,18 @@ def chain(tmp_path_factory):
 
 def ispc(chain, *args, code=0):
     root, config = chain
-    result = CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
+    store = KeyStore(root / "accounts")
+    for name in ("alice", "bob", "carol"):
+        if not store.path(name).is_file():
+            store.save(name, devnet_key(name))
+    args = list(args)  # runs are signed: --caller ADDRESS becomes --as KEYNAME
+    for i, a in enumerate(args[:-1]):
+        if a == "--caller":
+            args[i], args[i + 1] = "--as", NAMES[args[i + 1]]
+    if args and args[0] == "run" and "--as" not in args:
+        args += ["--as", "alice"]
+    result = CliRunner(env={"ISPC_KEY_DIR": str(root / "accounts")}).invoke(
+        cli, ["--config", str(config), *args], catch_exceptions=False)
     assert result.exit_code == code, result.output
     return result.output
 
@@ -77,7 +90,8 @@ def test_counter_storage_query_state_balance_and_conflict(chain):
 
 
 DAO = REPO / "examples" / "contracts" / "build" / "dao_c.wasm"
-CAROL = "33" * 32
+CAROL = devnet_key("carol").public_key.hex()
+NAMES = {ALICE: "alice", BOB: "bob", CAROL: "carol"}
 
 
 def test_dao_treasury_payout_is_proven_and_applied(tmp_path):

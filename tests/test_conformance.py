@@ -42,6 +42,19 @@ def test_a_careless_repository_fails_with_a_named_check():
     assert "FAIL" in report.render()
 
 
+class RacyRepository(MemoryRepository):
+    """Checks the head and the replay record outside its write (the bug of issue #12)."""
+
+    def apply(self, draft, *, timestamp=None, expected_head=None, check=None, record=None):
+        return super().apply(draft, timestamp=timestamp, check=check)
+
+
+def test_a_repository_without_compare_and_swap_fails_conformance():
+    report = repository.run(RacyRepository)
+    failed = {check.name for check in report.checks if not check.passed}
+    assert failed == {"apply is a compare-and-swap with replay records; past views"}
+
+
 def test_conformance_command_on_the_installed_sqlite_plugin():
     from click.testing import CliRunner
 
@@ -49,7 +62,7 @@ def test_conformance_command_on_the_installed_sqlite_plugin():
 
     result = CliRunner().invoke(cli, ["conformance", "repository", "sqlite"])
     assert result.exit_code == 0, result.output
-    assert "7 passed, 0 failed" in result.output
+    assert "8 passed, 0 failed" in result.output
     result = CliRunner().invoke(cli, ["conformance", "repository", "nope"])
     assert result.exit_code == 2 and "[plugin-not-found]" in result.output
 

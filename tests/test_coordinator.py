@@ -13,13 +13,17 @@ import pytest
 from ispc_framework import (AssetOutput, Coordinator, ExecutionRequest, MemoryRepository,
                             NativeCoin, ResourceCategory, ResourceOutput, SealedDraft, TxOutput,
                             load_config)
-from ispc_framework.errors import ContractFailed, NotFound, RepositoryError, ValidationError
+from ispc_framework.errors import (ContractFailed, ISPCError, NotFound, RepositoryError,
+                                   ValidationError)
 from ispc_framework.plugins import hookimpl
+from ispc_framework.signing import devnet_key
 from ispc_framework.trace import ExecutionTrace
+from ispc_framework.transaction import sign_request
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = REPO / "examples" / "contracts" / "build" / "token_c.wasm"
-ALICE, BOB = b"\x11" * 32, b"\x22" * 32
+ALICE_KEY, BOB_KEY = devnet_key("alice"), devnet_key("bob")
+ALICE, BOB = ALICE_KEY.public_key, BOB_KEY.public_key
 
 # slow: every run is proven (run once, in the Python 3.11 phase of scripts/test.sh)
 pytestmark = [pytest.mark.skipif(not TOKEN.is_file(), reason="run examples/contracts/build.sh"),
@@ -55,8 +59,17 @@ def make(key_dir, tmp_path, repository=None, **extra):
     return coordinator, key
 
 
-def mint(token, amount=500, caller=ALICE, nonce=0):
-    return ExecutionRequest(token, "mint", struct.pack("<Q", amount), caller, nonce=nonce)
+def signed(request, key=ALICE_KEY, chain_id="test", valid_until=2**64 - 1):
+    return sign_request(request, [key], chain_id=chain_id, valid_until=valid_until)
+
+
+def mint(token, amount=500, key=ALICE_KEY, nonce=0):
+    return signed(ExecutionRequest(token, "mint", struct.pack("<Q", amount), nonce=nonce), key)
+
+
+def forge(result, **changes):
+    """The result with committed fields changed (the hash and proof left as they were)."""
+    return attrs.evolve(result, commitment=attrs.evolve(result.commitment, **changes))
 
 
 def test_execution_is_proven_deterministic_and_writes_nothing(key_dir, tmp_path):
@@ -104,7 +117,7 @@ def test_trace_sink_gets_a_replayable_trace(key_dir, tmp_path):
 def test_non_zero_status_is_an_error_and_discards_the_draft(key_dir, tmp_path):
     coordinator, token = make(key_dir, tmp_path)
     with pytest.raises(ContractFailed) as info:
-        coordinator.execute(mint(token, caller=BOB))  # only the owner may mint
+        coordinator.execute(mint(token, key=BOB_KEY))  # only the owner may mint
     assert info.value.code == "contract-failed" and info.value.details["status"] == 2
     assert coordinator.contexts.stats().active == 0
 
@@ -112,9 +125,9 @@ def test_non_zero_status_is_an_error_and_discards_the_draft(key_dir, tmp_path):
 def test_unknown_or_wrong_kind_of_resource(key_dir, tmp_path):
     coordinator, token = make(key_dir, tmp_path)
     with pytest.raises(NotFound):
-        coordinator.execute(ExecutionRequest(b"\x99" * 32, "mint"))
+        coordinator.execute(signed(ExecutionRequest(b"\x99" * 32, "mint")))
     with pytest.raises(ValidationError) as info:
-        coordinator.execute_model(ExecutionRequest(token, "onnx.run"))
+        coordinator.execute_model(signed(ExecutionRequest(token, "onnx.run")))
     assert info.value.code == "wrong-resource-kind"
 
 
@@ -175,7 +188,7 @@ def test_sqlite_round_trip_apply_and_spend(key_dir, tmp_path):
     outpoint = applied.created[0]
     transfer = BOB + struct.pack("<Q", 200) + bytes([1]) + outpoint.tx_id + \
         struct.pack("<I", outpoint.index)
-    result = coordinator.execute(ExecutionRequest(token, "transfer", transfer, ALICE))
+    result = coordinator.execute(signed(ExecutionRequest(token, "transfer", transfer)))
     assert struct.unpack("<Q", result.return_data) == (300,)
     assert [o.asset.amount for o in result.spent_outputs] == [500]
     coordinator.apply_result(result)
@@ -192,8 +205,9 @@ def test_a_proof_does_not_verify_for_another_draft_or_contract(key_dir, tmp_path
     result = coordinator.execute(mint(token))
     (output,) = result.draft.outputs
     richer = attrs.evolve(output, asset=attrs.evolve(output.asset, amount=5000))
-    for forged in (attrs.evolve(result, draft=attrs.evolve(result.draft, outputs=(richer,))),
-                   attrs.evolve(result, contract=b"\x42" * 32)):
+    other = signed(ExecutionRequest(b"\x42" * 32, "mint", struct.pack("<Q", 500)))
+    for forged in (forge(result, draft=attrs.evolve(result.draft, outputs=(richer,))),
+                   forge(result, transaction=other)):
         with pytest.raises(VerificationFailed):
             coordinator.verify_result(forged)
     with pytest.raises(VerificationFailed) as info:
@@ -206,15 +220,16 @@ def test_a_stale_result_is_not_applied(key_dir, tmp_path):
     coordinator, token = make(key_dir, tmp_path)
     outpoint = coordinator.apply_result(coordinator.execute(mint(token))).created[0]
     spend = BOB + struct.pack("<Q", 1) + bytes([1]) + outpoint.tx_id + struct.pack("<I", outpoint.index)
-    first = coordinator.execute(ExecutionRequest(token, "transfer", spend, ALICE))
-    second = coordinator.execute(ExecutionRequest(token, "transfer", spend, ALICE, nonce=1))
+    first = coordinator.execute(signed(ExecutionRequest(token, "transfer", spend)))
+    second = coordinator.execute(signed(ExecutionRequest(token, "transfer", spend, nonce=1)))
     coordinator.apply_result(first)
     height = coordinator.repository.view().head().height
     with pytest.raises(RepositoryError) as info:
         coordinator.apply_result(second)  # pinned to the old head, whose output is now spent
     assert info.value.code == "result-stale"
-    with pytest.raises(RepositoryError):
+    with pytest.raises(ISPCError) as info:
         coordinator.apply_result(first)  # and no result is ever applied twice
+    assert info.value.code in ("result-stale", "transaction-replayed")
     assert coordinator.repository.view().head().height == height
 
 
@@ -224,8 +239,8 @@ def test_an_altered_result_is_refused_before_its_proof_is_checked(key_dir, tmp_p
     coordinator, token = make(key_dir, tmp_path)
     result = coordinator.execute(mint(token))
     pins = attrs.evolve(result.pins, height=result.pins.height + 5)
-    for forged, code in [(attrs.evolve(result, pins=pins), "result-hash-mismatch"),
-                         (attrs.evolve(result, return_data=b"x"), "result-hash-mismatch"),
+    for forged, code in [(forge(result, pins=pins), "result-hash-mismatch"),
+                         (forge(result, return_data=b"x"), "result-hash-mismatch"),
                          (attrs.evolve(result, state_output=attrs.evolve(
                              result.state_output, version=99)), "state-output-mismatch")]:
         with pytest.raises(VerificationFailed) as info:

@@ -11,14 +11,20 @@ from pathlib import Path
 import attrs
 import pytest
 
-from ispc_framework import Coordinator, ExecutionRequest, MemoryRepository, load_config
+from ispc_framework import (Coordinator, ExecutionRequest, MemoryRepository, devnet_key,
+                            load_config, sign_request)
 from ispc_framework.encoding import decode_value, from_json
 from ispc_framework.errors import ReadOnlyViolation, VerificationFailed
 from ispc_framework.model import ResourceCategory, ResourceOutput, SealedDraft, TxOutput
 
 REPO = Path(__file__).resolve().parents[1]
 COUNTER = REPO / "examples" / "contracts" / "build" / "counter_c.wasm"
-ALICE = b"\x11" * 32
+ALICE_KEY = devnet_key("alice")
+ALICE = ALICE_KEY.public_key
+
+
+def signed(request):
+    return sign_request(request, [ALICE_KEY], chain_id="test", valid_until=2**64 - 1)
 
 pytestmark = pytest.mark.skipif(not COUNTER.is_file(), reason="run examples/contracts/build.sh")
 
@@ -41,7 +47,7 @@ def deployed(tmp_path):
 
 def test_storage_is_in_the_draft_the_trace_and_the_result_hash(deployed):
     coordinator, repository, counter = deployed
-    result = coordinator.execute(ExecutionRequest(counter, "init", caller=ALICE), prove=False)
+    result = coordinator.execute(signed(ExecutionRequest(counter, "init")), prove=False)
     delta = result.draft.state
     assert delta.contract == counter and [w.key for w in delta.writes] == [b"owner"]
     assert delta.reads == (b"owner",) and delta.writes[0].value == ALICE
@@ -55,7 +61,7 @@ def test_storage_is_in_the_draft_the_trace_and_the_result_hash(deployed):
 
 def test_the_trace_records_the_read_and_write_sets(deployed, tmp_path):
     coordinator, repository, counter = deployed
-    coordinator.execute(ExecutionRequest(counter, "increment"), prove=False)
+    coordinator.execute(signed(ExecutionRequest(counter, "increment")), prove=False)
     [line] = (tmp_path / "traces.jsonl").read_text().splitlines()
     records = [from_json(r) for r in json.loads(line)["records"]]
     accesses = [decode_value(r.result)[2] for r in records
@@ -65,10 +71,10 @@ def test_the_trace_records_the_read_and_write_sets(deployed, tmp_path):
 
 def test_a_result_writing_another_contracts_storage_is_refused(deployed):
     coordinator, repository, counter = deployed
-    result = coordinator.execute(ExecutionRequest(counter, "init", caller=ALICE), prove=False)
+    result = coordinator.execute(signed(ExecutionRequest(counter, "init")), prove=False)
     other = b"\x99" * 32
-    forged = attrs.evolve(result, draft=attrs.evolve(
-        result.draft, state=attrs.evolve(result.draft.state, contract=other)))
+    forged = attrs.evolve(result, commitment=attrs.evolve(result.commitment, draft=attrs.evolve(
+        result.draft, state=attrs.evolve(result.draft.state, contract=other))))
     for action in (coordinator.verify_result, coordinator.apply_result):
         with pytest.raises(VerificationFailed) as info:
             action(forged)

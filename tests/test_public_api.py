@@ -29,7 +29,10 @@ EXPECTED_TOP_LEVEL = {
     "HeightLock", "NativeCoin", "FungibleToken", "NonFungibleToken", "AssetOutput",
     "ResourceCategory", "ResourceOutput", "ZKStateProof", "StateOutput", "TxOutput", "Event",
     "Tensor", "SealedDraft", "WasmExecutionResult", "OnnxExecutionResult", "StateDelta",
-    "StateWrite", "encode", "decode", "to_json", "from_json", "digest", "hash_of",
+    "StateWrite", "ResultCommitment",
+    "SigningKey", "address_of", "devnet_key", "SignedTransaction", "sign_request", "Spender",
+    "spend_refusal",
+    "encode", "decode", "to_json", "from_json", "digest", "hash_of",
     "ExecutionLimits", "TransactionDraft", "ExecutionTrace", "TraceRecord", "ChainPins",
     "ExecutionRequest", "ExecutionContext", "ContextManager", "Coordinator", "final_transaction",
     "HostFunction", "HostEnv", "GuestMemory", "EngineOutcome", "WasmEngine", "OnnxEngine",
@@ -60,6 +63,10 @@ EXPECTED_PLUGIN_API = {
     # provers and repositories
     "ProofRequest", "Progress", "BlockInfo", "AppliedBlock", "GENESIS_PARENT", "block_hash_of",
     "content_hash", "transaction_id_of", "check_spendable", "check_timestamp", "MemoryRepository",
+    "ApplyCheck", "check_head", "check_new_transaction",
+    # signed transactions and who may spend what (docs/authorization.md)
+    "Spender", "spend_refusal", "check_spends", "contract_state_id", "SignedTransaction",
+    "check_signatures", "check_transaction", "SigningKey", "verify_signature", "address_of",
     # provers with a subprocess worker (docs/prover-protocol.md) and the ispc.draft.v1 inputs
     "PROVER_PROTOCOL", "WorkerClient", "WorkerProver", "COMMON_DEFAULTS", "is_testing_key",
     "KeyStore", "KeyRecord", "vk_hash", "canonical_vk", "sha256_file", "PUBLIC_SIGNALS",
@@ -74,7 +81,8 @@ EXPECTED_PLUGIN_API = {
     "SingleKeyLock", "MultiKeyLock", "ContractLock", "TimeLock", "HeightLock", "LockingCondition",
     "NativeCoin", "FungibleToken", "NonFungibleToken", "Token", "AssetOutput", "ResourceCategory",
     "ResourceOutput", "ZKStateProof", "StateOutput", "TxOutput", "Event", "TENSOR_DTYPES",
-    "Tensor", "SealedDraft", "WasmExecutionResult", "OnnxExecutionResult", *errors.__all__,
+    "Tensor", "SealedDraft", "WasmExecutionResult", "OnnxExecutionResult", "ResultCommitment",
+    *errors.__all__,
     # contract storage
     "MAX_STATE_KEY_BYTES", "MAX_STATE_VALUE_BYTES", "StateWrite", "StateDelta", "EMPTY_ROOT",
     "StateProof", "state_root", "prove", "verify_proof", "check_delta", "build_delta",

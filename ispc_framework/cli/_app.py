@@ -124,7 +124,7 @@ COMMANDS = {
     "init": "_chain:init_cmd", "deploy": "_chain:deploy_cmd", "chain": "_chain:chain_cmd",
     "utxo": "_chain:utxo_cmd",
     "run": "_execute:run_cmd", "infer": "_execute:infer_cmd", "verify": "_execute:verify_cmd",
-    "apply": "_execute:apply_cmd",
+    "apply": "_execute:apply_cmd", "replay": "_execute:replay_cmd", "keys": "_keys:keys_group",
     "query": "_state:query_cmd", "state": "_state:state_cmd", "balance": "_state:balance_cmd",
     "setup": "_tools:setup_cmd", "prover": "_tools:prover_group", "demo": "_tools:demo_cmd",
     "conformance": "_tools:conformance_cmd", "hostabi": "_tools:hostabi_group",

@@ -11,6 +11,7 @@ from ..encoding import to_json
 from ..errors import ValidationError
 from ..model import (ADDRESS_LEN, AssetOutput, NativeCoin, ResourceCategory, ResourceOutput,
                      SealedDraft, TxOutput)
+from ._keys import address as key_address
 from ._app import State, console, emit_json
 from ._loaders import parse_hex
 
@@ -24,18 +25,22 @@ _MIME = {"contract": "application/wasm", "model": "application/onnx",
 @click.option("--chain-id", default="ispc-devnet", show_default=True)
 @click.option("--timestamp", type=int, default=None, help="Genesis time (default: now).")
 @click.option("--allocate", multiple=True, metavar="ADDRESS:AMOUNT",
-              help="Native coins for ADDRESS (64 hex digits) in the genesis block; repeatable.")
+              help="Native coins for ADDRESS (64 hex digits, or a key name of the key "
+                   "directory) in the genesis block; repeatable.")
+@click.option("--key-dir", type=click.Path(file_okay=False), default=None)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def init_cmd(state: State, chain_id: str, timestamp: int | None, allocate: tuple[str, ...],
-             as_json: bool) -> None:
-    """Create the genesis block of a devnet repository."""
+             key_dir: str | None, as_json: bool) -> None:
+    """Create the genesis block of a devnet repository.
+
+    Example: ispc keys new alice && ispc init --allocate alice:1000"""
     outputs = []
     for item in allocate:
         address, sep, amount = item.partition(":")
         if not sep or not amount.isdigit():
             raise ValidationError("--allocate", f"{item!r} must look like ADDRESS:AMOUNT")
-        outputs.append(TxOutput(parse_hex(address, "--allocate", ADDRESS_LEN),
+        outputs.append(TxOutput(key_address(address, "--allocate", key_dir),
                                 asset=AssetOutput(NativeCoin(), int(amount))))
     repo = state.coordinator.repository
     applied = repo.writer().create_genesis(chain_id, int(time.time()) if timestamp is None
@@ -52,11 +57,16 @@ def init_cmd(state: State, chain_id: str, timestamp: int | None, allocate: tuple
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--kind", type=click.Choice(sorted(_CATEGORIES)), default=None,
               help="Resource category (default: from the file extension).")
-@click.option("--owner", default="00" * ADDRESS_LEN, help="Owner address (64 hex digits).")
+@click.option("--owner", default=None, help="Owner address (64 hex digits) or key name "
+              "(default: the --as key, else nobody: all zeros).")
+@click.option("--as", "as_name", metavar="KEYNAME", default=None,
+              help="Deploy as this key: it owns the deploy output.")
+@click.option("--key-dir", type=click.Path(file_okay=False), default=None)
 @click.option("--name", default=None, help="Resource name (default: the file name).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def deploy_cmd(state: State, file: str, kind: str | None, owner: str, name: str | None,
+def deploy_cmd(state: State, file: str, kind: str | None, owner: str | None,
+               as_name: str | None, key_dir: str | None, name: str | None,
                as_json: bool) -> None:
     """Store a contract, model or file as a resource output; prints its content hash.
 
@@ -75,8 +85,9 @@ def deploy_cmd(state: State, file: str, kind: str | None, owner: str, name: str 
     content_hash = writer.store_resource(content)
     resource = ResourceOutput(content_hash, _CATEGORIES[kind], _MIME[kind], len(content),
                               name or path.name)
-    applied = writer.apply(SealedDraft((), (TxOutput(parse_hex(owner, "--owner", ADDRESS_LEN),
-                                                     resource=resource),), ()))
+    owner_address = key_address(owner, "--owner", key_dir) if owner else (
+        key_address(as_name, "--as", key_dir) if as_name else bytes(ADDRESS_LEN))
+    applied = writer.apply(SealedDraft((), (TxOutput(owner_address, resource=resource),), ()))
     if as_json:
         emit_json({"content_hash": content_hash.hex(), "outpoint": to_json(applied.created[0]),
                     "block": to_json(applied.block)})

@@ -10,8 +10,8 @@ import click
 
 from ..context import ExecutionRequest
 from ..encoding import to_json
-from ..model import ADDRESS_LEN
 from ._app import State, emit_json
+from ._keys import sign, signing_options
 from ._loaders import load_inputs, load_result, parse_hex, tensor_values
 
 
@@ -35,21 +35,26 @@ def _deliver(coordinator: Any, kind: str, result: Any, out: str | None, apply_no
 @click.argument("contract")
 @click.argument("method")
 @click.option("--input", "input_hex", default="", help="Call input as hex.")
-@click.option("--caller", default="00" * ADDRESS_LEN, help="Caller address (64 hex digits).")
+@signing_options
 @click.option("--nonce", default=0, type=int, help="Distinguishes identical requests.")
 @click.option("--no-prove", is_flag=True, help="Skip proving (the result cannot be applied).")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the result as JSON here.")
 @click.option("--apply", "apply_now", is_flag=True, help="Apply the proven result (devnet).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def run_cmd(state: State, contract: str, method: str, input_hex: str, caller: str, nonce: int,
-            no_prove: bool, out: str | None, apply_now: bool, as_json: bool) -> None:
-    """Run METHOD of the deployed CONTRACT (content hash); nothing is written unless --apply."""
+def run_cmd(state: State, contract: str, method: str, input_hex: str, as_name, key_file,
+            key_dir, passphrase_env, valid_for: int, nonce: int, no_prove: bool,
+            out: str | None, apply_now: bool, as_json: bool) -> None:
+    """Run METHOD of the deployed CONTRACT (content hash), signed by --as KEYNAME (the
+    contract's caller); nothing is written unless --apply.
+
+    Example: ispc run TOKEN mint --input 0900000000000000 --as alice --out mint.json"""
     coordinator = state.coordinator
     request = ExecutionRequest(parse_hex(contract, "CONTRACT", 32), method,
-                               parse_hex(input_hex, "--input"),
-                               parse_hex(caller, "--caller", ADDRESS_LEN), nonce=nonce)
-    result = coordinator.execute(request, prove=not no_prove)
+                               parse_hex(input_hex, "--input"), nonce=nonce)
+    transaction = sign(coordinator, request, as_name, key_file, key_dir, passphrase_env,
+                       valid_for)
+    result = coordinator.execute(transaction, prove=not no_prove)
     applied = _deliver(coordinator, "wasm", result, out, apply_now, as_json)
     if as_json:
         return
@@ -69,21 +74,24 @@ def run_cmd(state: State, contract: str, method: str, input_hex: str, caller: st
 @click.argument("model")
 @click.option("--inputs", "inputs_file", required=True, type=click.Path(exists=True, dir_okay=False),
               help='JSON: {"name": {"dtype": "float32", "shape": [1, 4], "values": [...]}}')
-@click.option("--caller", default="00" * ADDRESS_LEN)
+@signing_options
+@click.option("--nonce", default=0, type=int, help="Distinguishes identical requests.")
 @click.option("--no-prove", is_flag=True)
 @click.option("--out", type=click.Path(dir_okay=False))
 @click.option("--apply", "apply_now", is_flag=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def infer_cmd(state: State, model: str, inputs_file: str, caller: str, no_prove: bool,
-              out: str | None, apply_now: bool, as_json: bool) -> None:
+def infer_cmd(state: State, model: str, inputs_file: str, as_name, key_file, key_dir,
+              passphrase_env, valid_for: int, nonce: int, no_prove: bool, out: str | None,
+              apply_now: bool, as_json: bool) -> None:
     """Run the deployed ONNX MODEL (content hash) on the inputs; the result commits to all."""
     coordinator = state.coordinator
     tensors = load_inputs(inputs_file)
     request = ExecutionRequest(parse_hex(model, "MODEL", 32), "onnx.run", b"",
-                               parse_hex(caller, "--caller", ADDRESS_LEN),
-                               tensors=tensors)
-    result = coordinator.execute_model(request, prove=not no_prove)
+                               tensors=tensors, nonce=nonce)
+    transaction = sign(coordinator, request, as_name, key_file, key_dir, passphrase_env,
+                       valid_for)
+    result = coordinator.execute_model(transaction, prove=not no_prove)
     applied = _deliver(coordinator, "onnx", result, out, apply_now, as_json)
     if as_json:
         return
@@ -97,15 +105,67 @@ def infer_cmd(state: State, model: str, inputs_file: str, caller: str, no_prove:
         click.echo(f"applied        block {applied.block.height}")
 
 
+def _result_from(coordinator: Any, result_file: str | None, tx_id: str | None) -> Any:
+    from ..encoding import decode
+    from ..errors import NotFound, ValidationError
+
+    if (result_file is None) == (tx_id is None):
+        raise ValidationError("RESULT", "give a result file or --tx ID (not both)")
+    if result_file is not None:
+        return load_result(result_file)
+    found = coordinator.repository.view().applied_transaction(parse_hex(tx_id, "--tx", 32))
+    if found is None:
+        raise NotFound(f"transaction {tx_id} is not on this chain", code="transaction-unknown")
+    return decode(found[1])
+
+
+def _replay_report(coordinator: Any, result: Any, as_json: bool) -> None:
+    differences = coordinator.replay(result)
+    if as_json:
+        emit_json({"matches": not differences, "differences": differences})
+    elif differences:
+        for line in differences:
+            click.echo(f"differs: {line}")
+    else:
+        click.echo("replay matches: return data, draft, trace root and result hash are what the "
+                   "signed transaction produces at its pinned block")
+    if differences:
+        raise SystemExit(1)
+
+
 @click.command("verify")
-@click.argument("result_file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("result_file", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--tx", "tx_id", default=None, help="Verify the result of an applied transaction.")
+@click.option("--replay", "also_replay", is_flag=True,
+              help="Also re-execute it at its pinned block and compare (see `ispc replay`).")
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def verify_cmd(state: State, result_file: str) -> None:
-    """Verify a result file's proof against its result hash, draft, spent outputs and contract."""
-    result = load_result(result_file)
-    state.coordinator.verify_result(result)
-    click.echo(f"ok: proof verified ({result.state_output.zk_proof.circuit_id}, result hash "
-               f"{result.execution_result_hash.hex()[:16]}…)")
+def verify_cmd(state: State, result_file: str | None, tx_id: str | None, also_replay: bool,
+               as_json: bool) -> None:
+    """Verify a result: its commitment, signatures, locks and proof (a result file, or --tx ID
+    for one the chain holds). Example: ispc verify mint.json --replay"""
+    coordinator = state.coordinator
+    result = _result_from(coordinator, result_file, tx_id)
+    coordinator.verify_result(result)
+    if not as_json:
+        click.echo(f"ok: proof verified ({result.state_output.zk_proof.circuit_id}, result hash "
+                   f"{result.execution_result_hash.hex()[:16]}…)")
+    if also_replay:
+        _replay_report(coordinator, result, as_json)
+    elif as_json:
+        emit_json({"verified": True})
+
+
+@click.command("replay")
+@click.argument("result_file", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--tx", "tx_id", default=None, help="Replay an applied transaction by its id.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def replay_cmd(state: State, result_file: str | None, tx_id: str | None, as_json: bool) -> None:
+    """Re-execute a result's signed transaction at its pinned block and print what differs
+    (exit 1 if anything does). Example: ispc replay --tx 3f2a…"""
+    coordinator = state.coordinator
+    _replay_report(coordinator, _result_from(coordinator, result_file, tx_id), as_json)
 
 
 @click.command("apply")

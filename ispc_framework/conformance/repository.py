@@ -155,6 +155,42 @@ def run(make_repository: Callable[[], Any]) -> Report:
         else:
             raise AssertionError("setting an attribute on a view must fail")
 
+    def apply_is_compare_and_swap():
+        """docs/authorization.md: head, replay and the caller's check decided in the write."""
+        repo = make_repository()
+        writer = repo.writer()
+        genesis = writer.create_genesis("c", 1, [_coin(ALICE, 1), _coin(BOB, 1)])
+        view = repo.view()
+        pins = view.head()
+        record = (b"\x5a" * 32, b"result")
+        writer.apply(SealedDraft((TxInput(genesis.created[0]),), (), ()), expected_head=pins,
+                     record=record)
+        for kwargs, code in [({"expected_head": pins}, "result-stale"),
+                             ({"expected_head": view.head(), "record": record},
+                              "transaction-replayed")]:
+            try:
+                writer.apply(SealedDraft(), **kwargs)
+            except ISPCError as exc:
+                assert exc.code == code, f"expected [{code}], got [{exc.code}]"
+            else:
+                raise AssertionError(f"apply must refuse with [{code}]")
+        seen = []
+
+        def refuse(reader):
+            seen.append(reader.utxo(genesis.created[1]))
+            raise InputSpent("refused by the check", code="check-refused")
+
+        try:
+            writer.apply(SealedDraft((TxInput(genesis.created[1]),), (), ()), check=refuse)
+        except InputSpent:
+            pass
+        assert seen == [_coin(BOB, 1)], "check() must see the unspent output through utxo()"
+        assert view.head().height == 1, "a refused apply wrote a block"
+        assert view.applied_transaction(record[0]) == (1, record[1])
+        past = repo.view_at(0)
+        assert past.head() == pins and past.utxo(genesis.created[0]) == _coin(ALICE, 1)
+        assert past.applied_transaction(record[0]) is None
+
     def errors_are_typed():
         repo = make_repository()
         try:
@@ -172,5 +208,6 @@ def run(make_repository: Callable[[], Any]) -> Report:
         ("head() needs a genesis block", head_needs_genesis),
         ("failed applies write nothing; double spends fail", failures_write_nothing),
         ("execution views cannot write", views_are_read_only),
+        ("apply is a compare-and-swap with replay records; past views", apply_is_compare_and_swap),
         ("bad input gives typed errors", errors_are_typed),
     ])

@@ -17,6 +17,7 @@ class Status(enum.IntEnum):
     DUPLICATE = 6
     LIMIT_REACHED = 7
     VERIFY_FAILED = 8
+    INPUT_NOT_AUTHORIZED = 9
     INSUFFICIENT_FUNDS = 16
     NOT_AUTHORIZED = 17
 
@@ -105,6 +106,11 @@ SPEC = {'abi_version': 1,
                    'meaning': 'log_debug only: the per-run log cap is reached, the message was not '
                               'kept'},
                   {'name': 'VERIFY_FAILED', 'value': 8, 'meaning': 'a signature does not verify'},
+                  {'name': 'INPUT_NOT_AUTHORIZED',
+                   'value': 9,
+                   'meaning': "tx_add_input only: the output's lock or owner does not let this "
+                              "transaction's signers or this contract spend it "
+                              '(docs/authorization.md); nothing was added'},
                   {'name': 'INSUFFICIENT_FUNDS',
                    'value': 16,
                    'meaning': "transfer only: the source's spendable outputs of the token (not "
@@ -349,10 +355,14 @@ SPEC = {'abi_version': 1,
                                           'OUT_OF_BOUNDS',
                                           'INVALID_ARGUMENT',
                                           'TOO_LARGE',
-                                          'DUPLICATE'],
+                                          'DUPLICATE',
+                                          'INPUT_NOT_AUTHORIZED'],
                              'doc': 'Add an input to the draft. The outpoint must be unspent in '
                                     'the pinned view (NOT_FOUND otherwise) and not already an '
-                                    'input (DUPLICATE).',
+                                    'input (DUPLICATE). Spending (not reference_only) needs the '
+                                    "output's lock/owner to allow this transaction's signers or "
+                                    'this contract (INPUT_NOT_AUTHORIZED otherwise; '
+                                    'docs/authorization.md).',
                              'determinism': "appends to this execution's own draft only"},
                             {'name': 'tx_add_asset_output',
                              'category': 'write',
@@ -453,9 +463,16 @@ SPEC = {'abi_version': 1,
                              'result': 'status',
                              'statuses': ['OK', 'OUT_OF_BOUNDS', 'INVALID_ARGUMENT', 'TOO_LARGE'],
                              'doc': 'Add a state output owned by and locked to the running '
-                                    'contract (ContractLock). The public inputs are kept in the '
-                                    'output\'s metadata under "public_inputs" (decimal, '
-                                    'comma-separated); the proof is attached after execution.',
+                                    'contract (ContractLock). The stored state id is namespaced by '
+                                    'the contract: SHA-256 domain digest "ispc/contract-state" '
+                                    'over contract_address || state_id '
+                                    '(ispc_framework.authorization.contract_state_id), so no '
+                                    "contract can write under another contract's state ids or its "
+                                    'execution-state id; the given state_id is kept in the '
+                                    'output\'s metadata under "state_key" (hex) so verify rechecks '
+                                    "the namespacing. The public inputs are kept in the output's "
+                                    'metadata under "public_inputs" (decimal, comma-separated); '
+                                    'the proof is attached after execution.',
                              'determinism': "appends to this execution's own draft only"},
                             {'name': 'emit_event',
                              'category': 'trace',
@@ -527,8 +544,11 @@ SPEC = {'abi_version': 1,
                                          'doc': 'Ed25519 signature (R || S)'}],
                              'result': 'status',
                              'statuses': ['OK', 'OUT_OF_BOUNDS', 'TOO_LARGE', 'VERIFY_FAILED'],
-                             'doc': 'OK if the signature verifies (RFC 8032, cofactorless, S < L, '
-                                    'canonical point encodings), VERIFY_FAILED otherwise.',
+                             'doc': 'OK if the signature verifies, VERIFY_FAILED otherwise. The '
+                                    "rule is libsodium's, the same function that checks "
+                                    'transaction signatures (docs/authorization.md): cofactorless '
+                                    'RFC 8032 equation, S < L, canonical A and R that are not of '
+                                    'small order.',
                              'determinism': 'pure'},
                             {'name': 'random_bytes',
                              'category': 'read',

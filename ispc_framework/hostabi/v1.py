@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..authorization import STATE_KEY, contract_state_id, spend_refusal
 from ..encoding import decode, decode_value, encode, encode_value
 from ..engines import HostEnv
 from ..errors import ValidationError
@@ -167,8 +168,13 @@ def tx_add_input(env: HostEnv, outpoint: bytes, reference_only: bool,
     draft = env.ctx.draft
     if any(existing.outpoint == point for existing in draft.inputs):
         raise GuestError(Status.DUPLICATE, "outpoint already an input of this draft")
-    if not env.view.utxo_exists(point):
+    output = env.view.utxo(point)
+    if output is None:
         raise GuestError(Status.NOT_FOUND, "no such unspent output")
+    if not reference_only:
+        reason = spend_refusal(output, env.ctx.spender())
+        if reason is not None:
+            raise GuestError(Status.INPUT_NOT_AUTHORIZED, reason)
     return (draft.add_input(tx_input),)
 
 
@@ -229,9 +235,10 @@ def tx_add_state_output(env: HostEnv, state_id: bytes, version: int, result_hash
     if len(parent_hash) not in (0, 32):
         raise _invalid("parent_hash: expected 0 or 32 bytes")
     metadata = {"public_inputs": ",".join(map(str, values))} if values else {}
+    metadata[STATE_KEY] = state_id.hex()  # so anyone can recheck the namespaced id
     contract = env.ctx.contract_address
-    state = _model(StateOutput, state_id, version, result_hash, None, parent_hash or None,
-                   metadata=metadata)
+    state = _model(StateOutput, contract_state_id(contract, state_id), version, result_hash, None,
+                   parent_hash or None, metadata=metadata)
     output = _model(TxOutput, contract, (ContractLock(contract),), state=state)
     return (env.ctx.draft.add_output(output),)
 

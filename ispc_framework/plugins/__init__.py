@@ -56,7 +56,11 @@ _EXPORTS: dict[str, list[str]] = {
     "..repository": [
         "ChainView", "RepositoryWriter", "Repository", "BlockInfo", "AppliedBlock",
         "GENESIS_PARENT", "block_hash_of", "content_hash", "transaction_id_of", "check_spendable",
-        "check_timestamp", "MemoryRepository"],
+        "check_timestamp", "MemoryRepository", "ApplyCheck", "check_head",
+        "check_new_transaction"],
+    "..authorization": ["Spender", "spend_refusal", "check_spends", "contract_state_id"],
+    "..transaction": ["SignedTransaction", "check_signatures", "check_transaction"],
+    "..signing": ["SigningKey", "verify_signature", "address_of"],
     "..sinks": ["TraceSink"],
     "..draft": ["check_distinct_inputs"],
     "..context": ["ChainPins", "ExecutionRequest", "ExecutionContext", "ContextManager"],
@@ -70,7 +74,7 @@ _EXPORTS: dict[str, list[str]] = {
         "AssetOutput", "ResourceCategory", "ResourceOutput", "ZKStateProof", "StateOutput",
         "TxOutput", "Event", "TENSOR_DTYPES", "Tensor", "SealedDraft", "WasmExecutionResult",
         "OnnxExecutionResult", "MAX_STATE_KEY_BYTES", "MAX_STATE_VALUE_BYTES", "StateWrite",
-        "StateDelta"],
+        "StateDelta", "ResultCommitment"],
     "..state": ["EMPTY_ROOT", "StateProof", "state_root", "prove", "verify_proof", "check_delta",
                 "build_delta"],
     "..errors": [
@@ -80,7 +84,8 @@ _EXPORTS: dict[str, list[str]] = {
         "ExecutionError", "ModuleRejected", "OutOfGas", "StackExhausted", "MemoryLimitExceeded",
         "Timeout", "Trap", "HostCallFailed", "ContractFailed", "EngineUnavailable",
         "RepositoryError", "ReadOnlyViolation", "NotFound", "InputMissing", "InputSpent",
-        "StateConflict", "SchemaError", "ProofError", "WitnessError", "ProverUnavailable", "ProverTimeout",
+        "StateConflict", "SchemaError", "AuthorizationError", "InputNotAuthorized",
+        "TransactionRejected", "ProofError", "WitnessError", "ProverUnavailable", "ProverTimeout",
         "KeyNotFound", "VerificationFailed"],
 }
 
@@ -121,7 +126,13 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_public_api.py
     from ..repository import (
         ChainView, RepositoryWriter, Repository, BlockInfo, AppliedBlock, GENESIS_PARENT,
         block_hash_of, content_hash, transaction_id_of, check_spendable, check_timestamp,
-        MemoryRepository)
+        MemoryRepository, ApplyCheck, check_head, check_new_transaction)
+    from ..authorization import (
+        Spender, spend_refusal, check_spends, contract_state_id)
+    from ..transaction import (
+        SignedTransaction, check_signatures, check_transaction)
+    from ..signing import (
+        SigningKey, verify_signature, address_of)
     from ..sinks import (
         TraceSink)
     from ..draft import (
@@ -140,7 +151,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_public_api.py
         FungibleToken, NonFungibleToken, Token, AssetOutput, ResourceCategory, ResourceOutput,
         ZKStateProof, StateOutput, TxOutput, Event, TENSOR_DTYPES, Tensor, SealedDraft,
         WasmExecutionResult, OnnxExecutionResult, MAX_STATE_KEY_BYTES, MAX_STATE_VALUE_BYTES,
-        StateWrite, StateDelta)
+        StateWrite, StateDelta, ResultCommitment)
     from ..state import (
         EMPTY_ROOT, StateProof, state_root, prove, verify_proof, check_delta, build_delta)
     from ..errors import (
@@ -149,45 +160,51 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_public_api.py
         PluginLoadError, PluginConflict, PluginAPIMismatch, ExecutionError, ModuleRejected,
         OutOfGas, StackExhausted, MemoryLimitExceeded, Timeout, Trap, HostCallFailed,
         ContractFailed, EngineUnavailable, RepositoryError, ReadOnlyViolation, NotFound,
-        InputMissing, InputSpent, StateConflict, SchemaError, ProofError, WitnessError, ProverUnavailable,
+        InputMissing, InputSpent, StateConflict, SchemaError, AuthorizationError,
+        InputNotAuthorized, TransactionRejected, ProofError, WitnessError, ProverUnavailable,
         ProverTimeout, KeyNotFound, VerificationFailed)
 
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS, globals())
 
 __all__ = [
-    "ADDRESS_LEN", "AUTOLOAD_ENV", "AppliedBlock", "AssetOutput", "BOUNDING_CAPABILITIES",
-    "BlockInfo", "COMMON_DEFAULTS", "ChainPins", "ChainView", "CheckedModel", "ConfigError",
-    "ContextError", "ContextManager", "ContractFailed", "ContractLock", "DEFAULT_ALLOWED_DOMAINS",
-    "DEFAULT_MAX_MODULE_BYTES", "DecodeError", "DraftLimitExceeded", "ENTRY_POINT_GROUP",
-    "EngineOutcome", "EngineSpec", "EngineUnavailable", "Event", "ExecutionContext",
-    "ExecutionError", "ExecutionLimits", "ExecutionRequest", "ExecutionTrace", "FuncImport",
-    "FungibleToken", "GENESIS_PARENT", "GuestMemory", "HASH_LEN", "HeightLock", "HostABIProvider",
+    "ADDRESS_LEN", "AUTOLOAD_ENV", "AppliedBlock", "ApplyCheck", "AssetOutput",
+    "AuthorizationError", "BOUNDING_CAPABILITIES", "BlockInfo", "COMMON_DEFAULTS", "ChainPins",
+    "ChainView", "CheckedModel", "ConfigError", "ContextError", "ContextManager",
+    "ContractFailed", "ContractLock", "DEFAULT_ALLOWED_DOMAINS", "DEFAULT_MAX_MODULE_BYTES",
+    "DecodeError", "DraftLimitExceeded", "EMPTY_ROOT", "ENTRY_POINT_GROUP", "EngineOutcome",
+    "EngineSpec", "EngineUnavailable", "Event", "ExecutionContext", "ExecutionError",
+    "ExecutionLimits", "ExecutionRequest", "ExecutionTrace", "FuncImport", "FungibleToken",
+    "GENESIS_PARENT", "GuestMemory", "HASH_LEN", "HeightLock", "HostABIProvider",
     "HostABIProviderSpec", "HostCallFailed", "HostEnv", "HostFunction", "INVALID", "ISPCError",
-    "InputMissing", "InputSpent", "KINDS", "KeyNotFound", "KeyRecord", "KeyStore", "LimitExceeded",
-    "LockingCondition", "MAX_AMOUNT", "MAX_TABLES", "MAX_TABLE_ELEMENTS", "MAX_U32", "MAX_U64",
+    "InputMissing", "InputNotAuthorized", "InputSpent", "KINDS", "KeyNotFound", "KeyRecord",
+    "KeyStore", "LimitExceeded", "LockingCondition", "MAX_AMOUNT", "MAX_STATE_KEY_BYTES",
+    "MAX_STATE_VALUE_BYTES", "MAX_TABLES", "MAX_TABLE_ELEMENTS", "MAX_U32", "MAX_U64",
     "MemoryAccessError", "MemoryLimitExceeded", "MemoryRepository", "ModelPolicy", "ModuleInfo",
-    "ModuleRejected", "MultiKeyLock", "NativeCoin", "NonFungibleToken", "NotFound", "OnnxEngine",
+    "EMPTY_ROOT", "MAX_STATE_KEY_BYTES", "MAX_STATE_VALUE_BYTES", "ModuleRejected",
+    "MultiKeyLock", "NativeCoin", "NonFungibleToken", "NotFound", "OnnxEngine",
     "OnnxExecutionResult", "OutOfGas", "OutPoint", "PLUGIN_API_VERSION", "PROVER_PROTOCOL",
     "PUBLIC_SIGNALS", "PluginAPIMismatch", "PluginConflict", "PluginError", "PluginLoadError",
     "PluginManager", "PluginNotFound", "PluginRecord", "PluginSpec", "Progress", "ProofError",
     "ProofRequest", "Prover", "ProverSpec", "ProverTimeout", "ProverUnavailable",
     "ReadOnlyViolation", "Repository", "RepositoryError", "RepositorySpec", "RepositoryWriter",
-    "ResourceCategory", "ResourceOutput", "SPEC_TESTS", "SPEC_VALUE_TYPES", "SchemaError",
-    "SealedDraft", "SealedError", "Setting", "SingleKeyLock", "SpecSession", "SpecTestEngine",
-    "StackExhausted", "StateConflict", "StateOutput",
-    "StateDelta", "StateWrite", "StateProof", "EMPTY_ROOT", "MAX_STATE_KEY_BYTES",
-    "MAX_STATE_VALUE_BYTES", "state_root", "prove", "verify_proof", "check_delta", "build_delta",
-    "TENSOR_DTYPES", "Tensor", "TensorSpec", "TimeLock",
-    "Timeout", "Token", "TraceLimitExceeded", "TraceRecord", "TraceSink", "TraceSinkSpec", "Trap",
-    "TxInput", "TxOutput", "UNLINKABLE", "ValidationError", "VerificationFailed", "WASM_FEATURES",
-    "WASM_PAGE", "WASM_VALUE_TYPES", "WasmEngine", "WasmExecutionResult", "WasmValue",
-    "WitnessError", "WorkerClient", "WorkerProver", "ZKStateProof", "bind_imports",
-    "block_hash_of", "canonical_tensor_bytes", "canonical_vk", "check_distinct_inputs",
-    "check_method", "check_module", "check_rules", "check_spendable", "check_timestamp",
-    "circuit_inputs", "coerce_limits", "content_hash", "contract_element", "cpu_isa_class",
-    "decode", "digest", "encode", "field_of", "from_json", "hash_of", "hookimpl", "hookspec",
+    "ResourceCategory", "ResourceOutput", "ResultCommitment", "SPEC_TESTS", "SPEC_VALUE_TYPES",
+    "SchemaError", "SealedDraft", "SealedError", "Setting", "SignedTransaction", "SigningKey",
+    "SingleKeyLock", "SpecSession", "SpecTestEngine", "Spender", "StackExhausted",
+    "StateConflict", "StateDelta", "StateOutput", "StateProof", "StateWrite", "TENSOR_DTYPES",
+    "Tensor", "TensorSpec", "TimeLock", "Timeout", "Token", "TraceLimitExceeded", "TraceRecord",
+    "TraceSink", "TraceSinkSpec", "TransactionRejected", "Trap", "TxInput", "TxOutput",
+    "UNLINKABLE", "ValidationError", "VerificationFailed", "WASM_FEATURES", "WASM_PAGE",
+    "WASM_VALUE_TYPES", "WasmEngine", "WasmExecutionResult", "WasmValue", "WitnessError",
+    "WorkerClient", "WorkerProver", "ZKStateProof", "address_of", "bind_imports",
+    "block_hash_of", "build_delta", "canonical_tensor_bytes", "canonical_vk", "check_delta",
+    "check_distinct_inputs", "check_head", "check_method", "check_module",
+    "check_new_transaction", "check_rules", "check_signatures", "check_spendable",
+    "check_spends", "check_timestamp", "check_transaction", "circuit_inputs", "coerce_limits",
+    "content_hash", "contract_element", "contract_state_id", "cpu_isa_class", "decode",
+    "digest", "encode", "field_of", "from_json", "hash_of", "hookimpl", "hookspec",
     "is_testing_key", "issuer_element", "load_checked_model", "load_factory", "model_hash",
-    "outputs_to_tensors", "parse_module", "public_inputs", "resolve_settings", "result_limbs",
-    "sha256_file", "supports_spec_tests", "tensor_from_array", "tensor_to_array", "to_json",
-    "token_element", "transaction_id_of", "validate_inputs", "vk_hash"
+    "outputs_to_tensors", "parse_module", "prove", "public_inputs", "resolve_settings",
+    "result_limbs", "sha256_file", "spend_refusal", "state_root", "supports_spec_tests",
+    "tensor_from_array", "tensor_to_array", "to_json", "token_element", "transaction_id_of",
+    "validate_inputs", "verify_proof", "verify_signature", "vk_hash"
 ]

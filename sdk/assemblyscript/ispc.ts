@@ -33,6 +33,7 @@ export const STATUS_TOO_LARGE: i32 = 5; // an input length exceeds the parameter
 export const STATUS_DUPLICATE: i32 = 6; // the outpoint is already an input of this execution's draft
 export const STATUS_LIMIT_REACHED: i32 = 7; // log_debug only: the per-run log cap is reached, the message was not kept
 export const STATUS_VERIFY_FAILED: i32 = 8; // a signature does not verify
+export const STATUS_INPUT_NOT_AUTHORIZED: i32 = 9; // tx_add_input only: the output's lock or owner does not let this transaction's signers or this contract spend it (docs/authorization.md); nothing was added
 export const STATUS_INSUFFICIENT_FUNDS: i32 = 16; // transfer only: the source's spendable outputs of the token (not already inputs of this draft) sum to less than the amount; nothing was added
 export const STATUS_NOT_AUTHORIZED: i32 = 17; // transfer only: this execution may not spend the source's outputs (source 1, the caller, is usable only when the caller signed the transaction); nothing was added
 
@@ -148,13 +149,15 @@ export declare function resource_lookup(content_hash: usize, resource_ptr: usize
 export declare function resource_exists(content_hash: usize): i32;
 
 // tx_add_input: Add an input to the draft. The outpoint must be unspent in the pinned view
-// (NOT_FOUND otherwise) and not already an input (DUPLICATE).
+// (NOT_FOUND otherwise) and not already an input (DUPLICATE). Spending (not reference_only)
+// needs the output's lock/owner to allow this transaction's signers or this contract
+// (INPUT_NOT_AUTHORIZED otherwise; docs/authorization.md).
 //   outpoint (bytes, max 64): canonical encoding of the OutPoint to spend or reference
 //   reference_only (bool): 1: read the output without spending it
 //   proof (bytes, max 4096): unlocking proof (may be empty)
 //   index (out_u32): receives the input's index in the draft
 // category write; gas 1000 + 1/byte; statuses: OK, NOT_FOUND, OUT_OF_BOUNDS, INVALID_ARGUMENT,
-// TOO_LARGE, DUPLICATE
+// TOO_LARGE, DUPLICATE, INPUT_NOT_AUTHORIZED
 // @ts-ignore: decorator
 @external("ispc.v1", "tx_add_input")
 export declare function tx_add_input(outpoint_ptr: usize, outpoint_len: u32, reference_only: u32, proof_ptr: usize, proof_len: u32, index_out: usize): i32;
@@ -187,8 +190,13 @@ export declare function tx_add_asset_output(owner: usize, amount: u64, token_ptr
 export declare function tx_add_resource_output(content_hash: usize, category: u32, owner: usize, locks_ptr: usize, locks_len: u32, metadata_ptr: usize, metadata_len: u32, index_out: usize): i32;
 
 // tx_add_state_output: Add a state output owned by and locked to the running contract
-// (ContractLock). The public inputs are kept in the output's metadata under "public_inputs"
-// (decimal, comma-separated); the proof is attached after execution.
+// (ContractLock). The stored state id is namespaced by the contract: SHA-256 domain digest
+// "ispc/contract-state" over contract_address || state_id
+// (ispc_framework.authorization.contract_state_id), so no contract can write under another
+// contract's state ids or its execution-state id; the given state_id is kept in the output's
+// metadata under "state_key" (hex) so verify rechecks the namespacing. The public inputs are
+// kept in the output's metadata under "public_inputs" (decimal, comma-separated); the proof is
+// attached after execution.
 //   state_id (fixed): the state's id
 //   version (u64): the state's version
 //   result_hash (fixed): the execution result hash the state commits to
@@ -228,8 +236,9 @@ export declare function log_debug(message_ptr: usize, message_len: u32): i32;
 @external("ispc.crypto", "sha256")
 export declare function crypto_sha256(data_ptr: usize, data_len: u32, digest_out: usize): i32;
 
-// ed25519_verify: OK if the signature verifies (RFC 8032, cofactorless, S < L, canonical point
-// encodings), VERIFY_FAILED otherwise.
+// ed25519_verify: OK if the signature verifies, VERIFY_FAILED otherwise. The rule is
+// libsodium's, the same function that checks transaction signatures (docs/authorization.md):
+// cofactorless RFC 8032 equation, S < L, canonical A and R that are not of small order.
 //   public_key (fixed): Ed25519 public key
 //   message (bytes, max 65536): the signed message
 //   signature (fixed): Ed25519 signature (R || S)

@@ -42,6 +42,7 @@ typedef __UINT64_TYPE__ uint64_t;
 #define ISPC_DUPLICATE 6 /* the outpoint is already an input of this execution's draft */
 #define ISPC_LIMIT_REACHED 7 /* log_debug only: the per-run log cap is reached, the message was not kept */
 #define ISPC_VERIFY_FAILED 8 /* a signature does not verify */
+#define ISPC_INPUT_NOT_AUTHORIZED 9 /* tx_add_input only: the output's lock or owner does not let this transaction's signers or this contract spend it (docs/authorization.md); nothing was added */
 #define ISPC_INSUFFICIENT_FUNDS 16 /* transfer only: the source's spendable outputs of the token (not already inputs of this draft) sum to less than the amount; nothing was added */
 #define ISPC_NOT_AUTHORIZED 17 /* transfer only: this execution may not spend the source's outputs (source 1, the caller, is usable only when the caller signed the transaction); nothing was added */
 
@@ -138,13 +139,15 @@ ISPC_IMPORT("ispc.v1", "resource_exists")
 int32_t ispc_resource_exists(const uint8_t *content_hash /* 32 bytes */);
 
 /* tx_add_input: Add an input to the draft. The outpoint must be unspent in the pinned view
- * (NOT_FOUND otherwise) and not already an input (DUPLICATE).
+ * (NOT_FOUND otherwise) and not already an input (DUPLICATE). Spending (not reference_only)
+ * needs the output's lock/owner to allow this transaction's signers or this contract
+ * (INPUT_NOT_AUTHORIZED otherwise; docs/authorization.md).
  *   outpoint (bytes, max 64): canonical encoding of the OutPoint to spend or reference
  *   reference_only (bool): 1: read the output without spending it
  *   proof (bytes, max 4096): unlocking proof (may be empty)
  *   index (out_u32): receives the input's index in the draft
  * category write; gas 1000 + 1/byte; statuses: OK, NOT_FOUND, OUT_OF_BOUNDS, INVALID_ARGUMENT,
- * TOO_LARGE, DUPLICATE */
+ * TOO_LARGE, DUPLICATE, INPUT_NOT_AUTHORIZED */
 ISPC_IMPORT("ispc.v1", "tx_add_input")
 int32_t ispc_tx_add_input(const uint8_t *outpoint_ptr, uint32_t outpoint_len, uint32_t reference_only, const uint8_t *proof_ptr, uint32_t proof_len, uint32_t *index_out);
 
@@ -174,8 +177,13 @@ ISPC_IMPORT("ispc.v1", "tx_add_resource_output")
 int32_t ispc_tx_add_resource_output(const uint8_t *content_hash /* 32 bytes */, uint32_t category, const uint8_t *owner /* 32 bytes */, const uint8_t *locks_ptr, uint32_t locks_len, const uint8_t *metadata_ptr, uint32_t metadata_len, uint32_t *index_out);
 
 /* tx_add_state_output: Add a state output owned by and locked to the running contract
- * (ContractLock). The public inputs are kept in the output's metadata under "public_inputs"
- * (decimal, comma-separated); the proof is attached after execution.
+ * (ContractLock). The stored state id is namespaced by the contract: SHA-256 domain digest
+ * "ispc/contract-state" over contract_address || state_id
+ * (ispc_framework.authorization.contract_state_id), so no contract can write under another
+ * contract's state ids or its execution-state id; the given state_id is kept in the output's
+ * metadata under "state_key" (hex) so verify rechecks the namespacing. The public inputs are
+ * kept in the output's metadata under "public_inputs" (decimal, comma-separated); the proof is
+ * attached after execution.
  *   state_id (fixed): the state's id
  *   version (u64): the state's version
  *   result_hash (fixed): the execution result hash the state commits to
@@ -211,8 +219,9 @@ int32_t ispc_log_debug(const uint8_t *message_ptr, uint32_t message_len);
 ISPC_IMPORT("ispc.crypto", "sha256")
 int32_t ispc_crypto_sha256(const uint8_t *data_ptr, uint32_t data_len, uint8_t *digest_out /* 32 bytes */);
 
-/* ed25519_verify: OK if the signature verifies (RFC 8032, cofactorless, S < L, canonical point
- * encodings), VERIFY_FAILED otherwise.
+/* ed25519_verify: OK if the signature verifies, VERIFY_FAILED otherwise. The rule is
+ * libsodium's, the same function that checks transaction signatures (docs/authorization.md):
+ * cofactorless RFC 8032 equation, S < L, canonical A and R that are not of small order.
  *   public_key (fixed): Ed25519 public key
  *   message (bytes, max 65536): the signed message
  *   signature (fixed): Ed25519 signature (R || S)

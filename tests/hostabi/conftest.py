@@ -58,7 +58,8 @@ class ByteMemory:
 class Harness:
     """One execution: context, env, memory and the bound host functions of every provider."""
 
-    def __init__(self, limits: ExecutionLimits | None = None, call_input: bytes = b"hello") -> None:
+    def __init__(self, limits: ExecutionLimits | None = None, call_input: bytes = b"hello",
+                 signers: tuple[bytes, ...] = (OWNER,)) -> None:
         self.repo = MemoryRepository()
         coin = TxOutput(OWNER, (SingleKeyLock(OWNER),), asset=AssetOutput(NativeCoin(), 1000))
         self.resource_hash = content_hash(STORED)
@@ -73,7 +74,9 @@ class Harness:
         self.manager = ContextManager()
         request = ExecutionRequest(resource_hash=self.resource_hash, method="run",
                                    input=call_input, caller=CALLER)
-        self.ctx = self.manager.create(request, self.view.head(), limits or ExecutionLimits())
+        # signed by OWNER, so the genesis coin (SingleKeyLock(OWNER)) is spendable here
+        self.ctx = self.manager.create(request, self.view.head(), limits or ExecutionLimits(),
+                                       signers=signers)
         self.memory = ByteMemory()
         self.env = HostEnv(self.ctx, self.view, self.memory)
         self.functions = {f"{f.module}.{f.name}": f for f in

@@ -7,6 +7,7 @@ import hashlib
 
 import pytest
 
+from ispc_framework.authorization import contract_state_id
 from ispc_framework.context import ExecutionRequest
 from ispc_framework.encoding import decode, encode, encode_value
 from ispc_framework.engines import HostEnv
@@ -254,7 +255,9 @@ def test_tx_add_state_output(harness):
     contract = harness.resource_hash
     assert first.owner == contract and first.locks == (ContractLock(contract),)
     assert first.state.version == 3 and first.state.parent_state_hash is None
-    assert dict(first.state.metadata) == {"public_inputs": "1,2"}
+    assert dict(first.state.metadata) == {"public_inputs": "1,2", "state_key": "01" * 32}
+    # the stored id is namespaced by the writing contract (docs/authorization.md)
+    assert first.state.state_id == contract_state_id(contract, bytes([1] * 32))
     assert second.state.parent_state_hash == parent and first.state.zk_proof is None
     for bad in [_state_args(harness, (BN254_FR,)), _state_args(harness, (True,)),
                 _state_args(harness, range(33)), _state_args(harness, parent=b"short")]:

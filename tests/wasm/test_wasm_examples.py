@@ -8,11 +8,13 @@ import struct
 
 import pytest
 
+from ispc_framework.authorization import contract_state_id
 from ispc_framework.model import FungibleToken, SingleKeyLock
+from ispc_framework.signing import devnet_key
 from ispc_framework.repository import MemoryRepository, content_hash
 from ispc_framework.testing import run_direct
 
-OWNER = b"\x11" * 32
+OWNER = devnet_key("alice").public_key  # the example token's owner
 ALICE = b"\x22" * 32
 BOB = b"\x33" * 32
 LANGS = ("c", "as")
@@ -167,7 +169,9 @@ def test_state_anchor(engine, host_functions, contracts, lang):
                          "state_anchor")
     assert [status_of(s) for s in steps] == [0, 0, 1, 1, 1]
     first, second = steps[0].draft.outputs[0].state, steps[1].draft.outputs[0].state
-    assert (first.state_id, first.version, first.parent_state_hash) == (b"\x44" * 32, 0, None)
+    address = content_hash(contracts[f"state_anchor_{lang}"])
+    assert (first.state_id, first.version, first.parent_state_hash) == (
+        contract_state_id(address, b"\x44" * 32), 0, None)  # namespaced by the contract
     assert second.version == 1
     assert second.parent_state_hash == hashlib.sha256(b"parent state").digest()
     assert dict(second.metadata)["public_inputs"] == "1"

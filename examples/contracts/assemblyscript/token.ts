@@ -2,16 +2,17 @@
 // inputs, statuses and effects; see that file for the call formats).
 import {
   caller, contract_address, emit_event, set_return_data, tx_add_asset_output, tx_add_input,
-  utxo_lookup, STATUS_DUPLICATE, STATUS_NOT_FOUND, STATUS_OK,
+  utxo_lookup, STATUS_DUPLICATE, STATUS_INPUT_NOT_AUTHORIZED, STATUS_NOT_FOUND, STATUS_OK,
 } from "../../../sdk/assemblyscript/ispc";
 import {
   bytesEqual, cborBytes, cborExpect, cborHash, cborOk, cborReadUint, cborSkip, cborStart, copy, encodeOutpoint, encodeSingleKeyLocks, INPUT, readInput,
   readU32, readU64, returnU32, ST_BAD_INPUT, ST_HOST, ST_INSUFFICIENT, ST_OK, ST_UNAUTHORISED,
 } from "./lib";
 
+// devnet_key("alice").public_key (ispc_framework.signing): a well-known, insecure devnet key.
 const OWNER: usize = memory.data<u8>([
-  0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
-  0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11]);
+  0x25, 0x78, 0xd0, 0xf5, 0x30, 0xb2, 0x41, 0x71, 0xc7, 0x83, 0xf8, 0x3c, 0x61, 0x22, 0x4d, 0x5d,
+  0x95, 0xe9, 0x16, 0xf9, 0xce, 0x8e, 0xdd, 0x34, 0x79, 0x23, 0x9e, 0xbb, 0xb4, 0xa4, 0x38, 0xc2]);
 const CLASS_ID: usize = memory.data<u8>([0x54, 0x4f, 0x4b]);   // "TOK"
 const MINT: usize = memory.data<u8>([0x6d, 0x69, 0x6e, 0x74]);
 const TRANSFER: usize = memory.data<u8>([0x74, 0x72, 0x61, 0x6e, 0x73, 0x66, 0x65, 0x72]);
@@ -97,6 +98,7 @@ export function transfer(): i32 {
     total += value;
     st = tx_add_input(OUTPOINT, outpointLen, 0, 0, 0, INDEX);
     if (st == STATUS_DUPLICATE) return ST_BAD_INPUT;
+    if (st == STATUS_INPUT_NOT_AUTHORIZED) return ST_UNAUTHORISED;  // not the signer's
     if (st != STATUS_OK) return ST_HOST;
   }
   if (total < amount) return ST_INSUFFICIENT;

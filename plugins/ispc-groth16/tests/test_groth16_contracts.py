@@ -18,7 +18,14 @@ pytest.importorskip("ispc_sqlite")
 from pathlib import Path  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[3]
-ALICE, BOB = b"\x11" * 32, b"\x22" * 32  # ALICE is the token contract's hard-coded owner
+from ispc_framework import devnet_key, sign_request  # noqa: E402
+
+ALICE_KEY = devnet_key("alice")  # the token contract's hard-coded owner
+ALICE, BOB = ALICE_KEY.public_key, devnet_key("bob").public_key
+
+
+def _signed(request):
+    return sign_request(request, [ALICE_KEY], chain_id="groth16-test", valid_until=2**64 - 1)
 TOKEN_WASM = REPO / "examples" / "contracts" / "build" / "token_c.wasm"
 
 
@@ -49,13 +56,13 @@ def _mint_and_transfer(coordinator, writer, token):
     from ispc_framework.plugins import ExecutionRequest
     from ispc_framework import final_transaction
 
-    mint = coordinator.execute(ExecutionRequest(token, "mint", struct.pack("<Q", 500), ALICE))
+    mint = coordinator.execute(_signed(ExecutionRequest(token, "mint", struct.pack("<Q", 500))))
     minted = writer.apply(final_transaction(mint)).created[0]
     view = coordinator.repository.view()
     spent = (view.utxo(minted),)
-    transfer = coordinator.execute(ExecutionRequest(
+    transfer = coordinator.execute(_signed(ExecutionRequest(
         token, "transfer", BOB + struct.pack("<Q", 200) + bytes([1]) + minted.tx_id
-        + struct.pack("<I", minted.index), ALICE))
+        + struct.pack("<I", minted.index))))
     return [(mint, ()), (transfer, spent)]
 
 

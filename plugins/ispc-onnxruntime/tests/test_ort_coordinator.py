@@ -14,12 +14,18 @@ pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
 from ispc_framework import (Coordinator, ExecutionRequest, MemoryRepository,  # noqa: E402
-                            ResourceCategory, ResourceOutput, SealedDraft, TxOutput, load_config)
+                            ResourceCategory, ResourceOutput, SealedDraft, TxOutput, devnet_key,
+                            load_config, sign_request)
 from ispc_framework.plugins import ModuleRejected, ValidationError  # noqa: E402
 from ispc_framework.plugins import tensor_from_array, tensor_to_array  # noqa: E402
 
 MODELS = Path(__file__).resolve().parents[3] / "examples" / "models"
 OWNER = b"\x11" * 32
+KEY = devnet_key("alice")
+
+
+def signed(request):
+    return sign_request(request, [KEY], chain_id="test", valid_until=2**64 - 1)
 
 
 def coordinator_with(engine: str, content: bytes, **settings):
@@ -44,7 +50,8 @@ def test_model_execution_is_deterministic_and_writes_nothing(engine, settings):
     image = np.load(MODELS / "small_cnn_input.npy", allow_pickle=False)
     coordinator, key = coordinator_with(engine, content, **settings)
     try:
-        request = ExecutionRequest(key, "onnx.run", tensors=(tensor_from_array("image", image),))
+        request = signed(ExecutionRequest(key, "onnx.run",
+                                          tensors=(tensor_from_array("image", image),)))
         view = coordinator.repository.view()
         revision = view.revision()
         first = coordinator.execute_model(request, prove=False)
@@ -58,8 +65,8 @@ def test_model_execution_is_deterministic_and_writes_nothing(engine, settings):
         assert first.engine == engine
         assert first.engine_fingerprint == coordinator.onnx_engine().fingerprint()
         assert tensor_to_array(first.outputs[0]).shape == (2, 3)
-        other = coordinator.execute_model(ExecutionRequest(
-            key, "onnx.run", tensors=(tensor_from_array("image", image * 2),)), prove=False)
+        other = coordinator.execute_model(signed(ExecutionRequest(
+            key, "onnx.run", tensors=(tensor_from_array("image", image * 2),))), prove=False)
         assert other.execution_result_hash != first.execution_result_hash
     finally:
         coordinator.close()
@@ -69,7 +76,7 @@ def test_hostile_model_resource_and_bad_inputs_are_typed_errors():
     coordinator, key = coordinator_with("onnxruntime", b"\x08\x07garbage", isolation="inprocess")
     try:
         with pytest.raises(ModuleRejected) as info:
-            coordinator.execute_model(ExecutionRequest(key, "onnx.run"), prove=False)
+            coordinator.execute_model(signed(ExecutionRequest(key, "onnx.run")), prove=False)
         assert info.value.code == "onnx-malformed"
     finally:
         coordinator.close()
@@ -77,8 +84,8 @@ def test_hostile_model_resource_and_bad_inputs_are_typed_errors():
     coordinator, key = coordinator_with("onnxruntime", content, isolation="inprocess")
     try:
         with pytest.raises(ValidationError) as info:
-            coordinator.execute_model(ExecutionRequest(key, "onnx.run", tensors=(
-                tensor_from_array("image", np.zeros((1, 1, 8, 8), np.float64)),)), prove=False)
+            coordinator.execute_model(signed(ExecutionRequest(key, "onnx.run", tensors=(
+                tensor_from_array("image", np.zeros((1, 1, 8, 8), np.float64)),))), prove=False)
         assert info.value.code == "onnx-input-dtype"
         assert coordinator.contexts.stats().active == 0
     finally:

@@ -13,7 +13,7 @@ import weakref
 from os import PathLike
 from pathlib import Path
 
-from ispc_framework.plugins import ConfigError, RepositoryError
+from ispc_framework.plugins import ConfigError, NotFound, RepositoryError
 
 from .connection import SYNCHRONOUS, open_reader, open_writer, translate
 from .integrity import verify_database
@@ -86,6 +86,18 @@ class SqliteRepository:
                                    str(self.path))
             self._views.add(view)
         return view
+
+    def view_at(self, height: int) -> SqliteChainView:
+        """A read-only view of the chain as it was at block ``height``."""
+        view = self.view()
+        if isinstance(height, bool) or not isinstance(height, int) or view.block(height) is None:
+            view.close()
+            raise NotFound(f"{self.path}: there is no block {height!r}", code="no-such-height",
+                           hint="`ispc chain` lists the blocks")
+        past = SqliteChainView(view._conn, str(self.path), height)
+        with self._lock:
+            self._views.add(past)
+        return past
 
     def writer(self) -> SqliteWriter:
         self._check_open()

@@ -103,6 +103,14 @@ CREATE TABLE contract_storage_versions (
 ) WITHOUT ROWID;
 """
 
+_V4 = """
+CREATE TABLE applied_transactions (
+    transaction_id BLOB PRIMARY KEY,        -- the signed transaction's id: applied at most once
+    height         INTEGER NOT NULL REFERENCES blocks (height),
+    result         BLOB NOT NULL            -- canonical encoding of the applied result
+) WITHOUT ROWID;
+"""
+
 
 def _run_script(script: str) -> Callable[[sqlite3.Connection], None]:
     # executescript() would COMMIT the surrounding transaction; run statement by statement instead.
@@ -130,6 +138,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
     (1, _run_script(_V1)),
     (2, _v2_state_outputs),
     (3, lambda conn: _run_script(_V3)(conn)),  # contract storage; older blocks wrote none
+    (4, lambda conn: _run_script(_V4)(conn)),  # applied signed transactions
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

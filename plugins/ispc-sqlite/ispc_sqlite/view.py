@@ -45,14 +45,29 @@ def _block(row: tuple) -> BlockInfo:
 
 
 class SqliteChainView:
-    """Read-only chain access over one ``mode=ro`` connection; thread-safe (one lock per view)."""
+    """Read-only chain access over one ``mode=ro`` connection; thread-safe (one lock per view).
 
-    __slots__ = ("_conn", "_lock", "_where", "__weakref__")
+    With ``height`` the view shows the chain as it was at that block: later blocks, outputs they
+    created and spends they made are invisible (outputs keep their creation and spending heights,
+    so no history is lost)."""
 
-    def __init__(self, conn: sqlite3.Connection, where: str) -> None:
+    __slots__ = ("_conn", "_lock", "_where", "_height", "__weakref__")
+
+    def __init__(self, conn: sqlite3.Connection, where: str, height: int | None = None) -> None:
         object.__setattr__(self, "_conn", conn)
         object.__setattr__(self, "_lock", threading.Lock())
         object.__setattr__(self, "_where", where)
+        object.__setattr__(self, "_height", height)
+
+    def _unspent(self, prefix: str = "") -> tuple[str, tuple]:
+        """SQL for "unspent at this view's height" and its parameters."""
+        if self._height is None:
+            return f"{prefix}spent_height IS NULL", ()
+        return (f"{prefix}height <= ? AND ({prefix}spent_height IS NULL OR "
+                f"{prefix}spent_height > ?)", (self._height, self._height))
+
+    def _top(self) -> int:
+        return _MAX_SQLITE_INT if self._height is None else self._height
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise ReadOnlyViolation(f"a chain view is read-only (tried to set {name!r})")
@@ -75,7 +90,8 @@ class SqliteChainView:
 
     def head(self) -> ChainPins:
         row = self._one("SELECT b.height, b.timestamp, b.block_hash, s.chain_id "
-                        "FROM blocks AS b, chain_state AS s ORDER BY b.height DESC")
+                        "FROM blocks AS b, chain_state AS s WHERE b.height <= ? "
+                        "ORDER BY b.height DESC", (self._top(),))
         if row is None:
             raise NotFound("the chain has no genesis block", code="no-genesis")
         height, timestamp, block_hash, chain_id = row
@@ -84,39 +100,37 @@ class SqliteChainView:
     def block_hash(self, height: int) -> bytes | None:
         if isinstance(height, bool) or not isinstance(height, int):
             raise ValidationError("height", f"expected an integer, got {type(height).__name__}")
-        if not 0 <= height <= _MAX_SQLITE_INT:
+        if not 0 <= height <= self._top():
             return None
         row = self._one("SELECT block_hash FROM blocks WHERE height = ?", (height,))
         return row[0] if row else None
 
     def utxo(self, outpoint: OutPoint) -> TxOutput | None:
         op = _outpoint(outpoint)
-        row = self._one("SELECT body FROM outputs WHERE tx_id = ? AND idx = ? "
-                        "AND spent_height IS NULL", (op.tx_id, op.index))
+        unspent, params = self._unspent()
+        row = self._one(f"SELECT body FROM outputs WHERE tx_id = ? AND idx = ? AND {unspent}",
+                        (op.tx_id, op.index, *params))
         return decode(row[0]) if row else None
 
     def utxo_exists(self, outpoint: OutPoint) -> bool:
-        op = _outpoint(outpoint)
-        return self._one("SELECT 1 FROM outputs WHERE tx_id = ? AND idx = ? "
-                         "AND spent_height IS NULL", (op.tx_id, op.index)) is not None
+        return self.utxo(outpoint) is not None
 
     def was_spent(self, outpoint: OutPoint) -> bool:
         """True if the outpoint existed and has been spent (tells InputSpent from InputMissing)."""
         op = _outpoint(outpoint)
         return self._one("SELECT 1 FROM outputs WHERE tx_id = ? AND idx = ? "
-                         "AND spent_height IS NOT NULL", (op.tx_id, op.index)) is not None
+                         "AND spent_height <= ?", (op.tx_id, op.index, self._top())) is not None
 
     def resource(self, content_hash: bytes) -> ResourceOutput | None:
         """The resource output for ``content_hash``: the oldest unspent one if several exist."""
         key = _hash_bytes(content_hash, "content_hash")
-        row = self._one("SELECT body FROM outputs WHERE resource_hash = ? "
-                        "AND spent_height IS NULL ORDER BY height, idx", (key,))
+        unspent, params = self._unspent()
+        row = self._one(f"SELECT body FROM outputs WHERE resource_hash = ? AND {unspent} "
+                        "ORDER BY height, idx", (key, *params))
         return decode(row[0]).resource if row else None
 
     def resource_exists(self, content_hash: bytes) -> bool:
-        key = _hash_bytes(content_hash, "content_hash")
-        return self._one("SELECT 1 FROM outputs WHERE resource_hash = ? "
-                         "AND spent_height IS NULL", (key,)) is not None
+        return self.resource(content_hash) is not None
 
     def resource_content(self, content_hash: bytes) -> bytes | None:
         key = _hash_bytes(content_hash, "content_hash")
@@ -124,21 +138,31 @@ class SqliteChainView:
         return bytes(row[0]) if row else None
 
     def revision(self) -> int:
+        if self._height is not None:
+            return -1  # the past does not change
         return self._one("SELECT revision FROM chain_state")[0]
 
     def utxos_of(self, owner: bytes) -> list[tuple[OutPoint, TxOutput]]:
         key = _hash_bytes(owner, "owner")
-        rows = self._rows("SELECT tx_id, idx, body FROM outputs WHERE owner = ? "
-                          "AND spent_height IS NULL ORDER BY height, idx", (key,))
+        unspent, params = self._unspent()
+        rows = self._rows(f"SELECT tx_id, idx, body FROM outputs WHERE owner = ? AND {unspent} "
+                          "ORDER BY height, idx", (key, *params))
         return [(OutPoint(tx_id, idx), decode(body)) for tx_id, idx, body in rows]
 
     def blocks(self, limit: int = 10) -> list[BlockInfo]:
         """The newest ``limit`` blocks, newest first."""
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
             raise ValidationError("limit", f"expected a non-negative integer, got {limit!r}")
-        rows = self._rows(f"SELECT {_BLOCK_COLUMNS} FROM blocks ORDER BY height DESC LIMIT ?",
-                          (min(limit, _MAX_SQLITE_INT),))
+        rows = self._rows(f"SELECT {_BLOCK_COLUMNS} FROM blocks WHERE height <= ? "
+                          "ORDER BY height DESC LIMIT ?", (self._top(), min(limit, _MAX_SQLITE_INT)))
         return [_block(row) for row in rows]
+
+    def applied_transaction(self, transaction_id: bytes) -> tuple[int, bytes] | None:
+        """(block height, stored result encoding) of an applied signed transaction."""
+        key = _hash_bytes(transaction_id, "transaction_id")
+        row = self._one("SELECT height, result FROM applied_transactions "
+                        "WHERE transaction_id = ? AND height <= ?", (key, self._top()))
+        return (row[0], bytes(row[1])) if row else None
 
     # ------------------------------------------------------------------------ contract storage
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from ispc_framework.plugins import check_distinct_inputs, encode
+from ispc_framework.plugins import ChainPins, check_distinct_inputs, decode, encode
 from ispc_framework.plugins import (
     InputSpent,
     LimitExceeded,
@@ -26,8 +26,11 @@ from ispc_framework.plugins import MAX_U64, OutPoint, SealedDraft, TxOutput
 from ispc_framework.plugins import (
     GENESIS_PARENT,
     AppliedBlock,
+    ApplyCheck,
     BlockInfo,
     block_hash_of,
+    check_head,
+    check_new_transaction,
     check_spendable,
     content_hash,
     transaction_id_of,
@@ -66,6 +69,11 @@ class _TransactionReader:
     def was_spent(self, op: OutPoint) -> bool:
         row = self._spent_height(op)
         return row is not None and row[0] is not None
+
+    def utxo(self, op: OutPoint) -> TxOutput | None:
+        row = self._conn.execute("SELECT body FROM outputs WHERE tx_id = ? AND idx = ? AND "
+                                 "spent_height IS NULL", (op.tx_id, op.index)).fetchone()
+        return decode(row[0]) if row else None
 
 
 class SqliteWriter:
@@ -130,8 +138,14 @@ class SqliteWriter:
                 conn.execute("UPDATE chain_state SET revision = revision + 1")
         return key
 
-    def apply(self, draft: SealedDraft, *, timestamp: int | None = None) -> AppliedBlock:
-        """Devnet: make ``draft`` the next block, spending its inputs and creating its outputs."""
+    def apply(self, draft: SealedDraft, *, timestamp: int | None = None,
+              expected_head: ChainPins | None = None, check: ApplyCheck | None = None,
+              record: tuple[bytes, bytes] | None = None) -> AppliedBlock:
+        """Devnet: make ``draft`` the next block, spending its inputs and creating its outputs.
+
+        Everything is decided inside one ``BEGIN IMMEDIATE`` transaction, which excludes every
+        other writer (thread or process): the head compare-and-swap against ``expected_head``,
+        the replay check of ``record``'s transaction id, spendability and ``check(reader)``."""
         if not isinstance(draft, SealedDraft):
             raise ValidationError("draft", f"expected SealedDraft, got {type(draft).__name__}")
         if timestamp is not None:
@@ -145,7 +159,15 @@ class SqliteWriter:
                 raise NotFound("the chain has no genesis block", code="no-genesis")
             height, head_raw_ts, head_hash, chain_id = row
             head_ts = from_u64(head_raw_ts)
-            check_spendable(draft, _TransactionReader(conn))
+            check_head(ChainPins(height, head_ts, head_hash, chain_id), expected_head)
+            if record is not None:
+                check_new_transaction(record[0], conn.execute(
+                    "SELECT 1 FROM applied_transactions WHERE transaction_id = ?",
+                    (record[0],)).fetchone() is not None)
+            reader = _TransactionReader(conn)
+            check_spendable(draft, reader)
+            if check is not None:
+                check(reader)
             if draft.state is not None:
                 delta = draft.state
                 version, root = storage.state_version(conn, delta.contract, height)
@@ -157,7 +179,11 @@ class SqliteWriter:
             if when > MAX_U64:
                 raise ValidationError("timestamp", "head timestamp + 1 overflows u64",
                                       code="timestamp-overflow")
-            return self._append_block(conn, draft, height + 1, when, head_hash, chain_id)
+            applied = self._append_block(conn, draft, height + 1, when, head_hash, chain_id)
+            if record is not None:
+                conn.execute("INSERT INTO applied_transactions VALUES (?, ?, ?)",
+                             (record[0], height + 1, bytes(record[1])))
+            return applied
 
     # -------------------------------------------------------------------------- internals
 
