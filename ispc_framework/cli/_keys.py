@@ -15,7 +15,7 @@ from ._app import emit_json
 from ._loaders import parse_hex
 
 def key_store(key_dir: str | None):
-    from .keys import KeyStore
+    from ..keys import KeyStore
 
     return KeyStore(Path(key_dir) if key_dir else None)
 
@@ -34,13 +34,13 @@ def _passphrase(env_var: str | None) -> str | None:
 def signer(as_name: str | None, key_file: str | None, key_dir: str | None,
             passphrase_env: str | None):
     """The signing key chosen with --as NAME or --key FILE (one is required)."""
-    from .keys import load_key_file
+    from ..keys import load_key_file
 
     if key_file:
         return load_key_file(Path(key_file), _passphrase(passphrase_env))
     if as_name:
         return key_store(key_dir).load(as_name, _passphrase(passphrase_env))
-    from .errors import TransactionRejected
+    from ..errors import TransactionRejected
 
     raise TransactionRejected("a request must be signed", code="signature-missing",
                               hint="pass --as KEYNAME (see `ispc keys new`) or --key FILE")
@@ -73,7 +73,7 @@ def signing_options(command):
 
 def sign(coordinator: Any, request: ExecutionRequest, as_name, key_file, key_dir,
           passphrase_env, valid_for: int):
-    from .transaction import sign_request
+    from ..transaction import sign_request
 
     key = signer(as_name, key_file, key_dir, passphrase_env)
     head = coordinator.repository.view().head()
@@ -152,7 +152,7 @@ def keys_export(name: str, file: str, key_dir: str | None) -> None:
 @click.option("--passphrase-env", metavar="VAR", default=None)
 def keys_import(name: str, file: str, key_dir: str | None, passphrase_env: str | None) -> None:
     """Import a key file (checked by loading it) under NAME."""
-    from .keys import load_key_file
+    from ..keys import load_key_file
 
     passphrase = _passphrase(passphrase_env)
     key = load_key_file(Path(file), passphrase)
