@@ -11,9 +11,9 @@ from ..encoding import to_json
 from ..errors import ValidationError
 from ..model import (ADDRESS_LEN, AssetOutput, NativeCoin, ResourceCategory, ResourceOutput,
                      SealedDraft, TxOutput)
-from ._keys import address as key_address
 from ._app import State, console, emit_json
 from ._loaders import parse_hex
+from ._loaders import address as key_address
 
 _CATEGORIES = {"contract": ResourceCategory.CONTRACT, "model": ResourceCategory.AI_MODEL,
                "static": ResourceCategory.STATIC}

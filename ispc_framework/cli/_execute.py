@@ -11,8 +11,7 @@ import click
 from ..context import ExecutionRequest
 from ..encoding import to_json
 from ._app import State, emit_json
-from ._keys import sign, signing_options
-from ._loaders import load_inputs, load_result, parse_hex, tensor_values
+from ._loaders import load_inputs, load_result, parse_hex, sign, signing_options, tensor_values
 
 
 def _deliver(coordinator: Any, kind: str, result: Any, out: str | None, apply_now: bool,

@@ -4,82 +4,11 @@ and ``deploy`` (``--as KEYNAME`` / ``--key FILE``): docs/authorization.md."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
-from ..context import ExecutionRequest
-from ..errors import ValidationError
-from ..model import ADDRESS_LEN
 from ._app import emit_json
-from ._loaders import parse_hex
-
-def key_store(key_dir: str | None):
-    from ..keys import KeyStore
-
-    return KeyStore(Path(key_dir) if key_dir else None)
-
-
-def _passphrase(env_var: str | None) -> str | None:
-    import os
-
-    if env_var is None:
-        return None
-    value = os.environ.get(env_var)
-    if value is None:
-        raise ValidationError("--passphrase-env", f"${env_var} is not set")
-    return value
-
-
-def signer(as_name: str | None, key_file: str | None, key_dir: str | None,
-            passphrase_env: str | None):
-    """The signing key chosen with --as NAME or --key FILE (one is required)."""
-    from ..keys import load_key_file
-
-    if key_file:
-        return load_key_file(Path(key_file), _passphrase(passphrase_env))
-    if as_name:
-        return key_store(key_dir).load(as_name, _passphrase(passphrase_env))
-    from ..errors import TransactionRejected
-
-    raise TransactionRejected("a request must be signed", code="signature-missing",
-                              hint="pass --as KEYNAME (see `ispc keys new`) or --key FILE")
-
-
-def address(text: str, field: str, key_dir: str | None = None) -> bytes:
-    """64 hex digits, or the name of a key in the key directory (its address)."""
-    if len(text) == 2 * ADDRESS_LEN:
-        return parse_hex(text, field, ADDRESS_LEN)
-    store = key_store(key_dir)
-    return bytes.fromhex(store.info(text)["address"]) if store.path(text).is_file() else \
-        parse_hex(text, field, ADDRESS_LEN)
-
-
-def signing_options(command):
-    for option in reversed([
-            click.option("--as", "as_name", metavar="KEYNAME", help="Sign as this key of the key "
-                         "directory (`ispc keys list`)."),
-            click.option("--key", "key_file", type=click.Path(exists=True, dir_okay=False),
-                         help="Sign with this key file instead."),
-            click.option("--key-dir", type=click.Path(file_okay=False), default=None,
-                         help="Key directory (default: $ISPC_KEY_DIR, else ~/.ispc/keys)."),
-            click.option("--passphrase-env", metavar="VAR", default=None,
-                         help="Environment variable holding the key's passphrase."),
-            click.option("--valid-for", default=100, show_default=True, type=int,
-                         help="Blocks after the current head during which it may run.")]):
-        command = option(command)
-    return command
-
-
-def sign(coordinator: Any, request: ExecutionRequest, as_name, key_file, key_dir,
-          passphrase_env, valid_for: int):
-    from ..transaction import sign_request
-
-    key = signer(as_name, key_file, key_dir, passphrase_env)
-    head = coordinator.repository.view().head()
-    return sign_request(request, [key], chain_id=head.chain_id,
-                        valid_until=head.height + max(valid_for, 0))
-
+from ._loaders import _passphrase, key_store
 
 @click.group("keys")
 def keys_group() -> None:
