@@ -14,6 +14,8 @@ A third-party plugin may raise any code declared here, or its own codes (documen
 
 from __future__ import annotations
 
+import inspect  # cleandoc: Python 3.13 dedents docstrings itself, older versions do not
+
 import argparse
 import sys
 from dataclasses import dataclass
@@ -67,7 +69,7 @@ class ErrorCode:
 
 def _class_codes() -> tuple[ErrorCode, ...]:
     classes = [getattr(errors, name) for name in errors.__all__]
-    return tuple(ErrorCode(cls.code, cls, (cls.__doc__ or "").strip(), cls.hint)
+    return tuple(ErrorCode(cls.code, cls, inspect.cleandoc(cls.__doc__ or ""), cls.hint)
                  for cls in classes)
 
 
