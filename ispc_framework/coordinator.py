@@ -24,7 +24,7 @@ from .config import Config, load_config
 from .context import ContextManager, ExecutionContext, ExecutionRequest
 from .encoding import digest, encode
 from .engines import EngineOutcome, HostEnv, HostFunction, check_bounded
-from .errors import (InputMissing, InputSpent, NotFound, PluginError,
+from .errors import (ContractFailed, InputMissing, InputSpent, NotFound, PluginError,
                      ReadOnlyViolation, RepositoryError, TransactionRejected, ValidationError,
                      VerificationFailed)
 from .model import (ContractLock, OnnxExecutionResult, ResourceCategory, ResultCommitment,
@@ -410,13 +410,23 @@ class Coordinator:
         (``transaction-replayed``), and the outputs its inputs spend must still be exactly the
         ones the run saw and proved, and spendable by its signers (``input-not-authorized``)."""
         self.verify_result(result)
-        delta = result.draft.state
-        if delta is not None:  # the more precise reason first: storage moved under it
-            view = self.repository.view()
-            try:
+        view = self.repository.view()
+        try:
+            delta = result.draft.state
+            if delta is not None:  # the more precise reason first: storage moved under it
                 check_parent(delta, *view.state_version(delta.contract, view.head().height))
-            finally:
-                _close(view)
+            if view.head() == result.pins:  # otherwise the writer's compare-and-swap refuses it
+                # The proving key is public: a proof shows only that *someone* proved this
+                # draft. What gets written must be what the signed transaction does here.
+                differences = self._replay_differences(view, result)
+                if differences:
+                    raise VerificationFailed(
+                        "the result is not what its signed transaction does at its pins: "
+                        + "; ".join(differences), code="result-mismatch",
+                        hint="the result was forged or made by another engine build; run the "
+                             "signed transaction again with `ispc run`")
+        finally:
+            _close(view)
         spender = spender_of(result)
         spending = [i.outpoint for i in result.draft.inputs if not i.reference_only]
 
@@ -437,6 +447,18 @@ class Coordinator:
             final_transaction(result), expected_head=result.pins, check=check,
             record=(result.transaction_id, encode(result)))
 
+    def _replay_differences(self, view: Any, result: WasmExecutionResult | OnnxExecutionResult
+                            ) -> list[str]:
+        """Re-execute ``result``'s transaction in ``view`` (whose head must be its pins), without
+        proving, and list what differs; a run that fails is reported as a status difference."""
+        run = self._execute_model if isinstance(result, OnnxExecutionResult) else self._execute
+        try:
+            again = run(_ReplayView(view, result.transaction_id), result.transaction, False)
+        except ContractFailed as exc:
+            return [f"status: result has {_show(getattr(result, 'status', None))}, replay fails: "
+                    f"{exc}"]
+        return _differences(result, again)
+
     def replay(self, result: WasmExecutionResult | OnnxExecutionResult) -> list[str]:
         """Re-execute ``result``'s signed transaction against the chain state at its pinned block
         and return what differs (empty: the result is what that transaction does). Proofs are
@@ -447,12 +469,9 @@ class Coordinator:
             if head != result.pins:
                 return [f"pins: the chain's block {head.height} is {head.block_hash.hex()}, the "
                         f"result names {result.pins.block_hash.hex()}"]
-            run = self._execute_model if isinstance(result, OnnxExecutionResult) \
-                else self._execute
-            again = run(_ReplayView(view, result.transaction_id), result.transaction, False)
+            return self._replay_differences(view, result)
         finally:
             _close(view)
-        return _differences(result, again)
 
     def close(self) -> None:
         for obj in self._cache.values():

@@ -99,6 +99,10 @@ _SPECIFIC: tuple[ErrorCode, ...] = (
     ErrorCode("transaction-replayed", TransactionRejected,
               "transaction <id> is already on the chain",
               "sign a new transaction (another --nonce)"),
+    ErrorCode("result-mismatch", VerificationFailed,
+              "the result is not what its signed transaction does at its pins: <differences>",
+              "the result was forged or made by another engine build; run the signed "
+              "transaction again with `ispc run`"),
     ErrorCode("spent-outputs-incomplete", VerificationFailed,
               "the draft spends <n> input(s) but the result carries <m> spent output(s)",
               "use the result exactly as `ispc run --out` wrote it"),

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..authorization import Spender, spend_refusal
 from ..encoding import encode
 from ..engines import HostEnv
-from ..model import (AssetOutput, ContractLock, FungibleToken, NativeCoin, NonFungibleToken,
-                     OutPoint, SingleKeyLock, TxInput, TxOutput)
+from ..model import (AssetOutput, FungibleToken, NativeCoin, NonFungibleToken,
+                     OutPoint, TxInput, TxOutput)
 from ._bindings_v1 import Status
 from .binding import ACCESS_KEY, SpecProvider
 from .guest import GuestError
@@ -111,17 +112,7 @@ def balance(env: HostEnv, owner: bytes, token: bytes) -> tuple[int]:
 
 
 def _may_spend(output: TxOutput, ctx: Any, signers: tuple[bytes, ...]) -> bool:
-    """The authorization rule of issue #12 when it is present (ispc_framework.authorization),
-    otherwise a conservative stand-in: only outputs whose every lock is the running contract's
-    ContractLock or a SingleKeyLock of a signer, and whose owner is the contract or a signer."""
-    try:
-        from ..authorization import Spender, spend_refusal  # type: ignore[import-not-found]
-    except ImportError:
-        allowed = {ctx.contract_address, *signers}
-        return output.owner in allowed and all(
-            (isinstance(lock, ContractLock) and lock.contract == ctx.contract_address)
-            or (isinstance(lock, SingleKeyLock) and lock.public_key in signers)
-            for lock in output.locks)
+    """The lock rule of ispc_framework.authorization, for this run's signers and contract."""
     spender = Spender(signers, ctx.contract_address, ctx.pins.height, ctx.pins.timestamp)
     return spend_refusal(output, spender) is None
 
