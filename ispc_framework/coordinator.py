@@ -418,7 +418,16 @@ class Coordinator:
             if view.head() == result.pins:  # otherwise the writer's compare-and-swap refuses it
                 # The proving key is public: a proof shows only that *someone* proved this
                 # draft. What gets written must be what the signed transaction does here.
-                differences = self._replay_differences(view, result)
+                try:
+                    differences = self._replay_differences(view, result)
+                except RepositoryError as exc:
+                    if exc.code != "revision-changed":
+                        raise
+                    # Another apply landed while this one re-executed: the head moved.
+                    raise RepositoryError(
+                        "the chain moved while the result was re-executed: a result applies "
+                        "only on the block it was pinned to", code="result-stale",
+                        hint="run the request again against the current head") from None
                 if differences:
                     raise VerificationFailed(
                         "the result is not what its signed transaction does at its pins: "
