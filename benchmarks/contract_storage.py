@@ -20,12 +20,12 @@ import sys
 import time
 from pathlib import Path
 
-from ispc_framework.hostabi.crypto import CryptoProvider
-from ispc_framework.hostabi.state import StateProvider
-from ispc_framework.hostabi.v1 import V1Provider
-from ispc_framework.model import SealedDraft
-from ispc_framework.repository import MemoryRepository
-from ispc_framework.state import build_delta, prove, state_root, verify_proof
+from ispc_framework._hostabi.crypto import CryptoProvider
+from ispc_framework._hostabi.state import StateProvider
+from ispc_framework._hostabi.v1 import V1Provider
+from ispc_framework._model import SealedDraft
+from ispc_framework._repository import MemoryRepository
+from ispc_framework._state import build_delta, prove, state_root, verify_proof
 from ispc_framework.testing import run_direct
 from ispc_wasmtime.engine import WasmtimeEngine
 

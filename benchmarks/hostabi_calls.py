@@ -13,9 +13,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "hostabi"))
 from conftest import Harness  # noqa: E402  (the tests' real chain + bytearray memory)
 
-from ispc_framework.encoding import decode, encode  # noqa: E402
-from ispc_framework.limits import ExecutionLimits  # noqa: E402
-from ispc_framework.model import AssetOutput, NativeCoin, TxOutput  # noqa: E402
+from ispc_framework._encoding import decode, encode  # noqa: E402
+from ispc_framework._limits import ExecutionLimits  # noqa: E402
+from ispc_framework._model import AssetOutput, NativeCoin, TxOutput  # noqa: E402
 
 N = 20_000
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ispc_framework.limits import ExecutionLimits
-from ispc_framework.onnx_safety import tensor_from_array
+from ispc_framework._limits import ExecutionLimits
+from ispc_framework._onnx_safety import tensor_from_array
 from ispc_onnx_reference.engine import ReferenceEngine
 from ispc_onnxruntime._session import create_session
 from ispc_onnxruntime.engine import OnnxRuntimeEngine

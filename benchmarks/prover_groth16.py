@@ -20,9 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from ispc_framework.model import (AssetOutput, FungibleToken, NativeCoin, OutPoint, SealedDraft,
+from ispc_framework._model import (AssetOutput, FungibleToken, NativeCoin, OutPoint, SealedDraft,
                                   TxInput, TxOutput)
-from ispc_framework.proving import ProofRequest
+from ispc_framework._proving import ProofRequest
 from ispc_groth16.circuits import find_node_tool, get_circuit
 from ispc_groth16.draft_encoding import circuit_inputs
 from ispc_groth16.keystore import KeyStore

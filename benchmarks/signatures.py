@@ -16,12 +16,12 @@ import time
 from pathlib import Path
 
 from ispc_framework import Coordinator, MemoryRepository, load_config
-from ispc_framework.context import ExecutionRequest
-from ispc_framework.coordinator import final_transaction
-from ispc_framework.model import (AssetOutput, NativeCoin, ResourceCategory, ResourceOutput,
+from ispc_framework._context import ExecutionRequest
+from ispc_framework._coordinator import final_transaction
+from ispc_framework._model import (AssetOutput, NativeCoin, ResourceCategory, ResourceOutput,
                                   SealedDraft, TxOutput)
-from ispc_framework.signing import devnet_key, verify
-from ispc_framework.transaction import check_signatures, sign_request
+from ispc_framework._signing import devnet_key, verify
+from ispc_framework._transaction import check_signatures, sign_request
 
 TOKEN = Path(__file__).resolve().parents[1] / "examples/contracts/build/token_c.wasm"
 ROUNDS, CHECKS_PER_ROUND, RUNS_PER_ROUND = 15, 200, 20

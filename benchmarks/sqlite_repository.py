@@ -18,8 +18,8 @@ import threading
 import time
 from pathlib import Path
 
-from ispc_framework.model import AssetOutput, NativeCoin, SealedDraft, TxInput, TxOutput
-from ispc_framework.repository import MemoryRepository
+from ispc_framework._model import AssetOutput, NativeCoin, SealedDraft, TxInput, TxOutput
+from ispc_framework._repository import MemoryRepository
 from ispc_sqlite import SqliteRepository
 
 OWNERS = [i.to_bytes(32, "big") for i in range(1, 101)]

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import wasmtime
 
-from ispc_framework.engines import HostFunction
-from ispc_framework.errors import EngineUnavailable
-from ispc_framework.hostabi.v1 import V1Provider
-from ispc_framework.repository import MemoryRepository
+from ispc_framework._engines import HostFunction
+from ispc_framework._errors import EngineUnavailable
+from ispc_framework._hostabi.v1 import V1Provider
+from ispc_framework._repository import MemoryRepository
 from ispc_framework.testing import run_direct
 from ispc_wasmtime.engine import WasmtimeEngine
 
@@ -114,7 +114,7 @@ class RawWasmtime:
 
 
 def main() -> None:
-    from ispc_framework.limits import ExecutionLimits
+    from ispc_framework._limits import ExecutionLimits
     from ispc_wasmtime.config import build_config
 
     v1 = V1Provider().host_functions()

@@ -12,26 +12,26 @@ from typing import TYPE_CHECKING
 from ._lazy import lazy_namespace
 
 _EXPORTS: dict[str, list[str]] = {
-    ".config": ["Config", "load_config"],
-    ".context": ["ChainPins", "ContextManager", "ExecutionContext", "ExecutionRequest"],
-    ".coordinator": ["Coordinator", "final_transaction"],
-    ".draft": ["TransactionDraft"],
-    ".encoding": ["decode", "digest", "encode", "from_json", "hash_of", "to_json"],
-    ".engines": ["EngineOutcome", "GuestMemory", "HostEnv", "HostFunction", "OnnxEngine", "WasmEngine"],
-    ".limits": ["ExecutionLimits"],
-    ".model": [
+    "._config": ["Config", "load_config"],
+    "._context": ["ChainPins", "ContextManager", "ExecutionContext", "ExecutionRequest"],
+    "._coordinator": ["Coordinator", "final_transaction"],
+    "._draft": ["TransactionDraft"],
+    "._encoding": ["decode", "digest", "encode", "from_json", "hash_of", "to_json"],
+    "._engines": ["EngineOutcome", "GuestMemory", "HostEnv", "HostFunction", "OnnxEngine", "WasmEngine"],
+    "._limits": ["ExecutionLimits"],
+    "._model": [
         "AssetOutput", "ContractLock", "Event", "FungibleToken", "HeightLock", "MultiKeyLock",
         "NativeCoin", "NonFungibleToken", "OnnxExecutionResult", "OutPoint", "ResourceCategory",
         "ResourceOutput", "SealedDraft", "SingleKeyLock", "StateOutput", "Tensor", "TimeLock",
         "TxInput", "TxOutput", "WasmExecutionResult", "ZKStateProof", "StateDelta", "StateWrite",
         "ResultCommitment"],
-    ".proving": ["ProofRequest", "Prover"],
-    ".repository": ["ChainView", "MemoryRepository", "RepositoryWriter"],
-    ".signing": ["SigningKey", "address_of", "devnet_key"],
-    ".transaction": ["SignedTransaction", "sign_request"],
-    ".authorization": ["Spender", "spend_refusal"],
-    ".trace": ["ExecutionTrace", "TraceRecord"],
-    ".errors": [
+    "._proving": ["ProofRequest", "Prover"],
+    "._repository": ["ChainView", "MemoryRepository", "RepositoryWriter"],
+    "._signing": ["SigningKey", "address_of", "devnet_key"],
+    "._transaction": ["SignedTransaction", "sign_request"],
+    "._authorization": ["Spender", "spend_refusal"],
+    "._trace": ["ExecutionTrace", "TraceRecord"],
+    "._errors": [
         "ISPCError", "ValidationError", "DecodeError", "LimitExceeded", "DraftLimitExceeded",
         "TraceLimitExceeded", "SealedError", "ContextError", "ConfigError", "PluginError",
         "PluginNotFound", "PluginLoadError", "PluginConflict", "PluginAPIMismatch",
@@ -44,38 +44,38 @@ _EXPORTS: dict[str, list[str]] = {
 }
 
 if TYPE_CHECKING:  # the same names, for type checkers (tests/test_public_api.py keeps them equal)
-    from .config import (
+    from ._config import (
         Config, load_config)
-    from .context import (
+    from ._context import (
         ChainPins, ContextManager, ExecutionContext, ExecutionRequest)
-    from .coordinator import (
+    from ._coordinator import (
         Coordinator, final_transaction)
-    from .draft import (
+    from ._draft import (
         TransactionDraft)
-    from .encoding import (
+    from ._encoding import (
         decode, digest, encode, from_json, hash_of, to_json)
-    from .engines import (
+    from ._engines import (
         EngineOutcome, GuestMemory, HostEnv, HostFunction, OnnxEngine, WasmEngine)
-    from .limits import (
+    from ._limits import (
         ExecutionLimits)
-    from .model import (
+    from ._model import (
         AssetOutput, ContractLock, Event, FungibleToken, HeightLock, MultiKeyLock, NativeCoin,
         NonFungibleToken, OnnxExecutionResult, OutPoint, ResourceCategory, ResourceOutput,
         SealedDraft, SingleKeyLock, StateOutput, Tensor, TimeLock, TxInput, TxOutput,
         WasmExecutionResult, ZKStateProof, StateDelta, StateWrite, ResultCommitment)
-    from .proving import (
+    from ._proving import (
         ProofRequest, Prover)
-    from .repository import (
+    from ._repository import (
         ChainView, MemoryRepository, RepositoryWriter)
-    from .signing import (
+    from ._signing import (
         SigningKey, address_of, devnet_key)
-    from .transaction import (
+    from ._transaction import (
         SignedTransaction, sign_request)
-    from .authorization import (
+    from ._authorization import (
         Spender, spend_refusal)
-    from .trace import (
+    from ._trace import (
         ExecutionTrace, TraceRecord)
-    from .errors import (
+    from ._errors import (
         ISPCError, ValidationError, DecodeError, LimitExceeded, DraftLimitExceeded,
         TraceLimitExceeded, SealedError, ContextError, ConfigError, PluginError, PluginNotFound,
         PluginLoadError, PluginConflict, PluginAPIMismatch, ExecutionError, ModuleRejected,

@@ -1,5 +1,5 @@
 """``python -m ispc_framework`` is the ``ispc`` command."""
 
-from .cli import main
+from ._cli import main
 
 main()

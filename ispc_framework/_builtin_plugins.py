@@ -3,9 +3,9 @@ the ``ispc.v1`` and ``ispc.crypto`` HostABI providers and the ``jsonl`` trace si
 
 from __future__ import annotations
 
-from .hostabi import registration
-from .plugins.hookspecs import hookimpl
-from .plugins.specs import Setting, TraceSinkSpec
+from ._hostabi import registration
+from .plugins._hookspecs import hookimpl
+from .plugins._specs import Setting, TraceSinkSpec
 
 
 @hookimpl
@@ -15,7 +15,7 @@ def ispc_register_hostabi_providers():
 
 @hookimpl
 def ispc_register_trace_sinks():
-    return [TraceSinkSpec(name="jsonl", factory="ispc_framework.sinks:JsonlTraceSink",
+    return [TraceSinkSpec(name="jsonl", factory="ispc_framework._sinks:JsonlTraceSink",
                           description="append sealed traces as JSON lines to a file",
                           settings=[Setting("path", "path", "ispc-traces.jsonl",
                                             "file the traces are appended to")])]

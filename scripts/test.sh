@@ -10,8 +10,8 @@ cd "$(dirname "$0")/.."
 export ONNX_HOME="${ONNX_HOME:-$(mktemp -d)}"
 workers=(-n "${ISPC_TEST_WORKERS:-2}" --dist loadfile)  # loadfile: a module's tests share fixtures and order
 .venv/bin/ruff check --quiet .
-.venv/bin/python -m ispc_framework.hostabi.generate --check
-.venv/bin/python -m ispc_framework.error_codes --check
+.venv/bin/python -m ispc_framework._hostabi.generate --check
+.venv/bin/python -m ispc_framework._error_codes --check
 if command -v go >/dev/null 2>&1; then
   # the gnark worker's own tests: Poseidon against go-iden3-crypto and circomlibjs' known
   # answer, the gadget against the native hash, the circuit's rules

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import struct
 
-from ispc_framework.context import ContextManager, ExecutionRequest
-from ispc_framework.engines import HostEnv, MemoryAccessError
-from ispc_framework.hostabi._bindings_v1 import Status
-from ispc_framework.hostabi.state import StateProvider
-from ispc_framework.limits import ExecutionLimits
-from ispc_framework.state import seal_run_draft
+from ispc_framework._context import ContextManager, ExecutionRequest
+from ispc_framework._engines import HostEnv, MemoryAccessError
+from ispc_framework._hostabi._bindings_v1 import Status
+from ispc_framework._hostabi.state import StateProvider
+from ispc_framework._limits import ExecutionLimits
+from ispc_framework._state import seal_run_draft
 
 FUNCTIONS = {f.name: f for f in StateProvider().host_functions()}
 MANAGER = ContextManager()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from ispc_framework import model as m
+from ispc_framework import _model as m
 
 hash32 = st.binary(min_size=32, max_size=32)
 u32 = st.integers(0, m.MAX_U32)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from ispc_framework.coordinator import _state_output
-from ispc_framework.errors import ContractFailed, VerificationFailed
-from ispc_framework.model import (AssetOutput, NativeCoin, SealedDraft, SingleKeyLock, TxInput,
+from ispc_framework._coordinator import _state_output
+from ispc_framework._errors import ContractFailed, VerificationFailed
+from ispc_framework._model import (AssetOutput, NativeCoin, SealedDraft, SingleKeyLock, TxInput,
                                   TxOutput)
-from ispc_framework.proving import ProofRequest
-from ispc_framework.signing import devnet_key
+from ispc_framework._proving import ProofRequest
+from ispc_framework._signing import devnet_key
 
 from .test_coordinator import ALICE, key_dir, make, mint  # noqa: F401
 

@@ -1,4 +1,4 @@
-"""Who may spend what: the one rule (ispc_framework.authorization) at the host call, at verify and
+"""Who may spend what: the one rule (ispc_framework._authorization) at the host call, at verify and
 at apply; theft contracts refused at execution with nothing written; forged results refused;
 signed transactions; the concurrent-apply race."""
 
@@ -13,19 +13,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ispc_framework import MemoryRepository
-from ispc_framework.authorization import Spender, check_spends, spend_refusal
-from ispc_framework.context import ContextManager, ExecutionRequest
-from ispc_framework.encoding import encode
-from ispc_framework.engines import HostEnv
-from ispc_framework.errors import (ContractFailed, InputNotAuthorized, ISPCError,
+from ispc_framework._authorization import Spender, check_spends, spend_refusal
+from ispc_framework._context import ContextManager, ExecutionRequest
+from ispc_framework._encoding import encode
+from ispc_framework._engines import HostEnv
+from ispc_framework._errors import (ContractFailed, InputNotAuthorized, ISPCError,
                                    TransactionRejected)
-from ispc_framework.hostabi._bindings_v1 import Status
-from ispc_framework.hostabi.v1 import tx_add_input
-from ispc_framework.hostabi.guest import GuestError
-from ispc_framework.model import (AssetOutput, ContractLock, HeightLock, MultiKeyLock, NativeCoin,
+from ispc_framework._hostabi._bindings_v1 import Status
+from ispc_framework._hostabi.v1 import tx_add_input
+from ispc_framework._hostabi.guest import GuestError
+from ispc_framework._model import (AssetOutput, ContractLock, HeightLock, MultiKeyLock, NativeCoin,
                                   ResourceCategory, ResourceOutput, SealedDraft, SingleKeyLock,
                                   StateOutput, TimeLock, TxInput, TxOutput)
-from ispc_framework.signing import devnet_key
+from ispc_framework._signing import devnet_key
 
 from .test_coordinator import ALICE, ALICE_KEY, BOB_KEY, forge, key_dir, make, mint, signed  # noqa: F401
 
@@ -253,7 +253,7 @@ def test_concurrent_applies_write_one_block(key_dir, tmp_path, backend):  # noqa
 
 
 def test_replay_matches_and_reports_a_forgery(key_dir, tmp_path):  # noqa: F811
-    from ispc_framework.encoding import decode
+    from ispc_framework._encoding import decode
 
     coordinator, token = make(key_dir, tmp_path)
     result = coordinator.execute(mint(token))
@@ -273,8 +273,8 @@ def test_replay_matches_and_reports_a_forgery(key_dir, tmp_path):  # noqa: F811
 
 
 def test_a_contract_cannot_write_another_contracts_state():
-    from ispc_framework.authorization import STATE_KEY, contract_state_id, state_output_refusal
-    from ispc_framework.coordinator import execution_state_id
+    from ispc_framework._authorization import STATE_KEY, contract_state_id, state_output_refusal
+    from ispc_framework._coordinator import execution_state_id
 
     def state(owner, state_id, key="44" * 32):
         return TxOutput(owner, (ContractLock(owner),), state=StateOutput(

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ispc_framework.cli import cli
-from ispc_framework.keys import KeyStore
-from ispc_framework.signing import devnet_key
+from ispc_framework._cli import cli
+from ispc_framework._keys import KeyStore
+from ispc_framework._signing import devnet_key
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = REPO / "examples" / "contracts" / "build" / "token_c.wasm"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ispc_framework.cli import cli
+from ispc_framework._cli import cli
 
 # slow: every inference is proven (run once, in the Python 3.11 phase of scripts/test.sh)
 pytestmark = pytest.mark.slow
@@ -26,10 +26,10 @@ def _forged_but_reproved(tmp_path, config, out):
 
     import attrs
 
-    from ispc_framework.config import load_config
-    from ispc_framework.coordinator import Coordinator, final_transaction
-    from ispc_framework.encoding import from_json, to_json
-    from ispc_framework.proving import ProofRequest
+    from ispc_framework._config import load_config
+    from ispc_framework._coordinator import Coordinator, final_transaction
+    from ispc_framework._encoding import from_json, to_json
+    from ispc_framework._proving import ProofRequest
 
     payload = json.loads(out.read_text())
     result = from_json(payload["result"])
@@ -81,7 +81,7 @@ def test_infer_verify_apply(tmp_path):
     assert "ok: proof verified" in ispc("verify", str(tmp_path / "forged.json"))  # proof alone
     text = ispc("verify", str(tmp_path / "forged.json"), "--replay", code=1)
     assert "differs: outputs" in text and "differs: execution_result_hash" in text
-    from ispc_framework.encoding import from_json
+    from ispc_framework._encoding import from_json
 
     applied_id = from_json(tx_id).id.hex()
     assert "replay matches" in ispc("replay", "--tx", applied_id)

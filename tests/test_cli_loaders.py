@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import drafts, every_model
 
-from ispc_framework import model as m
-from ispc_framework.cli._loaders import MAX_JSON_DEPTH, load_inputs, load_result
-from ispc_framework.config import load_config
-from ispc_framework.encoding import to_json
-from ispc_framework.errors import ConfigError, ISPCError, ValidationError
+from ispc_framework import _model as m
+from ispc_framework._cli._loaders import MAX_JSON_DEPTH, load_inputs, load_result
+from ispc_framework._config import load_config
+from ispc_framework._encoding import to_json
+from ispc_framework._errors import ConfigError, ISPCError, ValidationError
 
 FUZZ = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,

@@ -13,11 +13,11 @@ import click
 import pytest
 from click.testing import CliRunner
 
-import ispc_framework.cli as cli_package
-from ispc_framework.cli import cli
-from ispc_framework.cli._app import COMMANDS
+import ispc_framework._cli as cli_package
+from ispc_framework._cli import cli
+from ispc_framework._cli._app import COMMANDS
 
-MODULES = sorted(f"ispc_framework.cli.{info.name}"
+MODULES = sorted(f"ispc_framework._cli.{info.name}"
                  for info in pkgutil.iter_modules(cli_package.__path__))
 HEAVY = ("wasmtime", "wasmer", "onnxruntime", "onnx", "numpy", "groth16py", "sqlite3", "rich")
 
@@ -58,32 +58,32 @@ def test_every_listed_command_resolves_to_its_module():
         command = cli.get_command(ctx, name)
         assert isinstance(command, click.Command) and command.name == name
         module, _, attr = target.partition(":")
-        assert getattr(importlib.import_module(f"ispc_framework.cli.{module}"), attr) is command
+        assert getattr(importlib.import_module(f"ispc_framework._cli.{module}"), attr) is command
     help_text = CliRunner().invoke(cli, ["--help"]).output
     assert all(name in help_text for name in COMMANDS) and "Example:" in help_text
 
 
 @pytest.mark.parametrize("args", [["--version"], ["plugins", "--json"]])
 def test_fast_commands_load_no_runtime_and_no_other_command_group(args):
-    code = ("import sys\nfrom ispc_framework.cli import main\ntry:\n"
+    code = ("import sys\nfrom ispc_framework._cli import main\ntry:\n"
             f"    main({args!r})\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
             "print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in "
-            f"{HEAVY!r} or m.startswith(('ispc_framework.cli.', 'ispc_framework.coordinator'))))\n"
-            "print('MODEL', 'ispc_framework.model' in sys.modules)")
+            f"{HEAVY!r} or m.startswith(('ispc_framework._cli.', 'ispc_framework._coordinator'))))\n"
+            "print('MODEL', 'ispc_framework._model' in sys.modules)")
     out = _python(code)
     loaded = out.rpartition("LOADED ")[2].splitlines()[0].strip()
-    expected = ["ispc_framework.cli._app"] + (["ispc_framework.cli._plugins"] if "plugins" in args
+    expected = ["ispc_framework._cli._app"] + (["ispc_framework._cli._plugins"] if "plugins" in args
                                               else [])
     assert loaded == repr(expected)
     if args == ["--version"]:
         # (Listing plugins does load the model: HostABI providers register through
-        # ispc_framework.hostabi, whose package imports compose -> engines -> context.)
+        # ispc_framework._hostabi, whose package imports compose -> engines -> context.)
         assert "MODEL False" in out
 
 
 def test_one_coordinator_per_invocation_closed_on_exit(tmp_path, monkeypatch):
     """Also when the command fails: the second init is refused, and its coordinator is closed."""
-    from ispc_framework import coordinator as coordinator_module
+    from ispc_framework import _coordinator as coordinator_module
 
     made, closed = [], []
     real_init, real_close = coordinator_module.Coordinator.__init__, \

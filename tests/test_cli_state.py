@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from ispc_framework import devnet_key
-from ispc_framework.cli import cli
-from ispc_framework.keys import KeyStore
-from ispc_framework.state import StateProof, verify_proof
+from ispc_framework._cli import cli
+from ispc_framework._keys import KeyStore
+from ispc_framework._state import StateProof, verify_proof
 
 REPO = Path(__file__).resolve().parents[1]
 COUNTER = REPO / "examples" / "contracts" / "build" / "counter_c.wasm"

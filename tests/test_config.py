@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ispc_framework.config import load_config
-from ispc_framework.errors import ConfigError
-from ispc_framework.plugins.specs import Setting, TraceSinkSpec
+from ispc_framework._config import load_config
+from ispc_framework._errors import ConfigError
+from ispc_framework.plugins._specs import Setting, TraceSinkSpec
 
 
 def write(tmp_path, text):

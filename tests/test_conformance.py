@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 
 from ispc_framework.conformance import repository
-from ispc_framework.repository import MemoryRepository
+from ispc_framework._repository import MemoryRepository
 
 
 def test_memory_repository_conforms():
@@ -58,7 +58,7 @@ def test_a_repository_without_compare_and_swap_fails_conformance():
 def test_conformance_command_on_the_installed_sqlite_plugin():
     from click.testing import CliRunner
 
-    from ispc_framework.cli import cli
+    from ispc_framework._cli import cli
 
     result = CliRunner().invoke(cli, ["conformance", "repository", "sqlite"])
     assert result.exit_code == 0, result.output
@@ -70,7 +70,7 @@ def test_conformance_command_on_the_installed_sqlite_plugin():
 def test_conformance_command_on_the_installed_wasmtime_engine():
     from click.testing import CliRunner
 
-    from ispc_framework.cli import cli
+    from ispc_framework._cli import cli
 
     result = CliRunner().invoke(cli, ["conformance", "wasm-engine", "wasmtime"])
     assert result.exit_code == 0, result.output

@@ -7,8 +7,8 @@ import pytest
 import wasmtime
 
 from ispc_framework.conformance import wasm_engine
-from ispc_framework.engines import HostFunction
-from ispc_framework.errors import EngineUnavailable
+from ispc_framework._engines import HostFunction
+from ispc_framework._errors import EngineUnavailable
 
 
 @pytest.fixture(scope="module")

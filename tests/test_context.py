@@ -8,10 +8,10 @@ import tracemalloc
 
 import pytest
 
-from ispc_framework import model as m
-from ispc_framework.context import ChainPins, ContextManager, ExecutionRequest
-from ispc_framework.errors import ContextError, LimitExceeded, OutOfGas, ValidationError
-from ispc_framework.limits import ExecutionLimits
+from ispc_framework import _model as m
+from ispc_framework._context import ChainPins, ContextManager, ExecutionRequest
+from ispc_framework._errors import ContextError, LimitExceeded, OutOfGas, ValidationError
+from ispc_framework._limits import ExecutionLimits
 
 PINS = ChainPins(10, 1_700_000_000, b"\x0b" * 32, "ispc-test")
 

@@ -13,12 +13,12 @@ import pytest
 from ispc_framework import (AssetOutput, Coordinator, ExecutionRequest, MemoryRepository,
                             NativeCoin, ResourceCategory, ResourceOutput, SealedDraft, TxOutput,
                             load_config)
-from ispc_framework.errors import (ContractFailed, ISPCError, NotFound, RepositoryError,
+from ispc_framework._errors import (ContractFailed, ISPCError, NotFound, RepositoryError,
                                    ValidationError)
 from ispc_framework.plugins import hookimpl
-from ispc_framework.signing import devnet_key
-from ispc_framework.trace import ExecutionTrace
-from ispc_framework.transaction import sign_request
+from ispc_framework._signing import devnet_key
+from ispc_framework._trace import ExecutionTrace
+from ispc_framework._transaction import sign_request
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = REPO / "examples" / "contracts" / "build" / "token_c.wasm"
@@ -105,8 +105,8 @@ def test_trace_sink_gets_a_replayable_trace(key_dir, tmp_path):
     data = json.loads(line)
     assert data["root"] == result.trace_root.hex()
     assert data["execution_result_hash"] == result.execution_result_hash.hex()
-    from ispc_framework.encoding import from_json
-    from ispc_framework.trace import TraceRecord  # noqa: F401  (registers the type)
+    from ispc_framework._encoding import from_json
+    from ispc_framework._trace import TraceRecord  # noqa: F401  (registers the type)
 
     records = [from_json(r) for r in data["records"]]
     assert records[0].kind == "start" and records[-1].kind == "end"
@@ -162,7 +162,7 @@ class Replacer:
 
 
 def test_a_plugin_cannot_replace_the_execution(key_dir, tmp_path):
-    from ispc_framework.errors import PluginLoadError
+    from ispc_framework._errors import PluginLoadError
 
     coordinator, _ = make(key_dir, tmp_path)
     with pytest.raises(PluginLoadError, match="wrapper=True"):
@@ -199,7 +199,7 @@ def test_sqlite_round_trip_apply_and_spend(key_dir, tmp_path):
 
 
 def test_a_proof_does_not_verify_for_another_draft_or_contract(key_dir, tmp_path):
-    from ispc_framework.errors import VerificationFailed
+    from ispc_framework._errors import VerificationFailed
 
     coordinator, token = make(key_dir, tmp_path)
     result = coordinator.execute(mint(token))
@@ -234,7 +234,7 @@ def test_a_stale_result_is_not_applied(key_dir, tmp_path):
 
 
 def test_an_altered_result_is_refused_before_its_proof_is_checked(key_dir, tmp_path):
-    from ispc_framework.errors import VerificationFailed
+    from ispc_framework._errors import VerificationFailed
 
     coordinator, token = make(key_dir, tmp_path)
     result = coordinator.execute(mint(token))

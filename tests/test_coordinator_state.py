@@ -13,9 +13,9 @@ import pytest
 
 from ispc_framework import (Coordinator, ExecutionRequest, MemoryRepository, devnet_key,
                             load_config, sign_request)
-from ispc_framework.encoding import decode_value, from_json
-from ispc_framework.errors import ReadOnlyViolation, VerificationFailed
-from ispc_framework.model import ResourceCategory, ResourceOutput, SealedDraft, TxOutput
+from ispc_framework._encoding import decode_value, from_json
+from ispc_framework._errors import ReadOnlyViolation, VerificationFailed
+from ispc_framework._model import ResourceCategory, ResourceOutput, SealedDraft, TxOutput
 
 REPO = Path(__file__).resolve().parents[1]
 COUNTER = REPO / "examples" / "contracts" / "build" / "counter_c.wasm"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ispc_framework.cli import cli
+from ispc_framework._cli import cli
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from ispc_framework import model as m
-from ispc_framework.draft import TransactionDraft
-from ispc_framework.errors import DraftLimitExceeded, SealedError, TraceLimitExceeded, ValidationError
-from ispc_framework.limits import ExecutionLimits
-from ispc_framework.trace import ExecutionTrace
+from ispc_framework import _model as m
+from ispc_framework._draft import TransactionDraft
+from ispc_framework._errors import DraftLimitExceeded, SealedError, TraceLimitExceeded, ValidationError
+from ispc_framework._limits import ExecutionLimits
+from ispc_framework._trace import ExecutionTrace
 
 H = b"\x01" * 32
 
@@ -98,8 +98,8 @@ def test_trace_caps():
 
 
 def test_unrolled_record_encoding_matches_the_generic_encoder():
-    from ispc_framework.encoding import encode
-    from ispc_framework.trace import _encode_record
+    from ispc_framework._encoding import encode
+    from ispc_framework._trace import _encode_record
 
     trace = ExecutionTrace(b"")
     for args in [("call", "f", b"", None, 0, 0, 0),

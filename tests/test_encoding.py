@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import every_model
 
-from ispc_framework import model as m
-from ispc_framework.encoding import (decode, decode_value, digest, encode, encode_value, from_json,
+from ispc_framework import _model as m
+from ispc_framework._encoding import (decode, decode_value, digest, encode, encode_value, from_json,
                                      hash_of, to_json)
-from ispc_framework.errors import DecodeError, ValidationError
+from ispc_framework._errors import DecodeError, ValidationError
 
 
 @settings(max_examples=300)
@@ -180,8 +180,8 @@ def test_from_json_never_crashes_untyped(value):
 
 _FRESH_DECODE = """
 import json, sys
-from ispc_framework import encoding
-assert not {"ispc_framework.repository", "ispc_framework.context", "ispc_framework.trace"} \\
+from ispc_framework import _encoding as encoding
+assert not {"ispc_framework._repository", "ispc_framework._context", "ispc_framework._trace"} \\
     & set(sys.modules), sorted(sys.modules)
 case = json.loads(sys.argv[1])
 if case["via"] == "json":
@@ -198,9 +198,9 @@ def test_types_of_late_modules_decode_in_a_fresh_process(via):
     import subprocess
     import sys
 
-    from ispc_framework.context import ExecutionRequest
-    from ispc_framework.repository import BlockInfo
-    from ispc_framework.trace import TraceRecord
+    from ispc_framework._context import ExecutionRequest
+    from ispc_framework._repository import BlockInfo
+    from ispc_framework._trace import TraceRecord
 
     values = [BlockInfo(3, 1000, b"\x01" * 32, b"\x02" * 32, b"\x03" * 32, 2),
               TraceRecord(0, "call", "ispc.v1.log", b"\x80", None, 0, 10, 7),
@@ -219,7 +219,7 @@ def test_types_of_late_modules_decode_in_a_fresh_process(via):
 def test_every_type_id_is_declared_once_in_the_table():
     import pathlib
 
-    from ispc_framework.encoding import TYPE_TABLE, type_id_of, type_ids
+    from ispc_framework._encoding import TYPE_TABLE, type_id_of, type_ids
 
     resolved = type_ids()
     assert sorted(resolved.values()) == sorted(TYPE_TABLE)  # every entry resolves to a class
@@ -243,7 +243,7 @@ def test_every_type_id_is_declared_once_in_the_table():
 def test_the_sdk_header_writes_the_encoders_type_ids():
     import pathlib
 
-    from ispc_framework.encoding import type_id_of
+    from ispc_framework._encoding import type_id_of
 
     header = (pathlib.Path(__file__).resolve().parent.parent / "sdk" / "c" / "ispc.h").read_text()
     assert f"out[n++] = 0x83; out[n++] = {type_id_of('OutPoint')};" in header

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ispc_framework import error_codes, errors
-from ispc_framework.error_codes import REGISTRY, ErrorCode, render_markdown
+from ispc_framework import _error_codes as error_codes, _errors as errors
+from ispc_framework._error_codes import REGISTRY, ErrorCode, render_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIRS = [ROOT / "ispc_framework", *sorted((ROOT / "plugins").glob("*/ispc_*"))]
@@ -86,7 +86,7 @@ def test_the_scan_sees_the_raise_sites():
 
 def test_every_code_raised_is_registered():
     missing = sorted({f"{code} ({where})" for code, _, where in SITES if code not in REGISTRY})
-    assert not missing, "declare these in ispc_framework/error_codes.py:\n" + "\n".join(missing)
+    assert not missing, "declare these in ispc_framework/_error_codes.py:\n" + "\n".join(missing)
 
 
 def test_every_class_code_is_registered_with_its_class():
@@ -137,7 +137,7 @@ def test_codes_tests_expect_are_registered():
 
 def test_errors_md_is_generated_from_the_registry():
     assert (ROOT / "docs" / "errors.md").read_text(encoding="utf-8") == render_markdown(), \
-        "run `python -m ispc_framework.error_codes` and commit docs/errors.md"
+        "run `python -m ispc_framework._error_codes` and commit docs/errors.md"
     text = render_markdown()
     for code in REGISTRY:
         assert f"`{code}`" in text

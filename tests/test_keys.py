@@ -9,10 +9,10 @@ import stat
 import pytest
 from click.testing import CliRunner
 
-from ispc_framework.cli import cli
-from ispc_framework.errors import ConfigError, NotFound, ValidationError
-from ispc_framework.keys import KeyStore, load_key_file
-from ispc_framework.signing import verify
+from ispc_framework._cli import cli
+from ispc_framework._errors import ConfigError, NotFound, ValidationError
+from ispc_framework._keys import KeyStore, load_key_file
+from ispc_framework._signing import verify
 
 
 def keys(tmp_path, *args, env=None, code=0):

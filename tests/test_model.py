@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ispc_framework import model as m
-from ispc_framework.errors import ValidationError
+from ispc_framework import _model as m
+from ispc_framework._errors import ValidationError
 
 H = b"\x01" * 32
 

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from ispc_framework import Coordinator, MemoryRepository, load_config
-from ispc_framework.errors import PluginError, PluginNotFound
+from ispc_framework._errors import PluginError, PluginNotFound
 from ispc_framework.plugins import PluginManager, hookimpl
 
 
@@ -48,7 +48,7 @@ def test_select_names_the_alternatives():
 
 
 def test_an_engine_that_cannot_bound_contracts_is_refused_unless_allowed():
-    from ispc_framework.doctor import run_checks
+    from ispc_framework._doctor import run_checks
 
     manager = PluginManager(environ={})
     config = load_config(overrides={"engine.wasm.name": "wasmer"}, environ={}, search_cwd=False)

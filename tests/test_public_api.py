@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import ispc_framework
-from ispc_framework import errors, plugins
+from ispc_framework import _errors as errors, plugins
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMESPACES = ["ispc_framework", "ispc_framework.plugins", "ispc_framework.testing"]
@@ -152,8 +152,8 @@ def test_importing_a_namespace_loads_no_implementation_module(name):
             "print(sorted(m for m in sys.modules if m.startswith('ispc_framework.')))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True).stdout
-    for heavy in ("ispc_framework.model", "ispc_framework.coordinator",
-                  "ispc_framework.onnx_safety", "ispc_framework.plugins.manager"):
+    for heavy in ("ispc_framework._model", "ispc_framework._coordinator",
+                  "ispc_framework._onnx_safety", "ispc_framework.plugins._manager"):
         assert heavy not in loaded
 
 

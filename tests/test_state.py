@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ispc_framework import model as m
-from ispc_framework.encoding import decode, digest, encode, from_json, to_json
-from ispc_framework.errors import (DecodeError, DraftLimitExceeded, OutOfGas, StateConflict,
+from ispc_framework import _model as m
+from ispc_framework._encoding import decode, digest, encode, from_json, to_json
+from ispc_framework._errors import (DecodeError, DraftLimitExceeded, OutOfGas, StateConflict,
                                    ValidationError)
-from ispc_framework.hostabi._bindings_v1 import Status
-from ispc_framework.limits import ExecutionLimits
-from ispc_framework.repository import MemoryRepository
-from ispc_framework.state import (EMPTY_ROOT, StateProof, apply_writes, build_delta, prove,
+from ispc_framework._hostabi._bindings_v1 import Status
+from ispc_framework._limits import ExecutionLimits
+from ispc_framework._repository import MemoryRepository
+from ispc_framework._state import (EMPTY_ROOT, StateProof, apply_writes, build_delta, prove,
                                   state_root, verify_in_block, verify_proof)
 from state_driver import StorageRun
 
@@ -210,7 +210,7 @@ def test_storage_calls_are_in_the_trace_with_their_read_and_write_sets():
     run.get(b"a")
     run.set(b"b", b"2")
     records = run.ctx.trace.records
-    from ispc_framework.encoding import decode_value
+    from ispc_framework._encoding import decode_value
 
     accesses = [decode_value(record.result)[2] for record in records]
     assert accesses == [(("state-read", b"a"),), (("state-write", b"b"),)]

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from ispc_framework.model import SealedDraft
-from ispc_framework.repository import MemoryRepository
-from ispc_framework.state import EMPTY_ROOT, prove, state_root, verify_proof
+from ispc_framework._model import SealedDraft
+from ispc_framework._repository import MemoryRepository
+from ispc_framework._state import EMPTY_ROOT, prove, state_root, verify_proof
 from state_driver import StorageRun
 from test_state import naive_root
 

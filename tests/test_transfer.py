@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ispc_framework.encoding import decode_value, encode
-from ispc_framework.hostabi._bindings_v1 import Status
-from ispc_framework.hostabi.state import select_inputs
-from ispc_framework.model import (AssetOutput, ContractLock, FungibleToken, NativeCoin, OutPoint,
+from ispc_framework._encoding import decode_value, encode
+from ispc_framework._hostabi._bindings_v1 import Status
+from ispc_framework._hostabi.state import select_inputs
+from ispc_framework._model import (AssetOutput, ContractLock, FungibleToken, NativeCoin, OutPoint,
                                   SingleKeyLock, TxOutput)
-from ispc_framework.repository import MemoryRepository
+from ispc_framework._repository import MemoryRepository
 from state_driver import KEY_AT, LEN_AT, VALUE_AT, StorageRun
 
 CONTRACT, ALICE, BOB = b"\xc0" * 32, b"\xa1" * 32, b"\xb0" * 32
@@ -127,8 +127,8 @@ def test_selection_is_a_function_of_the_candidate_set(raw, amount):
 
 @pytest.mark.parametrize("gas_cap", [20_000])
 def test_scanning_many_outputs_costs_gas(gas_cap):
-    from ispc_framework.errors import OutOfGas
-    from ispc_framework.limits import ExecutionLimits
+    from ispc_framework._errors import OutOfGas
+    from ispc_framework._limits import ExecutionLimits
 
     repo, _ = chain(*[coin(CONTRACT, 1) for _ in range(300)])
     run = StorageRun(repo, CONTRACT, limits=ExecutionLimits(fuel=gas_cap))

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from wasm_spec_suite import REPO, require_suite, require_wabt, worker_path
 
-from ispc_framework.cli import cli
+from ispc_framework._cli import cli
 from ispc_framework.conformance import wasm_spec
 from ispc_framework.plugins import ValidationError
 

@@ -29,9 +29,9 @@ os.environ.setdefault("ONNX_HOME", tempfile.mkdtemp(prefix="ispc-onnx-home-"))  
 import onnx.backend.test  # noqa: E402
 from onnx.backend.base import Backend, BackendRep  # noqa: E402
 
-from ..errors import ModuleRejected  # noqa: E402
-from ..limits import ExecutionLimits  # noqa: E402
-from ..onnx_safety import tensor_from_array, tensor_to_array  # noqa: E402
+from .._errors import ModuleRejected  # noqa: E402
+from .._limits import ExecutionLimits  # noqa: E402
+from .._onnx_safety import tensor_from_array, tensor_to_array  # noqa: E402
 
 __all__ = ["make_backend", "node_test_case", "regenerate", "UNSUPPORTED_VERSION_CODES", "INCLUDE"]
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import (InputMissing, InputSpent, ISPCError, NotFound, ReadOnlyViolation,
+from .._errors import (InputMissing, InputSpent, ISPCError, NotFound, ReadOnlyViolation,
                       StateConflict, ValidationError)
-from ..model import (AssetOutput, NativeCoin, OutPoint, ResourceCategory, ResourceOutput,
+from .._model import (AssetOutput, NativeCoin, OutPoint, ResourceCategory, ResourceOutput,
                      SealedDraft, StateDelta, TxInput, TxOutput)
-from ..repository import MemoryRepository, content_hash
-from ..state import EMPTY_ROOT, build_delta
+from .._repository import MemoryRepository, content_hash
+from .._state import EMPTY_ROOT, build_delta
 from . import Report, run_checks
 
 __all__ = ["run"]

@@ -1,5 +1,5 @@
 """WebAssembly engine conformance: what any WasmEngine plugin must do, checked only through the
-engine protocol (:mod:`ispc_framework.engines`) and the core's types.
+engine protocol (:mod:`ispc_framework._engines`) and the core's types.
 
 In a plugin's tests::
 
@@ -26,12 +26,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ..context import ContextManager, ExecutionRequest
-from ..engines import EngineOutcome, HostEnv, HostFunction, WasmEngine
-from ..errors import (HostCallFailed, ISPCError, LimitExceeded, ModuleRejected, OutOfGas,
+from .._context import ContextManager, ExecutionRequest
+from .._engines import EngineOutcome, HostEnv, HostFunction, WasmEngine
+from .._errors import (HostCallFailed, ISPCError, LimitExceeded, ModuleRejected, OutOfGas,
                       StackExhausted, Timeout, Trap)
-from ..limits import ExecutionLimits
-from ..model import ChainPins
+from .._limits import ExecutionLimits
+from .._model import ChainPins
 from . import Check, Report, run_checks
 
 __all__ = ["run", "CAPABILITIES", "WAT", "WASM"]

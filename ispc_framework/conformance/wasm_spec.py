@@ -1,7 +1,7 @@
 """The official WebAssembly specification test suite against a WebAssembly engine plugin.
 
 Engine-neutral: it talks to the engine only through the optional "spec-tests" protocol
-(:mod:`ispc_framework.wasm_spec_protocol`), never to a runtime directly::
+(:mod:`ispc_framework._wasm_spec_protocol`), never to a runtime directly::
 
     from ispc_framework.conformance import wasm_spec
     report = wasm_spec.run_spec_tests("my_engine.plugin:MyEngine", {}, Path("wasm-testsuite"))
@@ -62,8 +62,8 @@ from typing import Any
 
 import attrs
 
-from ..errors import ConfigError, ISPCError, ModuleRejected, StackExhausted, Trap, ValidationError
-from ..limits import ExecutionLimits
+from .._errors import ConfigError, ISPCError, ModuleRejected, StackExhausted, Trap, ValidationError
+from .._limits import ExecutionLimits
 
 __all__ = ["run_spec_tests", "SpecReport", "FileResult", "CommandResult", "KnownIssue",
            "load_known_issues", "convert", "list_scripts", "OUTCOMES", "CATEGORIES",
@@ -661,7 +661,7 @@ class _Script:
     def _rejected(self, command: dict):
         if command.get("module_type") == "text":
             return "skipped", "a text-format module: parsing text is wabt's job, not an engine's"
-        from ..wasm_spec_protocol import INVALID
+        from .._wasm_spec_protocol import INVALID
 
         self._expect_error(lambda: self.session.compile(self._module_bytes(command)),
                            lambda e: isinstance(e, ModuleRejected) and e.code == INVALID,
@@ -672,7 +672,7 @@ class _Script:
     _cmd_assert_malformed = _rejected
 
     def _cmd_assert_unlinkable(self, command: dict):
-        from ..wasm_spec_protocol import UNLINKABLE
+        from .._wasm_spec_protocol import UNLINKABLE
 
         module = self.session.compile(self._module_bytes(command))
         self._expect_error(lambda: self.session.instantiate(module),
@@ -710,7 +710,7 @@ def _load_factory(path: str):
 
 
 def _worker(job: dict) -> int:
-    from ..wasm_spec_protocol import SPEC_TESTS, WasmValue, supports_spec_tests
+    from .._wasm_spec_protocol import SPEC_TESTS, WasmValue, supports_spec_tests
 
     with open(job["results"], "w", encoding="utf-8") as out:
         def emit(record: dict) -> None:

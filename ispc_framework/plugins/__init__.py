@@ -25,49 +25,49 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_namespace
 
 _EXPORTS: dict[str, list[str]] = {
-    ".specs": [
+    "._specs": [
         "KINDS", "PLUGIN_API_VERSION", "PluginSpec", "EngineSpec", "HostABIProviderSpec",
         "ProverSpec", "RepositorySpec", "TraceSinkSpec", "Setting", "load_factory",
         "resolve_settings"],
-    ".hookspecs": ["hookimpl", "hookspec"],
-    ".manager": ["AUTOLOAD_ENV", "ENTRY_POINT_GROUP", "PluginManager", "PluginRecord"],
-    "..engines": [
+    "._hookspecs": ["hookimpl", "hookspec"],
+    "._manager": ["AUTOLOAD_ENV", "ENTRY_POINT_GROUP", "PluginManager", "PluginRecord"],
+    ".._engines": [
         "WASM_VALUE_TYPES", "BOUNDING_CAPABILITIES", "GuestMemory", "HostEnv", "HostFunction",
         "EngineOutcome", "WasmEngine", "OnnxEngine", "MemoryAccessError"],
-    "..wasm_spec_protocol": [
+    ".._wasm_spec_protocol": [
         "SPEC_TESTS", "SPEC_VALUE_TYPES", "INVALID", "UNLINKABLE", "WasmValue", "SpecSession",
         "SpecTestEngine", "supports_spec_tests"],
-    "..wasm_rules": [
+    ".._wasm_rules": [
         "WASM_FEATURES", "WASM_PAGE", "DEFAULT_MAX_MODULE_BYTES", "MAX_TABLES",
         "MAX_TABLE_ELEMENTS", "FuncImport", "ModuleInfo", "parse_module", "check_module",
         "check_method", "bind_imports"],
-    "..onnx_safety": [
+    ".._onnx_safety": [
         "DEFAULT_ALLOWED_DOMAINS", "ModelPolicy", "TensorSpec", "CheckedModel", "coerce_limits",
         "cpu_isa_class", "load_checked_model", "model_hash", "validate_inputs", "tensor_to_array",
         "tensor_from_array", "outputs_to_tensors", "canonical_tensor_bytes"],
-    "..hostabi.provider": ["HostABIProvider"],
-    "..proving": ["ProofRequest", "Prover", "Progress"],
-    "..prover_worker": ["PROVER_PROTOCOL", "WorkerClient"],
-    "..worker_prover": ["WorkerProver", "COMMON_DEFAULTS", "is_testing_key"],
-    "..prover_keys": ["KeyStore", "KeyRecord", "vk_hash", "canonical_vk", "sha256_file"],
-    "..draft_statement": [
+    ".._hostabi.provider": ["HostABIProvider"],
+    ".._proving": ["ProofRequest", "Prover", "Progress"],
+    ".._prover_worker": ["PROVER_PROTOCOL", "WorkerClient"],
+    ".._worker_prover": ["WorkerProver", "COMMON_DEFAULTS", "is_testing_key"],
+    ".._prover_keys": ["KeyStore", "KeyRecord", "vk_hash", "canonical_vk", "sha256_file"],
+    ".._draft_statement": [
         "PUBLIC_SIGNALS", "field_of", "contract_element", "token_element", "issuer_element",
         "result_limbs", "circuit_inputs", "public_inputs", "check_rules"],
-    "..repository": [
+    ".._repository": [
         "ChainView", "RepositoryWriter", "Repository", "BlockInfo", "AppliedBlock",
         "GENESIS_PARENT", "block_hash_of", "content_hash", "transaction_id_of", "check_spendable",
         "check_timestamp", "MemoryRepository", "ApplyCheck", "check_head",
         "check_new_transaction"],
-    "..authorization": ["Spender", "spend_refusal", "check_spends", "contract_state_id"],
-    "..transaction": ["SignedTransaction", "check_signatures", "check_transaction"],
-    "..signing": ["SigningKey", "verify_signature", "address_of"],
-    "..sinks": ["TraceSink"],
-    "..draft": ["check_distinct_inputs"],
-    "..context": ["ChainPins", "ExecutionRequest", "ExecutionContext", "ContextManager"],
-    "..limits": ["ExecutionLimits"],
-    "..trace": ["ExecutionTrace", "TraceRecord"],
-    "..encoding": ["encode", "decode", "digest", "hash_of", "to_json", "from_json"],
-    "..model": [
+    ".._authorization": ["Spender", "spend_refusal", "check_spends", "contract_state_id"],
+    ".._transaction": ["SignedTransaction", "check_signatures", "check_transaction"],
+    ".._signing": ["SigningKey", "verify_signature", "address_of"],
+    ".._sinks": ["TraceSink"],
+    ".._draft": ["check_distinct_inputs"],
+    ".._context": ["ChainPins", "ExecutionRequest", "ExecutionContext", "ContextManager"],
+    ".._limits": ["ExecutionLimits"],
+    ".._trace": ["ExecutionTrace", "TraceRecord"],
+    ".._encoding": ["encode", "decode", "digest", "hash_of", "to_json", "from_json"],
+    ".._model": [
         "HASH_LEN", "ADDRESS_LEN", "MAX_AMOUNT", "MAX_U32", "MAX_U64", "OutPoint", "TxInput",
         "SingleKeyLock", "MultiKeyLock", "ContractLock", "TimeLock", "HeightLock",
         "LockingCondition", "NativeCoin", "FungibleToken", "NonFungibleToken", "Token",
@@ -75,9 +75,9 @@ _EXPORTS: dict[str, list[str]] = {
         "TxOutput", "Event", "TENSOR_DTYPES", "Tensor", "SealedDraft", "WasmExecutionResult",
         "OnnxExecutionResult", "MAX_STATE_KEY_BYTES", "MAX_STATE_VALUE_BYTES", "StateWrite",
         "StateDelta", "ResultCommitment"],
-    "..state": ["EMPTY_ROOT", "StateProof", "state_root", "prove", "verify_proof", "check_delta",
+    ".._state": ["EMPTY_ROOT", "StateProof", "state_root", "prove", "verify_proof", "check_delta",
                 "build_delta"],
-    "..errors": [
+    ".._errors": [
         "ISPCError", "ValidationError", "DecodeError", "LimitExceeded", "DraftLimitExceeded",
         "TraceLimitExceeded", "SealedError", "ContextError", "ConfigError", "PluginError",
         "PluginNotFound", "PluginLoadError", "PluginConflict", "PluginAPIMismatch",
@@ -90,71 +90,71 @@ _EXPORTS: dict[str, list[str]] = {
 }
 
 if TYPE_CHECKING:  # the same names, for type checkers (tests/test_public_api.py keeps them equal)
-    from .specs import (
+    from ._specs import (
         KINDS, PLUGIN_API_VERSION, PluginSpec, EngineSpec, HostABIProviderSpec, ProverSpec,
         RepositorySpec, TraceSinkSpec, Setting, load_factory, resolve_settings)
-    from .hookspecs import (
+    from ._hookspecs import (
         hookimpl, hookspec)
-    from .manager import (
+    from ._manager import (
         AUTOLOAD_ENV, ENTRY_POINT_GROUP, PluginManager, PluginRecord)
-    from ..engines import (
+    from .._engines import (
         WASM_VALUE_TYPES, BOUNDING_CAPABILITIES, GuestMemory, HostEnv, HostFunction, EngineOutcome,
         WasmEngine, OnnxEngine, MemoryAccessError)
-    from ..wasm_spec_protocol import (
+    from .._wasm_spec_protocol import (
         SPEC_TESTS, SPEC_VALUE_TYPES, INVALID, UNLINKABLE, WasmValue, SpecSession, SpecTestEngine,
         supports_spec_tests)
-    from ..wasm_rules import (
+    from .._wasm_rules import (
         WASM_FEATURES, WASM_PAGE, DEFAULT_MAX_MODULE_BYTES, MAX_TABLES, MAX_TABLE_ELEMENTS,
         FuncImport, ModuleInfo, parse_module, check_module, check_method, bind_imports)
-    from ..onnx_safety import (
+    from .._onnx_safety import (
         DEFAULT_ALLOWED_DOMAINS, ModelPolicy, TensorSpec, CheckedModel, coerce_limits,
         cpu_isa_class, load_checked_model, model_hash, validate_inputs, tensor_to_array,
         tensor_from_array, outputs_to_tensors, canonical_tensor_bytes)
-    from ..hostabi.provider import (
+    from .._hostabi.provider import (
         HostABIProvider)
-    from ..proving import (
+    from .._proving import (
         ProofRequest, Prover, Progress)
-    from ..prover_worker import (
+    from .._prover_worker import (
         PROVER_PROTOCOL, WorkerClient)
-    from ..worker_prover import (
+    from .._worker_prover import (
         WorkerProver, COMMON_DEFAULTS, is_testing_key)
-    from ..prover_keys import (
+    from .._prover_keys import (
         KeyStore, KeyRecord, vk_hash, canonical_vk, sha256_file)
-    from ..draft_statement import (
+    from .._draft_statement import (
         PUBLIC_SIGNALS, field_of, contract_element, token_element, issuer_element,
         result_limbs, circuit_inputs, public_inputs, check_rules)
-    from ..repository import (
+    from .._repository import (
         ChainView, RepositoryWriter, Repository, BlockInfo, AppliedBlock, GENESIS_PARENT,
         block_hash_of, content_hash, transaction_id_of, check_spendable, check_timestamp,
         MemoryRepository, ApplyCheck, check_head, check_new_transaction)
-    from ..authorization import (
+    from .._authorization import (
         Spender, spend_refusal, check_spends, contract_state_id)
-    from ..transaction import (
+    from .._transaction import (
         SignedTransaction, check_signatures, check_transaction)
-    from ..signing import (
+    from .._signing import (
         SigningKey, verify_signature, address_of)
-    from ..sinks import (
+    from .._sinks import (
         TraceSink)
-    from ..draft import (
+    from .._draft import (
         check_distinct_inputs)
-    from ..context import (
+    from .._context import (
         ChainPins, ExecutionRequest, ExecutionContext, ContextManager)
-    from ..limits import (
+    from .._limits import (
         ExecutionLimits)
-    from ..trace import (
+    from .._trace import (
         ExecutionTrace, TraceRecord)
-    from ..encoding import (
+    from .._encoding import (
         encode, decode, digest, hash_of, to_json, from_json)
-    from ..model import (
+    from .._model import (
         HASH_LEN, ADDRESS_LEN, MAX_AMOUNT, MAX_U32, MAX_U64, OutPoint, TxInput, SingleKeyLock,
         MultiKeyLock, ContractLock, TimeLock, HeightLock, LockingCondition, NativeCoin,
         FungibleToken, NonFungibleToken, Token, AssetOutput, ResourceCategory, ResourceOutput,
         ZKStateProof, StateOutput, TxOutput, Event, TENSOR_DTYPES, Tensor, SealedDraft,
         WasmExecutionResult, OnnxExecutionResult, MAX_STATE_KEY_BYTES, MAX_STATE_VALUE_BYTES,
         StateWrite, StateDelta, ResultCommitment)
-    from ..state import (
+    from .._state import (
         EMPTY_ROOT, StateProof, state_root, prove, verify_proof, check_delta, build_delta)
-    from ..errors import (
+    from .._errors import (
         ISPCError, ValidationError, DecodeError, LimitExceeded, DraftLimitExceeded,
         TraceLimitExceeded, SealedError, ContextError, ConfigError, PluginError, PluginNotFound,
         PluginLoadError, PluginConflict, PluginAPIMismatch, ExecutionError, ModuleRejected,

@@ -15,11 +15,11 @@ from typing import Any
 
 import attrs
 
-from ..context import ContextManager, ExecutionRequest
-from ..engines import HostEnv, HostFunction
-from ..errors import ContractFailed, ISPCError
-from ..limits import ExecutionLimits
-from ..model import ChainPins, SealedDraft
+from .._context import ContextManager, ExecutionRequest
+from .._engines import HostEnv, HostFunction
+from .._errors import ContractFailed, ISPCError
+from .._limits import ExecutionLimits
+from .._model import ChainPins, SealedDraft
 
 __all__ = ["DirectResult", "run_direct", "DEFAULT_PINS"]
 

@@ -8,12 +8,12 @@ import struct
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 
-from ..encoding import digest
-from ..errors import PluginNotFound, ValidationError
-from ..model import Tensor
-from ..onnx_safety import canonical_tensor_bytes
-from ..plugins.manager import ENTRY_POINT_GROUP, PluginManager
-from ..plugins.specs import PluginSpec
+from .._encoding import digest
+from .._errors import PluginNotFound, ValidationError
+from .._model import Tensor
+from .._onnx_safety import canonical_tensor_bytes
+from ..plugins._manager import ENTRY_POINT_GROUP, PluginManager
+from ..plugins._specs import PluginSpec
 
 __all__ = ["registered_specs", "inference_digest"]
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from ..engines import HostFunction
-from ..model import ChainPins
-from ..repository import MemoryRepository
+from .._engines import HostFunction
+from .._model import ChainPins
+from .._repository import MemoryRepository
 from ._direct import DEFAULT_PINS
 
 
@@ -23,9 +23,9 @@ def ispc_pins() -> ChainPins:
 @pytest.fixture(scope="session")
 def ispc_host_functions() -> tuple[HostFunction, ...]:
     """The host functions of the core's HostABI providers (``ispc.v1`` and ``ispc.crypto``)."""
-    from ..hostabi.compose import host_functions_for
-    from ..hostabi.crypto import CryptoProvider
-    from ..hostabi.v1 import V1Provider
+    from .._hostabi.compose import host_functions_for
+    from .._hostabi.crypto import CryptoProvider
+    from .._hostabi.v1 import V1Provider
 
     return host_functions_for([V1Provider(), CryptoProvider()])
 

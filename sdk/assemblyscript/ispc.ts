@@ -1,5 +1,5 @@
 // ispc.ts: ISPC HostABI v1 declarations for AssemblyScript (asc).
-// GENERATED from hostabi_spec/abi_v1.json by `python -m ispc_framework.hostabi.generate`; do not edit.
+// GENERATED from hostabi_spec/abi_v1.json by `python -m ispc_framework._hostabi.generate`; do not edit.
 //
 // Calling convention (HostABI v1):
 // - A contract method is an exported function `() -> i32`; the i32 is the contract's own status
@@ -13,7 +13,7 @@
 //   len_ptr, the data only if cap >= needed, else BUFFER_TOO_SMALL. Call with cap 0 to learn a size.
 // - Every pointer range is bounds-checked (OUT_OF_BOUNDS, nothing read or written); every input has
 //   a maximum length (TOO_LARGE, nothing read); structured values (outpoints, tokens, locks, outputs)
-//   use ISPC's canonical encoding (deterministic CBOR, ispc_framework.encoding).
+//   use ISPC's canonical encoding (deterministic CBOR, ispc_framework._encoding).
 // - A call either completes or changes nothing: the draft is touched only after every argument was
 //   read and every output range checked.
 // - Bad arguments never abort: they return a status. Only host-side limits abort the run, with a
@@ -192,7 +192,7 @@ export declare function tx_add_resource_output(content_hash: usize, category: u3
 // tx_add_state_output: Add a state output owned by and locked to the running contract
 // (ContractLock). The stored state id is namespaced by the contract: SHA-256 domain digest
 // "ispc/contract-state" over contract_address || state_id
-// (ispc_framework.authorization.contract_state_id), so no contract can write under another
+// (ispc_framework._authorization.contract_state_id), so no contract can write under another
 // contract's state ids or its execution-state id; the given state_id is kept in the output's
 // metadata under "state_key" (hex) so verify rechecks the namespacing. The public inputs are
 // kept in the output's metadata under "public_inputs" (decimal, comma-separated); the proof is

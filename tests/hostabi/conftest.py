@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from ispc_framework.context import ContextManager, ExecutionRequest
-from ispc_framework.encoding import encode
-from ispc_framework.engines import HostEnv, MemoryAccessError
-from ispc_framework.hostabi.crypto import CryptoProvider
-from ispc_framework.hostabi.state import StateProvider
-from ispc_framework.hostabi.v1 import V1Provider
-from ispc_framework.limits import ExecutionLimits
-from ispc_framework.model import (AssetOutput, NativeCoin, OutPoint, ResourceCategory,
+from ispc_framework._context import ContextManager, ExecutionRequest
+from ispc_framework._encoding import encode
+from ispc_framework._engines import HostEnv, MemoryAccessError
+from ispc_framework._hostabi.crypto import CryptoProvider
+from ispc_framework._hostabi.state import StateProvider
+from ispc_framework._hostabi.v1 import V1Provider
+from ispc_framework._limits import ExecutionLimits
+from ispc_framework._model import (AssetOutput, NativeCoin, OutPoint, ResourceCategory,
                                   ResourceOutput, SingleKeyLock, TxOutput)
-from ispc_framework.repository import MemoryRepository, content_hash
+from ispc_framework._repository import MemoryRepository, content_hash
 
 OWNER = bytes(range(32))
 CALLER = bytes([7] * 32)

@@ -8,15 +8,15 @@ import subprocess
 
 import pytest
 
-from ispc_framework.engines import HostEnv
-from ispc_framework.errors import ModuleRejected, PluginConflict
-from ispc_framework.hostabi import ed25519
-from ispc_framework.hostabi._bindings_v1 import Status
-from ispc_framework.hostabi.compose import host_functions_for
-from ispc_framework.wasm_rules import bind_imports, check_module, parse_module
-from ispc_framework.hostabi.crypto import CryptoProvider, RandomStream
-from ispc_framework.hostabi.provider import HostABIProvider
-from ispc_framework.hostabi.v1 import V1Provider
+from ispc_framework._engines import HostEnv
+from ispc_framework._errors import ModuleRejected, PluginConflict
+from ispc_framework._hostabi import ed25519
+from ispc_framework._hostabi._bindings_v1 import Status
+from ispc_framework._hostabi.compose import host_functions_for
+from ispc_framework._wasm_rules import bind_imports, check_module, parse_module
+from ispc_framework._hostabi.crypto import CryptoProvider, RandomStream
+from ispc_framework._hostabi.provider import HostABIProvider
+from ispc_framework._hostabi.v1 import V1Provider
 
 OOB = 0xFFFF_FFF0
 # RFC 8032 section 7.1, TEST 1 (empty message)
@@ -137,8 +137,8 @@ def test_a_module_importing_an_unselected_function_is_rejected_by_name():
 
 
 def test_registration_specs_build_working_providers():
-    from ispc_framework.hostabi.registration import specs
-    from ispc_framework.plugins.specs import load_factory
+    from ispc_framework._hostabi.registration import specs
+    from ispc_framework.plugins._specs import load_factory
     built = {spec.name: load_factory(spec)({}) for spec in specs()}
     assert set(built) == {"ispc.v1", "ispc.crypto", "ispc.state"}
     for spec in specs():

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ispc_framework.encoding import encode, encode_value
-from ispc_framework.errors import HostCallFailed, LimitExceeded, OutOfGas
-from ispc_framework.hostabi._bindings_v1 import Status
-from ispc_framework.hostabi.spec import load_spec
-from ispc_framework.limits import ExecutionLimits
-from ispc_framework.model import (ContractLock, FungibleToken, HeightLock, MultiKeyLock,
+from ispc_framework._encoding import encode, encode_value
+from ispc_framework._errors import HostCallFailed, LimitExceeded, OutOfGas
+from ispc_framework._hostabi._bindings_v1 import Status
+from ispc_framework._hostabi.spec import load_spec
+from ispc_framework._limits import ExecutionLimits
+from ispc_framework._model import (ContractLock, FungibleToken, HeightLock, MultiKeyLock,
                                   NativeCoin, OutPoint, SingleKeyLock, TimeLock)
 
 SPEC = load_spec()

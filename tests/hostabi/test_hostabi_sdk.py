@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from ispc_framework.encoding import decode, encode
-from ispc_framework.errors import ModuleRejected
-from ispc_framework.hostabi.compose import host_functions_for
-from ispc_framework.hostabi.crypto import CryptoProvider
-from ispc_framework.hostabi.v1 import V1Provider
-from ispc_framework.model import AssetOutput, NativeCoin, SingleKeyLock, TxInput
-from ispc_framework.wasm_rules import bind_imports, parse_module
+from ispc_framework._encoding import decode, encode
+from ispc_framework._errors import ModuleRejected
+from ispc_framework._hostabi.compose import host_functions_for
+from ispc_framework._hostabi.crypto import CryptoProvider
+from ispc_framework._hostabi.v1 import V1Provider
+from ispc_framework._model import AssetOutput, NativeCoin, SingleKeyLock, TxInput
+from ispc_framework._wasm_rules import bind_imports, parse_module
 
 wasmtime = pytest.importorskip("wasmtime")
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,12 +8,12 @@ import json
 
 import pytest
 
-from ispc_framework.errors import ValidationError
-from ispc_framework.hostabi import generate
-from ispc_framework.hostabi._bindings_v1 import SIGNATURES, Status
-from ispc_framework.hostabi.crypto import CryptoProvider
-from ispc_framework.hostabi.spec import load_spec, parse_spec
-from ispc_framework.hostabi.v1 import V1Provider
+from ispc_framework._errors import ValidationError
+from ispc_framework._hostabi import generate
+from ispc_framework._hostabi._bindings_v1 import SIGNATURES, Status
+from ispc_framework._hostabi.crypto import CryptoProvider
+from ispc_framework._hostabi.spec import load_spec, parse_spec
+from ispc_framework._hostabi.v1 import V1Provider
 
 PRIMITIVES = {"block_height", "block_timestamp", "block_hash", "chain_id", "caller",
               "contract_address", "transaction_id", "utxo_lookup", "utxo_exists",
@@ -35,7 +35,7 @@ def test_v1_has_the_seventeen_primitives_and_the_calling_convention():
 
 
 def test_generated_artefacts_are_in_sync():
-    assert generate.stale_artefacts() == [], "run python -m ispc_framework.hostabi.generate"
+    assert generate.stale_artefacts() == [], "run python -m ispc_framework._hostabi.generate"
 
 
 def test_check_mode_detects_a_stale_artefact(tmp_path, capsys):

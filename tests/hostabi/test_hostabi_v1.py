@@ -7,14 +7,14 @@ import hashlib
 
 import pytest
 
-from ispc_framework.authorization import contract_state_id
-from ispc_framework.context import ExecutionRequest
-from ispc_framework.encoding import decode, encode, encode_value
-from ispc_framework.engines import HostEnv
-from ispc_framework.errors import DraftLimitExceeded, LimitExceeded, OutOfGas
-from ispc_framework.hostabi._bindings_v1 import Status
-from ispc_framework.limits import ExecutionLimits
-from ispc_framework.model import (BN254_FR, ContractLock, FungibleToken, NativeCoin,
+from ispc_framework._authorization import contract_state_id
+from ispc_framework._context import ExecutionRequest
+from ispc_framework._encoding import decode, encode, encode_value
+from ispc_framework._engines import HostEnv
+from ispc_framework._errors import DraftLimitExceeded, LimitExceeded, OutOfGas
+from ispc_framework._hostabi._bindings_v1 import Status
+from ispc_framework._limits import ExecutionLimits
+from ispc_framework._model import (BN254_FR, ContractLock, FungibleToken, NativeCoin,
                                   NonFungibleToken, OutPoint, ResourceCategory, SingleKeyLock)
 
 OOB = 0xFFFF_FFF0  # a pointer past the end of a 64 KiB memory
@@ -313,7 +313,7 @@ def test_every_call_is_traced_and_charged_including_failures(harness):
 
 
 def decode_args(raw):
-    from ispc_framework.encoding import decode_value
+    from ispc_framework._encoding import decode_value
     value = decode_value(raw)
     return [list(value[0]), list(value[1])]
 

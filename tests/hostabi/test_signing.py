@@ -1,14 +1,14 @@
 """The Ed25519 verification rule, pinned with the edge cases of "Taming the many EdDSAs"
 (Chalkias, Garillot, Nikolaenko 2020; vectors 0-11 of novifinancial/ed25519-speccheck), for the
-library (ispc_framework.signing) and the HostABI's ed25519_verify, which must agree."""
+library (ispc_framework._signing) and the HostABI's ed25519_verify, which must agree."""
 
 from __future__ import annotations
 
 import pytest
 
-from ispc_framework.hostabi import ed25519
-from ispc_framework.hostabi._bindings_v1 import Status
-from ispc_framework.signing import SigningKey, devnet_key, verify
+from ispc_framework._hostabi import ed25519
+from ispc_framework._hostabi._bindings_v1 import Status
+from ispc_framework._signing import SigningKey, devnet_key, verify
 
 # (message, public key, signature) for cases 0..11 of the paper's table
 CASES = [

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ispc_framework.errors import EngineUnavailable
+from ispc_framework._errors import EngineUnavailable
 
 REPO = Path(__file__).resolve().parents[2]
 CONTRACTS = REPO / "examples" / "contracts"
@@ -47,9 +47,9 @@ def contracts() -> dict[str, bytes]:
 
 @pytest.fixture(scope="session")
 def host_functions():
-    from ispc_framework.hostabi.crypto import CryptoProvider
-    from ispc_framework.hostabi.state import StateProvider
-    from ispc_framework.hostabi.v1 import V1Provider
+    from ispc_framework._hostabi.crypto import CryptoProvider
+    from ispc_framework._hostabi.state import StateProvider
+    from ispc_framework._hostabi.v1 import V1Provider
 
     return (V1Provider().host_functions() + CryptoProvider().host_functions()
             + StateProvider().host_functions())

@@ -8,10 +8,10 @@ import struct
 
 import pytest
 
-from ispc_framework.authorization import contract_state_id
-from ispc_framework.model import FungibleToken, SingleKeyLock
-from ispc_framework.signing import devnet_key
-from ispc_framework.repository import MemoryRepository, content_hash
+from ispc_framework._authorization import contract_state_id
+from ispc_framework._model import FungibleToken, SingleKeyLock
+from ispc_framework._signing import devnet_key
+from ispc_framework._repository import MemoryRepository, content_hash
 from ispc_framework.testing import run_direct
 
 OWNER = devnet_key("alice").public_key  # the example token's owner

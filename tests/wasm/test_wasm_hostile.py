@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import wasmtime
 
-from ispc_framework.errors import (ContractFailed, DraftLimitExceeded, LimitExceeded,
+from ispc_framework._errors import (ContractFailed, DraftLimitExceeded, LimitExceeded,
                                    MemoryLimitExceeded, ModuleRejected, OutOfGas,
                                    StackExhausted, Timeout, Trap)
-from ispc_framework.limits import ExecutionLimits
-from ispc_framework.repository import MemoryRepository
+from ispc_framework._limits import ExecutionLimits
+from ispc_framework._repository import MemoryRepository
 from ispc_framework.testing import run_direct
 
 WAT = Path(__file__).resolve().parents[2] / "examples" / "contracts" / "wat"

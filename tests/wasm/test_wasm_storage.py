@@ -9,9 +9,9 @@ import struct
 
 import pytest
 
-from ispc_framework.errors import StateConflict
-from ispc_framework.model import AssetOutput, NativeCoin, TxOutput
-from ispc_framework.repository import MemoryRepository, content_hash
+from ispc_framework._errors import StateConflict
+from ispc_framework._model import AssetOutput, NativeCoin, TxOutput
+from ispc_framework._repository import MemoryRepository, content_hash
 from ispc_framework.testing import run_direct
 
 ALICE, BOB, CAROL = b"\x22" * 32, b"\x33" * 32, b"\x44" * 32

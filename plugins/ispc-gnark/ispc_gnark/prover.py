@@ -1,6 +1,6 @@
 """GnarkProver: the ispc Prover protocol over the Go worker (docs/prover-protocol.md).
 
-The trust rules and checks are the core's :class:`ispc_framework.worker_prover.WorkerProver`,
+The trust rules and checks are the core's :class:`ispc_framework._worker_prover.WorkerProver`,
 shared with ispc-groth16 (same error codes: ``proof-key-untrusted``, ``key-testing-only``,
 ``key-circuit-mismatch``). Here: the worker binary (built from this plugin's Go sources), the
 gnark circuit pins, the draft commitment computed by the worker's native Poseidon, setup through

@@ -2,7 +2,7 @@
 
 Besides the shared files, a key directory holds ``circuit.r1cs`` and ``circuit.wasm`` (the
 compiled circuit the keys belong to), ``proving_key.groth16py`` and, for ceremony setups,
-``circuit.zkey``; see ispc_framework.prover_keys for the layout and the checks.
+``circuit.zkey``; see ispc_framework._prover_keys for the layout and the checks.
 """
 
 from __future__ import annotations

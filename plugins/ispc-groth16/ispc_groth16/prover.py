@@ -1,6 +1,6 @@
 """Groth16Prover: the ispc Prover protocol over this plugin's subprocess worker.
 
-The trust rules and checks are the core's :class:`ispc_framework.worker_prover.WorkerProver`
+The trust rules and checks are the core's :class:`ispc_framework._worker_prover.WorkerProver`
 (shared with ispc-gnark). This module adds the circom circuits, the groth16py/snarkjs worker, the
 draft commitment recomputed with circom's witness generator, and the snarkjs/groth16py setup.
 """

@@ -1,4 +1,4 @@
-"""The safe loader, input enforcement and canonical tensors (ispc_framework.onnx_safety), with
+"""The safe loader, input enforcement and canonical tensors (ispc_framework._onnx_safety), with
 hostile models sent through the onnxruntime engine: each gets a typed error with a stable code and
 a hint, and none of them reaches onnxruntime (no worker process is ever started)."""
 
@@ -371,7 +371,7 @@ def test_core_module_imports_without_onnx_or_numpy():
     import subprocess
     import sys
 
-    code = ("import sys, ispc_framework.onnx_safety; "
+    code = ("import sys, ispc_framework._onnx_safety; "
             "print(sorted(m for m in ('numpy', 'onnx', 'onnxruntime') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -98,7 +98,7 @@ CREATE TABLE contract_storage_versions (
     contract BLOB NOT NULL,
     height   INTEGER NOT NULL REFERENCES blocks (height),
     version  BLOB NOT NULL,                 -- u64 big-endian
-    root     BLOB NOT NULL,                 -- sparse Merkle root (ispc_framework.state)
+    root     BLOB NOT NULL,                 -- sparse Merkle root (ispc_framework._state)
     PRIMARY KEY (contract, height)
 ) WITHOUT ROWID;
 """

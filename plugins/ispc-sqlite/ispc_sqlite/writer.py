@@ -3,7 +3,7 @@
 Every command is one ``BEGIN IMMEDIATE`` transaction: it validates, writes and bumps the revision,
 or raises a typed error and rolls back, so a block is either entirely in the file or not at all.
 The block rules (transaction id, block hash, spendability) are the core's functions, so this
-repository derives exactly the ids :class:`~ispc_framework.repository.MemoryRepository` does.
+repository derives exactly the ids :class:`~ispc_framework._repository.MemoryRepository` does.
 """
 
 from __future__ import annotations

@@ -188,7 +188,7 @@ class _Memory:
 
 
 class WasmerEngine:
-    """The ``wasmer`` engine plugin object (see ispc_framework.engines.WasmEngine)."""
+    """The ``wasmer`` engine plugin object (see ispc_framework._engines.WasmEngine)."""
 
     name = "wasmer"
 

@@ -1,4 +1,4 @@
-"""The "spec-tests" session of the wasmer engine (ispc_framework.wasm_spec_protocol).
+"""The "spec-tests" session of the wasmer engine (ispc_framework._wasm_spec_protocol).
 
 Same gate as contracts: a module is first validated by the wasmtime library under the core's
 feature policy, WASM_FEATURES (the engine's ``_validator``), then compiled by wasmer's cranelift.

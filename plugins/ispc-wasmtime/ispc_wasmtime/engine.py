@@ -219,7 +219,7 @@ class _EngineSlot:
 
 
 class WasmtimeEngine:
-    """The ``wasmtime`` engine plugin object (see ispc_framework.engines.WasmEngine)."""
+    """The ``wasmtime`` engine plugin object (see ispc_framework._engines.WasmEngine)."""
 
     name = "wasmtime"
 

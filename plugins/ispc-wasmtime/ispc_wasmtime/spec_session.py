@@ -1,4 +1,4 @@
-"""The "spec-tests" session of the wasmtime engine (ispc_framework.wasm_spec_protocol).
+"""The "spec-tests" session of the wasmtime engine (ispc_framework._wasm_spec_protocol).
 
 It runs raw modules on the engine's own ``wasmtime.Engine`` for the limits' stack size, so with
 exactly the deterministic configuration contracts run under (ispc_wasmtime.config: NaN

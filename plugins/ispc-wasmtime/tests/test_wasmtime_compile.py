@@ -178,7 +178,7 @@ def test_plugin_registration_is_lazy():
     """The entry-point module imports without loading wasmtime and names a loadable factory."""
     script = ("import sys, ispc_wasmtime.plugin as p; specs = p.ispc_register_engines(); "
               "assert 'wasmtime' not in sys.modules, 'wasmtime loaded at registration'; "
-              "from ispc_framework.plugins.specs import load_factory; "
+              "from ispc_framework.plugins._specs import load_factory; "
               "cls = load_factory(specs[0]); print(specs[0].name, cls.__name__)")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          check=True)

@@ -1,0 +1,182 @@
+"""``ispc run``, ``infer``, ``verify`` and ``apply``: execute, then check or apply a result."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .._context import ExecutionRequest
+from .._encoding import to_json
+from ._app import State, emit_json
+from ._loaders import load_inputs, load_result, parse_hex, sign, signing_options, tensor_values
+
+
+def _deliver(coordinator: Any, kind: str, result: Any, out: str | None, apply_now: bool,
+             as_json: bool) -> Any:
+    """What `run` and `infer` do with a result: write --out, apply if asked (verifying first),
+    print the JSON form with --json. Returns the applied block, or None."""
+    from .._coordinator import final_transaction
+
+    payload = {"kind": kind, "result": to_json(result),
+               "transaction": to_json(final_transaction(result))}
+    if out:
+        Path(out).write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    applied = coordinator.apply_result(result) if apply_now else None
+    if as_json:
+        emit_json({**payload, "applied": to_json(applied.block) if applied else None})
+    return applied
+
+
+@click.command("run")
+@click.argument("contract")
+@click.argument("method")
+@click.option("--input", "input_hex", default="", help="Call input as hex.")
+@signing_options
+@click.option("--nonce", default=0, type=int, help="Distinguishes identical requests.")
+@click.option("--no-prove", is_flag=True, help="Skip proving (the result cannot be applied).")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the result as JSON here.")
+@click.option("--apply", "apply_now", is_flag=True, help="Apply the proven result (devnet).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def run_cmd(state: State, contract: str, method: str, input_hex: str, as_name, key_file,
+            key_dir, passphrase_env, valid_for: int, nonce: int, no_prove: bool,
+            out: str | None, apply_now: bool, as_json: bool) -> None:
+    """Run METHOD of the deployed CONTRACT (content hash), signed by --as KEYNAME (the
+    contract's caller); nothing is written unless --apply.
+
+    Example: ispc run TOKEN mint --input 0900000000000000 --as alice --out mint.json"""
+    coordinator = state.coordinator
+    request = ExecutionRequest(parse_hex(contract, "CONTRACT", 32), method,
+                               parse_hex(input_hex, "--input"), nonce=nonce)
+    transaction = sign(coordinator, request, as_name, key_file, key_dir, passphrase_env,
+                       valid_for)
+    result = coordinator.execute(transaction, prove=not no_prove)
+    applied = _deliver(coordinator, "wasm", result, out, apply_now, as_json)
+    if as_json:
+        return
+    click.echo(f"status {result.status}  gas {result.gas_used}  engine {result.engine}")
+    click.echo(f"return data    {result.return_data.hex() or '(none)'}")
+    click.echo(f"draft          {len(result.draft.inputs)} input(s), "
+               f"{len(result.draft.outputs)} output(s), {len(result.draft.events)} event(s)")
+    click.echo(f"trace root     {result.trace_root.hex()}")
+    click.echo(f"result hash    {result.execution_result_hash.hex()}")
+    proof = result.state_output.zk_proof
+    click.echo(f"proof          {'none' if proof is None else proof.circuit_id + ' verified'}")
+    if applied:
+        click.echo(f"applied        block {applied.block.height} {applied.block.block_hash.hex()}")
+
+
+@click.command("infer")
+@click.argument("model")
+@click.option("--inputs", "inputs_file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help='JSON: {"name": {"dtype": "float32", "shape": [1, 4], "values": [...]}}')
+@signing_options
+@click.option("--nonce", default=0, type=int, help="Distinguishes identical requests.")
+@click.option("--no-prove", is_flag=True)
+@click.option("--out", type=click.Path(dir_okay=False))
+@click.option("--apply", "apply_now", is_flag=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def infer_cmd(state: State, model: str, inputs_file: str, as_name, key_file, key_dir,
+              passphrase_env, valid_for: int, nonce: int, no_prove: bool, out: str | None,
+              apply_now: bool, as_json: bool) -> None:
+    """Run the deployed ONNX MODEL (content hash) on the inputs; the result commits to all."""
+    coordinator = state.coordinator
+    tensors = load_inputs(inputs_file)
+    request = ExecutionRequest(parse_hex(model, "MODEL", 32), "onnx.run", b"",
+                               tensors=tensors, nonce=nonce)
+    transaction = sign(coordinator, request, as_name, key_file, key_dir, passphrase_env,
+                       valid_for)
+    result = coordinator.execute_model(transaction, prove=not no_prove)
+    applied = _deliver(coordinator, "onnx", result, out, apply_now, as_json)
+    if as_json:
+        return
+    for tensor in result.outputs:
+        values = tensor_values(tensor)
+        shown = ", ".join(f"{v:.6g}" if isinstance(v, float) else str(v) for v in values[:8])
+        click.echo(f"{tensor.name} {tensor.dtype}{list(tensor.shape)}: [{shown}"
+                   f"{', …' if len(values) > 8 else ''}]")
+    click.echo(f"result hash    {result.execution_result_hash.hex()}")
+    if applied:
+        click.echo(f"applied        block {applied.block.height}")
+
+
+def _result_from(coordinator: Any, result_file: str | None, tx_id: str | None) -> Any:
+    from .._encoding import decode
+    from .._errors import NotFound, ValidationError
+
+    if (result_file is None) == (tx_id is None):
+        raise ValidationError("RESULT", "give a result file or --tx ID (not both)")
+    if result_file is not None:
+        return load_result(result_file)
+    found = coordinator.repository.view().applied_transaction(parse_hex(tx_id, "--tx", 32))
+    if found is None:
+        raise NotFound(f"transaction {tx_id} is not on this chain", code="transaction-unknown")
+    return decode(found[1])
+
+
+def _replay_report(coordinator: Any, result: Any, as_json: bool) -> None:
+    differences = coordinator.replay(result)
+    if as_json:
+        emit_json({"matches": not differences, "differences": differences})
+    elif differences:
+        for line in differences:
+            click.echo(f"differs: {line}")
+    else:
+        click.echo("replay matches: return data, draft, trace root and result hash are what the "
+                   "signed transaction produces at its pinned block")
+    if differences:
+        raise SystemExit(1)
+
+
+@click.command("verify")
+@click.argument("result_file", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--tx", "tx_id", default=None, help="Verify the result of an applied transaction.")
+@click.option("--replay", "also_replay", is_flag=True,
+              help="Also re-execute it at its pinned block and compare (see `ispc replay`).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def verify_cmd(state: State, result_file: str | None, tx_id: str | None, also_replay: bool,
+               as_json: bool) -> None:
+    """Verify a result: its commitment, signatures, locks and proof (a result file, or --tx ID
+    for one the chain holds). Example: ispc verify mint.json --replay"""
+    coordinator = state.coordinator
+    result = _result_from(coordinator, result_file, tx_id)
+    coordinator.verify_result(result)
+    if not as_json:
+        click.echo(f"ok: proof verified ({result.state_output.zk_proof.circuit_id}, result hash "
+                   f"{result.execution_result_hash.hex()[:16]}…)")
+    if also_replay:
+        _replay_report(coordinator, result, as_json)
+    elif as_json:
+        emit_json({"verified": True})
+
+
+@click.command("replay")
+@click.argument("result_file", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--tx", "tx_id", default=None, help="Replay an applied transaction by its id.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def replay_cmd(state: State, result_file: str | None, tx_id: str | None, as_json: bool) -> None:
+    """Re-execute a result's signed transaction at its pinned block and print what differs
+    (exit 1 if anything does). Example: ispc replay --tx 3f2a…"""
+    coordinator = state.coordinator
+    _replay_report(coordinator, _result_from(coordinator, result_file, tx_id), as_json)
+
+
+@click.command("apply")
+@click.argument("result_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def apply_cmd(state: State, result_file: str, as_json: bool) -> None:
+    """Verify a result file's proof and apply its transaction as a new block (devnet)."""
+    applied = state.coordinator.apply_result(load_result(result_file))
+    if as_json:
+        emit_json({"block": to_json(applied.block),
+                    "created": [to_json(o) for o in applied.created]})
+    else:
+        click.echo(f"applied block {applied.block.height} {applied.block.block_hash.hex()} "
+                   f"({len(applied.created)} output(s))")

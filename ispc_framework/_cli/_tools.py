@@ -1,0 +1,184 @@
+"""``ispc setup``, ``demo``, ``conformance`` and ``hostabi``: keys, the demo and developer tools."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+
+from .._errors import ValidationError
+from ._app import State, console
+
+
+@click.command("setup")
+@click.argument("circuit", default="ispc.draft.v1")
+@click.pass_obj
+def setup_cmd(state: State, circuit: str) -> None:
+    """Make and store the proving and verification keys of CIRCUIT with the selected prover.
+
+    How (a multi-party ceremony or a fast single-party testing setup) is the prover's setting,
+    e.g. --set plugin.groth16.setup_mode=testing. Provers never make keys at proof time."""
+    from rich.markup import escape
+
+    out = console()
+    started = time.monotonic()
+
+    def progress(step: str, done: int, total: int) -> None:
+        where = f"[{done}/{total}] " if total else ""
+        out.print(f"{time.monotonic() - started:7.1f}s {where}{escape(step)}")
+
+    vk_hash = state.coordinator.prover().setup(circuit, progress=progress)
+    click.echo(f"keys for {circuit} stored; verification key hash {vk_hash}")
+
+
+@click.group("prover")
+def prover_group() -> None:
+    """The selected prover's keys and artefacts."""
+
+
+@prover_group.command("export-verifier")
+@click.option("--format", "fmt", type=click.Choice(["solidity"]), default="solidity",
+              show_default=True)
+@click.option("--circuit", default="ispc.draft.v1", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write here instead of stdout.")
+@click.pass_obj
+def prover_export_verifier(state: State, fmt: str, circuit: str, output: str | None) -> None:
+    """Write an on-chain verifier contract for CIRCUIT's current key.
+
+    Example: ispc --set prover.name=gnark prover export-verifier -o Verifier.sol"""
+    prover = state.coordinator.prover()
+    if not hasattr(prover, "export_verifier"):
+        raise ValidationError("prover", f"the selected prover ({type(prover).__name__}) cannot "
+                              "export verifiers")
+    source = prover.export_verifier(circuit, fmt)
+    if output:
+        Path(output).write_text(source)
+        click.echo(f"{fmt} verifier for {circuit} written to {output}", err=True)
+    else:
+        click.echo(source, nl=False)
+
+
+@click.command("demo")
+@click.option("--dir", "workdir", type=click.Path(file_okay=False), default=None,
+              help="Where the demo chain, keys and traces go (default: a new temporary directory).")
+@click.option("--examples", type=click.Path(file_okay=False, exists=True), default="examples",
+              show_default=True, help="The repository's examples/ directory (built contracts, models).")
+@click.option("--prover", "prover_name", default=None,
+              help="Prover plugin to prove with (default: the config's, groth16), e.g. gnark.")
+@click.pass_obj
+def demo_cmd(state: State, workdir: str | None, examples: str, prover_name: str | None) -> None:
+    """End-to-end demo on the embedded defaults: chain, keys, contract, model, proofs, blocks.
+
+    Example: ispc demo --prover gnark"""
+    from .._demo import run_demo
+
+    run_demo(Path(workdir) if workdir else None, Path(examples), state.overrides, click.echo,
+             prover=prover_name)
+
+
+@click.command("conformance")
+@click.argument("kind", type=click.Choice(["repository", "wasm-engine"]))
+@click.argument("name")
+@click.option("--spec-tests", "spec_dir", type=click.Path(file_okay=False, exists=True),
+              default=None, help="wasm-engine only: also run the WebAssembly spec test suite's "
+              ".wast scripts in DIR (a checkout of github.com/WebAssembly/testsuite).")
+@click.option("--file", "spec_files", multiple=True, metavar="NAME",
+              help="Run only this .wast script of the suite (repeatable).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the spec-test report as JSON to PATH.")
+@click.option("--junitxml", "junit_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the spec-test report as JUnit XML to PATH.")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=1), default=300,
+              show_default=True, help="Seconds one script may take before its worker is killed.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Scripts run at a time, each in its own worker process.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+              help="Keep the wast2json conversions here (default: a temporary directory).")
+@click.pass_obj
+def conformance_cmd(state: State, kind: str, name: str, spec_dir: str | None,
+                    spec_files: tuple[str, ...], json_path: str | None, junit_path: str | None,
+                    timeout_s: float, jobs: int, cache_dir: str | None) -> None:
+    """Run the core's conformance checks against an installed plugin (exit 1 on a failure).
+
+    Repositories get a fresh instance per check, settings of type "path" pointing into a scratch
+    directory. ONNX engines use the onnx backend node tests instead (docs/conformance.md).
+
+    \b
+    Example:
+      ispc conformance wasm-engine wasmtime --spec-tests ../wasm-testsuite --json spec.json
+    """
+    import itertools
+    import tempfile
+
+    from ..conformance import repository, wasm_engine
+
+    if spec_dir is None and (spec_files or json_path or junit_path):
+        raise ValidationError("--spec-tests", "--file, --json and --junitxml need --spec-tests DIR")
+    if spec_dir is not None and kind != "wasm-engine":
+        raise ValidationError("--spec-tests", "the spec test suite is for wasm engines only")
+    plugin_kind, runtime = ("repository", None) if kind == "repository" else ("engine", "wasm")
+    spec = state.plugins.select(plugin_kind, name, runtime)
+    settings = state.config.plugin_settings(spec)
+    if kind == "wasm-engine":
+        report = wasm_engine.run(state.plugins.create(spec, settings))
+    else:
+        path_keys = [s.name for s in spec.settings if s.type == "path"]
+        counter = itertools.count()
+        with tempfile.TemporaryDirectory(prefix="ispc-conformance-") as scratch:
+            def fresh():
+                fresh_settings = dict(settings)
+                for key in path_keys:
+                    fresh_settings[key] = str(Path(scratch) / f"{key}-{next(counter)}")
+                return state.plugins.create(spec, fresh_settings)
+
+            report = repository.run(fresh)
+    click.echo(report.render())
+    ok = report.ok
+    if spec_dir is not None:
+        ok = _spec_tests(spec, settings, state, Path(spec_dir), spec_files, json_path,
+                         junit_path, timeout_s, jobs, cache_dir) and ok
+    if not ok:
+        raise SystemExit(1)
+
+
+def _spec_tests(spec, settings, state: State, suite: Path, files: tuple[str, ...],
+                json_path: str | None, junit_path: str | None, timeout_s: float, jobs: int,
+                cache_dir: str | None) -> bool:
+    """The spec-test part of ``ispc conformance wasm-engine``: a thin wrapper around
+    :func:`ispc_framework.conformance.wasm_spec.run_spec_tests`."""
+    from ..conformance import wasm_spec
+
+    def progress(result) -> None:
+        click.echo(result.render())
+        for line in result.failures()[:20]:
+            click.echo(f"    {line}")
+
+    click.echo(f"WebAssembly spec tests from {suite} (one worker process per script):")
+    report = wasm_spec.run_spec_tests(
+        spec.factory, settings, suite, engine_name=spec.name, files=files or None,
+        limits=state.config.limits, timeout_s=timeout_s, jobs=jobs,
+        cache_dir=Path(cache_dir) if cache_dir else None, progress=progress)
+    if json_path:
+        Path(json_path).write_text(json.dumps(report.to_json(), indent=1) + "\n")
+    if junit_path:
+        Path(junit_path).write_bytes(report.to_junit_xml())
+    click.echo(report.render_totals())
+    return report.ok
+
+
+@click.group("hostabi")
+def hostabi_group() -> None:
+    """The HostABI spec and the artefacts generated from it."""
+
+
+@hostabi_group.command("generate")
+@click.option("--check", is_flag=True, help="Only check the artefacts are in sync (exit 1 if not).")
+def hostabi_generate(check: bool) -> None:
+    """Regenerate sdk/c/ispc.h, sdk/assemblyscript/ispc.ts, the Python binding table and
+    docs/hostabi.md from hostabi_spec/abi_v1.json (run from a source checkout)."""
+    from .._hostabi.generate import main as generate
+
+    raise SystemExit(generate(["--check"] if check else []))

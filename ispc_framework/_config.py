@@ -1,0 +1,265 @@
+"""Operator configuration: ``ispc.toml`` merged with the environment and the command line.
+
+Precedence, highest first: CLI (``--set key=value``) > environment (``ISPC_<KEY>``, the dotted key
+upper-cased with dots and dashes as underscores, e.g. ``ISPC_ENGINE_WASM_NAME``,
+``ISPC_LIMITS_FUEL``) > file > embedded defaults. Every value remembers where it came from, so
+``ispc config show`` can say it. A value written ``{"$env" = "VAR"}`` is read from the environment
+at load time (for secrets; the file then holds no secret).
+
+Plugin settings (``[plugin.<name>]``) are checked against the plugin's declared schema when the
+plugin is resolved (see :meth:`Config.plugin_settings`), because only the plugin knows its keys.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import os
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ._errors import ConfigError, ValidationError
+from ._limits import ExecutionLimits, memory_mb_to_bytes
+from .plugins._specs import PluginSpec, resolve_settings
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised in the 3.10 CI environment
+    import tomli as tomllib
+
+__all__ = ["Config", "DEFAULTS", "load_config", "CONFIG_FILENAME"]
+
+CONFIG_FILENAME = "ispc.toml"
+
+DEFAULTS: dict[str, Any] = {
+    "engine": {"wasm": {"name": "wasmtime", "allow_unbounded": False},
+               "onnx": {"name": "onnxruntime"}},
+    "hostabi": {"providers": ["ispc.v1", "ispc.crypto", "ispc.state"]},
+    "prover": {"name": "groth16", "circuit": "ispc.draft.v1"},
+    "repository": {"name": "sqlite"},
+    "trace": {"sinks": []},
+    "plugins": {"autoload": True, "load": [], "block": [], "trace_hooks": False},
+    "plugin": {},
+    "limits": {f.name: f.default for f in attrs.fields(ExecutionLimits)},
+}
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and "$env" not in value:
+            flat.update(_flatten(value, path + "."))
+        else:
+            flat[path] = value
+    return flat
+
+
+# The schema is DEFAULTS itself: which keys each table accepts, and (outside [limits], which
+# ExecutionLimits validates) the type of each value. Everything under "plugin" is free-form until
+# the plugin is resolved against its declared Settings.
+_DEFAULT_KEYS = _flatten(DEFAULTS)
+_ALLOWED: dict[str, set[str]] = {}
+for _key in _DEFAULT_KEYS:
+    _ALLOWED.setdefault(_key.rpartition(".")[0], set()).add(_key.rpartition(".")[2])
+_ALLOWED["limits"].add("memory_mb")
+_TYPES: dict[str, type] = {key: type(value) for key, value in _DEFAULT_KEYS.items()
+                           if not key.startswith("limits.")}
+
+
+def _env_name(key: str) -> str:
+    return "ISPC_" + key.upper().replace(".", "_").replace("-", "_")
+
+
+def _parse_scalar(text: str) -> Any:
+    """Parse an override the way TOML would (numbers, booleans, arrays), else keep the string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except (tomllib.TOMLDecodeError, ValueError, RecursionError):  # then it is a string
+        return text
+
+
+def _suggest(word: str, options: set[str] | list[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(options), n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+@attrs.define
+class Config:
+    """The effective configuration: ``values`` by dotted key, ``sources`` saying where each came
+    from (``default``, ``file:PATH``, ``env:VAR`` or ``cli``)."""
+
+    values: dict[str, Any]
+    sources: dict[str, str]
+    path: Path | None = None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    def table(self, prefix: str) -> dict[str, Any]:
+        """All keys under ``prefix.`` with the prefix removed."""
+        cut = len(prefix) + 1
+        return {k[cut:]: v for k, v in self.values.items() if k.startswith(prefix + ".")}
+
+    @property
+    def limits(self) -> ExecutionLimits:
+        try:
+            return ExecutionLimits.from_mapping(self.table("limits"))
+        except ValidationError as exc:
+            raise ConfigError(f"[limits] {exc.message}", key=exc.field) from None
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"[limits] {exc}", key="limits") from None
+
+    def plugin_settings(self, spec: PluginSpec) -> dict[str, Any]:
+        """``[plugin.<name>]`` validated against ``spec.settings`` with defaults filled in."""
+        return resolve_settings(spec.settings, self.table(f"plugin.{spec.name}"), spec.name)
+
+    def shown(self, secret_keys: set[str] = frozenset()) -> list[tuple[str, Any, str]]:
+        """(key, value, source) rows for display, secrets masked."""
+        rows = []
+        for key in sorted(self.values):
+            value = self.values[key]
+            source = self.sources[key]
+            if key in secret_keys or source.startswith("env-ref:"):
+                value = "********"
+            rows.append((key, value, source))
+        return rows
+
+
+def _check_table_keys(flat: dict[str, Any], origin: str) -> None:
+    for key in flat:
+        if key == "plugin" or key.startswith("plugin."):
+            if key.count(".") < 2:
+                raise ConfigError(f"{origin}: {key!r} must be a table [plugin.<name>]", key=key)
+            continue
+        table, _, leaf = key.rpartition(".")
+        if table not in _ALLOWED:
+            top = key.split(".")[0]
+            known = sorted({t.split(".")[0] for t in _ALLOWED} | {"plugin"})
+            raise ConfigError(f"{origin}: unknown key {key!r}. Known tables: "
+                              f"{', '.join(known)}.{_suggest(top, known)}", key=key)
+        if leaf not in _ALLOWED[table]:
+            raise ConfigError(f"{origin}: unknown key {key!r}; [{table}] accepts: "
+                              f"{', '.join(sorted(_ALLOWED[table]))}.{_suggest(leaf, _ALLOWED[table])}",
+                              key=key)
+        expected = _TYPES.get(key)
+        value = flat[key]
+        if expected is not None and not isinstance(value, expected):
+            raise ConfigError(f"{origin}: {key} must be {getattr(expected, '__name__', expected)}, "
+                              f"got {value!r}", key=key)
+
+
+def _normalise(flat: dict[str, Any]) -> dict[str, Any]:
+    """``limits.memory_mb`` is a spelling of ``limits.memory_bytes``: translate it within its own
+    layer, so precedence between layers holds whichever spelling each layer used."""
+    if "limits.memory_mb" in flat:
+        value = flat.pop("limits.memory_mb")
+        try:
+            flat["limits.memory_bytes"] = memory_mb_to_bytes(value)
+        except ValidationError as exc:
+            raise ConfigError(exc.message, key="limits.memory_mb") from None
+    return flat
+
+
+def _resolve_env_refs(flat: dict[str, Any], sources: dict[str, str], environ: Mapping[str, str]):
+    for key, value in list(flat.items()):
+        if isinstance(value, Mapping) and "$env" in value:
+            var = value["$env"]
+            if var not in environ:
+                raise ConfigError(f"{key} = {{$env = {var!r}}} but {var} is not set", key=key,
+                                  hint=f"export {var}=... before running, or write the value")
+            flat[key] = environ[var]
+            sources[key] = f"env-ref:{var}"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_bytes().decode("utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}", key=str(path),
+                          hint="fix the TOML syntax at the position shown") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (bad byte at offset {exc.start})",
+                          key=str(path), hint="save the file as UTF-8") from None
+    except (ValueError, RecursionError) as exc:  # an integer past Python's digit cap; nesting
+        raise ConfigError(f"{path}: not usable TOML: {exc}", key=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it: {exc.strerror or exc}", key=str(path)) from None
+
+
+def load_config(path: str | os.PathLike | None = None, *,
+                overrides: Mapping[str, Any] | None = None,
+                environ: Mapping[str, str] | None = None,
+                search_cwd: bool = True) -> Config:
+    """Load the effective config. ``path`` None means ``$ISPC_CONFIG`` or ``./ispc.toml`` if present,
+    else the embedded defaults only."""
+    environ = os.environ if environ is None else environ
+    values = _flatten(copy.deepcopy(DEFAULTS))
+    sources = dict.fromkeys(values, "default")
+    file_path = _config_file(path, environ, search_cwd)
+    # Layers from lowest to highest precedence; each is checked on its own, so an error names
+    # the file, the variable or --set that holds the bad key.
+    layers: list[Callable[[], _Layer]] = [
+        lambda: _file_layer(file_path, environ) if file_path is not None else {},
+        lambda: _env_layer(values, environ),  # any key known by now, the file's plugin keys too
+        lambda: _override_layer(overrides or {}),
+    ]
+    for layer in layers:
+        for key, (value, source) in layer().items():
+            values[key] = value
+            sources[key] = source
+    _check_table_keys(values, "config")
+    config = Config(values, sources, file_path)
+    _ = config.limits  # validate limits now, not mid-run
+    return config
+
+
+_Layer = dict[str, tuple[Any, str]]  # key -> (value, where it came from)
+
+
+def _config_file(path: str | os.PathLike | None, environ: Mapping[str, str],
+                 search_cwd: bool) -> Path | None:
+    if path is not None:
+        file_path = Path(path)
+        if not file_path.is_file():
+            raise ConfigError(f"config file {str(file_path)!r} does not exist", key="--config",
+                              hint="pass an existing file, or omit --config for the defaults")
+        return file_path
+    if environ.get("ISPC_CONFIG"):
+        file_path = Path(environ["ISPC_CONFIG"])
+        if not file_path.is_file():
+            raise ConfigError(f"ISPC_CONFIG names {str(file_path)!r}, which does not exist",
+                              key="ISPC_CONFIG")
+        return file_path
+    if search_cwd and Path(CONFIG_FILENAME).is_file():
+        return Path(CONFIG_FILENAME)
+    return None
+
+
+def _file_layer(file_path: Path, environ: Mapping[str, str]) -> _Layer:
+    flat = _flatten(_read_toml(file_path))
+    file_sources = dict.fromkeys(flat, f"file:{file_path}")
+    _resolve_env_refs(flat, file_sources, environ)  # secrets first, then their types
+    _check_table_keys(flat, str(file_path))
+    return {key: (value, file_sources.get(key, f"file:{file_path}"))
+            for key, value in _normalise(flat).items()}
+
+
+def _env_layer(known: Mapping[str, Any], environ: Mapping[str, str]) -> _Layer:
+    env_keys = {_env_name(key): key for key in known}
+    env_keys["ISPC_LIMITS_MEMORY_MB"] = "limits.memory_mb"
+    layer: _Layer = {}
+    for var, text in environ.items():
+        if var in env_keys:
+            for key, value in _normalise({env_keys[var]: _parse_scalar(text)}).items():
+                layer[key] = (value, f"env:{var}")
+    return layer
+
+
+def _override_layer(overrides: Mapping[str, Any]) -> _Layer:
+    flat = {k: _parse_scalar(v) if isinstance(v, str) else v for k, v in overrides.items()}
+    _check_table_keys(flat, "--set")
+    return {key: (value, "cli") for key, value in _normalise(flat).items()}

@@ -1,0 +1,491 @@
+"""The coordinator: one execution, from request to sealed, proven result.
+
+Steps (docs/architecture.md has the long form):
+
+1. pin the context from the repository head; the run gets a read-only view, never the writer;
+2. compile the code against the host functions of the selected HostABI providers;
+3. run the method under the limits, every host call traced and charged; a non-zero contract
+   status is an error (ContractFailed) and its draft is discarded;
+4. seal trace and draft and compute the ``execution_result_hash``, which commits to the context,
+   the code, the trace root, the draft, the return data and the engine fingerprint;
+5. prove the draft statement bound to that hash, verify the proof, embed it in the StateOutput;
+6. check the repository revision did not move, hand the trace to the sinks.
+
+Nothing is written to the chain; applying a result is the separate ``apply`` step.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from ._config import Config, load_config
+from ._context import ContextManager, ExecutionContext, ExecutionRequest
+from ._encoding import digest, encode
+from ._engines import EngineOutcome, HostEnv, HostFunction, check_bounded
+from ._errors import (ContractFailed, InputMissing, InputSpent, NotFound, PluginError,
+                     ReadOnlyViolation, RepositoryError, TransactionRejected, ValidationError,
+                     VerificationFailed)
+from ._model import (ContractLock, OnnxExecutionResult, ResourceCategory, ResultCommitment,
+                    SealedDraft, StateOutput, TxOutput, WasmExecutionResult)
+from ._hostabi.compose import host_functions_for
+from ._authorization import Spender, check_spends, state_output_refusal
+from ._transaction import SignedTransaction, check_transaction
+from .plugins._manager import PluginManager
+from ._proving import ProofRequest
+from ._state import check_parent
+
+__all__ = ["Coordinator", "result_hash_of", "execution_state_id", "execution_state_output",
+           "final_transaction", "spender_of", "EXECUTION_STATE_DOMAIN"]
+
+EXECUTION_STATE_DOMAIN = "ispc/execution-state"
+log = logging.getLogger(__name__)
+
+
+def result_hash_of(result: WasmExecutionResult | OnnxExecutionResult) -> bytes:
+    """Recompute a result's ``execution_result_hash`` from its commitment."""
+    return result.commitment.hash()
+
+
+def execution_state_id(contract: bytes) -> bytes:
+    return digest(EXECUTION_STATE_DOMAIN, contract)
+
+
+def execution_state_output(result: WasmExecutionResult | OnnxExecutionResult) -> TxOutput:
+    """The proven state output apply writes: owned by and locked to the executed resource."""
+    return TxOutput(result.contract, (ContractLock(result.contract),), state=result.state_output)
+
+
+def final_transaction(result: WasmExecutionResult | OnnxExecutionResult,
+                      draft: SealedDraft | None = None) -> SealedDraft:
+    """The draft plus the execution's proven state output: what ``apply`` writes."""
+    base = draft if draft is not None else result.draft
+    return SealedDraft(base.inputs, base.outputs + (execution_state_output(result),),
+                       base.events, base.state)
+
+
+def check_own_state(result: WasmExecutionResult | OnnxExecutionResult) -> None:
+    """A contract writes only its own storage: a delta naming another contract is refused."""
+    delta = result.draft.state
+    if delta is not None and delta.contract != result.contract:
+        raise VerificationFailed(
+            f"the draft's storage delta is for contract {delta.contract.hex()[:16]}…, the result "
+            f"is of contract {result.contract.hex()[:16]}…", code="state-not-own",
+            hint="a contract can write only its own storage; this result was forged")
+
+
+def spender_of(result: WasmExecutionResult | OnnxExecutionResult) -> Spender:
+    return Spender(result.commitment.signers, result.contract, result.pins.height,
+                   result.pins.timestamp)
+
+
+def _state_output(commitment: ResultCommitment, result_hash: bytes, proof: Any) -> StateOutput:
+    return StateOutput(commitment.state_id, commitment.state_version, result_hash, proof,
+                       commitment.parent_state_hash, metadata=commitment.state_metadata)
+
+
+def _show(value: Any) -> str:
+    return value.hex() if isinstance(value, bytes) else repr(value)[:200]
+
+
+def _differences(expected: Any, actual: Any) -> list[str]:
+    fields = ["return_data", "status", "gas_used", "draft", "outputs", "trace_root",
+              "engine", "engine_fingerprint", "execution_result_hash"]
+    out = []
+    for name in fields:
+        mine, theirs = getattr(expected, name, None), getattr(actual, name, None)
+        if mine != theirs:
+            out.append(f"{name}: result has {_show(mine)}, replay gives {_show(theirs)}")
+    return out
+
+
+class _ReplayView:
+    """A past view in which the replayed transaction is not yet applied (it is, later)."""
+
+    def __init__(self, view: Any, transaction_id: bytes) -> None:
+        self._view = view
+        self._transaction_id = transaction_id
+
+    def applied_transaction(self, transaction_id: bytes):
+        if transaction_id == self._transaction_id:
+            return None
+        return self._view.applied_transaction(transaction_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._view, name)
+
+
+def _close(obj: Any) -> None:
+    close = getattr(obj, "close", None)
+    if close is not None:
+        close()
+
+
+class Coordinator:
+    """Resolves the configured plugins once and runs executions; safe to share across threads."""
+
+    def __init__(self, config: Config | None = None, plugins: PluginManager | None = None,
+                 *, repository: Any = None) -> None:
+        self.config = config or load_config()
+        self.plugins = plugins or PluginManager.from_config(self.config)
+        self.plugins.hook.ispc_configure.call_historic(kwargs={"config": self.config})
+        self.contexts = ContextManager()
+        self._repository = repository
+        self._cache: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------------------ plugins
+
+    def _build(self, kind: str, name: str, runtime: str | None = None) -> Any:
+        key = f"{kind}:{runtime}:{name}"
+        with self._lock:
+            if key not in self._cache:
+                spec = self.plugins.select(kind, name, runtime)
+                self._cache[key] = self.plugins.create(spec, self.config.plugin_settings(spec))
+            return self._cache[key]
+
+    @property
+    def repository(self) -> Any:
+        if self._repository is None:
+            self._repository = self._build("repository", self.config.get("repository.name"))
+        return self._repository
+
+    def wasm_engine(self) -> Any:
+        engine = self._build("engine", self.config.get("engine.wasm.name"), "wasm")
+        check_bounded(engine.name, engine.capabilities(),
+                      self.config.get("engine.wasm.allow_unbounded", False))
+        return engine
+
+    def onnx_engine(self) -> Any:
+        return self._build("engine", self.config.get("engine.onnx.name"), "onnx")
+
+    def prover(self) -> Any:
+        return self._build("prover", self.config.get("prover.name"))
+
+    def host_functions(self) -> tuple[HostFunction, ...]:
+        """The union of the selected HostABI providers' functions; two offering the same import
+        are a PluginConflict."""
+        return host_functions_for(self._build("hostabi", name)
+                                  for name in self.config.get("hostabi.providers"))
+
+    def sinks(self) -> list[Any]:
+        return [self._build("trace_sink", name) for name in self.config.get("trace.sinks")]
+
+    # ------------------------------------------------------------------------------ running
+
+    def _resource(self, view: Any, resource_hash: bytes, category: ResourceCategory) -> bytes:
+        resource = view.resource(resource_hash)
+        content = view.resource_content(resource_hash)
+        if resource is None or content is None:
+            raise NotFound(f"no resource {resource_hash.hex()} on the chain",
+                           hint="deploy it first with `ispc deploy FILE`")
+        if resource.category != category:
+            raise ValidationError("request.resource_hash",
+                                  f"resource is a {resource.category.name.lower()}, "
+                                  f"expected a {category.name.lower()}", code="wrong-resource-kind")
+        return content
+
+    def _spent_outputs(self, view: Any, draft: SealedDraft) -> tuple[TxOutput, ...]:
+        spent = []
+        for index, tx_input in enumerate(draft.inputs):
+            if tx_input.reference_only:
+                continue
+            output = view.utxo(tx_input.outpoint)
+            if output is None:
+                raise InputMissing(f"draft input {index} spends an outpoint that is not unspent "
+                                   f"at the pinned head", input_index=index)
+            spent.append(output)
+        return tuple(spent)
+
+    def _prove(self, ctx: ExecutionContext, result_hash: bytes, draft: SealedDraft,
+               spent: tuple[TxOutput, ...]):
+        prover = self.prover()
+        request = ProofRequest(self.config.get("prover.circuit"), result_hash, draft, spent,
+                               ctx.contract_address)
+        proof = prover.prove(request)
+        # A result without a verifying proof is an error; verifying against the request also
+        # checks the proof's draft commitment is this draft's.
+        prover.verify(proof, result_hash, request=request)
+        return proof
+
+    def _check_unchanged(self, view: Any, revision: int) -> None:
+        if view.revision() != revision:
+            raise RepositoryError("the repository changed while the execution ran",
+                                  code="revision-changed",
+                                  hint="another writer applied a block; run the request again")
+
+    def _run_hooked(self, request: ExecutionRequest, ctx: ExecutionContext, run,
+                    expected: type | tuple[type, ...]) -> Any:
+        outcome = self.plugins.hook.ispc_execution.call_extra(
+            [lambda request, context: run()], {"request": request, "context": ctx})
+        if not isinstance(outcome, expected):  # e.g. a wrapper that forgot to return the result
+            raise PluginError(f"an ispc_execution wrapper returned {type(outcome).__name__}, not "
+                              f"the run's result", code="hook-result-lost",
+                              hint="a wrapper must `return (yield)`")
+        return outcome
+
+    def _admit(self, view: Any, transaction: SignedTransaction, pins) -> SignedTransaction:
+        """Refuse a transaction before it runs: unsigned, wrongly signed, for another chain,
+        expired, or already applied (docs/authorization.md)."""
+        tx = check_transaction(transaction, pins)
+        if view.applied_transaction(tx.id) is not None:
+            raise TransactionRejected(f"transaction {tx.id.hex()[:16]}… is already on the chain",
+                                      code="transaction-replayed",
+                                      hint="sign a new transaction (another --nonce)")
+        return tx
+
+    def _open(self, tx: SignedTransaction, pins, limits, engine: Any):
+        return self.contexts.open(tx.request, pins, limits, engine=engine.name,
+                                  engine_fingerprint=engine.fingerprint(), signers=tx.signers,
+                                  transaction_id=tx.id)
+
+    def execute(self, transaction: SignedTransaction, *, prove: bool = True,
+                view: Any = None) -> WasmExecutionResult:
+        """Run a signed contract call and return its sealed, proven result (nothing is written).
+        ``view`` (default: the current head) is the chain state to run against."""
+        own = view is None
+        view = self.repository.view() if own else view
+        try:
+            return self._execute(view, transaction, prove)
+        finally:
+            if own:
+                _close(view)
+
+    def _execute(self, view: Any, transaction: SignedTransaction, prove: bool, *,
+                 admit: bool = True) -> WasmExecutionResult:
+        revision = view.revision()
+        pins = view.head()
+        tx = self._admit(view, transaction, pins) if admit else transaction
+        request = tx.request
+        code = self._resource(view, request.resource_hash, ResourceCategory.CONTRACT)
+        engine = self.wasm_engine()
+        functions = self.host_functions()
+        module = engine.compile(code, functions)
+        with self._open(tx, pins, self.config.limits, engine) as ctx:
+            env = HostEnv(ctx, view)
+            ctx.begin(request.method, request.input)
+            outcome: EngineOutcome = self._run_hooked(
+                request, ctx, lambda: engine.execute(module, request.method, env, functions),
+                EngineOutcome)
+            sealed = ctx.finish(status=outcome.status, engine_fuel=outcome.fuel_used,
+                                storage_view=view)
+            trace_root, draft = sealed.trace_root, sealed.draft
+            commitment = ResultCommitment(
+                "wasm", tx, pins, engine.name, engine.fingerprint(), trace_root,
+                execution_state_id(ctx.contract_address), pins.height + 1, None,
+                status=outcome.status, return_data=ctx.return_data, gas_used=sealed.gas_used,
+                draft=draft)
+            result_hash = commitment.hash()
+            spent = self._spent_outputs(view, draft)
+            check_spends(spent, ctx.spender())  # the host call checked each; this is the seal
+            proof = self._prove(ctx, result_hash, draft, spent) if prove else None
+            self._check_unchanged(view, revision)
+            result = WasmExecutionResult(commitment, result_hash,
+                                         _state_output(commitment, result_hash, proof), spent)
+            self._emit(ctx, result_hash)
+            return result
+
+    def query(self, request: ExecutionRequest) -> WasmExecutionResult:
+        """Run a contract method read-only against the head: no proof, nothing to apply, and no
+        signature needed (the run has no signers, so it can spend nothing). A run that wrote
+        anything (storage, inputs, outputs, events) is an error."""
+        view = self.repository.view()
+        try:
+            unsigned = SignedTransaction(request, view.head().chain_id, 2**64 - 1, (), ())
+            result = self._execute(view, unsigned, False, admit=False)
+        finally:
+            _close(view)
+        draft = result.draft
+        wrote = [name for name, items in (("inputs", draft.inputs), ("outputs", draft.outputs),
+                                          ("events", draft.events),
+                                          ("storage writes", draft.state.writes
+                                           if draft.state else ()))
+                 if items]
+        if wrote:
+            raise ReadOnlyViolation(f"{request.method} is not read-only: it wrote "
+                                    f"{', '.join(wrote)}", code="query-wrote",
+                                    hint="use `ispc run` (and `ispc apply`) for methods that "
+                                         "write")
+        return result
+
+    def execute_model(self, transaction: SignedTransaction, *, prove: bool = True,
+                      view: Any = None) -> OnnxExecutionResult:
+        """Run a signed ONNX inference; the result commits to model, inputs, outputs."""
+        own = view is None
+        view = self.repository.view() if own else view
+        try:
+            return self._execute_model(view, transaction, prove)
+        finally:
+            if own:
+                _close(view)
+
+    def _execute_model(self, view: Any, transaction: SignedTransaction,
+                       prove: bool) -> OnnxExecutionResult:
+        revision = view.revision()
+        pins = view.head()
+        tx = self._admit(view, transaction, pins)
+        request = tx.request
+        model = self._resource(view, request.resource_hash, ResourceCategory.AI_MODEL)
+        engine = self.onnx_engine()
+        limits = self.config.limits
+        prepared = engine.prepare(model, limits)
+        with self._open(tx, pins, limits, engine) as ctx:
+            ctx.begin("onnx.run", encode(tuple(request.tensors)))
+            outputs = self._run_hooked(request, ctx,
+                                       lambda: engine.run(prepared, request.tensors, limits),
+                                       (tuple, list))
+            trace_root = ctx.finish(result=encode(tuple(outputs))).trace_root
+            commitment = ResultCommitment(
+                "onnx", tx, pins, engine.name, engine.fingerprint(), trace_root,
+                execution_state_id(ctx.contract_address), pins.height + 1, None,
+                outputs=tuple(outputs))
+            result_hash = commitment.hash()
+            proof = self._prove(ctx, result_hash, SealedDraft(), ()) if prove else None
+            self._check_unchanged(view, revision)
+            result = OnnxExecutionResult(commitment, result_hash,
+                                         _state_output(commitment, result_hash, proof))
+            self._emit(ctx, result_hash)
+            return result
+
+    def _emit(self, ctx: ExecutionContext, result_hash: bytes) -> None:
+        summary = {"transaction_id": ctx.transaction_id.hex(), "engine": ctx.engine,
+                   "engine_fingerprint": ctx.engine_fingerprint,
+                   "execution_result_hash": result_hash.hex()}
+        for name, sink in zip(self.config.get("trace.sinks"), self.sinks()):
+            try:
+                sink.write(summary, ctx.trace)
+            except Exception as exc:  # the run is finished and proven: keep the result
+                log.error("trace sink %r failed for transaction %s: %s: %s", name,
+                          summary["transaction_id"], type(exc).__name__, exc)
+
+    def verify_result(self, result: WasmExecutionResult | OnnxExecutionResult) -> None:
+        """Check everything a result file claims that needs no chain: its commitment hashes to
+        its result hash, its state output is exactly the committed one, its transaction is
+        signed by its signers for its chain and was valid at its pins, its spent outputs may be
+        spent by those signers and this contract, it writes only its own storage, and the proof
+        verifies against the key it names for this hash, draft, spent outputs and contract."""
+        if not isinstance(result, (WasmExecutionResult, OnnxExecutionResult)):
+            raise ValidationError("result", f"expected an execution result, got "
+                                  f"{type(result).__name__}")
+        check_own_state(result)
+        proof = result.state_output.zk_proof
+        if proof is None:
+            raise VerificationFailed("the result carries no proof", code="proof-missing",
+                                     hint="results must be proven; re-run without --no-prove")
+        if result_hash_of(result) != result.execution_result_hash:
+            raise VerificationFailed("the result's fields do not hash to its execution result "
+                                     "hash: it was altered", code="result-hash-mismatch",
+                                     hint="use the result exactly as `ispc run --out` wrote it")
+        commitment = result.commitment
+        if commitment.kind != ("wasm" if isinstance(result, WasmExecutionResult) else "onnx") \
+                or (commitment.state_id, commitment.state_version) != (
+                    execution_state_id(result.contract), result.pins.height + 1) \
+                or result.state_output != _state_output(commitment, result.execution_result_hash,
+                                                        proof):
+            raise VerificationFailed("the state output is not the one the result commits to",
+                                     code="state-output-mismatch")
+        check_transaction(commitment.transaction, result.pins)
+        spending = [i for i in result.draft.inputs if not i.reference_only]
+        if len(spending) != len(result.spent_outputs):
+            raise VerificationFailed(f"the draft spends {len(spending)} input(s) but the result "
+                                     f"carries {len(result.spent_outputs)} spent output(s)",
+                                     code="spent-outputs-incomplete")
+        check_spends(result.spent_outputs, spender_of(result))
+        for index, output in enumerate(result.draft.outputs):
+            reason = None if output.state is None else state_output_refusal(output,
+                                                                            result.contract)
+            if reason is not None:
+                raise VerificationFailed(f"draft output {index}: {reason}",
+                                         code="foreign-state-output")
+        request = ProofRequest(proof.circuit_id, result.execution_result_hash, result.draft,
+                               result.spent_outputs, result.contract)
+        self.prover().verify(proof, result.execution_result_hash, request=request)
+
+    def apply_result(self, result: WasmExecutionResult | OnnxExecutionResult):
+        """Verify a result and apply its transaction as one block (devnet).
+
+        In the repository's single write transaction: the head must still be the result's pins
+        (compare-and-swap: ``result-stale`` otherwise), the transaction id must be new
+        (``transaction-replayed``), and the outputs its inputs spend must still be exactly the
+        ones the run saw and proved, and spendable by its signers (``input-not-authorized``)."""
+        self.verify_result(result)
+        view = self.repository.view()
+        try:
+            delta = result.draft.state
+            if delta is not None:  # the more precise reason first: storage moved under it
+                check_parent(delta, *view.state_version(delta.contract, view.head().height))
+            if view.head() == result.pins:  # otherwise the writer's compare-and-swap refuses it
+                # The proving key is public: a proof shows only that *someone* proved this
+                # draft. What gets written must be what the signed transaction does here.
+                try:
+                    differences = self._replay_differences(view, result)
+                except RepositoryError as exc:
+                    if exc.code != "revision-changed":
+                        raise
+                    # Another apply landed while this one re-executed: the head moved.
+                    raise RepositoryError(
+                        "the chain moved while the result was re-executed: a result applies "
+                        "only on the block it was pinned to", code="result-stale",
+                        hint="run the request again against the current head") from None
+                if differences:
+                    raise VerificationFailed(
+                        "the result is not what its signed transaction does at its pins: "
+                        + "; ".join(differences), code="result-mismatch",
+                        hint="the result was forged or made by another engine build; run the "
+                             "signed transaction again with `ispc run`")
+        finally:
+            _close(view)
+        spender = spender_of(result)
+        spending = [i.outpoint for i in result.draft.inputs if not i.reference_only]
+
+        def check(reader: Any) -> None:
+            current = []
+            for index, outpoint in enumerate(spending):
+                output = reader.utxo(outpoint)
+                if output is None:
+                    raise InputSpent(f"input {index} is no longer unspent", input_index=index)
+                current.append(output)
+            if tuple(current) != result.spent_outputs:
+                raise InputSpent("an input's output on the chain is not the one the run proved",
+                                 code="spent-output-mismatch",
+                                 hint="run the request again against the current head")
+            check_spends(current, spender)
+
+        return self.repository.writer().apply(
+            final_transaction(result), expected_head=result.pins, check=check,
+            record=(result.transaction_id, encode(result)))
+
+    def _replay_differences(self, view: Any, result: WasmExecutionResult | OnnxExecutionResult
+                            ) -> list[str]:
+        """Re-execute ``result``'s transaction in ``view`` (whose head must be its pins), without
+        proving, and list what differs; a run that fails is reported as a status difference."""
+        run = self._execute_model if isinstance(result, OnnxExecutionResult) else self._execute
+        try:
+            again = run(_ReplayView(view, result.transaction_id), result.transaction, False)
+        except ContractFailed as exc:
+            return [f"status: result has {_show(getattr(result, 'status', None))}, replay fails: "
+                    f"{exc}"]
+        return _differences(result, again)
+
+    def replay(self, result: WasmExecutionResult | OnnxExecutionResult) -> list[str]:
+        """Re-execute ``result``'s signed transaction against the chain state at its pinned block
+        and return what differs (empty: the result is what that transaction does). Proofs are
+        not re-made: replay compares the execution itself."""
+        view = self.repository.view_at(result.pins.height)
+        try:
+            head = view.head()
+            if head != result.pins:
+                return [f"pins: the chain's block {head.height} is {head.block_hash.hex()}, the "
+                        f"result names {result.pins.block_hash.hex()}"]
+            return self._replay_differences(view, result)
+        finally:
+            _close(view)
+
+    def close(self) -> None:
+        for obj in self._cache.values():
+            _close(obj)
+        if self._repository is not None:
+            _close(self._repository)
+        self._cache.clear()
+

@@ -1,0 +1,135 @@
+"""The ``ispc.draft.v1`` statement's inputs: a ProofRequest (draft, spent outputs, contract,
+result hash) mapped to the circuit's signals, and the rules a draft must keep.
+
+Shared by every prover of the statement (ispc-groth16's circom circuit, ispc-gnark's gnark
+circuit), so both prove over identical inputs and produce identical public inputs. The exact
+mapping is part of the statement and is written down in docs/statement-ispc-draft-v1.md. Every 32-byte
+value becomes one field element by domain-separated SHA-256 truncated to 31 bytes (248 bits, below
+the BN254 scalar modulus), so distinct values collide only with probability ~2^-124.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._draft import check_distinct_inputs
+from ._encoding import digest, encode
+from ._errors import ValidationError, WitnessError
+from ._model import NativeCoin
+
+__all__ = ["field_of", "contract_element", "token_element", "issuer_element", "result_limbs",
+           "circuit_inputs", "public_inputs", "check_rules", "PUBLIC_SIGNALS"]
+
+#: The public inputs of ispc.draft.v1, in circuit order.
+PUBLIC_SIGNALS = ("commitment", "result_hi", "result_lo", "contract")
+
+
+def field_of(value: bytes) -> int:
+    """A 32-byte digest as a field element: its first 31 bytes, big-endian."""
+    return int.from_bytes(value[:31], "big")
+
+
+def contract_element(contract: bytes) -> int:
+    return field_of(digest("ispc.zk/contract", contract))
+
+
+def token_element(token: Any) -> int:
+    return field_of(digest("ispc.zk/token", encode(token)))
+
+
+def issuer_element(token: Any) -> int:
+    """0 for the native coin (nobody may mint it), else the issuing contract's element."""
+    return 0 if isinstance(token, NativeCoin) else contract_element(token.contract)
+
+
+def result_limbs(execution_result_hash: bytes) -> tuple[int, int]:
+    if not isinstance(execution_result_hash, bytes) or len(execution_result_hash) != 32:
+        raise ValidationError("execution_result_hash", "expected 32 bytes")
+    return (int.from_bytes(execution_result_hash[:16], "big"),
+            int.from_bytes(execution_result_hash[16:], "big"))
+
+
+def _spends(request) -> list:
+    """(outpoint, spent output) pairs of the draft's non-reference inputs, in draft order."""
+    spending = [tx_input for tx_input in request.draft.inputs if not tx_input.reference_only]
+    if len(spending) != len(request.spent_outputs):
+        raise ValidationError(
+            "ProofRequest.spent_outputs",
+            f"{len(request.spent_outputs)} spent outputs for {len(spending)} non-reference inputs")
+    return list(zip((i.outpoint for i in spending), request.spent_outputs, strict=True))
+
+
+def _assets(request) -> list:
+    return [out for out in request.draft.outputs if out.asset is not None]
+
+
+def check_rules(request, n_in: int, n_out: int) -> None:
+    """Refuse, with a precise typed error, a draft that breaks the rules of the statement.
+
+    Most of these the circuit rejects too; one it cannot see: the same outpoint spent twice
+    would count its amount twice towards conservation (the circuit has no uniqueness
+    constraint), so duplicates are refused here, before proving and again when verifying
+    against the request."""
+    check_distinct_inputs(request.draft.inputs)
+    spends, assets = _spends(request), _assets(request)
+    for out in [spent for _, spent in spends] + assets:
+        amount = out.asset.amount if out.asset is not None else 0
+        if not isinstance(amount, int) or not 0 <= amount < 2**64:
+            raise WitnessError(f"amount {amount!r} is outside [0, 2^64)", code="witness-range",
+                               hint="amounts are unsigned 64-bit integers")
+    if len(spends) > n_in or len(assets) > n_out:
+        raise WitnessError(
+            f"the draft spends {len(spends)} inputs and makes {len(assets)} asset outputs; the "
+            f"circuit holds at most {n_in} and {n_out}", code="witness-capacity",
+            hint="split the work over several executions or use a circuit with larger capacities")
+    totals: dict[int, int] = {}
+    for _, spent in spends:
+        if spent.asset is not None:
+            key = token_element(spent.asset.token)
+            totals[key] = totals.get(key, 0) + spent.asset.amount
+    made: dict[int, tuple[Any, int]] = {}
+    for out in assets:
+        key = token_element(out.asset.token)
+        token, amount = made.get(key, (out.asset.token, 0))
+        made[key] = (token, amount + out.asset.amount)
+    mint_issuer = contract_element(request.contract)
+    for key, (token, amount) in made.items():
+        if issuer_element(token) == mint_issuer:
+            continue
+        if amount > totals.get(key, 0):
+            raise WitnessError(
+                f"the draft creates {amount} of {token!r} but spends only {totals.get(key, 0)}, "
+                "and the executing contract is not its issuer", code="witness-conservation",
+                hint="outputs of a token may not exceed its inputs unless the executing contract "
+                     "issued the token")
+
+
+def circuit_inputs(request, n_in: int, n_out: int) -> dict[str, Any]:
+    """The circuit's input signals for ``request``, zero-padded to the capacities."""
+    spends, assets = _spends(request), _assets(request)
+    if len(spends) > n_in or len(assets) > n_out:
+        check_rules(request, n_in, n_out)  # raises the capacity error
+    hi, lo = result_limbs(request.execution_result_hash)
+    pad_in, pad_out = n_in - len(spends), n_out - len(assets)
+    # A spent output that is not an asset (a resource or state) carries no value: token 0, amount 0.
+    in_token = [token_element(s.asset.token) if s.asset else 0 for _, s in spends]
+    in_amount = [s.asset.amount if s.asset else 0 for _, s in spends]
+    return {
+        "result_hi": hi,
+        "result_lo": lo,
+        "contract": contract_element(request.contract),
+        "draft_digest": field_of(request.draft.digest()),
+        "in_outpoint": [field_of(digest("ispc.zk/outpoint", encode(op))) for op, _ in spends]
+                       + [0] * pad_in,
+        "in_token": in_token + [0] * pad_in,
+        "in_amount": in_amount + [0] * pad_in,
+        "out_owner": [field_of(digest("ispc.zk/owner", o.owner)) for o in assets] + [0] * pad_out,
+        "out_token": [token_element(o.asset.token) for o in assets] + [0] * pad_out,
+        "out_issuer": [issuer_element(o.asset.token) for o in assets] + [0] * pad_out,
+        "out_amount": [o.asset.amount for o in assets] + [0] * pad_out,
+    }
+
+
+def public_inputs(commitment: int, execution_result_hash: bytes, contract: bytes) -> tuple:
+    """The public signals in circuit order: [commitment, result_hi, result_lo, contract]."""
+    return (commitment, *result_limbs(execution_result_hash), contract_element(contract))

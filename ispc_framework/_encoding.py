@@ -1,0 +1,501 @@
+"""Canonical encoding (version 1), readable JSON, and domain-separated hashing.
+
+Why deterministic CBOR (RFC 8949 section 4.2.1, "core deterministic encoding") over a layout of our
+own: it is a published standard with decoders in every language, so a verifier written in Go, Rust
+or JavaScript can check our hashes without reading this file; its deterministic profile leaves no
+freedom (shortest-form heads, definite lengths, sorted map keys), so one value has one encoding.
+We implement the small subset we use here (about a hundred lines) instead of depending on a
+general CBOR library, because "canonical" is the whole point and the subset is easy to audit.
+
+Subset: unsigned and negative integers, byte strings, UTF-8 text, arrays, maps with text keys,
+``false``/``true``/``null``, and tag 2 (positive bignum) for integers of 2^64 and above (BN254
+field elements). No floats, no indefinite lengths, no other tags. The decoder rejects anything a
+canonical encoder would not produce, so ``encode(decode(b)) == b`` for every accepted ``b``.
+
+A model instance is encoded as an array ``[type_id, field_1, ..., field_n]`` in the class's
+declared field order; enums as their integer value; tuples as arrays; ``None`` as null. Every type
+id is declared in one table here, :data:`TYPE_TABLE`, and is part of the encoding version: changing
+a field or an id is a new ``ENCODING_VERSION`` (the golden vectors in the tests make any such change
+visible).
+
+Hashes are ``SHA-256("ISPC" || u8(ENCODING_VERSION) || u16be(len(domain)) || domain || data)``,
+so a hash of one kind of thing can never be mistaken for a hash of another kind.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import re
+import struct
+from typing import Any
+
+import attrs
+
+from . import _model as m
+from ._errors import DecodeError, ValidationError
+
+__all__ = [
+    "ENCODING_VERSION",
+    "TYPE_TABLE",
+    "TYPE_IDS",
+    "type_ids",
+    "type_id_of",
+    "Encoded",
+    "encode",
+    "decode",
+    "encode_value",
+    "decode_value",
+    "digest",
+    "hash_of",
+    "to_json",
+    "from_json",
+]
+
+ENCODING_VERSION = 1
+MAX_DEPTH = 32
+
+#: Every encodable type: id -> "module:Class" (modules of this package). Ids are never reused.
+TYPE_TABLE: dict[int, str] = {
+    1: "_model:OutPoint", 2: "_model:TxInput",
+    10: "_model:SingleKeyLock", 11: "_model:MultiKeyLock", 12: "_model:ContractLock",
+    13: "_model:TimeLock", 14: "_model:HeightLock",
+    20: "_model:NativeCoin", 21: "_model:FungibleToken", 22: "_model:NonFungibleToken",
+    30: "_model:AssetOutput", 31: "_model:ResourceOutput", 32: "_model:ZKStateProof",
+    33: "_model:StateOutput", 34: "_model:TxOutput",
+    40: "_model:Event", 41: "_model:Tensor",
+    50: "_model:SealedDraft", 51: "_model:StateWrite", 52: "_model:StateDelta",
+    60: "_model:WasmExecutionResult", 61: "_model:OnnxExecutionResult",
+    62: "_model:ResultCommitment",
+    70: "_trace:TraceRecord",
+    80: "_model:ChainPins", 81: "_context:ExecutionRequest",
+    82: "_transaction:SignedTransaction",
+    90: "_repository:BlockInfo",
+}
+
+#: class -> id for the types resolved so far (all of ``model`` at import; the rest on first use).
+TYPE_IDS: dict[type, int] = {}
+_TYPES_BY_ID: dict[int, type] = {}
+_IDS_BY_NAME = {path.partition(":")[2]: type_id for type_id, path in TYPE_TABLE.items()}
+_TYPE_NAMES = frozenset(_IDS_BY_NAME)
+
+
+def _register(type_id: int, cls: type) -> None:
+    TYPE_IDS[cls] = type_id
+    _TYPES_BY_ID[type_id] = cls
+
+
+for _id, _path in TYPE_TABLE.items():
+    if _path.startswith("_model:"):
+        _register(_id, getattr(m, _path[len("_model:"):]))
+
+
+def _resolve_deferred() -> bool:
+    """Register the types of modules that import this one (trace, context, repository).
+
+    Done on the first miss rather than by those modules at their import, so that decoding a
+    BlockInfo works in a process that never imported the repository. Returns whether any type was
+    new (the caller then retries)."""
+    import importlib
+
+    added = False
+    for type_id, path in TYPE_TABLE.items():
+        if type_id not in _TYPES_BY_ID:
+            module, _, name = path.partition(":")
+            _register(type_id, getattr(importlib.import_module(f"{__package__}.{module}"), name))
+            added = True
+    return added
+
+
+def type_id_of(name: str) -> int:
+    """The type id of the class called ``name`` (read from the table; imports nothing)."""
+    return _IDS_BY_NAME[name]
+
+
+def type_ids() -> dict[type, int]:
+    """Every encodable class with its type id (resolving the deferred ones)."""
+    _resolve_deferred()
+    return dict(TYPE_IDS)
+
+# ------------------------------------------------------------------------------------ encoding
+
+
+class Encoded(bytes):
+    """Bytes that already are a canonical encoding; embedded as-is (lets callers cache parts)."""
+
+
+_SMALL_HEADS = [[bytes([major << 5 | value]) for value in range(24)] for major in range(8)]
+
+
+def _head(major: int, value: int) -> bytes:
+    if value < 24:
+        return _SMALL_HEADS[major][value]
+    if value < 0x100:
+        return bytes((major << 5 | 24, value))
+    if value < 0x10000:
+        return bytes((major << 5 | 25,)) + struct.pack(">H", value)
+    if value < 0x100000000:
+        return bytes((major << 5 | 26,)) + struct.pack(">I", value)
+    return bytes((major << 5 | 27,)) + struct.pack(">Q", value)
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+#: classes whose last fields are left out of the encoding while they hold None, so adding such a
+#: field later keeps every existing value's encoding (and hash) unchanged; a decoder refuses an
+#: explicit trailing null there (it would be a second encoding of the same value)
+OPTIONAL_TAIL: dict[type, int] = {m.SealedDraft: 1}
+
+
+def _encoded_fields(value: Any, names: tuple[str, ...]) -> tuple[str, ...]:
+    tail = OPTIONAL_TAIL.get(type(value), 0)
+    count = len(names)
+    while tail and getattr(value, names[count - 1]) is None:
+        count -= 1
+        tail -= 1
+    return names[:count]
+
+
+def _model_fields(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in attrs.fields(cls))
+    return names
+
+
+def _encode_int(number: int, buf: bytearray) -> None:
+    if 0 <= number <= m.MAX_U64:
+        buf += _head(0, number)
+    elif number < 0 and -1 - number <= m.MAX_U64:
+        buf += _head(1, -1 - number)
+    elif number > 0:
+        raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
+        buf += b"\xc2" + _head(2, len(raw)) + raw
+    else:
+        raise ValidationError("value", "negative integers below -2^64 are not encodable")
+
+
+def encode_value(value: Any, out: bytearray | None = None, depth: int = 0) -> bytes:
+    """Encode a plain value or model instance; returns the canonical bytes.
+
+    This is on the path of every host call (trace records), so the common exact types are
+    dispatched first; subclasses (enums, bytearray, ...) take the slower isinstance path."""
+    buf = bytearray() if out is None else out
+    if depth > MAX_DEPTH:
+        raise ValidationError("value", f"nested deeper than {MAX_DEPTH} levels")
+    kind = type(value)
+    if kind is bytes or kind is Encoded:
+        if kind is bytes:
+            buf += _head(2, len(value))
+        buf += value
+    elif kind is int:
+        _encode_int(value, buf)
+    elif kind is str:
+        raw = value.encode("utf-8")
+        buf += _head(3, len(raw))
+        buf += raw
+    elif kind is tuple or kind is list:
+        buf += _head(4, len(value))
+        for item in value:
+            encode_value(item, buf, depth + 1)
+    elif value is None:
+        buf.append(0xF6)
+    elif value is True:
+        buf.append(0xF5)
+    elif value is False:
+        buf.append(0xF4)
+    elif kind in TYPE_IDS:
+        names = _model_fields(kind)
+        if kind in OPTIONAL_TAIL:
+            names = _encoded_fields(value, names)
+        buf += _head(4, len(names) + 1)
+        buf += _head(0, TYPE_IDS[kind])
+        for name in names:
+            encode_value(getattr(value, name), buf, depth + 1)
+    elif isinstance(value, int):  # enums
+        _encode_int(int(value), buf)
+    elif isinstance(value, (bytes, bytearray, memoryview)):
+        raw = bytes(value)
+        buf += _head(2, len(raw)) + raw
+    elif isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise ValidationError("value", "map keys must be text")
+        items = sorted((encode_value(k), v) for k, v in value.items())
+        buf += _head(5, len(items))
+        for key_bytes, item in items:
+            buf += key_bytes
+            encode_value(item, buf, depth + 1)
+    elif _resolve_deferred():
+        return encode_value(value, out, depth)
+    else:
+        raise ValidationError("value", f"{type(value).__name__} has no canonical encoding")
+    return buf if out is not None else bytes(buf)
+
+
+def encode(obj: Any) -> bytes:
+    """The canonical bytes of a model instance (or any encodable value)."""
+    return encode_value(obj)
+
+
+# ------------------------------------------------------------------------------------ decoding
+
+
+def _truncated(pos: int) -> DecodeError:
+    return DecodeError("bytes", f"truncated at offset {pos}")
+
+
+def _read(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
+    """Decode one item at ``pos``; returns (value, next position). Written as one flat function
+    because it runs on every UTXO lookup and host-call argument."""
+    if depth > MAX_DEPTH:
+        raise DecodeError("bytes", f"nested deeper than {MAX_DEPTH} levels")
+    if pos >= len(data):
+        raise _truncated(pos)
+    start = pos
+    first = data[pos]
+    pos += 1
+    major, value = first >> 5, first & 0x1F
+    if major == 7:
+        if value == 20:
+            return False, pos
+        if value == 21:
+            return True, pos
+        if value == 22:
+            return None, pos
+        raise DecodeError("bytes", f"unsupported simple value or float at offset {start}")
+    if value >= 24:
+        if value > 27:
+            raise DecodeError("bytes", f"indefinite or reserved length at offset {start}")
+        size = 1 << (value - 24)
+        if pos + size > len(data):
+            raise _truncated(pos)
+        value = int.from_bytes(data[pos:pos + size], "big")
+        pos += size
+        if value < (24 if size == 1 else 1 << (4 * size)):
+            raise DecodeError("bytes", f"non-shortest integer head at offset {start}")
+    if major == 0:
+        return value, pos
+    if major == 2 or major == 3:
+        end = pos + value
+        if end > len(data):
+            raise _truncated(pos)
+        if major == 2:
+            return data[pos:end], end
+        try:
+            return data[pos:end].decode("utf-8"), end
+        except UnicodeDecodeError:
+            raise DecodeError("bytes", f"invalid UTF-8 text at offset {start}") from None
+    if major == 4:
+        items = []
+        for _ in range(value):
+            item, pos = _read(data, pos, depth + 1)
+            items.append(item)
+        return tuple(items), pos
+    if major == 1:
+        return -1 - value, pos
+    if major == 5:
+        result: dict[str, Any] = {}
+        previous = b""
+        for _ in range(value):
+            key_start = pos
+            key, pos = _read(data, pos, depth + 1)
+            key_bytes = data[key_start:pos]
+            if not isinstance(key, str):
+                raise DecodeError("bytes", f"map key at offset {key_start} is not text")
+            if key_bytes <= previous:
+                raise DecodeError("bytes", f"map keys unsorted or duplicated at offset {key_start}")
+            previous = key_bytes
+            result[key], pos = _read(data, pos, depth + 1)
+        return result, pos
+    if value != 2:  # major 6: tags
+        raise DecodeError("bytes", f"unsupported tag {value} at offset {start}")
+    raw, pos = _read(data, pos, depth + 1)
+    if not isinstance(raw, bytes) or not raw or raw[0] == 0:
+        raise DecodeError("bytes", f"bignum at offset {start} is not minimal")
+    number = int.from_bytes(raw, "big")
+    if number <= m.MAX_U64:
+        raise DecodeError("bytes", f"bignum at offset {start} fits in 64 bits")
+    return number, pos
+
+
+def decode_value(data: bytes) -> Any:
+    """Decode canonical bytes into plain values (tuples, dicts, ints, bytes, str, bool, None)."""
+    data = bytes(data)
+    value, pos = _read(data, 0, 0)
+    if pos != len(data):
+        raise DecodeError("bytes", f"{len(data) - pos} trailing bytes")
+    return value
+
+
+def _build_model(value: Any, expected: str) -> Any:
+    if not isinstance(value, tuple) or not value or not isinstance(value[0], int):
+        raise DecodeError(expected, "expected an encoded model (array starting with a type id)")
+    cls = _TYPES_BY_ID.get(value[0])
+    if cls is None and _resolve_deferred():
+        cls = _TYPES_BY_ID.get(value[0])
+    if cls is None:
+        raise DecodeError(expected, f"unknown type id {value[0]}")
+    layout = _layout(cls)
+    given = len(value) - 1
+    optional = OPTIONAL_TAIL.get(cls, 0)
+    if not len(layout) - optional <= given <= len(layout):
+        raise DecodeError(cls.__name__, f"expected {len(layout)} fields, got {given}")
+    if given > len(layout) - optional and value[-1] is None:
+        raise DecodeError(cls.__name__, "an optional trailing field is encoded as null; the "
+                          "canonical encoding leaves it out")
+    kwargs = {}
+    for (name, kind), raw in zip(layout, value[1:]):
+        if raw is None or kind == "plain":
+            kwargs[name] = raw
+        elif kind == "model":
+            kwargs[name] = _build_model(raw, f"{cls.__name__}.{name}")
+        else:
+            if not isinstance(raw, tuple):
+                raise DecodeError(f"{cls.__name__}.{name}", "expected an array")
+            kwargs[name] = tuple(_build_model(item, f"{cls.__name__}.{name}") for item in raw)
+    try:
+        return cls(**kwargs)
+    except ValidationError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise DecodeError(cls.__name__, str(exc)) from None
+
+
+_LAYOUTS: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _layout(cls: type) -> tuple[tuple[str, str], ...]:
+    """(field name, 'model' | 'models' | 'plain') per field, from the annotations; cached, since
+    decoding runs on every UTXO lookup."""
+    layout = _LAYOUTS.get(cls)
+    if layout is None:
+        layout = _LAYOUTS[cls] = tuple((f.name, _field_kind(f)) for f in attrs.fields(cls))
+    return layout
+
+
+def _field_kind(field: attrs.Attribute) -> str:
+    annotation = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
+    if field.name == "metadata":
+        return "plain"  # pairs of text; the class's converter rebuilds them
+    if annotation.startswith("tuple[") and annotation[6:].split(",")[0].strip() in _MODEL_NAMES:
+        return "models"
+    if annotation.replace(" | None", "").strip() in _MODEL_NAMES:
+        return "model"
+    return "plain"
+
+
+# Field annotations naming an encoded model (or a union of them) decode as models.
+_MODEL_NAMES = _TYPE_NAMES | {"LockingCondition", "Token"}
+
+
+def decode(data: bytes) -> Any:
+    """Decode the canonical bytes of a model instance; rejects any non-canonical input."""
+    return _build_model(decode_value(data), "bytes")
+
+
+# -------------------------------------------------------------------------------------- hashing
+
+
+def digest(domain: str, *parts: bytes) -> bytes:
+    """Domain-separated SHA-256 of the concatenated ``parts``."""
+    label = domain.encode("utf-8")
+    h = hashlib.sha256(b"ISPC" + bytes([ENCODING_VERSION]) + struct.pack(">H", len(label)) + label)
+    for part in parts:
+        h.update(part)
+    return h.digest()
+
+
+def hash_of(obj: Any) -> bytes:
+    """The hash of a model instance: its canonical encoding under the domain of its type."""
+    return digest(f"ispc/{type(obj).__name__}", encode(obj))
+
+
+# ----------------------------------------------------------------------------------------- JSON
+
+_SAFE_JSON_INT = 2**53
+_HEX = re.compile(r"(?:[0-9a-f]{2})*")
+
+
+def to_json(obj: Any) -> Any:
+    """A readable JSON-compatible form: ``{"type": ..., field: ...}``, bytes as lowercase hex,
+    integers beyond 2^53 as decimal strings (JavaScript numbers cannot hold them)."""
+    if type(obj) in TYPE_IDS:
+        out: dict[str, Any] = {"type": type(obj).__name__}
+        for field in attrs.fields(type(obj)):
+            value = getattr(obj, field.name)
+            out[field.name] = dict(value) if field.name == "metadata" else to_json(value)
+        return out
+    if isinstance(obj, enum.Enum):
+        return obj.name.lower()
+    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+        return obj
+    if isinstance(obj, int):
+        return obj if abs(obj) < _SAFE_JSON_INT else str(obj)
+    if isinstance(obj, bytes):
+        return obj.hex()
+    if isinstance(obj, (tuple, list)):
+        return [to_json(item) for item in obj]
+    if isinstance(obj, dict):
+        return {key: to_json(item) for key, item in obj.items()}
+    if _resolve_deferred():
+        return to_json(obj)
+    raise ValidationError("value", f"{type(obj).__name__} has no JSON form")
+
+
+def _from_json_value(annotation: str, value: Any, where: str) -> Any:
+    if value is None:
+        return None
+    base = annotation.replace(" | None", "").strip()
+    if isinstance(value, dict):
+        return from_json(value)
+    if isinstance(value, list):
+        inner = base[6:-1].split(",")[0].strip() if base.startswith("tuple[") else ""
+        return tuple(_from_json_value(inner, item, where) for item in value)
+    if base == "bytes" and isinstance(value, str):
+        if not _HEX.fullmatch(value):
+            raise DecodeError(where, "expected lowercase hex")
+        return bytes.fromhex(value)
+    if base == "int" and isinstance(value, str):
+        if not (value.isascii() and value.isdigit()):
+            raise DecodeError(where, "expected a decimal integer string")
+        return int(value)
+    if base == "ResourceCategory" and isinstance(value, str):
+        try:
+            return m.ResourceCategory[value.upper()]
+        except KeyError:
+            raise DecodeError(where, f"unknown category {value!r}") from None
+    return value
+
+
+def from_json(data: dict[str, Any]) -> Any:
+    """Inverse of :func:`to_json` for model instances."""
+    if not isinstance(data, dict) or "type" not in data:
+        raise DecodeError("json", "expected an object with a 'type' key")
+    if data["type"] not in _TYPE_NAMES:
+        raise DecodeError("json.type", f"unknown type {data['type']!r}")
+    _resolve_deferred()
+    cls = next((c for c in TYPE_IDS if c.__name__ == data["type"]), None)
+    if cls is None:
+        raise DecodeError("json.type", f"unknown type {data['type']!r}")
+    kwargs = {}
+    for field in attrs.fields(cls):
+        where = f"{cls.__name__}.{field.name}"
+        if field.name not in data:
+            if field.default is attrs.NOTHING:
+                raise DecodeError(where, "missing")
+            continue
+        value = data[field.name]
+        if field.name == "metadata":
+            kwargs[field.name] = value
+        else:
+            annotation = field.type if isinstance(field.type, str) else field.type.__name__
+            kwargs[field.name] = _from_json_value(annotation, value, where)
+    unknown = set(data) - {"type"} - {f.name for f in attrs.fields(cls)}
+    if unknown:
+        raise DecodeError(f"{cls.__name__}.{sorted(unknown)[0]}", "unknown field")
+    try:
+        return cls(**kwargs)
+    except ValidationError:
+        raise
+    except (TypeError, ValueError, UnicodeError) as exc:  # converters on foreign input
+        raise DecodeError(cls.__name__, str(exc)) from None

@@ -1,0 +1,224 @@
+"""Turn a spec'd function and its implementation into an engine-neutral HostFunction.
+
+Every host call goes through :func:`bind`'s wrapper, which does what the spec promises once for all
+functions: normalise wasm arguments, charge gas, decode parameters from guest memory with bounds
+and size checks, check output ranges *before* the implementation runs (so a call with an effect
+can no longer fail half-way), write outputs, and append the trace record.
+
+An implementation is ``impl(env, *inputs)``: one Python value per input parameter (bytes for
+``bytes``/``fixed``, int for ``u32``/``u64``, bool for ``bool``, the requested length for
+``out_fill``). It returns the function's value (value-returning functions) or a tuple with one
+value per output parameter, and raises :class:`GuestError` to report a status to the contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .._encoding import encode
+from .._engines import HostEnv, HostFunction, MemoryAccessError
+from .._errors import HostCallFailed, ISPCError, LimitExceeded
+from .._model import MAX_U32, MAX_U64
+from .guest import GuestError, GuestIO
+from .spec import LIMIT_PREFIX, Function, Module, Param
+
+__all__ = ["bind", "bind_module", "Impl", "SpecProvider", "ACCESS_KEY"]
+
+#: ``env.extra`` key under which an implementation lists what it read and wrote that is not an
+#: argument or output (e.g. the outpoints a transfer selected): [(kind, bytes)], appended to the
+#: call's trace record result as a third element when present
+ACCESS_KEY = "ispc.access"
+
+Impl = Callable[..., Any]
+_MASKS = {"i32": MAX_U32, "i64": MAX_U64}
+
+
+class _Call:
+    """Decoded arguments of one call: implementation inputs and pending output slots."""
+
+    __slots__ = ("inputs", "outputs")
+
+    def __init__(self) -> None:
+        self.inputs: list[Any] = []
+        self.outputs: list[tuple[Param, tuple[int, ...]]] = []
+
+
+def _max_len(param: Param, env: HostEnv) -> tuple[int, bool]:
+    """The length cap of a parameter and whether exceeding it aborts (a run limit)."""
+    if isinstance(param.max_len, str) and param.max_len.startswith(LIMIT_PREFIX):
+        return int(getattr(env.ctx.limits, param.max_len[len(LIMIT_PREFIX):])), True
+    return int(param.max_len), False
+
+
+def _decode(fn: Function, args: list[int], io: GuestIO, env: HostEnv, statuses: Any) -> _Call:
+    call = _Call()
+    position = 0
+    for param in fn.params:
+        width = len(param.wasm_types)
+        values = args[position:position + width]
+        position += width
+        kind = param.kind
+        if kind in ("bytes", "out_fill"):
+            ptr, length = values
+            cap, is_limit = _max_len(param, env)
+            if length > cap:
+                if is_limit:
+                    raise LimitExceeded(
+                        f"{fn.qualified_name}: {param.name} of {length} bytes exceeds the cap of "
+                        f"{cap} ({param.max_len})", code="return-too-large"
+                        if param.max_len == "limits.max_return_bytes" else "limit-exceeded",
+                        limit=param.max_len[len(LIMIT_PREFIX):])
+                raise GuestError(statuses.TOO_LARGE, f"{param.name}: {length} > {cap} bytes")
+            if kind == "bytes":
+                call.inputs.append(io.read(ptr, length))
+            else:
+                io.check(ptr, length)
+                call.inputs.append(length)
+                call.outputs.append((param, (ptr, length)))
+        elif kind == "fixed":
+            call.inputs.append(io.read(values[0], param.size))
+        elif kind in ("u32", "u64"):
+            call.inputs.append(values[0])
+        elif kind == "bool":
+            if values[0] not in (0, 1):
+                raise GuestError(statuses.INVALID_ARGUMENT, f"{param.name} must be 0 or 1")
+            call.inputs.append(values[0] == 1)
+        elif kind == "out_fixed":
+            io.check(values[0], param.size)
+            call.outputs.append((param, tuple(values)))
+        elif kind == "out_u32":
+            io.check(values[0], 4)
+            call.outputs.append((param, tuple(values)))
+        elif kind == "out_u64":
+            io.check(values[0], 8)
+            call.outputs.append((param, tuple(values)))
+        elif kind == "out_bytes":
+            ptr, cap, len_ptr = values
+            io.check(len_ptr, 4)
+            io.check(ptr, cap)
+            call.outputs.append((param, tuple(values)))
+        else:  # the spec loader rejects unknown kinds; reaching here is a host bug
+            raise HostCallFailed(f"{fn.qualified_name}: unknown parameter kind {kind!r}")
+    return call
+
+
+def _write_outputs(fn: Function, call: _Call, produced: Any, io: GuestIO, statuses: Any) -> int:
+    if not isinstance(produced, tuple) or len(produced) != len(call.outputs):
+        raise HostCallFailed(f"{fn.qualified_name}: implementation returned {produced!r:.60}, "
+                             f"expected {len(call.outputs)} outputs")
+    too_small = any(param.kind == "out_bytes" and len(value) > slot[1]
+                    for (param, slot), value in zip(call.outputs, produced))
+    for (param, slot), value in zip(call.outputs, produced):
+        if param.kind == "out_bytes":
+            io.write_u32(slot[2], len(value))
+            if not too_small:
+                io.write(slot[0], value)
+        elif too_small:
+            continue
+        elif param.kind == "out_u32":
+            io.write_u32(slot[0], value)
+        elif param.kind == "out_u64":
+            io.write(slot[0], min(int(value), MAX_U64).to_bytes(8, "little"))
+        else:
+            expected = param.size if param.kind == "out_fixed" else slot[1]
+            if len(value) != expected:
+                raise HostCallFailed(f"{fn.qualified_name}: {param.name} is {len(value)} bytes, "
+                                     f"the spec says {expected}")
+            io.write(slot[0], value)
+    return statuses.BUFFER_TOO_SMALL if too_small else statuses.OK
+
+
+def _signed(value: int, wasm_type: str) -> int:
+    """Engines take wasm results as signed integers; the ABI's values are unsigned."""
+    bits = 64 if wasm_type == "i64" else 32
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if value >> (bits - 1) else value
+
+
+def bind(fn: Function, impl: Impl, statuses: Any) -> HostFunction:
+    """The HostFunction for ``fn``; ``statuses`` is the generated Status enum."""
+    masks = tuple(_MASKS[t] for t in fn.wasm_params)
+    allowed = frozenset(statuses[name] for name in fn.statuses)
+    returns_status = fn.result == "status"
+    name = fn.qualified_name
+
+    def handler(env: HostEnv, *wasm_args: Any) -> int:
+        ctx = env.ctx
+        if len(wasm_args) != len(masks) or not all(
+                isinstance(a, int) and not isinstance(a, bool) for a in wasm_args):
+            raise HostCallFailed(f"{name}: engine passed {wasm_args!r:.80}, expected "
+                                 f"{len(masks)} integers")
+        # Engines differ in signedness; the ABI is defined on the unsigned bit patterns.
+        args = [a & mask for a, mask in zip(wasm_args, masks)]
+        gas_before = ctx.gas_used
+        ctx.charge(fn.gas)
+        if env.memory is None:
+            raise HostCallFailed(f"{name}: the engine bound no guest memory")
+        io = GuestIO(env.memory)
+        value: Any = None
+        env.extra.pop(ACCESS_KEY, None)
+        try:
+            call = _decode(fn, args, io, env, statuses)
+            produced = impl(env, *call.inputs)
+            if returns_status:
+                status = _write_outputs(fn, call, produced, io, statuses)
+            else:
+                status, value = statuses.OK, produced
+        except GuestError as failure:
+            status = failure.status
+        except MemoryAccessError:
+            status = statuses.OUT_OF_BOUNDS
+        except ISPCError:
+            raise  # a typed abort (gas, caps) or a HostCallFailed from above
+        except Exception as exc:  # a host bug must still end the run with a typed error
+            raise HostCallFailed(f"{name}: {type(exc).__name__}: {exc}", function=name) from exc
+        if returns_status and status not in allowed:
+            raise HostCallFailed(f"{name}: status {status} is not in the spec's list "
+                                 f"{sorted(fn.statuses)}", function=name)
+        ctx.charge(fn.gas_per_byte * (io.bytes_read + io.bytes_written))
+        access = env.extra.pop(ACCESS_KEY, None)
+        outcome = [value, io.writes, access] if access else [value, io.writes]
+        ctx.trace.append("call", name, encode([args, io.reads]), encode(outcome),
+                         status, gas_before, ctx.gas_used)
+        return int(status) if returns_status else _signed(int(value), fn.wasm_results[0])
+
+    handler.__name__ = f"host_{fn.module.replace('.', '_')}_{fn.name}"
+    return HostFunction(fn.module, fn.name, fn.wasm_params, fn.wasm_results, fn.gas, handler)
+
+
+def bind_module(module: Module, impls: Mapping[str, Impl], statuses: Any) -> tuple[HostFunction, ...]:
+    """Bind every function of ``module``; the implementations must match the spec exactly."""
+    spec_names = {fn.name for fn in module.functions}
+    missing, extra = spec_names - set(impls), set(impls) - spec_names
+    if missing or extra:
+        raise HostCallFailed(f"provider {module.import_module}: implementations do not match the "
+                             f"spec (missing {sorted(missing)}, unspecified {sorted(extra)})")
+    return tuple(bind(fn, impls[fn.name], statuses) for fn in module.functions)
+
+
+class SpecProvider:
+    """A provider whose functions are one module of the spec bound to Python implementations.
+    Stateless (per-run state lives in HostEnv), so one object serves any number of runs; the
+    functions are bound once, on first use."""
+
+    import_module: str = ""
+    implementations: Mapping[str, Impl] = {}
+
+    def __init__(self, config: Any = None) -> None:
+        self._functions: tuple[HostFunction, ...] | None = None
+
+    @property
+    def abi_version(self) -> int:
+        from ._bindings_v1 import ABI_VERSION
+
+        return ABI_VERSION
+
+    def host_functions(self) -> tuple[HostFunction, ...]:
+        if self._functions is None:
+            from ._bindings_v1 import Status
+            from .spec import load_spec
+
+            module = load_spec().module(self.import_module)
+            self._functions = bind_module(module, self.implementations, Status)
+        return self._functions

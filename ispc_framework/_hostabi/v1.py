@@ -1,0 +1,276 @@
+"""The ``ispc.v1`` HostABI provider: the seventeen primitives and the calling convention.
+
+Reads go to the pinned context and the read-only chain view; writes go only to the execution's own
+draft. Every function receives the per-call :class:`~ispc_framework._engines.HostEnv`; nothing
+here captures a context. Argument decoding and gas/trace bookkeeping live in :mod:`.binding`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._authorization import STATE_KEY, contract_state_id, spend_refusal
+from .._encoding import decode, decode_value, encode, encode_value
+from .._engines import HostEnv
+from .._errors import ValidationError
+from .._model import (BN254_FR, ContractLock, Event, FungibleToken, HeightLock, MultiKeyLock,
+                     NativeCoin, NonFungibleToken, OutPoint, ResourceCategory, ResourceOutput,
+                     SingleKeyLock, StateOutput, TimeLock, TxInput, TxOutput, AssetOutput)
+from ._bindings_v1 import ABI_VERSION, Status
+from .binding import SpecProvider
+from .guest import GuestError
+
+__all__ = ["V1Provider", "IMPORT_MODULE", "decode_guest", "decode_locks"]
+
+IMPORT_MODULE = "ispc.v1"
+_LOCK_TYPES = (SingleKeyLock, MultiKeyLock, ContractLock, TimeLock, HeightLock)
+_TOKEN_TYPES = (NativeCoin, FungibleToken, NonFungibleToken)
+_RESOURCE_KEYS = frozenset({"mime_type", "name", "size", "metadata"})
+MAX_LOCKS = 8
+MAX_PUBLIC_INPUTS = 32
+DEFAULT_MIME = "application/octet-stream"
+
+
+def _invalid(reason: str) -> GuestError:
+    return GuestError(Status.INVALID_ARGUMENT, reason)
+
+
+def decode_guest(data: bytes, types: tuple[type, ...], what: str) -> Any:
+    """Decode a canonical model encoding from the guest; anything else is INVALID_ARGUMENT."""
+    try:
+        value = decode(data)
+    except ValidationError as exc:  # DecodeError included
+        raise _invalid(f"{what}: {exc.message}") from None
+    if not isinstance(value, types):
+        raise _invalid(f"{what}: got {type(value).__name__}")
+    return value
+
+
+def _plain(data: bytes, what: str) -> Any:
+    try:
+        return decode_value(data)
+    except ValidationError as exc:
+        raise _invalid(f"{what}: {exc.message}") from None
+
+
+def decode_locks(data: bytes) -> tuple[Any, ...]:
+    """A canonical array of 0..8 locking conditions."""
+    items = _plain(data, "locks")
+    if not isinstance(items, tuple) or len(items) > MAX_LOCKS:
+        raise _invalid(f"locks: expected an array of at most {MAX_LOCKS} locks")
+    return tuple(decode_guest(encode_value(item), _LOCK_TYPES, "lock") for item in items)
+
+
+def _model(factory: Any, *args: Any, **kwargs: Any) -> Any:
+    """Build a model value from guest data; a failed validation is the guest's INVALID_ARGUMENT."""
+    try:
+        return factory(*args, **kwargs)
+    except ValidationError as exc:
+        raise _invalid(exc.message) from None
+
+
+def _text(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _invalid(f"{what}: invalid UTF-8") from None
+
+
+# ------------------------------------------------------------------------ calling convention
+
+def abi_version(env: HostEnv) -> int:
+    return ABI_VERSION
+
+
+def call_input(env: HostEnv) -> tuple[bytes]:
+    return (env.ctx.request.input,)
+
+
+def set_return_data(env: HostEnv, data: bytes) -> tuple[()]:
+    env.ctx.set_return_data(data)
+    return ()
+
+
+# ---------------------------------------------------------------------------------- block view
+
+def block_height(env: HostEnv) -> int:
+    return env.ctx.pins.height
+
+
+def block_timestamp(env: HostEnv) -> int:
+    return env.ctx.pins.timestamp
+
+
+def block_hash(env: HostEnv, height: int) -> tuple[bytes]:
+    pins = env.ctx.pins
+    if height > pins.height:  # the chain may have grown; the run must not see it
+        raise GuestError(Status.NOT_FOUND, f"height {height} is above the pinned head")
+    if height == pins.height:
+        return (pins.block_hash,)
+    found = env.view.block_hash(height)
+    if found is None:
+        raise GuestError(Status.NOT_FOUND, f"no block at height {height}")
+    return (found,)
+
+
+def chain_id(env: HostEnv) -> tuple[bytes]:
+    return (env.ctx.pins.chain_id.encode("utf-8"),)
+
+
+# --------------------------------------------------------------------------- execution context
+
+def caller(env: HostEnv) -> tuple[bytes]:
+    return (env.ctx.request.caller,)
+
+
+def contract_address(env: HostEnv) -> tuple[bytes]:
+    return (env.ctx.contract_address,)
+
+
+def transaction_id(env: HostEnv) -> tuple[bytes]:
+    return (env.ctx.transaction_id,)
+
+
+# ------------------------------------------------------------------------- UTXO and resources
+
+def utxo_lookup(env: HostEnv, outpoint: bytes) -> tuple[bytes]:
+    output = env.view.utxo(decode_guest(outpoint, (OutPoint,), "outpoint"))
+    if output is None:
+        raise GuestError(Status.NOT_FOUND, "no such unspent output")
+    return (encode(output),)
+
+
+def utxo_exists(env: HostEnv, outpoint: bytes) -> tuple[()]:
+    if not env.view.utxo_exists(decode_guest(outpoint, (OutPoint,), "outpoint")):
+        raise GuestError(Status.NOT_FOUND, "no such unspent output")
+    return ()
+
+
+def resource_lookup(env: HostEnv, content_hash: bytes) -> tuple[bytes]:
+    resource = env.view.resource(content_hash)
+    if resource is None:
+        raise GuestError(Status.NOT_FOUND, "no such resource")
+    return (encode(resource),)
+
+
+def resource_exists(env: HostEnv, content_hash: bytes) -> tuple[()]:
+    if not env.view.resource_exists(content_hash):
+        raise GuestError(Status.NOT_FOUND, "no such resource")
+    return ()
+
+
+# ------------------------------------------------------------------------------ draft writes
+
+def tx_add_input(env: HostEnv, outpoint: bytes, reference_only: bool,
+                 proof: bytes) -> tuple[int]:
+    point = decode_guest(outpoint, (OutPoint,), "outpoint")
+    tx_input = _model(TxInput, point, reference_only, proof)
+    draft = env.ctx.draft
+    if any(existing.outpoint == point for existing in draft.inputs):
+        raise GuestError(Status.DUPLICATE, "outpoint already an input of this draft")
+    output = env.view.utxo(point)
+    if output is None:
+        raise GuestError(Status.NOT_FOUND, "no such unspent output")
+    if not reference_only:
+        reason = spend_refusal(output, env.ctx.spender())
+        if reason is not None:
+            raise GuestError(Status.INPUT_NOT_AUTHORIZED, reason)
+    return (draft.add_input(tx_input),)
+
+
+def tx_add_asset_output(env: HostEnv, owner: bytes, amount: int, token: bytes,
+                        locks: bytes) -> tuple[int]:
+    asset = _model(AssetOutput, decode_guest(token, _TOKEN_TYPES, "token"), amount)
+    output = _model(TxOutput, owner, decode_locks(locks), asset=asset)
+    return (env.ctx.draft.add_output(output),)
+
+
+def _resource_description(data: bytes) -> dict[str, Any]:
+    description = _plain(data, "metadata")
+    if not isinstance(description, dict) or not set(description) <= _RESOURCE_KEYS:
+        raise _invalid(f"metadata: expected a map with keys among {sorted(_RESOURCE_KEYS)}")
+    for key in ("mime_type", "name"):
+        if not isinstance(description.get(key, ""), str):
+            raise _invalid(f"metadata.{key}: expected text")
+    size = description.get("size")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+        raise _invalid("metadata.size: expected an unsigned integer")
+    extra = description.get("metadata", {})
+    if not isinstance(extra, dict) or not all(isinstance(v, str) for v in extra.values()):
+        raise _invalid("metadata.metadata: expected a map of text to text")
+    return description
+
+
+def tx_add_resource_output(env: HostEnv, content_hash: bytes, category: int, owner: bytes,
+                           locks: bytes, metadata: bytes) -> tuple[int]:
+    try:
+        resource_category = ResourceCategory(category)
+    except ValueError:
+        raise _invalid(f"category {category} is not one of "
+                       f"{[c.value for c in ResourceCategory]}") from None
+    lock_values = decode_locks(locks)
+    description = _resource_description(metadata)
+    stored = env.view.resource_content(content_hash)
+    size = description.get("size")
+    if stored is not None:
+        if size is not None and size != len(stored):
+            raise _invalid(f"metadata.size {size} differs from the stored content's {len(stored)}")
+        size = len(stored)
+    elif size is None:
+        raise GuestError(Status.NOT_FOUND, "content not stored and no size given")
+    resource = _model(ResourceOutput, content_hash, resource_category,
+                      description.get("mime_type", DEFAULT_MIME), size,
+                      description.get("name", ""), metadata=description.get("metadata", {}))
+    output = _model(TxOutput, owner, lock_values, resource=resource)
+    return (env.ctx.draft.add_output(output),)
+
+
+def tx_add_state_output(env: HostEnv, state_id: bytes, version: int, result_hash: bytes,
+                        public_inputs: bytes, parent_hash: bytes) -> tuple[int]:
+    values = _plain(public_inputs, "public_inputs")
+    if not isinstance(values, tuple) or len(values) > MAX_PUBLIC_INPUTS or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 <= v < BN254_FR for v in values):
+        raise _invalid(f"public_inputs: expected an array of at most {MAX_PUBLIC_INPUTS} "
+                       "BN254 field elements")
+    if len(parent_hash) not in (0, 32):
+        raise _invalid("parent_hash: expected 0 or 32 bytes")
+    metadata = {"public_inputs": ",".join(map(str, values))} if values else {}
+    metadata[STATE_KEY] = state_id.hex()  # so anyone can recheck the namespaced id
+    contract = env.ctx.contract_address
+    state = _model(StateOutput, contract_state_id(contract, state_id), version, result_hash, None,
+                   parent_hash or None, metadata=metadata)
+    output = _model(TxOutput, contract, (ContractLock(contract),), state=state)
+    return (env.ctx.draft.add_output(output),)
+
+
+# ------------------------------------------------------------------------------------ tracing
+
+def emit_event(env: HostEnv, event_type: bytes, data: bytes) -> tuple[()]:
+    event = _model(Event, env.ctx.contract_address, _text(event_type, "event_type"), data)
+    env.ctx.draft.add_event(event)
+    return ()
+
+
+def log_debug(env: HostEnv, message: bytes) -> tuple[()]:
+    if not env.ctx.log(_text(message, "message")):
+        raise GuestError(Status.LIMIT_REACHED, "the log cap is reached")
+    return ()
+
+
+IMPLEMENTATIONS = {
+    "abi_version": abi_version, "call_input": call_input, "set_return_data": set_return_data,
+    "block_height": block_height, "block_timestamp": block_timestamp, "block_hash": block_hash,
+    "chain_id": chain_id, "caller": caller, "contract_address": contract_address,
+    "transaction_id": transaction_id, "utxo_lookup": utxo_lookup, "utxo_exists": utxo_exists,
+    "resource_lookup": resource_lookup, "resource_exists": resource_exists,
+    "tx_add_input": tx_add_input, "tx_add_asset_output": tx_add_asset_output,
+    "tx_add_resource_output": tx_add_resource_output, "tx_add_state_output": tx_add_state_output,
+    "emit_event": emit_event, "log_debug": log_debug,
+}
+
+
+class V1Provider(SpecProvider):
+    """The ``ispc.v1`` provider. Stateless: its descriptors can serve any number of runs."""
+
+    import_module = IMPORT_MODULE
+    implementations = IMPLEMENTATIONS

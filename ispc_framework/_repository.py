@@ -1,0 +1,414 @@
+"""The repository seam, split in two so that "executions never write" is a type-level fact.
+
+* :class:`ChainView` is read-only; it is all an execution (and its host functions) ever receives.
+* :class:`RepositoryWriter` is used only by explicit commands (``ispc init``, ``ispc deploy``,
+  ``ispc apply``); the coordinator never hands it to an engine.
+
+The block rules (how a sealed draft becomes a block, how outpoints and hashes are derived) live here
+as pure functions, so every repository plugin derives the same ids. :class:`MemoryRepository` is the
+in-memory reference implementation: the model that property tests compare real repositories with,
+and the chain view that HostABI tests run against.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+
+from ._context import ChainPins
+from ._draft import check_distinct_inputs
+from ._encoding import digest, encode
+from ._errors import (InputMissing, InputSpent, NotFound, ReadOnlyViolation, RepositoryError,
+                     TransactionRejected, ValidationError)
+from ._model import HASH_LEN, MAX_U64, OutPoint, ResourceOutput, SealedDraft, TxOutput
+from ._state import EMPTY_ROOT, check_delta
+
+__all__ = [
+    "BlockInfo",
+    "AppliedBlock",
+    "ChainView",
+    "RepositoryWriter",
+    "Repository",
+    "transaction_id_of",
+    "block_hash_of",
+    "content_hash",
+    "check_spendable",
+    "check_timestamp",
+    "check_head",
+    "check_new_transaction",
+    "ApplyCheck",
+    "MemoryRepository",
+]
+
+GENESIS_PARENT = bytes(HASH_LEN)
+
+
+@attrs.frozen
+class BlockInfo:
+    height: int
+    timestamp: int
+    block_hash: bytes
+    parent_hash: bytes
+    transaction_id: bytes  # one transaction (one applied draft) per devnet block
+    output_count: int
+
+
+
+@attrs.frozen
+class AppliedBlock:
+    block: BlockInfo
+    created: tuple[OutPoint, ...]
+
+
+def content_hash(content: bytes) -> bytes:
+    """Resources are addressed by plain SHA-256 of their bytes, so anyone can check them."""
+    return hashlib.sha256(content).digest()
+
+
+def transaction_id_of(draft: SealedDraft, height: int) -> bytes:
+    """The id of the transaction a draft becomes at ``height`` (so identical drafts differ)."""
+    return digest("ispc/transaction", struct.pack(">Q", height), encode(draft))
+
+
+def block_hash_of(parent_hash: bytes, height: int, timestamp: int, chain_id: str,
+                  transaction_id: bytes) -> bytes:
+    return digest("ispc/block", parent_hash, struct.pack(">QQ", height, timestamp),
+                  chain_id.encode(), transaction_id)
+
+
+@runtime_checkable
+class ChainView(Protocol):
+    """Read-only chain access for executions. Implementations must not be able to write."""
+
+    def head(self) -> ChainPins: ...
+    def block_hash(self, height: int) -> bytes | None: ...
+    def utxo(self, outpoint: OutPoint) -> TxOutput | None: ...
+    def utxo_exists(self, outpoint: OutPoint) -> bool: ...
+    def resource(self, content_hash: bytes) -> ResourceOutput | None: ...
+    def resource_exists(self, content_hash: bytes) -> bool: ...
+    def resource_content(self, content_hash: bytes) -> bytes | None: ...
+    def revision(self) -> int: ...
+    def utxos_of(self, owner: bytes) -> list[tuple[OutPoint, TxOutput]]: ...
+    def blocks(self, limit: int = 10) -> list[BlockInfo]: ...
+    # Contract storage, as of block ``height`` (history is kept; a height above the head reads
+    # the head). Absent keys are None; a contract that never wrote has version 0, EMPTY_ROOT.
+    def state_get(self, contract: bytes, key: bytes, height: int) -> bytes | None: ...
+    def state_items(self, contract: bytes, height: int) -> dict[bytes, bytes]: ...
+    def state_version(self, contract: bytes, height: int) -> tuple[int, bytes]: ...
+    def applied_transaction(self, transaction_id: bytes) -> tuple[int, bytes] | None: ...
+
+
+@runtime_checkable
+class RepositoryWriter(Protocol):
+    """Writes, for explicit commands only."""
+
+    def create_genesis(self, chain_id: str, timestamp: int,
+                       allocations: Sequence[TxOutput]) -> AppliedBlock: ...
+    def store_resource(self, content: bytes) -> bytes: ...
+    def apply(self, draft: SealedDraft, *, timestamp: int | None = None,
+              expected_head: ChainPins | None = None, check: ApplyCheck | None = None,
+              record: tuple[bytes, bytes] | None = None) -> AppliedBlock:
+        """Write ``draft`` as the next block. In the same write transaction: the head must equal
+        ``expected_head`` (``result-stale``), ``record``'s transaction id must be new
+        (``transaction-replayed``), the inputs unspent, and ``check(reader)`` must not raise;
+        ``record`` = (signed transaction id, result encoding) is stored with the block."""
+        ...
+
+
+@runtime_checkable
+class Repository(Protocol):
+    """What a repository plugin's factory returns."""
+
+    def view(self) -> ChainView: ...
+    def view_at(self, height: int) -> ChainView: ...
+    def writer(self) -> RepositoryWriter: ...
+    def close(self) -> None: ...
+
+
+def check_timestamp(timestamp: int) -> None:
+    if isinstance(timestamp, bool) or not isinstance(timestamp, int) or not 0 <= timestamp <= MAX_U64:
+        raise ValidationError("timestamp", f"must be an integer in [0, 2^64), got {timestamp!r}")
+
+
+#: called by ``apply`` inside its write transaction with a reader offering ``utxo(outpoint)``
+ApplyCheck = Callable[[Any], None]
+
+
+def check_head(head: ChainPins, expected: ChainPins | None) -> None:
+    """The compare-and-swap of apply: the block is written only on the head it was made for."""
+    if expected is not None and head != expected:
+        raise RepositoryError(
+            f"the result was computed at height {expected.height}, the head is now "
+            f"{head.height}: a result applies only on the block it was pinned to",
+            code="result-stale", hint="run the request again against the current head")
+
+
+def check_new_transaction(transaction_id: bytes, applied: bool) -> None:
+    if applied:
+        raise TransactionRejected(f"transaction {transaction_id.hex()[:16]}… is already on the "
+                                  f"chain", code="transaction-replayed",
+                                  hint="sign a new transaction (another --nonce)")
+
+
+def check_spendable(draft: SealedDraft, view: ChainView) -> None:
+    """Raise unless every input of ``draft`` is unspent right now and listed once.
+
+    ``view.utxo`` only sees unspent outputs, so "never existed" (InputMissing) and "spent"
+    (InputSpent) are told apart by views that offer ``was_spent``; others report both as missing.
+    """
+    check_distinct_inputs(draft.inputs)
+    for index, tx_input in enumerate(draft.inputs):
+        if view.utxo_exists(tx_input.outpoint):
+            continue
+        spent = getattr(view, "was_spent", None)
+        if spent is not None and spent(tx_input.outpoint):
+            kind = "reference" if tx_input.reference_only else "input"
+            raise InputSpent(f"{kind} {index} ({tx_input.outpoint.tx_id.hex()[:16]}:"
+                             f"{tx_input.outpoint.index}) is already spent", input_index=index)
+        raise InputMissing(f"input {index} ({tx_input.outpoint.tx_id.hex()[:16]}:"
+                           f"{tx_input.outpoint.index}) does not exist", input_index=index)
+
+
+class _MemoryView:
+    """Read-only facade over a MemoryRepository (no writer methods exist on it), at the head or,
+    with ``height``, at a past block (outputs created later are hidden, later spends undone)."""
+
+    __slots__ = ("_repo", "_height")
+
+    def __init__(self, repo: MemoryRepository, height: int | None = None) -> None:
+        object.__setattr__(self, "_repo", repo)
+        object.__setattr__(self, "_height", height)
+
+    def __setattr__(self, name, value):
+        raise ReadOnlyViolation("a chain view is read-only")
+
+    def _visible(self, outpoint: OutPoint) -> bool:
+        if self._height is None:
+            return outpoint in self._repo._utxos
+        created = self._repo._created_at.get(outpoint)
+        spent = self._repo._spent_at.get(outpoint)
+        return created is not None and created <= self._height and (
+            spent is None or spent > self._height)
+
+    def head(self) -> ChainPins:
+        if self._height is None:
+            return self._repo._head()
+        with self._repo._lock:
+            block = self._repo._blocks[self._height]
+            return ChainPins(block.height, block.timestamp, block.block_hash, self._repo._chain_id)
+
+    def block_hash(self, height: int) -> bytes | None:
+        with self._repo._lock:
+            blocks = self._repo._blocks
+            top = len(blocks) - 1 if self._height is None else self._height
+            return blocks[height].block_hash if 0 <= height <= top else None
+
+    def utxo(self, outpoint: OutPoint) -> TxOutput | None:
+        with self._repo._lock:
+            return self._repo._outputs.get(outpoint) if self._visible(outpoint) else None
+
+    def utxo_exists(self, outpoint: OutPoint) -> bool:
+        return self.utxo(outpoint) is not None
+
+    def was_spent(self, outpoint: OutPoint) -> bool:
+        with self._repo._lock:
+            spent = self._repo._spent_at.get(outpoint)
+            return spent is not None and (self._height is None or spent <= self._height)
+
+    def resource(self, content_hash: bytes) -> ResourceOutput | None:
+        with self._repo._lock:
+            for outpoint, output in self._repo._outputs.items():
+                if output.resource is not None and output.resource.content_hash == content_hash \
+                        and self._visible(outpoint):
+                    return output.resource
+        return None
+
+    def resource_exists(self, content_hash: bytes) -> bool:
+        return self.resource(content_hash) is not None
+
+    def resource_content(self, content_hash: bytes) -> bytes | None:
+        with self._repo._lock:
+            return self._repo._blobs.get(content_hash)
+
+    def revision(self) -> int:
+        with self._repo._lock:
+            return self._repo._revision if self._height is None else -1
+
+    def utxos_of(self, owner: bytes) -> list[tuple[OutPoint, TxOutput]]:
+        with self._repo._lock:
+            return [(op, out) for op, out in self._repo._outputs.items()
+                    if out.owner == owner and self._visible(op)]
+
+    def blocks(self, limit: int = 10) -> list[BlockInfo]:
+        with self._repo._lock:
+            blocks = self._repo._blocks if self._height is None \
+                else self._repo._blocks[:self._height + 1]
+            return list(reversed(blocks[-limit:])) if limit > 0 else []
+
+    def applied_transaction(self, transaction_id: bytes) -> tuple[int, bytes] | None:
+        """(block height, stored result encoding) of an applied signed transaction."""
+        with self._repo._lock:
+            found = self._repo._applied.get(transaction_id)
+        if found is None or (self._height is not None and found[0] > self._height):
+            return None
+        return found
+
+    def state_get(self, contract: bytes, key: bytes, height: int) -> bytes | None:
+        with self._repo._lock:
+            return _as_of(self._repo._state.get(contract, {}).get(key, ()), height)
+
+    def state_items(self, contract: bytes, height: int) -> dict[bytes, bytes]:
+        with self._repo._lock:
+            keys = self._repo._state.get(contract, {})
+            found = ((key, _as_of(history, height)) for key, history in keys.items())
+            return {key: value for key, value in found if value is not None}
+
+    def state_version(self, contract: bytes, height: int) -> tuple[int, bytes]:
+        with self._repo._lock:
+            versions = [entry for entry in self._repo._state_versions.get(contract, ())
+                        if entry[0] <= height]
+            return (versions[-1][1], versions[-1][2]) if versions else (0, EMPTY_ROOT)
+
+    def close(self) -> None:
+        pass
+
+
+def _as_of(history, height: int):
+    """The value of a key's (height, value) history at ``height`` (None: absent or deleted)."""
+    value = None
+    for written_at, written in history:
+        if written_at > height:
+            break
+        value = written
+    return value
+
+
+class _MemoryReader:
+    """What an apply ``check`` callback sees: the state inside the write lock."""
+
+    def __init__(self, repo: MemoryRepository) -> None:
+        self._repo = repo
+
+    def utxo(self, outpoint: OutPoint) -> TxOutput | None:
+        return self._repo._utxos.get(outpoint)
+
+
+class MemoryRepository:
+    """In-memory reference repository: same rules as ispc-sqlite, no persistence."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._blocks: list[BlockInfo] = []
+        self._chain_id = ""
+        self._utxos: dict[OutPoint, TxOutput] = {}
+        self._outputs: dict[OutPoint, TxOutput] = {}  # every output ever made
+        self._created_at: dict[OutPoint, int] = {}
+        self._spent_at: dict[OutPoint, int] = {}
+        self._applied: dict[bytes, tuple[int, bytes]] = {}
+        self._blobs: dict[bytes, bytes] = {}
+        self._revision = 0
+        # contract -> key -> [(height, value or None)], oldest first: the whole history
+        self._state: dict[bytes, dict[bytes, list[tuple[int, bytes | None]]]] = {}
+        # contract -> [(height, version, root)], oldest first
+        self._state_versions: dict[bytes, list[tuple[int, int, bytes]]] = {}
+
+    def view(self) -> ChainView:
+        return _MemoryView(self)
+
+    def view_at(self, height: int) -> ChainView:
+        """A read-only view of the chain as it was at block ``height``."""
+        with self._lock:
+            if not 0 <= height < len(self._blocks):
+                raise NotFound(f"there is no block {height}", code="no-such-height",
+                               hint="`ispc chain` lists the blocks")
+        return _MemoryView(self, height)
+
+    def writer(self) -> MemoryRepository:
+        return self
+
+    def close(self) -> None:
+        pass
+
+    def _head(self) -> ChainPins:
+        with self._lock:
+            if not self._blocks:
+                raise NotFound("the chain has no genesis block", code="no-genesis",
+                               hint="run `ispc init` first")
+            top = self._blocks[-1]
+            return ChainPins(top.height, top.timestamp, top.block_hash, self._chain_id)
+
+    def create_genesis(self, chain_id: str, timestamp: int,
+                       allocations: Sequence[TxOutput]) -> AppliedBlock:
+        with self._lock:
+            if self._blocks:
+                raise RepositoryError("the chain already has a genesis block",
+                                      code="genesis-exists", hint="use a new repository")
+            check_timestamp(timestamp)
+            self._chain_id = chain_id
+            return self._append_block(SealedDraft((), tuple(allocations), ()), 0, timestamp,
+                                      GENESIS_PARENT)
+
+    def store_resource(self, content: bytes) -> bytes:
+        key = content_hash(content)
+        with self._lock:
+            if key not in self._blobs:
+                self._blobs[key] = bytes(content)
+                self._revision += 1
+        return key
+
+    def apply(self, draft: SealedDraft, *, timestamp: int | None = None,
+              expected_head: ChainPins | None = None, check: ApplyCheck | None = None,
+              record: tuple[bytes, bytes] | None = None) -> AppliedBlock:
+        with self._lock:  # the whole check-and-write is one critical section
+            head = self._head()
+            check_head(head, expected_head)
+            if record is not None:
+                check_new_transaction(record[0], record[0] in self._applied)
+            check_spendable(draft, self.view())
+            if draft.state is not None:
+                view = self.view()
+                contract = draft.state.contract
+                version, root = view.state_version(contract, head.height)
+                check_delta(draft.state, version, root, view.state_items(contract, head.height)
+                            if draft.state.writes else None)
+            if check is not None:
+                check(_MemoryReader(self))
+            when = head.timestamp + 1 if timestamp is None else timestamp
+            check_timestamp(when)
+            if when < head.timestamp:
+                raise RepositoryError("block timestamp goes backwards", code="timestamp-order",
+                                      hint="omit --timestamp to use head + 1")
+            applied = self._append_block(draft, head.height + 1, when, head.block_hash)
+            if record is not None:
+                self._applied[record[0]] = (applied.block.height, bytes(record[1]))
+            return applied
+
+    def _append_block(self, draft: SealedDraft, height: int, timestamp: int,
+                      parent: bytes) -> AppliedBlock:
+        tx_id = transaction_id_of(draft, height)
+        for tx_input in draft.inputs:
+            if not tx_input.reference_only:
+                del self._utxos[tx_input.outpoint]
+                self._spent_at[tx_input.outpoint] = height
+        created = tuple(OutPoint(tx_id, index) for index in range(len(draft.outputs)))
+        self._utxos.update(zip(created, draft.outputs))
+        delta = draft.state
+        if delta is not None and delta.writes:
+            keys = self._state.setdefault(delta.contract, {})
+            for write in delta.writes:
+                keys.setdefault(write.key, []).append((height, write.value))
+            self._state_versions.setdefault(delta.contract, []).append(
+                (height, delta.version, delta.root))
+        self._outputs.update(zip(created, draft.outputs))
+        self._created_at.update((op, height) for op in created)
+        block = BlockInfo(height, timestamp, block_hash_of(parent, height, timestamp,
+                                                           self._chain_id, tx_id),
+                          parent, tx_id, len(draft.outputs))
+        self._blocks.append(block)
+        self._revision += 1
+        return AppliedBlock(block, created)

@@ -1,0 +1,51 @@
+"""Trace sinks: where sealed traces go after a run. The built-in one appends JSON lines."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from ._encoding import to_json
+from ._errors import ConfigError
+from ._trace import ExecutionTrace
+
+__all__ = ["TraceSink", "JsonlTraceSink"]
+
+
+@runtime_checkable
+class TraceSink(Protocol):
+    def write(self, summary: dict[str, Any], trace: ExecutionTrace) -> None: ...
+    def close(self) -> None: ...
+
+
+class JsonlTraceSink:
+    """One JSON object per execution: the summary, the trace header (hex), records and root.
+
+    Each line is written with a single ``write`` on a file opened in append mode, so concurrent
+    runs never interleave inside a line.
+    """
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        path = settings.get("path") or "ispc-traces.jsonl"
+        self.path = Path(path)
+        if self.path.parent and not self.path.parent.exists():
+            raise ConfigError(f"[plugin.jsonl] path: directory {str(self.path.parent)!r} "
+                              "does not exist", key="plugin.jsonl.path")
+        self._lock = threading.Lock()
+
+    def write(self, summary: dict[str, Any], trace: ExecutionTrace) -> None:
+        line = json.dumps({**summary, "header": trace.header.hex(), "root": trace.root.hex(),
+                           "records": [to_json(r) for r in trace.records]},
+                          sort_keys=True, separators=(",", ":")) + "\n"
+        with self._lock:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, line.encode())
+            finally:
+                os.close(fd)
+
+    def close(self) -> None:
+        pass

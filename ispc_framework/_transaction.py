@@ -1,0 +1,134 @@
+"""Signed transactions: the only way a request reaches an engine.
+
+A :class:`SignedTransaction` wraps an :class:`~ispc_framework._context.ExecutionRequest` with the
+chain it is meant for, a validity bound (the last pinned head height it may run at) and the
+signers' Ed25519 public keys with their signatures. Each signature covers
+``digest("ispc/transaction-signature", encode(body))`` where the body is every field except the
+signatures, so a signature made for one chain, bound or request is useless for any other.
+
+The transaction id (:attr:`SignedTransaction.id`) is the hash of the body: it does not depend on
+the head the request later runs at, so the repository can refuse a second application of the same
+signed request (``transaction-replayed``) however the chain moved in between. The request's
+``caller`` must be the first signer's address: the contract's caller is who signed, never an
+asserted value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from ._context import ExecutionRequest
+from ._encoding import digest, encode
+from ._errors import TransactionRejected, ValidationError
+from ._model import MAX_U64, ChainPins
+from ._signing import PUBLIC_KEY_LEN, SIGNATURE_LEN, SigningKey, address_of, verify
+
+__all__ = ["SignedTransaction", "sign_request", "check_signatures", "check_transaction", "MAX_SIGNERS",
+           "SIGNATURE_DOMAIN", "TRANSACTION_DOMAIN"]
+
+MAX_SIGNERS = 16
+SIGNATURE_DOMAIN = "ispc/transaction-signature"
+TRANSACTION_DOMAIN = "ispc/signed-transaction"
+
+
+def _keys(instance, attribute, value):
+    if not isinstance(value, tuple) or len(value) > MAX_SIGNERS:
+        raise ValidationError(f"SignedTransaction.{attribute.name}",
+                              f"expected a tuple of at most {MAX_SIGNERS} items")
+    length = PUBLIC_KEY_LEN if attribute.name == "signers" else SIGNATURE_LEN
+    for item in value:
+        if not isinstance(item, bytes) or len(item) != length:
+            raise ValidationError(f"SignedTransaction.{attribute.name}",
+                                  f"every item must be {length} bytes")
+    if attribute.name == "signers" and len(set(value)) != len(value):
+        raise ValidationError("SignedTransaction.signers", "a key is listed twice")
+
+
+def _u64(instance, attribute, value):
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_U64:
+        raise ValidationError("SignedTransaction.valid_until", "expected an integer in [0, 2^64)")
+
+
+@attrs.frozen
+class SignedTransaction:
+    request: ExecutionRequest = attrs.field(
+        validator=attrs.validators.instance_of(ExecutionRequest))
+    chain_id: str = attrs.field(validator=attrs.validators.instance_of(str))
+    #: the highest pinned head height at which the transaction may still run
+    valid_until: int = attrs.field(validator=_u64)
+    signers: tuple[bytes, ...] = attrs.field(converter=tuple, validator=_keys)
+    signatures: tuple[bytes, ...] = attrs.field(converter=tuple, validator=_keys)
+
+    def body(self) -> bytes:
+        """The canonical encoding every signature covers (all fields but the signatures)."""
+        return encode({"request": self.request, "chain_id": self.chain_id,
+                       "valid_until": self.valid_until, "signers": self.signers})
+
+    def signing_message(self) -> bytes:
+        return digest(SIGNATURE_DOMAIN, self.body())
+
+    @property
+    def id(self) -> bytes:
+        return digest(TRANSACTION_DOMAIN, self.body())
+
+    @property
+    def caller(self) -> bytes:
+        return self.request.caller
+
+
+
+def sign_request(request: ExecutionRequest, keys: Sequence[SigningKey], *, chain_id: str,
+                 valid_until: int) -> SignedTransaction:
+    """Sign ``request`` with ``keys``; the first key becomes the caller."""
+    keys = tuple(keys)
+    if not keys:
+        raise ValidationError("keys", "at least one signing key is needed")
+    request = attrs.evolve(request, caller=address_of(keys[0].public_key))
+    unsigned = SignedTransaction(request, chain_id, valid_until,
+                                 tuple(key.public_key for key in keys), ())
+    message = unsigned.signing_message()
+    return attrs.evolve(unsigned, signatures=tuple(key.sign(message) for key in keys))
+
+
+def _reject(message: str, *, code: str, hint: str | None = None) -> TransactionRejected:
+    return TransactionRejected(message, code=code, hint=hint)
+
+
+def check_signatures(tx: object) -> SignedTransaction:
+    """Raise TransactionRejected unless ``tx`` is a SignedTransaction whose every listed signer
+    signed it and whose caller is its first signer (no chain state needed)."""
+    if not isinstance(tx, SignedTransaction):
+        raise _reject(f"a {type(tx).__name__} is not a signed transaction",
+                      code="signature-missing", hint="sign the request: `--as KEYNAME`, or "
+                      "ispc_framework._transaction.sign_request")
+    if not tx.signers or not tx.signatures:
+        raise _reject("the transaction carries no signature", code="signature-missing")
+    if len(tx.signatures) != len(tx.signers):
+        raise _reject(f"{len(tx.signers)} signer(s) but {len(tx.signatures)} signature(s)",
+                      code="signature-invalid")
+    message = tx.signing_message()
+    for index, (key, signature) in enumerate(zip(tx.signers, tx.signatures)):
+        if not verify(key, message, signature):
+            raise _reject(f"signature {index} (key {key.hex()[:16]}…) does not verify",
+                          code="signature-invalid", hint="the transaction was altered after signing, or "
+                          "signed with another key")
+    if tx.request.caller != address_of(tx.signers[0]):
+        raise _reject("the request's caller is not the transaction's first signer",
+                      code="caller-not-signer", hint="let sign_request set the caller")
+    return tx
+
+
+def check_transaction(tx: object, pins: ChainPins) -> SignedTransaction:
+    """Everything about ``tx`` that can be checked before it runs at ``pins`` except replay
+    (which needs the repository): signatures, caller, chain and validity bound."""
+    tx = check_signatures(tx)
+    if tx.chain_id != pins.chain_id:
+        raise _reject(f"the transaction is for chain {tx.chain_id!r}, this is "
+                      f"{pins.chain_id!r}", code="wrong-chain")
+    if pins.height > tx.valid_until:
+        raise _reject(f"the transaction was valid until height {tx.valid_until}; the head is "
+                      f"{pins.height}", code="transaction-expired", hint="sign it again with a later "
+                      "--valid-for")
+    return tx
