@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -52,6 +53,70 @@ def _plugin_checks(spec, settings: dict[str, Any], subject: str) -> list[Check]:
                       "plugin-doctor-failed")]
 
 
+def _built_checks(plugins: PluginManager, spec, settings: dict[str, Any], kind: str,
+                  subject: str, config: Config) -> list[Check]:
+    """Build the selected plugin (an engine that cannot run fails here, not mid-run), then the
+    prover's keys and the repository's genesis. A repository whose file does not exist yet is
+    reported, never created."""
+    if kind == "repository":
+        missing = [settings[s.name] for s in spec.settings
+                   if s.type == "path" and settings.get(s.name) and not Path(settings[s.name]).exists()]
+        if missing:
+            return [Check("warning", subject, f"no chain at {missing[0]} yet",
+                          "create the devnet with `ispc init`", "genesis-missing")]
+    try:
+        obj = plugins.create(spec, settings)
+    except ISPCError as exc:
+        return [Check("error", subject, f"cannot be built: {exc.message}", exc.hint, exc.code)]
+    try:
+        if kind == "prover":
+            return _key_checks(obj, settings, spec.name, subject, config.get("prover.circuit"))
+        if kind == "repository":
+            return _genesis_checks(obj, subject)
+        return []
+    except ISPCError as exc:
+        return [Check("error", subject, exc.message, exc.hint, exc.code)]
+    finally:
+        close = getattr(obj, "close", None)
+        if close is not None:
+            close()
+
+
+def _key_checks(prover: Any, settings: dict[str, Any], name: str, subject: str,
+                circuit: str) -> list[Check]:
+    keys = (prover.info() or {}).get("keys", {})
+    meta = keys.get(circuit)
+    if meta is None:
+        return [Check("error", subject, f"no proving and verification keys for {circuit}",
+                      f"run `ispc setup` (a devnet: --set plugin.{name}.setup_mode=testing "
+                      f"--set plugin.{name}.allow_testing_keys=true)",
+                      "key-not-found")]
+    if meta.get("testing_only") and not settings.get("allow_testing_keys"):
+        return [Check("error", subject, f"the keys for {circuit} are testing keys and "
+                      "allow_testing_keys is off, so proving refuses them",
+                      f"set allow_testing_keys = true in [plugin.{name}] (devnet only), or run "
+                      "a ceremony with `ispc setup`", "testing-key-refused")]
+    mode = " (testing keys: devnet only)" if meta.get("testing_only") else ""
+    return [Check("ok" if not mode else "warning", subject,
+                  f"keys for {circuit}: verification key hash {meta.get('vk_hash')}{mode}",
+                  "run a ceremony with `ispc setup` before anything but a devnet" if mode else "",
+                  "testing-keys" if mode else "")]
+
+
+def _genesis_checks(repository: Any, subject: str) -> list[Check]:
+    view = repository.view()
+    try:
+        head = view.head()
+    except ISPCError as exc:
+        return [Check("warning", subject, f"no genesis block: {exc.message}",
+                      "create the devnet with `ispc init`", "genesis-missing")]
+    finally:
+        close = getattr(view, "close", None)
+        if close is not None:
+            close()
+    return [Check("ok", subject, f"chain {head.chain_id!r} at height {head.height}")]
+
+
 def run_checks(config: Config, plugins: PluginManager) -> list[Check]:
     checks: list[Check] = []
     selected_names = set()
@@ -63,7 +128,8 @@ def run_checks(config: Config, plugins: PluginManager) -> list[Check]:
             if runtime == "wasm":
                 check_bounded(name, spec.capabilities, config.get("engine.wasm.allow_unbounded"))
         except ISPCError as exc:
-            checks.append(Check("error", subject, exc.message, exc.hint, exc.code))
+            hint = f"{exc.hint} ({key} from {config.sources.get(key, 'default')})"
+            checks.append(Check("error", subject, exc.message, hint, exc.code))
             continue
         selected_names.add(name)
         record = next(r for r in plugins.records() if r.spec is spec)
@@ -71,6 +137,7 @@ def run_checks(config: Config, plugins: PluginManager) -> list[Check]:
                             f"{record.version}"))
         if spec.doctor:
             checks += _plugin_checks(spec, settings, subject)
+        checks += _built_checks(plugins, spec, settings, kind, subject, config)
     for record in plugins.records():
         if record.status in ("ok", "not-loaded", "blocked"):
             continue
@@ -79,13 +146,9 @@ def run_checks(config: Config, plugins: PluginManager) -> list[Check]:
                             f"{record.status}: {record.error}",
                             "uninstall or upgrade it, or add it to [plugins] block",
                             f"plugin-{record.status}"))
-    installed = {r.name for r in plugins.records() if r.name}
-    for key in config.values:
-        if key.startswith("plugin."):
-            name = key[len("plugin."):].rsplit(".", 1)[0]
-            if name not in installed:
-                checks.append(Check("warning", f"[plugin.{name}]",
-                                    "settings for a plugin that is not installed",
-                                    f"pip install ispc-{name}, or remove the table",
-                                    "plugin-not-found"))
+    for entry in plugins.unmatched_block:
+        checks.append(Check("warning", f"[plugins] block = {entry!r}",
+                            "matches no installed plugin, so it blocks nothing",
+                            "use a name `ispc plugins` shows (or a distribution name)",
+                            "plugin-not-found"))
     return checks

@@ -51,6 +51,7 @@ class State:
 
         if self._plugins is None:
             self._plugins = PluginManager.from_config(self.config)
+            self._plugins.bind_config(self.config)
         return self._plugins
 
     @property

@@ -15,8 +15,12 @@ from ._app import State, console, emit_json
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_obj
 def plugins_cmd(state: State, as_json: bool) -> None:
-    """List every installed plugin with its kind, distribution, capabilities and status."""
-    rows = [record.as_dict() for record in state.plugins.records()]
+    """List every installed plugin with its kind, distribution, capabilities and status; with
+    --json also each setting with its default, effective value and where that came from.
+
+    Example: ispc plugins --json"""
+    rows = [{**record.as_dict(), "settings": _settings(state, record.spec)}
+            for record in state.plugins.records()]
     if as_json:
         emit_json(rows)
         return
@@ -42,7 +46,10 @@ def plugins_cmd(state: State, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_obj
 def doctor_cmd(state: State, as_json: bool) -> None:
-    """Check the effective config against the installed plugins; exit 2 if a selected one is unusable."""
+    """Check the effective config against the installed plugins: build each selected plugin,
+    check the prover's keys and the chain's genesis; exit 2 if a selected one is unusable.
+
+    Example: ispc doctor --json"""
     from .._doctor import run_checks
 
     checks = run_checks(state.config, state.plugins)
@@ -70,7 +77,10 @@ def config_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_obj
 def config_show(state: State, as_json: bool) -> None:
-    """Print every effective value and where it came from (default, file, env or cli)."""
+    """Print every effective value, every installed plugin's settings included, and where it
+    came from (default, file, env or cli).
+
+    Example: ispc --set limits.fuel=5000000 config show --json"""
     secrets = _secret_keys(state)
     rows = state.config.shown(secrets)
     if as_json:
@@ -81,11 +91,30 @@ def config_show(state: State, as_json: bool) -> None:
 
     table = Table(title=f"effective config ({state.config.path or 'no file: built-in defaults'})")
     for column in ("key", "value", "source"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # keys and paths stay whole
     for key, value, source in rows:
         table.add_row(escape(key), escape(value if isinstance(value, str) else json.dumps(value)),
                       escape(source))
     console().print(table)
+
+
+def _settings(state: State, spec) -> list[dict]:
+    """A plugin's declared settings with default, effective value and source (secrets masked)."""
+    if spec is None:
+        return []
+    config = state.config
+    rows = []
+    for setting in spec.settings:
+        key = f"plugin.{spec.name}.{setting.name}"
+        value = config.get(key, setting.default)
+        source = config.sources.get(key, "default")
+        masked = setting.secret or source.startswith("env-ref:")
+        rows.append({"name": setting.name, "type": setting.type,
+                     "default": "********" if setting.secret and setting.default else
+                     setting.default, "value": "********" if masked and value else value,
+                     "source": source, "description": setting.description,
+                     "secret": setting.secret})
+    return rows
 
 
 def _secret_keys(state: State) -> set[str]:
