@@ -78,15 +78,22 @@ def prover_export_verifier(state: State, fmt: str, circuit: str, output: str | N
               show_default=True, help="The repository's examples/ directory (built contracts, models).")
 @click.option("--prover", "prover_name", default=None,
               help="Prover plugin to prove with (default: the config's, groth16), e.g. gnark.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print only a JSON report of every step (commands, timings, lines, blocks).")
 @click.pass_obj
-def demo_cmd(state: State, workdir: str | None, examples: str, prover_name: str | None) -> None:
+def demo_cmd(state: State, workdir: str | None, examples: str, prover_name: str | None,
+             as_json: bool) -> None:
     """End-to-end demo on the embedded defaults: chain, keys, contract, model, proofs, blocks.
+    Each step shows the `ispc ...` commands that do it by hand, its timings, and the blocks it
+    writes.
 
     Example: ispc demo --prover gnark"""
     from .._demo import run_demo
 
-    run_demo(Path(workdir) if workdir else None, Path(examples), state.overrides, click.echo,
-             prover=prover_name)
+    report = run_demo(Path(workdir) if workdir else None, Path(examples), state.overrides,
+                      (lambda line: None) if as_json else click.echo, prover=prover_name)
+    if as_json:
+        emit_json(report)
 
 
 @click.command("conformance")
