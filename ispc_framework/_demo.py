@@ -163,6 +163,21 @@ class _Demo:
                 parts.append(f"{out.asset.amount} {unit}")
             self._say(f"{name}: {', '.join(sorted(parts)) or 'no assets'}")
 
+    def finish(self, seconds: float) -> dict[str, Any]:
+        """Print the summary; return the --json report."""
+        from ._encoding import to_json
+
+        head = self.c.repository.view().head()
+        blocks = [b for step in self.steps for b in step.blocks]
+        self.echo(f"\nchain {head.chain_id!r} at height {head.height}, head "
+                  f"{head.block_hash.hex()}: {len(blocks)} blocks written by the steps above, "
+                  f"heights {', '.join(str(b['height']) for b in blocks)} (deploys are blocks too)")
+        self.echo(f"traces: {self.scratch / 'traces.jsonl'}")
+        self.echo("demo finished: every result above was proven and verified before it was "
+                  "applied")
+        return {"workdir": str(self.scratch), "steps": [s.as_dict() for s in self.steps],
+                "head": to_json(head), "seconds": round(seconds, 3)}
+
     # ------------------------------------------------------------------ steps
 
     def keys(self, config: Any) -> None:
@@ -305,6 +320,24 @@ class _Demo:
             self._block(self.c.apply_result(result), "the inference's proven state output")
 
 
+def _prepare(workdir: Path | None, overrides: tuple[str, ...], prover: str | None
+             ) -> tuple[Path, Path, Any]:
+    """The scratch directory with the demo's ispc.toml and the alice and bob key files, and the
+    loaded config (that file and --set only: no ./ispc.toml, no ISPC_* variables)."""
+    scratch = Path(tempfile.mkdtemp(prefix="ispc-demo-")) if workdir is None else workdir
+    scratch.mkdir(parents=True, exist_ok=True)
+    parsed = {k.strip(): v.strip() for k, _, v in (item.partition("=") for item in overrides)}
+    config_path = _demo_config(scratch, prover or parsed.get("prover.name") or "groth16")
+    config = load_config(config_path, overrides=parsed, environ={})
+    from ._keys import KeyStore
+
+    accounts = KeyStore(scratch / "accounts")
+    for name, key in (("alice", ALICE_KEY), ("bob", BOB_KEY)):
+        if not accounts.path(name).is_file():
+            accounts.save(name, key)
+    return scratch, config_path, config
+
+
 def run_demo(workdir: Path | None, examples: Path, overrides: tuple[str, ...],
              echo: Callable[[str], None], prover: str | None = None) -> dict[str, Any]:
     """Run the demo, printing through ``echo``; returns what ``ispc demo --json`` prints."""
@@ -314,19 +347,7 @@ def run_demo(workdir: Path | None, examples: Path, overrides: tuple[str, ...],
         raise NotFound(f"{token_wasm} is missing", code="demo-examples-missing",
                        hint="run from the repository root after scripts/bootstrap.sh, or pass "
                             "--examples PATH")
-    scratch = Path(tempfile.mkdtemp(prefix="ispc-demo-")) if workdir is None else workdir
-    scratch.mkdir(parents=True, exist_ok=True)
-    chosen = dict(item.partition("=")[::2] for item in overrides).get("prover.name", "").strip()
-    config_path = _demo_config(scratch, prover or chosen or "groth16")
-    parsed = {k.strip(): v.strip() for k, _, v in (item.partition("=") for item in overrides)}
-    # The demo's own ispc.toml and --set overrides only: no ./ispc.toml, no ISPC_* variables.
-    config = load_config(config_path, overrides=parsed, environ={})
-    from ._keys import KeyStore
-
-    accounts = KeyStore(scratch / "accounts")
-    for name, key in (("alice", ALICE_KEY), ("bob", BOB_KEY)):
-        if not accounts.path(name).is_file():
-            accounts.save(name, key)
+    scratch, config_path, config = _prepare(workdir, overrides, prover)
     coordinator = Coordinator(config)
     demo = _Demo(coordinator, scratch, examples, echo)
     started = time.perf_counter()
@@ -344,16 +365,6 @@ def run_demo(workdir: Path | None, examples: Path, overrides: tuple[str, ...],
         demo.transfer()
         if model.is_file():
             demo.model(model, config.get("engine.onnx.name"))
-        head = coordinator.repository.view().head()
-        blocks = [b for step in demo.steps for b in step.blocks]
-        echo(f"\nchain {head.chain_id!r} at height {head.height}, head {head.block_hash.hex()}: "
-             f"{len(blocks)} blocks written by the steps above, heights "
-             f"{', '.join(str(b['height']) for b in blocks)} (deploys are blocks too)")
-        echo(f"traces: {scratch / 'traces.jsonl'}")
-        echo("demo finished: every result above was proven and verified before it was applied")
-        from ._encoding import to_json
-
-        return {"workdir": str(scratch), "steps": [s.as_dict() for s in demo.steps],
-                "head": to_json(head), "seconds": round(time.perf_counter() - started, 3)}
+        return demo.finish(time.perf_counter() - started)
     finally:
         coordinator.close()

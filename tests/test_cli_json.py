@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from ispc_framework._cli import cli
 from ispc_framework._cli._schemas import COMMANDS, ERROR, main as schemas_main, schema_for
+from ispc_framework._keys import KeyStore
 from ispc_framework._signing import devnet_key
 
 jsonschema = pytest.importorskip("jsonschema")
@@ -60,6 +61,7 @@ def devnet(tmp_path_factory):
     config.write_text('[plugin.sqlite]\npath = "chain.db"\n'  # relative: next to this file
                       '[plugin.groth16]\nkey_dir = "keys"\nsetup_mode = "testing"\n'
                       "allow_testing_keys = true\n")
+    KeyStore(root / "accounts").save("alice", devnet_key("alice"))  # the token's owner
     return root, config
 
 
@@ -86,13 +88,13 @@ def test_every_command_json_matches_its_schema(devnet):
     setup = ispc(devnet, "setup")
     assert (root / "keys").is_dir()  # the relative key_dir resolved next to the config file
     assert setup["vk_hash"]
-    alice = ispc(devnet, "keys new", "alice")
-    assert ispc(devnet, "keys show", "alice")["address"] == alice["address"]
-    assert [k["name"] for k in ispc(devnet, "keys list")] == ["alice"]
-    exported = root / "alice.key.json"
-    ispc(devnet, "keys export", "alice", str(exported))
-    ispc(devnet, "keys import", "alice2", str(exported))
-    genesis = ispc(devnet, "init", "--timestamp", "5", "--allocate", f"{alice['address']}:77")
+    carol = ispc(devnet, "keys new", "carol")
+    assert ispc(devnet, "keys show", "carol")["address"] == carol["address"]
+    assert [k["name"] for k in ispc(devnet, "keys list")] == ["alice", "carol"]
+    exported = root / "carol.key.json"
+    ispc(devnet, "keys export", "carol", str(exported))
+    assert ispc(devnet, "keys import", "carol2", str(exported))["address"] == carol["address"]
+    genesis = ispc(devnet, "init", "--timestamp", "5", "--allocate", f"{ALICE}:77")
     assert genesis["block"]["height"] == 0 and (root / "chain.db").is_file()
     token = ispc(devnet, "deploy", str(TOKEN), "--as", "alice")["content_hash"]
     counter = ispc(devnet, "deploy", str(COUNTER))["content_hash"]

@@ -223,7 +223,9 @@ def call_input(input_hex: str, input_file: str | None, limit: int) -> bytes:
         raise ValidationError("--input-file", "give --input HEX or --input-file FILE, not both")
     try:
         if input_file == "-":
-            data = click.get_binary_stream("stdin").read(limit + 1)
+            import sys
+
+            data = sys.stdin.buffer.read(limit + 1)
         else:
             with open(input_file, "rb") as handle:
                 data = handle.read(limit + 1)

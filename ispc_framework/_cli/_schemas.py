@@ -39,7 +39,10 @@ def array(items: dict[str, Any]) -> dict[str, Any]:
     return {"type": "array", "items": items}
 
 
-BLOCK = model("BlockInfo", height={"type": "integer"}, block_hash=HASH)
+BLOCK = model("BlockInfo", height={"type": "integer"}, block_hash=HASH,
+              parent_hash=HASH, transaction_id=HASH)
+HEAD = model("ChainPins", height={"type": "integer"}, block_hash=HASH,
+             chain_id={"type": "string"}, timestamp={"type": "integer"})
 OUTPOINT = model("OutPoint", tx_id=HASH, index={"type": "integer"})
 TX_OUTPUT = model("TxOutput")
 TENSOR_VALUES = obj({"name": {"type": "string"}, "dtype": {"type": "string"},
@@ -92,7 +95,7 @@ COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
                                                       extra=True)),
     "deploy": ("the stored resource", obj({"content_hash": HASH, "outpoint": OUTPOINT,
                                           "block": BLOCK})),
-    "chain": ("the head and recent blocks", obj({"head": BLOCK, "blocks": array(BLOCK)})),
+    "chain": ("the head and recent blocks", obj({"head": HEAD, "blocks": array(BLOCK)})),
     "utxo": ("ADDRESS's unspent outputs", array(obj({"outpoint": OUTPOINT, "output": TX_OUTPUT},
                                                     extra=True))),
     "balance": ("ADDRESS's asset totals per token",
@@ -132,7 +135,7 @@ COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
                          "spec_tests": {"type": ["object", "null"]}})),
     "demo": ("every step with its commands, timings, output lines and blocks",
              obj({"workdir": {"type": "string"}, "steps": array(DEMO_STEP),
-                  "head": BLOCK, "seconds": {"type": "number"}})),
+                  "head": HEAD, "seconds": {"type": "number"}})),
     "hostabi generate": ("whether the artefacts are (now) in sync",
                          obj({"ok": {"type": "boolean"}, "check": {"type": "boolean"}})),
 }
