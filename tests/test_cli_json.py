@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from ispc_framework._cli import cli
-from ispc_framework._cli._schemas import COMMANDS, ERROR, main as schemas_main, schema_for
+from ispc_framework._cli._schemas import ERROR, SCHEMAS, main as schemas_main, schema_of
 from ispc_framework._keys import KeyStore
 from ispc_framework._signing import devnet_key
 
@@ -40,11 +40,11 @@ def _leaf_commands(group: click.Group = cli, prefix: str = "") -> dict[str, clic
 
 def test_every_command_has_json_a_schema_and_an_example():
     commands = _leaf_commands()
-    assert sorted(commands) == sorted(COMMANDS)
+    assert sorted(commands) == sorted(SCHEMAS)
     for name, command in commands.items():
         assert "--json" in {opt for p in command.params for opt in p.opts}, name
         assert "Example" in (command.help or ""), f"ispc {name} --help has no example"
-        jsonschema.Draft202012Validator.check_schema(schema_for(name))
+        jsonschema.Draft202012Validator.check_schema(schema_of(name))
 
 
 def test_docs_cli_md_shows_the_current_schemas():
@@ -74,7 +74,7 @@ def ispc(devnet, command: str, *args: str, code: int = 0, stdin: bytes | None = 
                            input=stdin, catch_exceptions=False)
     assert result.exit_code == code, result.output
     data = json.loads(result.stdout)
-    jsonschema.validate(data, schema_for(command) if code == 0 else ERROR)
+    jsonschema.validate(data, schema_of(command) if code == 0 else ERROR)
     SEEN.add(command)
     return data
 
@@ -87,7 +87,7 @@ def test_every_command_json_matches_its_schema(devnet):
     root, config = devnet
     setup = ispc(devnet, "setup")
     assert (root / "keys").is_dir()  # the relative key_dir resolved next to the config file
-    assert setup["vk_hash"]
+    assert setup["vk_hash"] and setup["mode"] == "testing"
     carol = ispc(devnet, "keys new", "carol")
     assert ispc(devnet, "keys show", "carol")["address"] == carol["address"]
     assert [k["name"] for k in ispc(devnet, "keys list")] == ["alice", "carol"]
@@ -140,4 +140,4 @@ def test_every_command_json_matches_its_schema(devnet):
     ispc(devnet, "hostabi generate", "--check")
     error = ispc(devnet, "run", "ab", "mint", code=2)
     assert error["code"] == "invalid-value"
-    assert SEEN >= set(COMMANDS) - {"demo"}  # demo: tests/test_demo.py validates its JSON
+    assert SEEN >= set(SCHEMAS) - {"demo"}  # demo: tests/test_demo.py validates its JSON

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from ispc_framework._cli import cli
-from ispc_framework._cli._schemas import schema_for
+from ispc_framework._cli._schemas import schema_of
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -25,7 +25,7 @@ def test_the_demo_runs_end_to_end_and_its_commands_work_by_hand(tmp_path):
                                       "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    jsonschema.validate(report, schema_for("demo"))
+    jsonschema.validate(report, schema_of("demo"))
     out = "\n".join(line for step in report["steps"] for line in step["commands"] + step["lines"])
     assert "same request again -> identical result hash: True" in out
     assert "rejected as expected: [proof-" in out

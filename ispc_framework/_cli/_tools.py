@@ -25,15 +25,21 @@ def setup_cmd(state: State, circuit: str, as_json: bool) -> None:
     e.g. --set plugin.groth16.setup_mode=testing. Provers never make keys at proof time.
 
     Example: ispc --set plugin.groth16.setup_mode=testing setup --json"""
+    prover = state.coordinator.prover()
+    mode = getattr(prover, "settings", {}).get("setup_mode", "ceremony")
     started = time.monotonic()
-    with step_progress(f"setup {circuit}") as progress:
-        vk_hash = state.coordinator.prover().setup(circuit, progress=progress)
-    seconds = round(time.monotonic() - started, 3)
+    with step_progress(f"{mode} setup of {circuit}") as progress:
+        vk_hash = prover.setup(circuit, progress=progress)
+    elapsed = time.monotonic() - started
+    keys = getattr(prover, "keys", None)
+    key_dir = str(keys.root) if keys is not None else None
     if as_json:
-        emit_json({"circuit": circuit, "vk_hash": vk_hash, "seconds": seconds})
+        emit_json({"circuit": circuit, "mode": mode, "vk_hash": vk_hash,
+                   "testing_only": mode == "testing", "key_dir": key_dir,
+                   "elapsed_s": round(elapsed, 3)})
     else:
-        click.echo(f"keys for {circuit} stored in {seconds:.1f} s; verification key hash "
-                   f"{vk_hash}")
+        click.echo(f"keys for {circuit} stored in {key_dir}; verification key hash {vk_hash} "
+                   f"({mode}, {elapsed:.1f} s)")
 
 
 @click.group("prover")
