@@ -144,7 +144,7 @@ class Coordinator:
         with self._lock:
             if key not in self._cache:
                 spec = self._select(kind, name, runtime)
-                self._cache[key] = self.plugins.create(spec, self.config.plugin_settings(spec))
+                self._cache[key] = self._create(spec)
                 log.info("selected %s %r (%s)", f"{runtime} {kind}" if runtime else kind, name,
                          spec.factory)
             return self._cache[key]
@@ -162,6 +162,20 @@ class Coordinator:
             raise PluginNotFound(exc.message, plugin=name, code=exc.code,
                                  hint=f"{exc.hint}; {key} names {name!r} (from {source}; "
                                       "`ispc config show`)") from None
+
+    def _create(self, spec: Any) -> Any:
+        """Build the plugin; a setting it refuses gets a hint naming where the value came from."""
+        from ._errors import ConfigError
+
+        try:
+            return self.plugins.create(spec, self.config.plugin_settings(spec))
+        except ConfigError as exc:
+            key = str(exc.details.get("key", ""))
+            full = key if key.startswith("plugin.") else f"plugin.{spec.name}.{key}"
+            if not key or exc.hint != ConfigError.hint:
+                raise
+            raise ConfigError(exc.message, code=exc.code, key=full,
+                              hint=self.config.hint_for(full)) from exc
 
     @property
     def repository(self) -> Any:
