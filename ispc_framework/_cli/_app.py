@@ -94,17 +94,23 @@ class _VerbosityFilter(logging.Filter):
         return record.levelno >= (self.level if own else min(self.level + 10, logging.WARNING))
 
 
-def _configure_logging(verbose: int) -> None:
-    """-v: INFO (plugin selection, timings), -vv: DEBUG (plugin loads, cache hits); to stderr."""
+def _configure_logging(verbose: int):
+    """-v: INFO (plugin selection, timings), -vv: DEBUG (plugin loads, cache hits); to stderr.
+    Returns the function that undoes it (an embedding process, or tests running many
+    invocations in one process, keep their own logging afterwards)."""
     level = logging.WARNING - 10 * min(verbose, 2)
     root = logging.getLogger()
-    for handler in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
-        root.removeHandler(handler)  # one invocation, one handler (tests run many in-process)
+    previous = root.level
     handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     handler.addFilter(_VerbosityFilter(level))
     root.addHandler(handler)
     root.setLevel(level)
+
+    def restore() -> None:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+    return restore
 
 
 def _fail(exc: ISPCError, as_json: bool) -> None:
@@ -174,10 +180,10 @@ def cli(ctx: click.Context, config_path: str | None, overrides: tuple[str, ...],
 
     Example: ispc --config ispc.toml run CONTRACT_HASH transfer --input 0a0b --out result.json
     """
-    _configure_logging(verbose)
+    ctx.call_on_close(_configure_logging(verbose))
     ctx.obj = State(config_path, overrides)
     ctx.obj.verbose = verbose
-    ctx.call_on_close(ctx.obj.close)  # on every exit, errors included
+    ctx.call_on_close(ctx.obj.close)  # on every exit, errors included (runs first)
 
 
 def main(argv: list[str] | None = None) -> None:
