@@ -222,6 +222,7 @@ class _Demo:
             self._say(f"trace root   {result.trace_root.hex()}")
             self._say(f"result hash  {result.execution_result_hash.hex()}")
             proof = result.state_output.zk_proof
+            assert proof is not None  # executed with prove=True
             self._say(f"proof        {proof.circuit_id}, {len(proof.proof)} bytes, verified")
             self._say("same request again -> identical result hash: "
                       f"{again.execution_result_hash == result.execution_result_hash}")
@@ -261,7 +262,7 @@ class _Demo:
         from ._encoding import encode
 
         thief = self._deploy(thief_wat, ResourceCategory.CONTRACT, "application/wasm",
-                             wasmtime.wat2wasm(thief_wat.read_text()))
+                             bytes(wasmtime.wat2wasm(thief_wat.read_text())))
         try:
             self.c.execute(_as(BOB_KEY, ExecutionRequest(thief, "steal", encode(self.minted))))
         except ISPCError as exc:

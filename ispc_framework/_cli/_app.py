@@ -28,8 +28,8 @@ class State:
         self.config_path = config_path
         self.overrides = overrides
         self._config: Config | None = None
-        self._plugins = None
-        self._coordinator = None
+        self._plugins: Any = None
+        self._coordinator: Any = None
         self.verbose = 0  # -v count
 
     @property
@@ -72,7 +72,7 @@ class State:
 class _StderrHandler(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is at the time (click's test runner swaps it)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self):
         return sys.stderr
 
