@@ -53,11 +53,22 @@ def _plugin_checks(spec, settings: dict[str, Any], subject: str) -> list[Check]:
                       "plugin-doctor-failed")]
 
 
-def _built_checks(plugins: PluginManager, spec, settings: dict[str, Any], kind: str,
+def _build(plugins: PluginManager, spec, settings: dict[str, Any]) -> Any:
+    """The plugin object, built as a run would build it (an engine that cannot run on this
+    Python, or an object missing its protocol's methods, fails here, not mid-run)."""
+    return plugins.create(spec, settings)
+
+
+def _close(obj: Any) -> None:
+    close = getattr(obj, "close", None)
+    if close is not None:
+        close()
+
+
+def _state_checks(plugins: PluginManager, spec, settings: dict[str, Any], kind: str,
                   subject: str, config: Config) -> list[Check]:
-    """Build the selected plugin (an engine that cannot run fails here, not mid-run), then the
-    prover's keys and the repository's genesis. A repository whose file does not exist yet is
-    reported, never created."""
+    """What the built prover and repository hold: the prover's keys for the circuit, the chain's
+    genesis block. A repository whose file does not exist yet is reported, never created."""
     if kind == "repository":
         missing = [settings[s.name] for s in spec.settings
                    if s.type == "path" and settings.get(s.name) and not Path(settings[s.name]).exists()]
@@ -65,21 +76,17 @@ def _built_checks(plugins: PluginManager, spec, settings: dict[str, Any], kind: 
             return [Check("warning", subject, f"no chain at {missing[0]} yet",
                           "create the devnet with `ispc init`", "genesis-missing")]
     try:
-        obj = plugins.create(spec, settings)
+        obj = _build(plugins, spec, settings)
     except ISPCError as exc:
         return [Check("error", subject, f"cannot be built: {exc.message}", exc.hint, exc.code)]
     try:
         if kind == "prover":
             return _key_checks(obj, settings, spec.name, subject, config.get("prover.circuit"))
-        if kind == "repository":
-            return _genesis_checks(obj, subject)
-        return []
+        return _genesis_checks(obj, subject)
     except ISPCError as exc:
         return [Check("error", subject, exc.message, exc.hint, exc.code)]
     finally:
-        close = getattr(obj, "close", None)
-        if close is not None:
-            close()
+        _close(obj)
 
 
 def _key_checks(prover: Any, settings: dict[str, Any], name: str, subject: str,
@@ -117,8 +124,19 @@ def _genesis_checks(repository: Any, subject: str) -> list[Check]:
     return [Check("ok", subject, f"chain {head.chain_id!r} at height {head.height}")]
 
 
+def _binding_checks(config: Config, plugins: PluginManager) -> list[Check]:
+    """The config against the installed plugins (unknown [plugin.x] tables, keys, ISPC_PLUGIN_
+    variables): one error check instead of stopping the doctor."""
+    try:
+        plugins.bind_config(config)
+    except ISPCError as exc:
+        return [Check("error", str(exc.details.get("key", "config")), exc.message, exc.hint,
+                      exc.code)]
+    return []
+
+
 def run_checks(config: Config, plugins: PluginManager) -> list[Check]:
-    checks: list[Check] = []
+    checks = _binding_checks(config, plugins)
     selected_names = set()
     for kind, name, runtime, key in _selected(config):
         subject = f"{key} = {name!r}"
@@ -127,9 +145,12 @@ def run_checks(config: Config, plugins: PluginManager) -> list[Check]:
             settings = config.plugin_settings(spec)
             if runtime == "wasm":
                 check_bounded(name, spec.capabilities, config.get("engine.wasm.allow_unbounded"))
+            if kind in ("engine", "hostabi", "trace_sink"):  # stateless: building is the check
+                _close(_build(plugins, spec, settings))
         except ISPCError as exc:
-            hint = f"{exc.hint} ({key} from {config.sources.get(key, 'default')})"
-            checks.append(Check("error", subject, exc.message, hint, exc.code))
+            source = config.sources.get(key, "default")
+            checks.append(Check("error", subject, f"{exc.message} ({key} from {source})",
+                                exc.hint, exc.code))
             continue
         selected_names.add(name)
         record = next(r for r in plugins.records() if r.spec is spec)
@@ -137,7 +158,8 @@ def run_checks(config: Config, plugins: PluginManager) -> list[Check]:
                             f"{record.version}"))
         if spec.doctor:
             checks += _plugin_checks(spec, settings, subject)
-        checks += _built_checks(plugins, spec, settings, kind, subject, config)
+        if kind in ("prover", "repository"):
+            checks += _state_checks(plugins, spec, settings, kind, subject, config)
     for record in plugins.records():
         if record.status in ("ok", "not-loaded", "blocked"):
             continue

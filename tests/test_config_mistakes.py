@@ -171,6 +171,15 @@ def test_hints_name_where_the_bad_value_came_from(tmp_path, layer, fragment):
     assert (str(path) in info.value.hint) == (layer == "file")  # not "fix ... in ispc.toml"
 
 
+def test_doctor_reports_a_config_that_does_not_fit_the_plugins_as_a_check(tmp_path):
+    path = tmp_path / "ispc.toml"
+    path.write_text('[plugin.sqlte]\npath = "chain.db"\n')
+    result = CliRunner().invoke(cli, ["--config", str(path), "doctor", "--json"])
+    assert result.exit_code == 2
+    (bad,) = [c for c in json.loads(result.stdout) if c["subject"] == "plugin.sqlte.path"]
+    assert bad["level"] == "error" and "Did you mean 'sqlite'?" in bad["message"]
+
+
 def test_doctor_builds_plugins_and_checks_keys_and_genesis(tmp_path):
     path = tmp_path / "ispc.toml"
     path.write_text('[plugin.sqlite]\npath = "chain.db"\n[plugin.groth16]\nkey_dir = "keys"\n')
@@ -186,4 +195,4 @@ def test_doctor_builds_plugins_and_checks_keys_and_genesis(tmp_path):
                                           "engine.wasm.name=wasmer", "--set",
                                           "engine.wasm.allow_unbounded=true", "doctor", "--json"])
         unusable = [c for c in json.loads(result.stdout) if c["code"] == "engine-unavailable"]
-        assert unusable and unusable[0]["message"].startswith("cannot be built")
+        assert unusable and unusable[0]["message"].endswith("(engine.wasm.name from cli)")

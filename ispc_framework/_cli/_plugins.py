@@ -51,8 +51,10 @@ def doctor_cmd(state: State, as_json: bool) -> None:
 
     Example: ispc doctor --json"""
     from .._doctor import run_checks
+    from ..plugins._manager import PluginManager
 
-    checks = run_checks(state.config, state.plugins)
+    # not state.plugins: a config that does not fit the installed plugins is one of the checks
+    checks = run_checks(state.config, PluginManager.from_config(state.config))
     if as_json:
         emit_json([c.as_dict() for c in checks])
     else:
