@@ -77,6 +77,11 @@ def test_the_cli_refuses_a_misspelt_plugin_table(tmp_path):
     result = CliRunner().invoke(cli, ["--config", str(path), "chain"])
     assert result.exit_code == 2 and "Did you mean 'sqlite'?" in result.output
     assert "[config-invalid]" in result.output and not (tmp_path / "chain.db").exists()
+    # the commands one diagnoses it with still work, and say it
+    for args in (["plugins", "--json"], ["config", "show", "--json"]):
+        listed = CliRunner().invoke(cli, ["--config", str(path), *args])
+        assert listed.exit_code == 0 and json.loads(listed.stdout)
+        assert "warning: [plugin.sqlte] names no installed plugin" in listed.stderr
 
 
 @pytest.mark.parametrize("var, fragment", [

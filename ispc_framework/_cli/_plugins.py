@@ -20,7 +20,7 @@ def plugins_cmd(state: State, as_json: bool) -> None:
 
     Example: ispc plugins --json"""
     rows = [{**record.as_dict(), "settings": _settings(state, record.spec)}
-            for record in state.plugins.records()]
+            for record in _diagnostic_plugins(state).records()]
     if as_json:
         emit_json(rows)
         return
@@ -119,9 +119,24 @@ def _settings(state: State, spec) -> list[dict]:
     return rows
 
 
+def _diagnostic_plugins(state: State):
+    """The plugins for `ispc plugins` and `config show`, which must work on a config that does
+    not fit the installed plugins (they are how one finds out why): the mismatch is a warning
+    on stderr here, and an error everywhere else."""
+    from .._errors import ConfigError
+    from ..plugins._manager import PluginManager
+
+    manager = PluginManager.from_config(state.config)
+    try:
+        manager.bind_config(state.config)
+    except ConfigError as exc:
+        click.echo(f"warning: {exc.message} [{exc.code}]\n  hint: {exc.hint}", err=True)
+    return manager
+
+
 def _secret_keys(state: State) -> set[str]:
     keys = set()
-    for record in state.plugins.records():
+    for record in _diagnostic_plugins(state).records():
         if record.spec is not None:
             keys |= {f"plugin.{record.spec.name}.{s.name}" for s in record.spec.settings if s.secret}
     return keys
