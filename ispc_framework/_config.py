@@ -6,8 +6,14 @@ upper-cased with dots and dashes as underscores, e.g. ``ISPC_ENGINE_WASM_NAME``,
 ``ispc config show`` can say it. A value written ``{"$env" = "VAR"}`` is read from the environment
 at load time (for secrets; the file then holds no secret).
 
-Plugin settings (``[plugin.<name>]``) are checked against the plugin's declared schema when the
-plugin is resolved (see :meth:`Config.plugin_settings`), because only the plugin knows its keys.
+Plugin settings (``[plugin.<name>]``) need the installed plugins: :meth:`Config.bind_plugins`
+(run once the plugins are discovered) adds every installed plugin's settings with their defaults,
+maps ``ISPC_PLUGIN_<NAME>_<SETTING>`` variables onto them, and refuses a table or variable that
+names no installed plugin or setting, with a did-you-mean. Values are checked against the plugin's
+declared types when the plugin is resolved (:meth:`Config.plugin_settings`); relative ``path``
+settings from a file resolve against that file's directory.
+
+Every error's hint says where the bad value came from: the file, ``--set`` or the variable.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import copy
 import difflib
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +37,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised in the 3.10 CI environment
     import tomli as tomllib
 
-__all__ = ["Config", "DEFAULTS", "load_config", "CONFIG_FILENAME"]
+__all__ = ["Config", "DEFAULTS", "load_config", "CONFIG_FILENAME", "OTHER_ENV_VARS",
+           "SELECTION_KEYS"]
 
 CONFIG_FILENAME = "ispc.toml"
 
@@ -46,6 +53,24 @@ DEFAULTS: dict[str, Any] = {
     "plugin": {},
     "limits": {f.name: f.default for f in attrs.fields(ExecutionLimits)},
 }
+
+#: ``ISPC_`` variables that are not config keys (read directly by the core or a first-party plugin);
+#: any other ``ISPC_`` variable that names no config key is an error, so a typo is not ignored.
+OTHER_ENV_VARS = {
+    "ISPC_CONFIG": "the config file to load",
+    "ISPC_KEY_DIR": "the key directory of `ispc keys` and --as",
+    "ISPC_DISABLE_PLUGIN_AUTOLOAD": "load only the core and [plugins] load",
+    "ISPC_NODE_MODULES": "where ispc-groth16 finds circom2 and snarkjs",
+    "ISPC_GNARK_CACHE": "where ispc-gnark keeps its built worker",
+    "ISPC_WASM_TESTSUITE": "the WebAssembly spec test suite checkout (tests)",
+}
+_FREE_ENV_PREFIXES = ("ISPC_TEST_",)  # the test suites' own variables
+
+#: (plugin kind, runtime) -> the config key that selects it.
+SELECTION_KEYS = {("engine", "wasm"): "engine.wasm.name", ("engine", "onnx"): "engine.onnx.name",
+                  ("prover", None): "prover.name", ("repository", None): "repository.name",
+                  ("hostabi", None): "hostabi.providers", ("trace_sink", None): "trace.sinks"}
+
 
 def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
@@ -82,9 +107,25 @@ def _parse_scalar(text: str) -> Any:
         return text
 
 
-def _suggest(word: str, options: set[str] | list[str]) -> str:
+def _suggest(word: str, options: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, sorted(options), n=1)
     return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def where_hint(key: str, source: str) -> str:
+    """How to fix ``key`` given where its value came from (a ``Config.sources`` entry)."""
+    kind, _, origin = source.partition(":")
+    fix = {"file": f"fix {key} in {origin}",
+           "env": f"fix or unset the environment variable {origin}",
+           "env-ref": f"fix the environment variable {origin} (which {key} reads)",
+           "cli": f"fix the --set {key}=... option"}.get(kind, f"set {key} in ispc.toml or with "
+                                                               f"--set {key}=...")
+    return f"{fix}; `ispc config show` lists every value and its source"
+
+
+def _origin_hint(origin: str, key: str) -> str:
+    """The hint for a key checked within one layer (``origin`` is a file path or ``--set``)."""
+    return where_hint(key, "cli" if origin == "--set" else f"file:{origin}")
 
 
 @attrs.define
@@ -95,6 +136,9 @@ class Config:
     values: dict[str, Any]
     sources: dict[str, str]
     path: Path | None = None
+    #: ``ISPC_PLUGIN_*`` variables waiting for :meth:`bind_plugins` (var -> text).
+    pending_env: dict[str, str] = attrs.field(factory=dict)
+    bound: bool = False
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.values.get(key, default)
@@ -104,18 +148,97 @@ class Config:
         cut = len(prefix) + 1
         return {k[cut:]: v for k, v in self.values.items() if k.startswith(prefix + ".")}
 
+    def hint_for(self, key: str) -> str:
+        """How to fix ``key``, naming where its value came from (file, --set or variable)."""
+        return where_hint(key, self.sources.get(key, "default"))
+
     @property
     def limits(self) -> ExecutionLimits:
         try:
             return ExecutionLimits.from_mapping(self.table("limits"))
         except ValidationError as exc:
-            raise ConfigError(f"[limits] {exc.message}", key=exc.field) from None
+            key = exc.field if exc.field.startswith("limits.") else f"limits.{exc.field}"
+            raise ConfigError(f"[limits] {exc.message}", key=key,
+                              hint=self.hint_for(key)) from None
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"[limits] {exc}", key="limits") from None
 
     def plugin_settings(self, spec: PluginSpec) -> dict[str, Any]:
-        """``[plugin.<name>]`` validated against ``spec.settings`` with defaults filled in."""
-        return resolve_settings(spec.settings, self.table(f"plugin.{spec.name}"), spec.name)
+        """``[plugin.<name>]`` validated against ``spec.settings`` with defaults filled in; a
+        relative ``path`` setting from a file resolves against that file's directory."""
+        prefix = f"plugin.{spec.name}"
+        try:
+            settings = resolve_settings(spec.settings, self.table(prefix), spec.name)
+        except ConfigError as exc:
+            key = exc.details.get("key", prefix)
+            raise ConfigError(exc.message, key=key, hint=self.hint_for(key)) from None
+        for setting in spec.settings:
+            source = self.sources.get(f"{prefix}.{setting.name}", "default")
+            value = settings[setting.name]
+            if setting.type == "path" and isinstance(value, str) and value and \
+                    source.startswith("file:") and not Path(value).expanduser().is_absolute():
+                settings[setting.name] = str(Path(source[len("file:"):]).parent / value)
+        return settings
+
+    def bind_plugins(self, specs: Iterable[PluginSpec], other_names: Iterable[str] = ()) -> None:
+        """Complete the config with the installed plugins (``specs``; ``other_names``: plugins
+        installed but not loaded, whose settings are unknown): every declared setting is added
+        with its default, ``ISPC_PLUGIN_*`` variables are mapped onto them, and a
+        ``[plugin.<name>]`` table, key or variable that matches nothing is a ConfigError with a
+        did-you-mean. Idempotent."""
+        if self.bound:
+            return
+        declared: dict[str, dict[str, Any]] = {}
+        for spec in specs:
+            declared.setdefault(spec.name, {}).update({s.name: s for s in spec.settings})
+        tolerated = set(other_names)
+        self._check_plugin_tables(declared, tolerated)
+        for name, settings in declared.items():
+            for setting in settings.values():
+                key = f"plugin.{name}.{setting.name}"
+                if key not in self.values:
+                    self.values[key] = copy.deepcopy(setting.default)
+                    self.sources[key] = "default"
+        self._bind_plugin_env(declared)
+        self.bound = True
+
+    def _check_plugin_tables(self, declared: dict[str, dict[str, Any]], tolerated: set[str]):
+        known = sorted(declared, key=len, reverse=True)  # "ispc.v1" before "ispc"
+        for key in sorted(self.values):
+            if not key.startswith("plugin.") or self.sources.get(key) == "default":
+                continue
+            rest = key[len("plugin."):]
+            name = next((n for n in known if rest.startswith(n + ".")), None)
+            if name is None:
+                guess = rest.split(".")[0]
+                if guess in tolerated or any(rest.startswith(t + ".") for t in tolerated):
+                    continue
+                raise ConfigError(
+                    f"[plugin.{guess}] names no installed plugin. Installed: "
+                    f"{', '.join(sorted(declared)) or 'none'}.{_suggest(guess, declared)}",
+                    key=key, hint=self.hint_for(key))
+            setting = rest[len(name) + 1:]
+            if setting not in declared[name]:
+                raise ConfigError(
+                    f"[plugin.{name}] has unknown key {setting!r}; {name} accepts: "
+                    f"{', '.join(sorted(declared[name])) or 'no settings'}."
+                    f"{_suggest(setting, declared[name])}", key=key, hint=self.hint_for(key))
+
+    def _bind_plugin_env(self, declared: dict[str, dict[str, Any]]) -> None:
+        env_keys = {_env_name(f"plugin.{name}.{setting}"): f"plugin.{name}.{setting}"
+                    for name, settings in declared.items() for setting in settings}
+        for var, text in sorted(self.pending_env.items()):
+            key = env_keys.get(var)
+            if key is None:
+                known = set(env_keys) | {_env_name(k) for k in _DEFAULT_KEYS} | set(OTHER_ENV_VARS)
+                raise ConfigError(f"environment variable {var} names no setting of an installed "
+                                  f"plugin.{_suggest(var, known)}", key=var,
+                                  hint=f"unset {var}, or spell it ISPC_PLUGIN_<NAME>_<SETTING> "
+                                       "(`ispc config show` lists the settings)")
+            if self.sources.get(key) != "cli":  # --set still wins over the environment
+                self.values[key] = _parse_scalar(text)
+                self.sources[key] = f"env:{var}"
+        self.pending_env = {}
 
     def shown(self, secret_keys: set[str] = frozenset()) -> list[tuple[str, Any, str]]:
         """(key, value, source) rows for display, secrets masked."""
@@ -129,27 +252,35 @@ class Config:
         return rows
 
 
-def _check_table_keys(flat: dict[str, Any], origin: str) -> None:
+def _check_table_keys(flat: dict[str, Any], origin: str,
+                      sources: Mapping[str, str] | None = None) -> None:
+    """Every key of ``flat`` is a known key of the right type; ``origin`` (a file path, --set or
+    "config") names the layer in messages, ``sources`` (for the merged config) each key's."""
+    def hint(key: str) -> str:
+        return where_hint(key, sources[key]) if sources else _origin_hint(origin, key)
+
     for key in flat:
         if key == "plugin" or key.startswith("plugin."):
             if key.count(".") < 2:
-                raise ConfigError(f"{origin}: {key!r} must be a table [plugin.<name>]", key=key)
+                raise ConfigError(f"{origin}: {key!r} must be a table [plugin.<name>]", key=key,
+                                  hint=hint(key))
             continue
         table, _, leaf = key.rpartition(".")
         if table not in _ALLOWED:
             top = key.split(".")[0]
             known = sorted({t.split(".")[0] for t in _ALLOWED} | {"plugin"})
             raise ConfigError(f"{origin}: unknown key {key!r}. Known tables: "
-                              f"{', '.join(known)}.{_suggest(top, known)}", key=key)
+                              f"{', '.join(known)}.{_suggest(top, known)}", key=key,
+                              hint=hint(key))
         if leaf not in _ALLOWED[table]:
             raise ConfigError(f"{origin}: unknown key {key!r}; [{table}] accepts: "
                               f"{', '.join(sorted(_ALLOWED[table]))}.{_suggest(leaf, _ALLOWED[table])}",
-                              key=key)
+                              key=key, hint=hint(key))
         expected = _TYPES.get(key)
         value = flat[key]
         if expected is not None and not isinstance(value, expected):
             raise ConfigError(f"{origin}: {key} must be {getattr(expected, '__name__', expected)}, "
-                              f"got {value!r}", key=key)
+                              f"got {value!r}", key=key, hint=hint(key))
 
 
 def _normalise(flat: dict[str, Any]) -> dict[str, Any]:
@@ -195,29 +326,31 @@ def load_config(path: str | os.PathLike | None = None, *,
                 environ: Mapping[str, str] | None = None,
                 search_cwd: bool = True) -> Config:
     """Load the effective config. ``path`` None means ``$ISPC_CONFIG`` or ``./ispc.toml`` if present,
-    else the embedded defaults only."""
+    else the embedded defaults only. Plugin settings are completed by :meth:`Config.bind_plugins`."""
     environ = os.environ if environ is None else environ
     values = _flatten(copy.deepcopy(DEFAULTS))
     sources = dict.fromkeys(values, "default")
     file_path = _config_file(path, environ, search_cwd)
     # Layers from lowest to highest precedence; each is checked on its own, so an error names
     # the file, the variable or --set that holds the bad key.
-    layers: list[Callable[[], _Layer]] = [
-        lambda: _file_layer(file_path, environ) if file_path is not None else {},
-        lambda: _env_layer(values, environ),  # any key known by now, the file's plugin keys too
-        lambda: _override_layer(overrides or {}),
-    ]
-    for layer in layers:
-        for key, (value, source) in layer().items():
-            values[key] = value
-            sources[key] = source
-    _check_table_keys(values, "config")
-    config = Config(values, sources, file_path)
+    if file_path is not None:
+        _merge(values, sources, _file_layer(file_path, environ))
+    env_layer, pending = _env_layer(values, environ)  # keys known by now, the file's plugin keys too
+    _merge(values, sources, env_layer)
+    _merge(values, sources, _override_layer(overrides or {}))
+    _check_table_keys(values, "config", sources)
+    config = Config(values, sources, file_path, pending_env=pending)
     _ = config.limits  # validate limits now, not mid-run
     return config
 
 
 _Layer = dict[str, tuple[Any, str]]  # key -> (value, where it came from)
+
+
+def _merge(values: dict[str, Any], sources: dict[str, str], layer: _Layer) -> None:
+    for key, (value, source) in layer.items():
+        values[key] = value
+        sources[key] = source
 
 
 def _config_file(path: str | os.PathLike | None, environ: Mapping[str, str],
@@ -248,15 +381,26 @@ def _file_layer(file_path: Path, environ: Mapping[str, str]) -> _Layer:
             for key, value in _normalise(flat).items()}
 
 
-def _env_layer(known: Mapping[str, Any], environ: Mapping[str, str]) -> _Layer:
+def _env_layer(known: Mapping[str, Any], environ: Mapping[str, str]) -> tuple[_Layer, dict[str, str]]:
+    """The ``ISPC_*`` variables naming known keys, and the ``ISPC_PLUGIN_*`` ones left for
+    :meth:`Config.bind_plugins`; any other ``ISPC_`` variable is a typo and an error."""
     env_keys = {_env_name(key): key for key in known}
     env_keys["ISPC_LIMITS_MEMORY_MB"] = "limits.memory_mb"
     layer: _Layer = {}
+    pending: dict[str, str] = {}
     for var, text in environ.items():
         if var in env_keys:
             for key, value in _normalise({env_keys[var]: _parse_scalar(text)}).items():
                 layer[key] = (value, f"env:{var}")
-    return layer
+        elif var.startswith("ISPC_PLUGIN_"):
+            pending[var] = text
+        elif var.startswith("ISPC_") and var not in OTHER_ENV_VARS and \
+                not var.startswith(_FREE_ENV_PREFIXES):
+            raise ConfigError(f"unknown environment variable {var}: it names no config key."
+                              f"{_suggest(var, set(env_keys) | set(OTHER_ENV_VARS))}", key=var,
+                              hint=f"unset {var}, or spell the key as ISPC_<TABLE>_<KEY> "
+                                   "(e.g. ISPC_LIMITS_FUEL); docs/configuration.md lists them")
+    return layer, pending
 
 
 def _override_layer(overrides: Mapping[str, Any]) -> _Layer:

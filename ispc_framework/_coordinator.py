@@ -35,6 +35,7 @@ from ._transaction import SignedTransaction, check_transaction
 from .plugins._manager import PluginManager
 from ._proving import ProofRequest
 from ._state import check_parent
+from ._timing import phase
 
 __all__ = ["Coordinator", "result_hash_of", "execution_state_id", "execution_state_output",
            "final_transaction", "spender_of", "EXECUTION_STATE_DOMAIN"]
@@ -129,6 +130,7 @@ class Coordinator:
                  *, repository: Any = None) -> None:
         self.config = config or load_config()
         self.plugins = plugins or PluginManager.from_config(self.config)
+        self.plugins.bind_config(self.config)  # unknown [plugin.x] tables are errors here
         self.plugins.hook.ispc_configure.call_historic(kwargs={"config": self.config})
         self.contexts = ContextManager()
         self._repository = repository
@@ -141,9 +143,39 @@ class Coordinator:
         key = f"{kind}:{runtime}:{name}"
         with self._lock:
             if key not in self._cache:
-                spec = self.plugins.select(kind, name, runtime)
-                self._cache[key] = self.plugins.create(spec, self.config.plugin_settings(spec))
+                spec = self._select(kind, name, runtime)
+                self._cache[key] = self._create(spec)
+                log.info("selected %s %r (%s)", f"{runtime} {kind}" if runtime else kind, name,
+                         spec.factory)
             return self._cache[key]
+
+    def _select(self, kind: str, name: str, runtime: str | None) -> Any:
+        """The selected plugin's descriptor; an error's hint also says where the name came from."""
+        from ._config import SELECTION_KEYS
+        from ._errors import PluginNotFound
+
+        try:
+            return self.plugins.select(kind, name, runtime)
+        except PluginNotFound as exc:
+            key = SELECTION_KEYS.get((kind, runtime), "")
+            source = self.config.sources.get(key, "default")
+            raise PluginNotFound(exc.message, plugin=name, code=exc.code,
+                                 hint=f"{exc.hint}; {key} names {name!r} (from {source}; "
+                                      "`ispc config show`)") from None
+
+    def _create(self, spec: Any) -> Any:
+        """Build the plugin; a setting it refuses gets a hint naming where the value came from."""
+        from ._errors import ConfigError
+
+        try:
+            return self.plugins.create(spec, self.config.plugin_settings(spec))
+        except ConfigError as exc:
+            key = str(exc.details.get("key", ""))
+            full = key if key.startswith("plugin.") else f"plugin.{spec.name}.{key}"
+            if not key or exc.hint != ConfigError.hint:
+                raise
+            raise ConfigError(exc.message, code=exc.code, key=full,
+                              hint=self.config.hint_for(full)) from exc
 
     @property
     def repository(self) -> Any:
@@ -203,10 +235,12 @@ class Coordinator:
         prover = self.prover()
         request = ProofRequest(self.config.get("prover.circuit"), result_hash, draft, spent,
                                ctx.contract_address)
-        proof = prover.prove(request)
+        with phase("prove"):
+            proof = prover.prove(request)
         # A result without a verifying proof is an error; verifying against the request also
         # checks the proof's draft commitment is this draft's.
-        prover.verify(proof, result_hash, request=request)
+        with phase("verify"):
+            prover.verify(proof, result_hash, request=request)
         return proof
 
     def _check_unchanged(self, view: Any, revision: int) -> None:
@@ -261,13 +295,15 @@ class Coordinator:
         code = self._resource(view, request.resource_hash, ResourceCategory.CONTRACT)
         engine = self.wasm_engine()
         functions = self.host_functions()
-        module = engine.compile(code, functions)
+        with phase("compile"):
+            module = engine.compile(code, functions)
         with self._open(tx, pins, self.config.limits, engine) as ctx:
             env = HostEnv(ctx, view)
             ctx.begin(request.method, request.input)
-            outcome: EngineOutcome = self._run_hooked(
-                request, ctx, lambda: engine.execute(module, request.method, env, functions),
-                EngineOutcome)
+            with phase("execute"):
+                outcome: EngineOutcome = self._run_hooked(
+                    request, ctx, lambda: engine.execute(module, request.method, env, functions),
+                    EngineOutcome)
             sealed = ctx.finish(status=outcome.status, engine_fuel=outcome.fuel_used,
                                 storage_view=view)
             trace_root, draft = sealed.trace_root, sealed.draft
@@ -329,12 +365,14 @@ class Coordinator:
         model = self._resource(view, request.resource_hash, ResourceCategory.AI_MODEL)
         engine = self.onnx_engine()
         limits = self.config.limits
-        prepared = engine.prepare(model, limits)
+        with phase("compile"):
+            prepared = engine.prepare(model, limits)
         with self._open(tx, pins, limits, engine) as ctx:
             ctx.begin("onnx.run", encode(tuple(request.tensors)))
-            outputs = self._run_hooked(request, ctx,
-                                       lambda: engine.run(prepared, request.tensors, limits),
-                                       (tuple, list))
+            with phase("execute"):
+                outputs = self._run_hooked(request, ctx,
+                                           lambda: engine.run(prepared, request.tensors, limits),
+                                           (tuple, list))
             trace_root = ctx.finish(result=encode(tuple(outputs))).trace_root
             commitment = ResultCommitment(
                 "onnx", tx, pins, engine.name, engine.fingerprint(), trace_root,
@@ -400,7 +438,8 @@ class Coordinator:
                                          code="foreign-state-output")
         request = ProofRequest(proof.circuit_id, result.execution_result_hash, result.draft,
                                result.spent_outputs, result.contract)
-        self.prover().verify(proof, result.execution_result_hash, request=request)
+        with phase("verify"):
+            self.prover().verify(proof, result.execution_result_hash, request=request)
 
     def apply_result(self, result: WasmExecutionResult | OnnxExecutionResult):
         """Verify a result and apply its transaction as one block (devnet).
@@ -452,9 +491,10 @@ class Coordinator:
                                  hint="run the request again against the current head")
             check_spends(current, spender)
 
-        return self.repository.writer().apply(
-            final_transaction(result), expected_head=result.pins, check=check,
-            record=(result.transaction_id, encode(result)))
+        with phase("apply"):
+            return self.repository.writer().apply(
+                final_transaction(result), expected_head=result.pins, check=check,
+                record=(result.transaction_id, encode(result)))
 
     def _replay_differences(self, view: Any, result: WasmExecutionResult | OnnxExecutionResult
                             ) -> list[str]:

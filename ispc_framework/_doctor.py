@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -52,8 +53,90 @@ def _plugin_checks(spec, settings: dict[str, Any], subject: str) -> list[Check]:
                       "plugin-doctor-failed")]
 
 
+def _build(plugins: PluginManager, spec, settings: dict[str, Any]) -> Any:
+    """The plugin object, built as a run would build it (an engine that cannot run on this
+    Python, or an object missing its protocol's methods, fails here, not mid-run)."""
+    return plugins.create(spec, settings)
+
+
+def _close(obj: Any) -> None:
+    close = getattr(obj, "close", None)
+    if close is not None:
+        close()
+
+
+def _state_checks(plugins: PluginManager, spec, settings: dict[str, Any], kind: str,
+                  subject: str, config: Config) -> list[Check]:
+    """What the built prover and repository hold: the prover's keys for the circuit, the chain's
+    genesis block. A repository whose file does not exist yet is reported, never created."""
+    if kind == "repository":
+        missing = [settings[s.name] for s in spec.settings
+                   if s.type == "path" and settings.get(s.name) and not Path(settings[s.name]).exists()]
+        if missing:
+            return [Check("warning", subject, f"no chain at {missing[0]} yet",
+                          "create the devnet with `ispc init`", "genesis-missing")]
+    try:
+        obj = _build(plugins, spec, settings)
+    except ISPCError as exc:
+        return [Check("error", subject, f"cannot be built: {exc.message}", exc.hint, exc.code)]
+    try:
+        if kind == "prover":
+            return _key_checks(obj, settings, spec.name, subject, config.get("prover.circuit"))
+        return _genesis_checks(obj, subject)
+    except ISPCError as exc:
+        return [Check("error", subject, exc.message, exc.hint, exc.code)]
+    finally:
+        _close(obj)
+
+
+def _key_checks(prover: Any, settings: dict[str, Any], name: str, subject: str,
+                circuit: str) -> list[Check]:
+    keys = (prover.info() or {}).get("keys", {})
+    meta = keys.get(circuit)
+    if meta is None:
+        return [Check("error", subject, f"no proving and verification keys for {circuit}",
+                      f"run `ispc setup` (a devnet: --set plugin.{name}.setup_mode=testing "
+                      f"--set plugin.{name}.allow_testing_keys=true)",
+                      "key-not-found")]
+    if meta.get("testing_only") and not settings.get("allow_testing_keys"):
+        return [Check("error", subject, f"the keys for {circuit} are testing keys and "
+                      "allow_testing_keys is off, so proving refuses them",
+                      f"set allow_testing_keys = true in [plugin.{name}] (devnet only), or run "
+                      "a ceremony with `ispc setup`", "testing-key-refused")]
+    mode = " (testing keys: devnet only)" if meta.get("testing_only") else ""
+    return [Check("ok" if not mode else "warning", subject,
+                  f"keys for {circuit}: verification key hash {meta.get('vk_hash')}{mode}",
+                  "run a ceremony with `ispc setup` before anything but a devnet" if mode else "",
+                  "testing-keys" if mode else "")]
+
+
+def _genesis_checks(repository: Any, subject: str) -> list[Check]:
+    view = repository.view()
+    try:
+        head = view.head()
+    except ISPCError as exc:
+        return [Check("warning", subject, f"no genesis block: {exc.message}",
+                      "create the devnet with `ispc init`", "genesis-missing")]
+    finally:
+        close = getattr(view, "close", None)
+        if close is not None:
+            close()
+    return [Check("ok", subject, f"chain {head.chain_id!r} at height {head.height}")]
+
+
+def _binding_checks(config: Config, plugins: PluginManager) -> list[Check]:
+    """The config against the installed plugins (unknown [plugin.x] tables, keys, ISPC_PLUGIN_
+    variables): one error check instead of stopping the doctor."""
+    try:
+        plugins.bind_config(config)
+    except ISPCError as exc:
+        return [Check("error", str(exc.details.get("key", "config")), exc.message, exc.hint,
+                      exc.code)]
+    return []
+
+
 def run_checks(config: Config, plugins: PluginManager) -> list[Check]:
-    checks: list[Check] = []
+    checks = _binding_checks(config, plugins)
     selected_names = set()
     for kind, name, runtime, key in _selected(config):
         subject = f"{key} = {name!r}"
@@ -62,8 +145,12 @@ def run_checks(config: Config, plugins: PluginManager) -> list[Check]:
             settings = config.plugin_settings(spec)
             if runtime == "wasm":
                 check_bounded(name, spec.capabilities, config.get("engine.wasm.allow_unbounded"))
+            if kind in ("engine", "hostabi", "trace_sink"):  # stateless: building is the check
+                _close(_build(plugins, spec, settings))
         except ISPCError as exc:
-            checks.append(Check("error", subject, exc.message, exc.hint, exc.code))
+            source = config.sources.get(key, "default")
+            checks.append(Check("error", subject, f"{exc.message} ({key} from {source})",
+                                exc.hint, exc.code))
             continue
         selected_names.add(name)
         record = next(r for r in plugins.records() if r.spec is spec)
@@ -71,6 +158,8 @@ def run_checks(config: Config, plugins: PluginManager) -> list[Check]:
                             f"{record.version}"))
         if spec.doctor:
             checks += _plugin_checks(spec, settings, subject)
+        if kind in ("prover", "repository"):
+            checks += _state_checks(plugins, spec, settings, kind, subject, config)
     for record in plugins.records():
         if record.status in ("ok", "not-loaded", "blocked"):
             continue
@@ -79,13 +168,9 @@ def run_checks(config: Config, plugins: PluginManager) -> list[Check]:
                             f"{record.status}: {record.error}",
                             "uninstall or upgrade it, or add it to [plugins] block",
                             f"plugin-{record.status}"))
-    installed = {r.name for r in plugins.records() if r.name}
-    for key in config.values:
-        if key.startswith("plugin."):
-            name = key[len("plugin."):].rsplit(".", 1)[0]
-            if name not in installed:
-                checks.append(Check("warning", f"[plugin.{name}]",
-                                    "settings for a plugin that is not installed",
-                                    f"pip install ispc-{name}, or remove the table",
-                                    "plugin-not-found"))
+    for entry in plugins.unmatched_block:
+        checks.append(Check("warning", f"[plugins] block = {entry!r}",
+                            "matches no installed plugin, so it blocks nothing",
+                            "use a name `ispc plugins` shows (or a distribution name)",
+                            "plugin-not-found"))
     return checks

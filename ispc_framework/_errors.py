@@ -219,7 +219,8 @@ class ConfigError(ISPCError, ValueError):
     """ispc.toml, an environment variable or a command-line override is wrong."""
 
     code = "config-invalid"
-    hint = "fix the named key in ispc.toml, or run `ispc config show` to see effective values"
+    hint = ("fix the named key where it is set (ispc.toml, --set or an ISPC_ variable); "
+            "`ispc config show` lists every value and its source")
 
 
 class PluginError(ISPCError):

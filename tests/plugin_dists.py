@@ -15,8 +15,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
+# A plugin-system fixture: the whole WasmEngine surface, so doctor (which builds the selected
+# engine and checks it against the protocol) accepts it, but it runs no code: compile refuses
+# every module. What an engine must really do is the conformance suite's business.
 GOOD_MODULE = '''
-from ispc_framework.plugins import hookimpl, EngineSpec, Setting
+from ispc_framework.plugins import hookimpl, EngineSpec, ModuleRejected, Setting
 
 @hookimpl
 def ispc_register_engines():
@@ -29,6 +32,14 @@ class Engine:
     name = "{name}"
     def __init__(self, settings):
         self.settings = settings
+    def fingerprint(self):
+        return "{name}-1"
+    def capabilities(self):
+        return frozenset(["toy", "metering", "timeout", "memory-limit"])
+    def compile(self, code, host_functions):
+        raise ModuleRejected("the {name} engine runs no code (a plugin-system test fixture)")
+    def execute(self, module, method, env, host_functions):
+        raise ModuleRejected("the {name} engine runs no code (a plugin-system test fixture)")
 '''
 
 BROKEN_MODULE = '''

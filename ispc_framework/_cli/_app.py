@@ -7,7 +7,6 @@ Every error prints its message, a hint and its stable code; ``--json`` prints it
 from __future__ import annotations
 
 import importlib
-import json
 import logging
 import sys
 from typing import Any
@@ -17,6 +16,7 @@ import click
 from .. import __version__
 from .._config import Config, load_config
 from .._errors import ConfigError, ISPCError, PluginError, ValidationError
+from ._output import console, emit_json
 
 __all__ = ["main", "cli", "State", "emit_json", "console"]
 
@@ -28,8 +28,9 @@ class State:
         self.config_path = config_path
         self.overrides = overrides
         self._config: Config | None = None
-        self._plugins = None
-        self._coordinator = None
+        self._plugins: Any = None
+        self._coordinator: Any = None
+        self.verbose = 0  # -v count
 
     @property
     def config(self) -> Config:
@@ -50,6 +51,7 @@ class State:
 
         if self._plugins is None:
             self._plugins = PluginManager.from_config(self.config)
+            self._plugins.bind_config(self.config)
         return self._plugins
 
     @property
@@ -67,14 +69,48 @@ class State:
             self._coordinator = None
 
 
-def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time (click's test runner swaps it)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
 
 
-def console():
-    from rich.console import Console
+class _VerbosityFilter(logging.Filter):
+    """ISPC's own loggers (``ispc.*``, ``ispc_framework.*``, plugin packages ``ispc_*``) at the
+    chosen level; other libraries one step quieter, so -vv is not flooded by dependencies."""
 
-    return Console(highlight=False, soft_wrap=True)
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        own = record.name == "ispc" or record.name.startswith(("ispc.", "ispc_"))
+        return record.levelno >= (self.level if own else min(self.level + 10, logging.WARNING))
+
+
+def _configure_logging(verbose: int):
+    """-v: INFO (plugin selection, timings), -vv: DEBUG (plugin loads, cache hits); to stderr.
+    Returns the function that undoes it (an embedding process, or tests running many
+    invocations in one process, keep their own logging afterwards)."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    root = logging.getLogger()
+    previous = root.level
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_VerbosityFilter(level))
+    root.addHandler(handler)
+    root.setLevel(level)
+
+    def restore() -> None:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+    return restore
 
 
 def _fail(exc: ISPCError, as_json: bool) -> None:
@@ -144,10 +180,10 @@ def cli(ctx: click.Context, config_path: str | None, overrides: tuple[str, ...],
 
     Example: ispc --config ispc.toml run CONTRACT_HASH transfer --input 0a0b --out result.json
     """
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    ctx.call_on_close(_configure_logging(verbose))
     ctx.obj = State(config_path, overrides)
-    ctx.call_on_close(ctx.obj.close)  # on every exit, errors included
+    ctx.obj.verbose = verbose
+    ctx.call_on_close(ctx.obj.close)  # on every exit, errors included (runs first)
 
 
 def main(argv: list[str] | None = None) -> None:

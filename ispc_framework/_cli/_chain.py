@@ -71,7 +71,9 @@ def deploy_cmd(state: State, file: str, kind: str | None, owner: str | None,
     """Store a contract, model or file as a resource output; prints its content hash.
 
     Contracts are compiled against the selected engine and HostABI providers first, and models
-    pass the safe loader first, so nothing unusable reaches the chain."""
+    pass the safe loader first, so nothing unusable reaches the chain.
+
+    Example: ispc deploy examples/contracts/build/token_c.wasm --as alice"""
     path = Path(file)
     content = path.read_bytes()
     kind = kind or {".wasm": "contract", ".onnx": "model"}.get(path.suffix, "static")
@@ -100,7 +102,7 @@ def deploy_cmd(state: State, file: str, kind: str | None, owner: str | None,
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def chain_cmd(state: State, limit: int, as_json: bool) -> None:
-    """Show the chain head and recent blocks."""
+    """Show the chain head and recent blocks. Example: ispc chain --limit 3"""
     view = state.coordinator.repository.view()
     head = view.head()
     blocks = view.blocks(limit)
@@ -124,7 +126,7 @@ def chain_cmd(state: State, limit: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def utxo_cmd(state: State, address: str, as_json: bool) -> None:
-    """List the unspent outputs owned by ADDRESS (64 hex digits)."""
+    """List the unspent outputs owned by ADDRESS (64 hex digits). Example: ispc utxo a1a1...a1"""
     owner = parse_hex(address, "ADDRESS", ADDRESS_LEN)
     rows = state.coordinator.repository.view().utxos_of(owner)
     if as_json:

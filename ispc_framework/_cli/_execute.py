@@ -11,11 +11,13 @@ import click
 from .._context import ExecutionRequest
 from .._encoding import to_json
 from ._app import State, emit_json
-from ._loaders import load_inputs, load_result, parse_hex, sign, signing_options, tensor_values
+from ._loaders import (call_input, input_options, load_inputs, load_result, parse_hex, sign,
+                       signing_options, tensor_values)
+from ._output import tensor_json, timed, timings_json, working
 
 
 def _deliver(coordinator: Any, kind: str, result: Any, out: str | None, apply_now: bool,
-             as_json: bool) -> Any:
+             as_json: bool, timings: dict[str, float]) -> Any:
     """What `run` and `infer` do with a result: write --out, apply if asked (verifying first),
     print the JSON form with --json. Returns the applied block, or None."""
     from .._coordinator import final_transaction
@@ -24,16 +26,32 @@ def _deliver(coordinator: Any, kind: str, result: Any, out: str | None, apply_no
                "transaction": to_json(final_transaction(result))}
     if out:
         Path(out).write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-    applied = coordinator.apply_result(result) if apply_now else None
+    with timed() as applying, working("verifying and applying"):
+        applied = coordinator.apply_result(result) if apply_now else None
+    timings.update({f"apply.{k}" if k != "apply" else k: v for k, v in applying.items()})
     if as_json:
-        emit_json({**payload, "applied": to_json(applied.block) if applied else None})
+        readable: dict[str, Any] = {"result_hash": result.execution_result_hash.hex(),
+                                    "timings": timings_json(timings)}
+        if kind == "wasm":
+            readable.update(return_data=result.return_data.hex(), status=result.status,
+                            gas_used=result.gas_used)
+        else:
+            readable["outputs"] = [tensor_json(t) for t in result.outputs]
+        emit_json({**payload, **readable, "applied": to_json(applied.block) if applied else None})
     return applied
+
+
+def _show_timings(state: State, timings: dict[str, float]) -> None:
+    """Per-phase timings on stderr under -v (they are also logged as each phase ends)."""
+    if state.verbose and timings:
+        click.echo("timings        " + ", ".join(f"{name} {seconds:.3f} s" for name, seconds
+                                                 in timings.items()), err=True)
 
 
 @click.command("run")
 @click.argument("contract")
 @click.argument("method")
-@click.option("--input", "input_hex", default="", help="Call input as hex.")
+@input_options
 @signing_options
 @click.option("--nonce", default=0, type=int, help="Distinguishes identical requests.")
 @click.option("--no-prove", is_flag=True, help="Skip proving (the result cannot be applied).")
@@ -41,20 +59,24 @@ def _deliver(coordinator: Any, kind: str, result: Any, out: str | None, apply_no
 @click.option("--apply", "apply_now", is_flag=True, help="Apply the proven result (devnet).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def run_cmd(state: State, contract: str, method: str, input_hex: str, as_name, key_file,
-            key_dir, passphrase_env, valid_for: int, nonce: int, no_prove: bool,
-            out: str | None, apply_now: bool, as_json: bool) -> None:
+def run_cmd(state: State, contract: str, method: str, input_hex: str, input_file: str | None,
+            as_name, key_file, key_dir, passphrase_env, valid_for: int, nonce: int,
+            no_prove: bool, out: str | None, apply_now: bool, as_json: bool) -> None:
     """Run METHOD of the deployed CONTRACT (content hash), signed by --as KEYNAME (the
-    contract's caller); nothing is written unless --apply.
+    contract's caller); nothing is written unless --apply. With -v, per-phase timings.
 
-    Example: ispc run TOKEN mint --input 0900000000000000 --as alice --out mint.json"""
+    \b
+    Example: ispc run TOKEN mint --input 0900000000000000 --as alice --out mint.json
+             ispc run TOKEN transfer --input-file transfer.bin --as alice --apply --json"""
     coordinator = state.coordinator
     request = ExecutionRequest(parse_hex(contract, "CONTRACT", 32), method,
-                               parse_hex(input_hex, "--input"), nonce=nonce)
+                               call_input(input_hex, input_file, state.config.limits.max_input_bytes),
+                               nonce=nonce)
     transaction = sign(coordinator, request, as_name, key_file, key_dir, passphrase_env,
                        valid_for)
-    result = coordinator.execute(transaction, prove=not no_prove)
-    applied = _deliver(coordinator, "wasm", result, out, apply_now, as_json)
+    with timed() as timings, working("executing" if no_prove else "executing and proving"):
+        result = coordinator.execute(transaction, prove=not no_prove)
+    applied = _deliver(coordinator, "wasm", result, out, apply_now, as_json, timings)
     if as_json:
         return
     click.echo(f"status {result.status}  gas {result.gas_used}  engine {result.engine}")
@@ -67,6 +89,7 @@ def run_cmd(state: State, contract: str, method: str, input_hex: str, as_name, k
     click.echo(f"proof          {'none' if proof is None else proof.circuit_id + ' verified'}")
     if applied:
         click.echo(f"applied        block {applied.block.height} {applied.block.block_hash.hex()}")
+    _show_timings(state, timings)
 
 
 @click.command("infer")
@@ -83,15 +106,19 @@ def run_cmd(state: State, contract: str, method: str, input_hex: str, as_name, k
 def infer_cmd(state: State, model: str, inputs_file: str, as_name, key_file, key_dir,
               passphrase_env, valid_for: int, nonce: int, no_prove: bool, out: str | None,
               apply_now: bool, as_json: bool) -> None:
-    """Run the deployed ONNX MODEL (content hash) on the inputs; the result commits to all."""
+    """Run the deployed ONNX MODEL (content hash) on the inputs; the result commits to all.
+    Outputs print as values (with --json too: name, dtype, shape, values).
+
+    Example: ispc infer MODEL --inputs x.json --as alice --json"""
     coordinator = state.coordinator
     tensors = load_inputs(inputs_file)
     request = ExecutionRequest(parse_hex(model, "MODEL", 32), "onnx.run", b"",
                                tensors=tensors, nonce=nonce)
     transaction = sign(coordinator, request, as_name, key_file, key_dir, passphrase_env,
                        valid_for)
-    result = coordinator.execute_model(transaction, prove=not no_prove)
-    applied = _deliver(coordinator, "onnx", result, out, apply_now, as_json)
+    with timed() as timings, working("running" if no_prove else "running and proving"):
+        result = coordinator.execute_model(transaction, prove=not no_prove)
+    applied = _deliver(coordinator, "onnx", result, out, apply_now, as_json, timings)
     if as_json:
         return
     for tensor in result.outputs:
@@ -102,6 +129,7 @@ def infer_cmd(state: State, model: str, inputs_file: str, as_name, key_file, key
     click.echo(f"result hash    {result.execution_result_hash.hex()}")
     if applied:
         click.echo(f"applied        block {applied.block.height}")
+    _show_timings(state, timings)
 
 
 def _result_from(coordinator: Any, result_file: str | None, tx_id: str | None) -> Any:
@@ -118,10 +146,13 @@ def _result_from(coordinator: Any, result_file: str | None, tx_id: str | None) -
     return decode(found[1])
 
 
-def _replay_report(coordinator: Any, result: Any, as_json: bool) -> None:
-    differences = coordinator.replay(result)
+def _replay_report(coordinator: Any, result: Any, as_json: bool,
+                   verified: dict[str, Any] | None = None) -> None:
+    with working("re-executing"):
+        differences = coordinator.replay(result)
+    report = {"matches": not differences, "differences": differences}
     if as_json:
-        emit_json({"matches": not differences, "differences": differences})
+        emit_json(report if verified is None else {**verified, "replay": report})
     elif differences:
         for line in differences:
             click.echo(f"differs: {line}")
@@ -145,14 +176,18 @@ def verify_cmd(state: State, result_file: str | None, tx_id: str | None, also_re
     for one the chain holds). Example: ispc verify mint.json --replay"""
     coordinator = state.coordinator
     result = _result_from(coordinator, result_file, tx_id)
-    coordinator.verify_result(result)
+    with timed() as timings, working("verifying"):
+        coordinator.verify_result(result)
+    verified = {"verified": True, "result_hash": result.execution_result_hash.hex(),
+                "timings": timings_json(timings)}
     if not as_json:
         click.echo(f"ok: proof verified ({result.state_output.zk_proof.circuit_id}, result hash "
                    f"{result.execution_result_hash.hex()[:16]}…)")
+        _show_timings(state, timings)
     if also_replay:
-        _replay_report(coordinator, result, as_json)
+        _replay_report(coordinator, result, as_json, verified)
     elif as_json:
-        emit_json({"verified": True})
+        emit_json(verified)
 
 
 @click.command("replay")
@@ -172,11 +207,16 @@ def replay_cmd(state: State, result_file: str | None, tx_id: str | None, as_json
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def apply_cmd(state: State, result_file: str, as_json: bool) -> None:
-    """Verify a result file's proof and apply its transaction as a new block (devnet)."""
-    applied = state.coordinator.apply_result(load_result(result_file))
+    """Verify a result file's proof and apply its transaction as a new block (devnet).
+
+    Example: ispc apply mint.json --json"""
+    result = load_result(result_file)
+    with timed() as timings, working("verifying and applying"):
+        applied = state.coordinator.apply_result(result)
     if as_json:
-        emit_json({"block": to_json(applied.block),
+        emit_json({"block": to_json(applied.block), "timings": timings_json(timings),
                     "created": [to_json(o) for o in applied.created]})
     else:
         click.echo(f"applied block {applied.block.height} {applied.block.block_hash.hex()} "
                    f"({len(applied.created)} output(s))")
+        _show_timings(state, timings)

@@ -21,10 +21,15 @@ def keys_group() -> None:
 @click.option("--passphrase-env", metavar="VAR", default=None,
               help="Encrypt with the passphrase in $VAR (Argon2id); without it the key is a "
                    "plain devnet key.")
-def keys_new(name: str, key_dir: str | None, passphrase_env: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True)
+def keys_new(name: str, key_dir: str | None, passphrase_env: str | None, as_json: bool) -> None:
     """Make a new key. Example: ispc keys new alice"""
-    key = key_store(key_dir).new(name, _passphrase(passphrase_env))
-    click.echo(f"{name}  {key.public_key.hex()}")
+    store = key_store(key_dir)
+    store.new(name, _passphrase(passphrase_env))
+    if as_json:
+        emit_json(store.info(name))
+    else:
+        click.echo(f"{name}  {store.info(name)['address']}")
     if passphrase_env is None:
         click.echo("warning: stored unencrypted (devnet only); use --passphrase-env VAR",
                    err=True)
@@ -40,7 +45,7 @@ def keys_list(key_dir: str | None, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
-    for row in rows:
+    for row in rows:  # plain lines, not a table: an address must stay whole to be copied
         click.echo(f"{row['name']}  {row['address']}  ({row['protection']})")
     if not rows:
         click.echo(f"no keys in {store.directory}")
@@ -63,15 +68,21 @@ def keys_show(name: str, key_dir: str | None, as_json: bool) -> None:
 @click.argument("name")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--key-dir", type=click.Path(file_okay=False), default=None)
-def keys_export(name: str, file: str, key_dir: str | None) -> None:
-    """Copy a key file (as stored: encrypted or plain) to FILE, mode 0600."""
+@click.option("--json", "as_json", is_flag=True)
+def keys_export(name: str, file: str, key_dir: str | None, as_json: bool) -> None:
+    """Copy a key file (as stored: encrypted or plain) to FILE, mode 0600.
+
+    Example: ispc keys export alice alice.key.json"""
     import os
 
     data = key_store(key_dir).path(name).read_bytes()
     fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(data)
-    click.echo(f"exported {name} to {file}")
+    if as_json:
+        emit_json({"name": name, "file": file})
+    else:
+        click.echo(f"exported {name} to {file}")
 
 
 @keys_group.command("import")
@@ -79,11 +90,19 @@ def keys_export(name: str, file: str, key_dir: str | None) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--key-dir", type=click.Path(file_okay=False), default=None)
 @click.option("--passphrase-env", metavar="VAR", default=None)
-def keys_import(name: str, file: str, key_dir: str | None, passphrase_env: str | None) -> None:
-    """Import a key file (checked by loading it) under NAME."""
+@click.option("--json", "as_json", is_flag=True)
+def keys_import(name: str, file: str, key_dir: str | None, passphrase_env: str | None,
+                as_json: bool) -> None:
+    """Import a key file (checked by loading it) under NAME.
+
+    Example: ispc keys import alice alice.key.json"""
     from .._keys import load_key_file
 
     passphrase = _passphrase(passphrase_env)
     key = load_key_file(Path(file), passphrase)
-    key_store(key_dir).save(name, key, passphrase)
-    click.echo(f"{name}  {key.public_key.hex()}")
+    store = key_store(key_dir)
+    store.save(name, key, passphrase)
+    if as_json:
+        emit_json(store.info(name))
+    else:
+        click.echo(f"{name}  {key.public_key.hex()}")

@@ -204,6 +204,43 @@ def address(text: str, field: str, key_dir: str | None = None) -> bytes:
         parse_hex(text, field, ADDRESS_LEN)
 
 
+def input_options(command):
+    """``--input HEX`` or ``--input-file FILE`` (raw bytes; ``-`` reads stdin): the call input of
+    ``run`` and ``query``. A file passes inputs up to the limit, which on the command line would
+    exceed the operating system's argument size."""
+    command = click.option("--input-file", type=click.Path(dir_okay=False, allow_dash=True),
+                           default=None, help="Call input as the raw bytes of FILE (- for "
+                           "stdin), e.g. from `xxd -r -p input.hex input.bin`.")(command)
+    return click.option("--input", "input_hex", default="", help="Call input as hex.")(command)
+
+
+def call_input(input_hex: str, input_file: str | None, limit: int) -> bytes:
+    """The call input from --input or --input-file (not both); a file is read only up to
+    ``limit`` (``limits.max_input_bytes``) plus one byte, so a huge file is refused cheaply."""
+    if input_file is None:
+        return parse_hex(input_hex, "--input")
+    if input_hex:
+        raise ValidationError("--input-file", "give --input HEX or --input-file FILE, not both")
+    try:
+        if input_file == "-":
+            import sys
+
+            data = sys.stdin.buffer.read(limit + 1)
+        else:
+            with open(input_file, "rb") as handle:
+                data = handle.read(limit + 1)
+    except OSError as exc:
+        raise ValidationError("--input-file", f"cannot read {input_file}: "
+                              f"{exc.strerror or exc}") from None
+    if len(data) > limit:
+        from .._errors import LimitExceeded
+
+        raise LimitExceeded(f"call input is over {limit} bytes, the cap is {limit} "
+                            f"(limits.max_input_bytes; {input_file})", code="input-too-large",
+                            field="--input-file")
+    return data
+
+
 def signing_options(command):
     for option in reversed([
             click.option("--as", "as_name", metavar="KEYNAME", help="Sign as this key of the key "

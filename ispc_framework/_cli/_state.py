@@ -13,7 +13,7 @@ from .._encoding import to_json
 from .._model import ADDRESS_LEN
 from .._state import prove, verify_proof
 from ._app import State, emit_json
-from ._loaders import parse_hex
+from ._loaders import call_input, input_options, parse_hex
 
 
 def _show(value: bytes) -> str:
@@ -29,18 +29,19 @@ def _key(key: str, as_text: bool) -> bytes:
 @click.command("query")
 @click.argument("contract")
 @click.argument("method")
-@click.option("--input", "input_hex", default="", help="Call input as hex.")
+@input_options
 @click.option("--caller", default="00" * ADDRESS_LEN, help="Caller address (64 hex digits).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def query_cmd(state: State, contract: str, method: str, input_hex: str, caller: str,
-              as_json: bool) -> None:
+def query_cmd(state: State, contract: str, method: str, input_hex: str, input_file: str | None,
+              caller: str, as_json: bool) -> None:
     """Run METHOD of CONTRACT read-only against the head: no signature, proof or draft; a method
     that writes anything is an error [query-wrote].
 
     Example: ispc query 3f2a...9c get"""
     request = ExecutionRequest(parse_hex(contract, "CONTRACT", 32), method,
-                               parse_hex(input_hex, "--input"),
+                               call_input(input_hex, input_file,
+                                          state.config.limits.max_input_bytes),
                                parse_hex(caller, "--caller", ADDRESS_LEN))
     result = state.coordinator.query(request)
     if as_json:

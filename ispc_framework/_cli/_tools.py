@@ -9,28 +9,37 @@ from pathlib import Path
 import click
 
 from .._errors import ValidationError
-from ._app import State, console
+from ._app import State
+from ._output import emit_json, step_progress, working
 
 
 @click.command("setup")
 @click.argument("circuit", default="ispc.draft.v1")
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def setup_cmd(state: State, circuit: str) -> None:
-    """Make and store the proving and verification keys of CIRCUIT with the selected prover.
+def setup_cmd(state: State, circuit: str, as_json: bool) -> None:
+    """Make and store the proving and verification keys of CIRCUIT with the selected prover
+    (a progress bar on stderr).
 
     How (a multi-party ceremony or a fast single-party testing setup) is the prover's setting,
-    e.g. --set plugin.groth16.setup_mode=testing. Provers never make keys at proof time."""
-    from rich.markup import escape
+    e.g. --set plugin.groth16.setup_mode=testing. Provers never make keys at proof time.
 
-    out = console()
+    Example: ispc --set plugin.groth16.setup_mode=testing setup --json"""
+    prover = state.coordinator.prover()
+    mode = getattr(prover, "settings", {}).get("setup_mode", "ceremony")
     started = time.monotonic()
-
-    def progress(step: str, done: int, total: int) -> None:
-        where = f"[{done}/{total}] " if total else ""
-        out.print(f"{time.monotonic() - started:7.1f}s {where}{escape(step)}")
-
-    vk_hash = state.coordinator.prover().setup(circuit, progress=progress)
-    click.echo(f"keys for {circuit} stored; verification key hash {vk_hash}")
+    with step_progress(f"{mode} setup of {circuit}") as progress:
+        vk_hash = prover.setup(circuit, progress=progress)
+    elapsed = time.monotonic() - started
+    keys = getattr(prover, "keys", None)
+    key_dir = str(keys.root) if keys is not None else None
+    if as_json:
+        emit_json({"circuit": circuit, "mode": mode, "vk_hash": vk_hash,
+                   "testing_only": mode == "testing", "key_dir": key_dir,
+                   "elapsed_s": round(elapsed, 3)})
+    else:
+        click.echo(f"keys for {circuit} stored in {key_dir}; verification key hash {vk_hash} "
+                   f"({mode}, {elapsed:.1f} s)")
 
 
 @click.group("prover")
@@ -44,8 +53,10 @@ def prover_group() -> None:
 @click.option("--circuit", default="ispc.draft.v1", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write here instead of stdout.")
+@click.option("--json", "as_json", is_flag=True, help="Print the source inside a JSON object.")
 @click.pass_obj
-def prover_export_verifier(state: State, fmt: str, circuit: str, output: str | None) -> None:
+def prover_export_verifier(state: State, fmt: str, circuit: str, output: str | None,
+                           as_json: bool) -> None:
     """Write an on-chain verifier contract for CIRCUIT's current key.
 
     Example: ispc --set prover.name=gnark prover export-verifier -o Verifier.sol"""
@@ -54,7 +65,12 @@ def prover_export_verifier(state: State, fmt: str, circuit: str, output: str | N
         raise ValidationError("prover", f"the selected prover ({type(prover).__name__}) cannot "
                               "export verifiers")
     source = prover.export_verifier(circuit, fmt)
-    if output:
+    if as_json:
+        if output:
+            Path(output).write_text(source)
+        emit_json({"circuit": circuit, "format": fmt, "output": output,
+                   "source": None if output else source})
+    elif output:
         Path(output).write_text(source)
         click.echo(f"{fmt} verifier for {circuit} written to {output}", err=True)
     else:
@@ -68,15 +84,22 @@ def prover_export_verifier(state: State, fmt: str, circuit: str, output: str | N
               show_default=True, help="The repository's examples/ directory (built contracts, models).")
 @click.option("--prover", "prover_name", default=None,
               help="Prover plugin to prove with (default: the config's, groth16), e.g. gnark.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print only a JSON report of every step (commands, timings, lines, blocks).")
 @click.pass_obj
-def demo_cmd(state: State, workdir: str | None, examples: str, prover_name: str | None) -> None:
+def demo_cmd(state: State, workdir: str | None, examples: str, prover_name: str | None,
+             as_json: bool) -> None:
     """End-to-end demo on the embedded defaults: chain, keys, contract, model, proofs, blocks.
+    Each step shows the `ispc ...` commands that do it by hand, its timings, and the blocks it
+    writes.
 
     Example: ispc demo --prover gnark"""
     from .._demo import run_demo
 
-    run_demo(Path(workdir) if workdir else None, Path(examples), state.overrides, click.echo,
-             prover=prover_name)
+    report = run_demo(Path(workdir) if workdir else None, Path(examples), state.overrides,
+                      (lambda line: None) if as_json else click.echo, prover=prover_name)
+    if as_json:
+        emit_json(report)
 
 
 @click.command("conformance")
@@ -87,8 +110,10 @@ def demo_cmd(state: State, workdir: str | None, examples: str, prover_name: str 
               ".wast scripts in DIR (a checkout of github.com/WebAssembly/testsuite).")
 @click.option("--file", "spec_files", multiple=True, metavar="NAME",
               help="Run only this .wast script of the suite (repeatable).")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
-              help="Write the spec-test report as JSON to PATH.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True),
+              default=None, is_flag=False, flag_value="-",
+              help="Print the report as JSON (schema in docs/cli.md); --json PATH writes the "
+                   "spec-test report to PATH instead.")
 @click.option("--junitxml", "junit_path", type=click.Path(dir_okay=False), default=None,
               help="Write the spec-test report as JUnit XML to PATH.")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=1), default=300,
@@ -115,15 +140,18 @@ def conformance_cmd(state: State, kind: str, name: str, spec_dir: str | None,
 
     from ..conformance import repository, wasm_engine
 
-    if spec_dir is None and (spec_files or json_path or junit_path):
-        raise ValidationError("--spec-tests", "--file, --json and --junitxml need --spec-tests DIR")
+    to_stdout = json_path == "-"
+    if spec_dir is None and (spec_files or (json_path and not to_stdout) or junit_path):
+        raise ValidationError("--spec-tests", "--file, --json PATH and --junitxml need "
+                              "--spec-tests DIR")
     if spec_dir is not None and kind != "wasm-engine":
         raise ValidationError("--spec-tests", "the spec test suite is for wasm engines only")
     plugin_kind, runtime = ("repository", None) if kind == "repository" else ("engine", "wasm")
     spec = state.plugins.select(plugin_kind, name, runtime)
     settings = state.config.plugin_settings(spec)
     if kind == "wasm-engine":
-        report = wasm_engine.run(state.plugins.create(spec, settings))
+        with working(f"{kind} conformance of {name}"):
+            report = wasm_engine.run(state.plugins.create(spec, settings))
     else:
         path_keys = [s.name for s in spec.settings if s.type == "path"]
         counter = itertools.count()
@@ -134,29 +162,40 @@ def conformance_cmd(state: State, kind: str, name: str, spec_dir: str | None,
                     fresh_settings[key] = str(Path(scratch) / f"{key}-{next(counter)}")
                 return state.plugins.create(spec, fresh_settings)
 
-            report = repository.run(fresh)
-    click.echo(report.render())
+            with working(f"{kind} conformance of {name}"):
+                report = repository.run(fresh)
+    if not to_stdout:
+        click.echo(report.render())
     ok = report.ok
+    spec_report = None
     if spec_dir is not None:
-        ok = _spec_tests(spec, settings, state, Path(spec_dir), spec_files, json_path,
-                         junit_path, timeout_s, jobs, cache_dir) and ok
+        spec_report = _spec_tests(spec, settings, state, Path(spec_dir), spec_files,
+                                  None if to_stdout else json_path, junit_path, timeout_s, jobs,
+                                  cache_dir, quiet=to_stdout)
+        ok = spec_report.ok and ok
+    if to_stdout:
+        emit_json({"kind": report.kind, "ok": ok,
+                   "checks": [{"name": c.name, "passed": c.passed, "detail": c.detail}
+                              for c in report.checks],
+                   "spec_tests": spec_report.to_json() if spec_report is not None else None})
     if not ok:
         raise SystemExit(1)
 
 
 def _spec_tests(spec, settings, state: State, suite: Path, files: tuple[str, ...],
                 json_path: str | None, junit_path: str | None, timeout_s: float, jobs: int,
-                cache_dir: str | None) -> bool:
+                cache_dir: str | None, quiet: bool = False):
     """The spec-test part of ``ispc conformance wasm-engine``: a thin wrapper around
-    :func:`ispc_framework.conformance.wasm_spec.run_spec_tests`."""
+    :func:`ispc_framework.conformance.wasm_spec.run_spec_tests`. Per-script lines go to stdout,
+    or to stderr when stdout carries the JSON report (``quiet``)."""
     from ..conformance import wasm_spec
 
     def progress(result) -> None:
-        click.echo(result.render())
+        click.echo(result.render(), err=quiet)
         for line in result.failures()[:20]:
-            click.echo(f"    {line}")
+            click.echo(f"    {line}", err=quiet)
 
-    click.echo(f"WebAssembly spec tests from {suite} (one worker process per script):")
+    click.echo(f"WebAssembly spec tests from {suite} (one worker process per script):", err=quiet)
     report = wasm_spec.run_spec_tests(
         spec.factory, settings, suite, engine_name=spec.name, files=files or None,
         limits=state.config.limits, timeout_s=timeout_s, jobs=jobs,
@@ -165,8 +204,8 @@ def _spec_tests(spec, settings, state: State, suite: Path, files: tuple[str, ...
         Path(json_path).write_text(json.dumps(report.to_json(), indent=1) + "\n")
     if junit_path:
         Path(junit_path).write_bytes(report.to_junit_xml())
-    click.echo(report.render_totals())
-    return report.ok
+    click.echo(report.render_totals(), err=quiet)
+    return report
 
 
 @click.group("hostabi")
@@ -176,9 +215,19 @@ def hostabi_group() -> None:
 
 @hostabi_group.command("generate")
 @click.option("--check", is_flag=True, help="Only check the artefacts are in sync (exit 1 if not).")
-def hostabi_generate(check: bool) -> None:
+@click.option("--json", "as_json", is_flag=True)
+def hostabi_generate(check: bool, as_json: bool) -> None:
     """Regenerate sdk/c/ispc.h, sdk/assemblyscript/ispc.ts, the Python binding table and
-    docs/hostabi.md from hostabi_spec/abi_v1.json (run from a source checkout)."""
+    docs/hostabi.md from hostabi_spec/abi_v1.json (run from a source checkout).
+
+    Example: ispc hostabi generate --check"""
     from .._hostabi.generate import main as generate
 
-    raise SystemExit(generate(["--check"] if check else []))
+    import contextlib
+    import sys
+
+    with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
+        code = generate(["--check"] if check else [])
+    if as_json:
+        emit_json({"ok": code == 0, "check": check})
+    raise SystemExit(code)

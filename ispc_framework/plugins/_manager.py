@@ -10,6 +10,7 @@ selected plugin that failed raises its error; an unselected broken one is a warn
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 from collections.abc import Iterable
@@ -110,6 +111,8 @@ class PluginManager:
             self.pm.trace.root.setwriter(lambda text: log.info("hook: %s", text.rstrip()))
             self.pm.enable_tracing()
         self._records: list[PluginRecord] | None = None
+        #: [plugins] block entries that matched no plugin, distribution or component name.
+        self.unmatched_block: list[str] = []
 
     @classmethod
     def from_config(cls, config: Any) -> PluginManager:
@@ -153,11 +156,38 @@ class PluginManager:
             seen.add((entry_point.name, distribution))
             skip = self._wanted(entry_point, distribution)
             if skip is not None:
+                log.debug("plugin %s (%s %s) %s", entry_point.name, distribution, version, skip)
                 records.append(PluginRecord(entry_point.name, distribution, version, skip))
                 continue
             records.extend(self._load_one(entry_point, distribution, version))
         self._mark_conflicts(records)
+        self._warn_unmatched_block(records)
+        usable = sum(r.status == "ok" and bool(r.name) for r in records)
+        log.info("plugins: %d component(s) usable of %d record(s) from entry points %r",
+                 usable, len(records), ENTRY_POINT_GROUP)
         return records
+
+    def _warn_unmatched_block(self, records: list[PluginRecord]) -> None:
+        """A [plugins] block entry that matches nothing blocks nothing: say so, with the names
+        that would work (those `ispc plugins` shows)."""
+        names = {n for r in records for n in (r.plugin, r.distribution, r.name) if n}
+        self.unmatched_block = sorted(self.block - names)
+        for entry in self.unmatched_block:
+            close = difflib.get_close_matches(entry, sorted(names), n=1)
+            log.warning("[plugins] block entry %r matches no installed plugin, so it blocks "
+                        "nothing.%s Names `ispc plugins` shows work, as do distribution names.",
+                        entry, f" Did you mean {close[0]!r}?" if close else "")
+
+    def bind_config(self, config: Any) -> None:
+        """Complete ``config`` with the installed plugins' settings (see Config.bind_plugins)."""
+        records = self.records()
+        others: set[str] = set()
+        for record in records:
+            if record.spec is None:  # not loaded: its settings are unknown, its table tolerated
+                others |= {record.plugin, record.distribution,
+                           record.plugin.removeprefix("ispc-"),
+                           record.distribution.removeprefix("ispc-")}
+        config.bind_plugins([r.spec for r in records if r.spec is not None], others)
 
     def _load_one(self, entry_point: metadata.EntryPoint, distribution: str,
                   version: str) -> list[PluginRecord]:
@@ -171,6 +201,7 @@ class PluginManager:
         except Exception as exc:  # a broken plugin must not take the others down
             log.warning("plugin %s (%s) failed to load: %s", entry_point.name, distribution, exc)
             return [PluginRecord(status="failed", error=f"{type(exc).__name__}: {exc}", **base)]
+        log.debug("loaded plugin %s from %s %s", entry_point.name, distribution, version)
         out: list[PluginRecord] = []
         for hook_name, spec_type in _REGISTRATION_HOOKS.items():
             for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
@@ -184,6 +215,16 @@ class PluginManager:
                                             f"{type(exc).__name__}: {exc}", **base))
         if not out:
             out.append(PluginRecord(status="ok", error="registers no components", **base))
+        return self._block_components(module, out)
+
+    def _block_components(self, module: Any, records: list[PluginRecord]) -> list[PluginRecord]:
+        """[plugins] block may name a component (``wasmtime``, as `ispc plugins` shows it), not
+        only its entry point or distribution: such a component is recorded as blocked, and a
+        module whose every component is blocked is unregistered, so none of its hooks run."""
+        out = [attrs.evolve(r, status="blocked", error="blocked by [plugins] block")
+               if r.name and r.name in self.block else r for r in records]
+        if all(r.status == "blocked" for r in out) and any(r.name for r in out):
+            self.pm.unregister(module)
         return out
 
     @staticmethod
@@ -230,6 +271,10 @@ class PluginManager:
                 return record.spec  # type: ignore[return-value]
         choices = ", ".join(sorted(s.name for s in self.available(kind, runtime))) or "none"
         for record in matches:
+            if record.status == "blocked":
+                raise PluginNotFound(f"{label} {name!r} is blocked by configuration. Available: "
+                                     f"{choices}", plugin=name,
+                                     hint="remove it from [plugins] block")
             if record.status == "conflict":
                 dists = sorted({r.distribution for r in matches})
                 raise PluginConflict(f"{label} {name!r} is provided by several distributions: "
@@ -249,8 +294,11 @@ class PluginManager:
                 f"{label} {name!r} is {record.status.replace('-', ' ')} by configuration. "
                 f"Available: {choices}", plugin=name,
                 hint="remove it from [plugins] block, or add it to [plugins] load")
+        installed = sorted(s.name for s in self.available(kind, runtime))
+        close = difflib.get_close_matches(name, installed, n=1)
         raise PluginNotFound(f"{label} {name!r} is not installed. Available: {choices}",
-                             plugin=name, hint=_install_hint(kind, name))
+                             plugin=name, hint=f"did you mean {close[0]!r}? (`ispc plugins` lists "
+                             "what is installed)" if close else _install_hint(kind, name))
 
     def create(self, spec: PluginSpec, settings: dict[str, Any] | None = None) -> Any:
         """Build the plugin object: import its factory, call it with its settings, and check the

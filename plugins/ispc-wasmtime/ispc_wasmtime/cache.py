@@ -12,6 +12,7 @@ the compile (the cache is an optimisation).
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import stat
 import tempfile
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 __all__ = ["ModuleCache", "cache_key"]
+
+log = logging.getLogger(__name__)  # cache hits and misses, shown by `ispc -vv`
 
 
 def cache_key(config_digest: str, code: bytes) -> str:
@@ -48,12 +51,16 @@ class ModuleCache:
             if module is not None:
                 self._entries.move_to_end(key)
                 self.hits += 1
+                log.debug("module cache hit (memory) %s", key[:16])
                 return module
         module = self._load(key, engine)
         if module is None:
             self.misses += 1
+            log.debug("module cache miss %s: compiling", key[:16])
             module = compile()
             self._store(key, module)
+        else:
+            log.debug("module cache hit (disk) %s", key[:16])
         with self._lock:
             self._entries[key] = module
             self._entries.move_to_end(key)
