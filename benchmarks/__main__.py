@@ -37,7 +37,7 @@ MODULE_TIMEOUT_S = 1800
 def discover() -> list[str]:
     """Names of the modules in benchmarks/ that define ``run`` (checked in the child)."""
     return sorted(info.name for info in pkgutil.iter_modules([str(HERE)])
-                  if not info.name.startswith("_"))
+                  if not info.name.startswith("_") and not info.ispkg)
 
 
 def machine() -> dict:
@@ -61,6 +61,29 @@ def machine() -> dict:
             "versions": versions}
 
 
+def normalise(result: dict) -> list[dict]:
+    """The module's figures in the ispc.bench.v1 shape (benchmarks/_harness.py). A mapping
+    ``{name: {"value": v, "ratio": r}}`` with a module-level ``unit`` and ``baseline`` name is
+    accepted too; anything else is an error naming what is missing."""
+    figures = result.get("figures", [])
+    if isinstance(figures, dict):
+        unit, base_name = str(result.get("unit", "")), result.get("baseline")
+        figures = [{"name": name, "unit": unit, "repeats": result.get("rounds", 1),
+                    "better": "lower", "target": None, "met": None,
+                    "baseline": None if not base_name else {
+                        "name": str(base_name),
+                        "value": fig["value"] / fig["ratio"] if fig.get("ratio") else None},
+                    **fig} for name, fig in figures.items()]
+    out = []
+    for fig in figures:
+        missing = {"name", "unit", "value"} - set(fig)
+        if missing:
+            raise TypeError(f"figure {fig!r} lacks {sorted(missing)} (see benchmarks/_harness.py)")
+        out.append({"repeats": 1, "better": "lower", "baseline": None, "ratio": None,
+                    "target": None, "met": None, **fig})
+    return out
+
+
 def run_child(name: str, quick: bool, output: Path) -> None:
     """Inside the fresh interpreter: import one module, run it, write its record."""
     record: dict = {"status": "ok", "figures": [], "notes": []}
@@ -71,8 +94,8 @@ def run_child(name: str, quick: bool, output: Path) -> None:
             record = {"status": "skipped", "figures": [], "notes": ["no run(quick) function"]}
         else:
             result = module.run(quick)
-            record["figures"] = list(result.get("figures", []))
-            record["notes"] = list(result.get("notes", []))
+            record["figures"] = normalise(result)
+            record["notes"] = [str(n) for n in result.get("notes", [])]
     except Skip as skip:
         record = {"status": "skipped", "figures": [], "notes": [str(skip)]}
     except BaseException as exc:  # noqa: BLE001 - recorded, the parent carries on

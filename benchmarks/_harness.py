@@ -43,12 +43,20 @@ class Skip(Exception):
     """The benchmark cannot run here (say why: a missing peer, toolchain or key)."""
 
 
+class SelfTimed(float):
+    """Returned by a contender that measured itself (say, a peer in another process that times
+    only its own work): :func:`alternate` uses these seconds instead of the wall time around the
+    call. A slice of ``number`` calls sums them."""
+
+
 def alternate(contenders: dict[str, Callable[[], object]], repeats: int,
-              number: int = 1) -> dict[str, list[float]]:
+              number: int | dict[str, int] = 1) -> dict[str, list[float]]:
     """Seconds per call of each contender, one sample per repeat, slices alternating.
 
     Each repeat calls every contender ``number`` times in a row (one slice), rotating which one
-    goes first, so load changes hit all of them alike. Returns name -> samples.
+    goes first, so load changes hit all of them alike. Returns name -> samples. A contender that
+    returns :class:`SelfTimed` seconds is credited with those instead of the wall time.
+    ``number`` may differ per contender (a dict; missing names get 1).
     """
     names = list(contenders)
     samples: dict[str, list[float]] = {name: [] for name in names}
@@ -56,10 +64,17 @@ def alternate(contenders: dict[str, Callable[[], object]], repeats: int,
         shift = repeat % len(names)
         for name in names[shift:] + names[:shift]:
             fn = contenders[name]
+            count = number.get(name, 1) if isinstance(number, dict) else number
+            own = 0.0
+            timed_itself = False
             started = time.perf_counter()
-            for _ in range(number):
-                fn()
-            samples[name].append((time.perf_counter() - started) / number)
+            for _ in range(count):
+                result = fn()
+                if isinstance(result, SelfTimed):
+                    own += result
+                    timed_itself = True
+            elapsed = own if timed_itself else time.perf_counter() - started
+            samples[name].append(elapsed / count)
     return samples
 
 

@@ -1,0 +1,105 @@
+"""The py-evm peer: ERC-20 transfers in py-evm, one slice per request, for alternating slices.
+
+Runs inside benchmarks/.venv-pyevm (benchmarks/peers/setup_pyevm.sh), never in the project's
+environment. Protocol: one JSON request per line on stdin, ``{"transfers": N, "signed": bool}``;
+one reply per line on stdout, ``{"seconds": S, "transfers": N}``. A slice applies N ERC-20
+``transfer`` calls (each to a new recipient, so every one writes a fresh storage slot, as an
+ISPC transfer creates a new output) to a py-evm chain in memory. ``signed``: real secp256k1
+transactions signed beforehand (outside the timed region), so py-evm recovers each sender while
+applying, as ISPC verifies each Ed25519 signature; otherwise py-evm's SpoofTransaction (a sender
+asserted, no signature). A block is mined after each slice, outside the timed region.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from eth import constants
+from eth.chains.base import MiningChain
+from eth.db.atomic import AtomicDB
+from eth.vm.forks import CancunVM
+from eth.vm.spoof import SpoofTransaction
+from eth_keys import keys
+from eth_utils import to_wei
+
+GAS = 100_000
+GAS_LIMIT = 2_000_000_000  # room for a whole slice in one block
+
+
+class Peer:
+    def __init__(self, artefact: dict) -> None:
+        self.key = keys.PrivateKey(b"\x01" * 32)
+        self.sender = self.key.public_key.to_canonical_address()
+        chain_class = MiningChain.configure(__name__="IspcBenchChain",
+                                            vm_configuration=((constants.GENESIS_BLOCK_NUMBER,
+                                                               CancunVM),), chain_id=1337)
+        genesis = {"difficulty": 0, "gas_limit": GAS_LIMIT, "timestamp": 1,
+                   "coinbase": constants.ZERO_ADDRESS, "extra_data": b"",
+                   "nonce": b"\x00" * 8}
+        state = {self.sender: {"balance": to_wei(10**9, "ether"), "nonce": 0, "code": b"",
+                               "storage": {}}}
+        self.chain = chain_class.from_genesis(AtomicDB(), genesis, state)
+        self.nonce = 0
+        self.recipient = 0
+        code = bytes.fromhex(artefact["bytecode"]) + (10**30).to_bytes(32, "big")
+        _, receipt, computation = self.chain.apply_transaction(self._signed(b"", code))
+        computation.raise_if_error()
+        from eth._utils.address import generate_contract_address
+        self.token = generate_contract_address(self.sender, 0)
+        self.selector = bytes.fromhex(artefact["methods"]["transfer(address,uint256)"])
+        self._mine()
+
+    def _unsigned(self, to: bytes, data: bytes):
+        vm = self.chain.get_vm()
+        tx = vm.create_unsigned_transaction(nonce=self.nonce, gas_price=10**10, gas=GAS if to
+                                            else 3_000_000, to=to, value=0, data=data)
+        self.nonce += 1
+        return tx
+
+    def _signed(self, to: bytes, data: bytes):
+        return self._unsigned(to, data).as_signed_transaction(self.key, chain_id=1337)
+
+    def _mine(self) -> None:
+        self.chain.mine_block()
+
+    def transfers(self, count: int, signed: bool) -> list:
+        txs = []
+        for _ in range(count):
+            self.recipient += 1
+            data = (self.selector + self.recipient.to_bytes(32, "big")
+                    + (1).to_bytes(32, "big"))
+            tx = self._unsigned(self.token, data)
+            txs.append(tx.as_signed_transaction(self.key, chain_id=1337) if signed
+                       else SpoofTransaction(tx, from_=self.sender))
+        return txs
+
+    def slice(self, count: int, signed: bool) -> float:
+        txs = self.transfers(count, signed)
+        started = time.perf_counter()
+        for tx in txs:
+            _, _, computation = self.chain.apply_transaction(tx)
+            if computation.is_error:
+                raise RuntimeError(f"transfer failed: {computation.error}")
+        elapsed = time.perf_counter() - started
+        self._mine()
+        return elapsed
+
+
+def main() -> int:
+    artefact = json.loads(Path(sys.argv[1]).read_text())
+    peer = Peer(artefact)
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        seconds = peer.slice(int(request["transfers"]), bool(request["signed"]))
+        print(json.dumps({"seconds": seconds, "transfers": request["transfers"]}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
