@@ -17,8 +17,10 @@ how to recompute a draft's commitment and how to make keys.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import threading
 from typing import Any
 
 from ._draft_statement import check_rules, circuit_inputs, contract_element, result_limbs
@@ -29,6 +31,8 @@ from ._prover_keys import KeyRecord, KeyStore
 from ._prover_worker import WorkerClient
 
 __all__ = ["WorkerProver", "COMMON_DEFAULTS", "is_testing_key"]
+
+log = logging.getLogger(__name__)
 
 #: Settings every worker prover accepts (a subclass adds its own).
 COMMON_DEFAULTS: dict[str, Any] = {
@@ -81,6 +85,10 @@ class WorkerProver:
 
     def setup(self, circuit_id: str, *, progress=None, **options) -> str:
         raise NotImplementedError
+
+    def _warm_local(self, circuit, record: KeyRecord) -> None:
+        """Prepare what this side needs to check a draft against a proof (say, a compiled
+        witness generator); called from :meth:`warm_up`'s thread."""
 
     # -------------------------------------------------------------------------------- common
 
@@ -140,6 +148,32 @@ class WorkerProver:
 
     def _request(self, op: str, **params):
         return self._client.request(op, {"key_dir": str(self.keys.root), **params})
+
+    def warm_up(self, circuit_id: str, *, proving: bool = True) -> threading.Thread:
+        """Start the worker and load ``circuit_id``'s CURRENT key in the background (the
+        worker's ``load`` op, when it lists one; not with ``proving=False``, for a verifier),
+        and prepare this side's draft check, so the proof that follows does not wait for them:
+        a CLI run overlaps them with the execution.
+
+        Nothing is trusted or decided here: the prove and verify requests that follow make every
+        check again, and report any error; a failure in the background is only logged."""
+
+        def warm() -> None:
+            try:
+                circuit = self.get_circuit(circuit_id)
+                record = self.keys.current(circuit.circuit_id)
+                info = self._client.request("info")
+                if proving and "load" in (info.get("ops") or ()):
+                    self._request("load", circuit_id=circuit.circuit_id,
+                                  vk_hash=record.vk_hash)
+                self._warm_local(circuit, record)
+            except Exception as exc:  # noqa: BLE001 - the real request reports it
+                log.debug("prover warm-up of %s failed: %s: %s", circuit_id,
+                          type(exc).__name__, exc)
+
+        thread = threading.Thread(target=warm, name=f"{self.plugin_name}-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     def info(self) -> dict[str, Any]:
         info = dict(self._client.request("info"))

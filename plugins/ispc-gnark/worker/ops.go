@@ -472,6 +472,15 @@ func publicWitness(c *compiled, public []string) (witness.Witness, error) {
 
 // ------------------------------------------------------------------------------- prove, verify
 
+// opLoad parses and checks the proving key now (it stays in the cache), so the prove request
+// that follows does not wait for it.
+func (s *server) opLoad(r request) (any, error) {
+	if _, _, err := s.keys.load(r, true); err != nil {
+		return nil, err
+	}
+	return map[string]any{}, nil
+}
+
 func (s *server) opProve(r request) (any, error) {
 	c, key, err := s.keys.load(r, true)
 	if err != nil {

@@ -75,6 +75,9 @@ class Groth16pyBackend:
                 self._g.VerifyingKey.from_snarkjs(json.dumps(vk)))
         return self._verifiers[record.vk_hash]
 
+    def load(self, record: KeyRecord) -> None:
+        self._proving_key(record)
+
     def prove(self, record: KeyRecord, wtns_path: Path) -> bytes:
         return bytes(self._g.prove_wtns(self._proving_key(record), str(wtns_path)))
 
@@ -101,6 +104,9 @@ class SnarkjsBackend:
             return json.loads(package.read_text())["version"]
         except (OSError, ValueError, KeyError):
             return "unknown"
+
+    def load(self, record: KeyRecord) -> None:
+        """snarkjs reads the .zkey itself, per proof: nothing to keep."""
 
     def prove(self, record: KeyRecord, wtns_path: Path) -> bytes:
         if "circuit.zkey" not in record.meta["files"]:

@@ -18,7 +18,7 @@ import traceback
 from pathlib import Path
 
 PROTOCOL = 1
-OPS = ("info", "setup", "prove", "verify", "export-verifier", "shutdown")
+OPS = ("info", "setup", "load", "prove", "verify", "export-verifier", "shutdown")
 
 
 def _claim_stdout():
@@ -77,6 +77,14 @@ class Worker:
                          node_modules=self.node_modules, ptau=msg.get("ptau"),
                          contributions=msg.get("contributions", 1),
                          verify=msg.get("verify_zkey", True))
+
+    def op_load(self, msg: dict) -> dict:
+        """Parse and keep what proving with this key needs (the witness generator, the proving
+        key), so the prove request that follows does not wait for it."""
+        record = self._record(msg)
+        self._witness_calculator(record)
+        self.backend.load(record)
+        return {}
 
     def op_prove(self, msg: dict) -> dict:
         record = self._record(msg)
