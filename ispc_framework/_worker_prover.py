@@ -54,6 +54,32 @@ def is_testing_key(meta: dict) -> bool:
     return not (meta.get("testing_only") is False and meta.get("mode") == "ceremony")
 
 
+class _InThread:
+    """Run ``fn`` in a thread now; :meth:`result` waits and returns its value or raises its
+    exception."""
+
+    def __init__(self, fn) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn) -> None:
+        try:
+            self._value = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
+            self._error = exc
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 def _protocol_error(op: str, what: str) -> ProofError:
     return ProofError(f"the prover worker's {op!r} reply is malformed: {what}",
                       code="prover-protocol-error",
@@ -308,11 +334,20 @@ class WorkerProver:
                 "the proof's public inputs name another execution result: it belongs to a "
                 "different state output", code="proof-public-mismatch",
                 hint="a proof is bound to one execution_result_hash and cannot be moved")
-        if request is not None:
-            self._check_request(proof, request, circuit, record)
-        reply = self._request("verify", circuit_id=circuit.circuit_id,
-                              vk_hash=record.vk_hash, proof=proof.proof.hex(),
-                              public=[str(x) for x in proof.public_inputs])
+        params = {"circuit_id": circuit.circuit_id, "vk_hash": record.vk_hash,
+                  "proof": proof.proof.hex(), "public": [str(x) for x in proof.public_inputs]}
+        if request is None:
+            reply = self._request("verify", **params)
+        else:
+            # The pairing check (in the worker) and the draft's commitment (recomputed here)
+            # are independent: run them at once. The draft's verdict still comes first.
+            pending = _InThread(lambda: self._request("verify", **params))
+            try:
+                self._check_request(proof, request, circuit, record)
+            except BaseException:
+                pending.wait()
+                raise
+            reply = pending.result()
         if not isinstance(reply, dict) or not isinstance(reply.get("valid"), bool):
             raise _protocol_error("verify", "expected an object with a boolean 'valid'")
         if reply["valid"] is not True:

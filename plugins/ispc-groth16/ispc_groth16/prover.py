@@ -101,4 +101,4 @@ class Groth16Prover(WorkerProver):
         calculator = self._calculator(record)
         with self._calculators_lock:  # one instance is not thread-safe
             wtns = calculator.wtns(circuit_inputs(request, circuit.n_in, circuit.n_out))
-        return WitnessCalculator.signals(wtns)[1]
+        return WitnessCalculator.signals(wtns, stop=2)[1]

@@ -230,10 +230,13 @@ class WitnessCalculator:
         return base
 
     @staticmethod
-    def signals(wtns: bytes) -> list[int]:
-        """Decode the witness values of a ``.wtns`` file (index 0 is the constant 1)."""
+    def signals(wtns: bytes, stop: int | None = None) -> list[int]:
+        """Decode the witness values of a ``.wtns`` file (index 0 is the constant 1), all of
+        them or the first ``stop`` (the public signals follow the constant: decoding all 4,400
+        to read four cost ~5 ms)."""
         n8 = struct.unpack_from("<I", wtns, 24)[0]
         size = struct.unpack_from("<I", wtns, 28 + n8)[0]
         start = 28 + n8 + 4 + 12
+        count = size if stop is None else min(stop, size)
         return [int.from_bytes(wtns[start + i * n8:start + (i + 1) * n8], "little")
-                for i in range(size)]
+                for i in range(count)]

@@ -92,7 +92,7 @@ class Worker:
         from .witness import WitnessCalculator
 
         n_public = json.loads(record.file("verification_key.json").read_text())["nPublic"]
-        public = WitnessCalculator.signals(wtns)[1:1 + n_public]
+        public = WitnessCalculator.signals(wtns, stop=1 + n_public)[1:]
         with tempfile.NamedTemporaryFile(suffix=".wtns") as f:
             f.write(wtns)
             f.flush()
