@@ -31,19 +31,22 @@ def test_worker_replies_and_keeps_serving_after_errors(worker_binary):
                     "public": []}),
         json.dumps({"protocol": 1, "id": 7, "op": "public", "circuit_id": "ispc.draft.v1",
                     "input": {"result_hi": "-1"}}),
-        json.dumps({"protocol": 1, "id": 8, "op": "shutdown"}),
+        json.dumps({"protocol": 1, "id": 8, "op": "load", "key_dir": "/nonexistent",
+                    "circuit_id": "ispc.draft.v1", "vk_hash": "ab" * 32}),
+        json.dumps({"protocol": 1, "id": 9, "op": "shutdown"}),
     ]
     done = subprocess.run([str(worker_binary)], input="".join(x + "\n" for x in lines),
                           capture_output=True, text=True, timeout=60)
     replies = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [r["id"] for r in replies] == [1, None, 3, 4, 5, 6, 7, 8]
+    assert [r["id"] for r in replies] == [1, None, 3, 4, 5, 6, 7, 8, 9]
     info = replies[0]["result"]
-    assert info["protocol"] == 1 and info["backend"] == "gnark" and "prove" in info["ops"]
-    codes = [r["error"]["code"] for r in replies[1:7]]
+    assert info["protocol"] == 1 and info["backend"] == "gnark"
+    assert {"prove", "load"} <= set(info["ops"])
+    codes = [r["error"]["code"] for r in replies[1:8]]
     assert codes == ["prover-protocol-error", "prover-protocol-mismatch", "prover-protocol-error",
-                     "prover-protocol-error", "key-not-found", "witness-input"]
-    assert all(r["error"]["hint"] for r in replies[1:7])
-    assert replies[7] == {"protocol": 1, "id": 8, "ok": True, "result": {}}
+                     "prover-protocol-error", "key-not-found", "witness-input", "key-not-found"]
+    assert all(r["error"]["hint"] for r in replies[1:8])
+    assert replies[8] == {"protocol": 1, "id": 9, "ok": True, "result": {}}
     assert done.returncode == 0
 
 
@@ -117,6 +120,17 @@ def test_the_real_worker_killed_between_requests_is_restarted(make_prover, testi
     time.sleep(0.2)
     prover.verify(proof, sample.request().execution_result_hash)
     assert prover.worker.restarts == 1
+
+
+def test_warm_up_loads_the_proving_key_in_the_worker_that_proves(make_prover, testing_keys,
+                                                                  sample):
+    prover = make_prover(testing_keys)
+    prover.warm_up("ispc.draft.v1").join(timeout=300)
+    pid = prover.worker.pid
+    assert pid is not None
+    prover.verify(prover.prove(sample.request()), sample.request().execution_result_hash,
+                  request=sample.request())
+    assert prover.worker.pid == pid and prover.worker.restarts == 0
 
 
 def test_close_stops_the_worker(make_prover, testing_keys):
