@@ -15,7 +15,9 @@ if [ -z "$PY" ]; then  # the interpreter the project's .venv was made from, else
   fi
 fi
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check "py-evm==0.12.1b1"
+# coincurve: eth-keys' libsecp256k1 backend (without it, signature recovery is pure Python)
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check "py-evm==0.12.1b1" \
+  "coincurve==21.0.0"
 [ -d node_modules/solc ] || npm ci --no-audit --no-fund --loglevel=error
 node -e '
 const solc = require(process.cwd() + "/node_modules/solc");
