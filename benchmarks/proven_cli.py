@@ -31,8 +31,9 @@ except ImportError:  # run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = ROOT / "examples" / "contracts" / "build" / "token_c.wasm"
-KEY_DIR = Path(os.environ.get("ISPC_BENCH_CACHE", Path.home() / ".cache" / "ispc-bench")) \
-    / "groth16-keys"
+CACHE = Path(os.environ.get("ISPC_BENCH_CACHE", Path.home() / ".cache" / "ispc-bench"))
+KEY_DIR = CACHE / "groth16-keys"
+GNARK_KEY_DIR = CACHE / "gnark-keys"
 
 
 def _children_cpu() -> float:
@@ -44,23 +45,27 @@ def _ispc() -> str:
     return str(Path(sys.executable).with_name("ispc"))
 
 
-def make_devnet(root: Path) -> tuple[Path, dict, str]:
-    """Config, environment and token hash of a fresh devnet in ``root``."""
+def make_devnet(root: Path) -> tuple[dict[str, Path], dict, str]:
+    """Configs (per prover: groth16, and gnark when its worker is built), environment and token
+    hash of a fresh devnet in ``root``; both configs share the chain."""
     from ispc_framework import devnet_key
     from ispc_framework._keys import KeyStore
 
-    config = root / "ispc.toml"
-    config.write_text(f'[plugin.sqlite]\npath = "{root / "chain.db"}"\n'
-                      f'[plugin.groth16]\nkey_dir = "{KEY_DIR}"\nsetup_mode = "testing"\n'
-                      "allow_testing_keys = true\n")
+    chain = f'[plugin.sqlite]\npath = "{root / "chain.db"}"\n'
+    configs = {"groth16": root / "groth16.toml", "gnark": root / "gnark.toml"}
+    configs["groth16"].write_text(chain + f'[plugin.groth16]\nkey_dir = "{KEY_DIR}"\n'
+                                  'setup_mode = "testing"\nallow_testing_keys = true\n')
+    configs["gnark"].write_text(chain + '[prover]\nname = "gnark"\n'
+                                f'[plugin.gnark]\nkey_dir = "{GNARK_KEY_DIR}"\n'
+                                'setup_mode = "testing"\nallow_testing_keys = true\n')
     accounts = KeyStore(root / "accounts")
     accounts.save("alice", devnet_key("alice"))
     env = {**os.environ, "ISPC_KEY_DIR": str(root / "accounts")}
     if (ROOT / "node_modules").is_dir():  # circom2 for the one-time setup
         env.setdefault("ISPC_NODE_MODULES", str(ROOT / "node_modules"))
 
-    def ispc(*args: str) -> str:
-        done = subprocess.run([_ispc(), "--config", str(config), *args], env=env,
+    def ispc(prover: str, *args: str) -> str:
+        done = subprocess.run([_ispc(), "--config", str(configs[prover]), *args], env=env,
                               capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"ispc {' '.join(args)} failed: {done.stdout}{done.stderr}")
@@ -69,11 +74,21 @@ def make_devnet(root: Path) -> tuple[Path, dict, str]:
     from ispc_groth16.keystore import KeyStore as ProverKeys
     if ProverKeys(KEY_DIR).current_hash("ispc.draft.v1") is None:
         print(f"# making a testing key once (cached in {KEY_DIR})", file=sys.stderr, flush=True)
-        ispc("setup")
+        ispc("groth16", "setup")
+    try:
+        from ispc_gnark.build import find_worker
+
+        find_worker("")
+    except Exception as exc:  # noqa: BLE001 - no Go, or the worker is not built: groth16 only
+        print(f"# gnark left out: {exc}", file=sys.stderr)
+        del configs["gnark"]
+    else:
+        if ProverKeys(GNARK_KEY_DIR).current_hash("ispc.draft.v1") is None:
+            ispc("gnark", "setup")
     alice = devnet_key("alice").public_key.hex()
-    ispc("init", "--timestamp", "5", "--allocate", f"{alice}:77")
-    token = ispc("deploy", str(TOKEN)).strip()
-    return config, env, token
+    ispc("groth16", "init", "--timestamp", "5", "--allocate", f"{alice}:77")
+    token = ispc("groth16", "deploy", str(TOKEN)).strip()
+    return configs, env, token
 
 
 def run(quick: bool) -> dict:
@@ -82,42 +97,43 @@ def run(quick: bool) -> dict:
     repeats = 3 if quick else 9
     with tempfile.TemporaryDirectory(prefix="ispc-bench-cli-") as tmp:
         root = Path(tmp)
-        config, env, token = make_devnet(root)
-        base = [_ispc(), "--config", str(config)]
+        configs, env, token = make_devnet(root)
         counter = iter(range(10**6))
         cpu: dict[str, list[float]] = {}
 
-        def cli(*args: str, label: str = "") -> None:
+        def cli(prover: str, *args: str, label: str) -> None:
             before = _children_cpu()
-            subprocess.run([*base, *args], env=env, check=True, capture_output=True)
+            subprocess.run([_ispc(), "--config", str(configs[prover]), *args], env=env,
+                           check=True, capture_output=True)
             cpu.setdefault(label, []).append(_children_cpu() - before)
 
-        def proven_run() -> None:  # a fresh nonce each time: a distinct transaction
-            cli("run", token, "mint", "--input", "0900000000000000", "--as", "alice",
-                "--nonce", str(next(counter)), "--out", str(root / "mint.json"), label="run")
+        def proven_run(prover: str) -> None:  # a fresh nonce each time: a distinct transaction
+            cli(prover, "run", token, "mint", "--input", "0900000000000000", "--as", "alice",
+                "--nonce", str(next(counter)), "--out", str(root / f"mint-{prover}.json"),
+                label=f"run {prover}")
 
-        proven_run()  # warm the disk caches (not measured)
+        contenders = {"version": lambda: cli("groth16", "--version", label="version")}
+        for prover in configs:
+            proven_run(prover)  # warm the disk caches (not measured)
+            contenders[f"run {prover}"] = lambda p=prover: proven_run(p)
+            contenders[f"verify {prover}"] = lambda p=prover: cli(
+                p, "verify", str(root / f"mint-{p}.json"), label=f"verify {p}")
         cpu.clear()
-        samples = alternate({
-            "run": proven_run,
-            "verify": lambda: cli("verify", str(root / "mint.json"), label="verify"),
-            "version": lambda: cli("--version", label="version"),
-        }, repeats)
+        samples = alternate(contenders, repeats)
         version = ("ispc --version", samples["version"])
         version_cpu = ("ispc --version", cpu["version"])
-        figures = [
-            figure("ispc run (proven, CLI wall)", samples["run"], "s", baseline=version,
-                   target=("<=", 1.5)),
-            # CPU time (user + system, the worker included) is what the command costs on a
-            # quiet machine: on a loaded one the wall time mostly measures the load.
-            figure("ispc run (proven, CLI CPU time)", cpu["run"], "s", baseline=version_cpu,
-                   target=("<=", 1.5)),
-            figure("ispc verify (CLI wall)", samples["verify"], "s", baseline=version,
-                   target=("<=", 0.5)),
-            figure("ispc verify (CLI CPU time)", cpu["verify"], "s", baseline=version_cpu,
-                   target=("<=", 0.5)),
-        ]
-        figures.append(_verify_in_process(config, root / "mint.json", repeats * 3))
+        figures = []
+        for prover in configs:
+            for command, target in (("run", 1.5), ("verify", 0.5)):
+                what = f"ispc {command}{' (proven)' if command == 'run' else ''}, {prover}"
+                figures.append(figure(f"{what}: CLI wall", samples[f"{command} {prover}"], "s",
+                                      baseline=version, target=("<=", target)))
+                # CPU time (user + system, the worker included) is what the command costs on a
+                # quiet machine: on a loaded one the wall time mostly measures the load.
+                figures.append(figure(f"{what}: CLI CPU time", cpu[f"{command} {prover}"], "s",
+                                      baseline=version_cpu, target=("<=", target)))
+        figures.append(_verify_in_process(configs["groth16"], root / "mint-groth16.json",
+                                          repeats * 3))
     return {"figures": figures,
             "notes": ["baselines are measured in the same alternating slices; the machine's "
                       f"load average at the end was {os.getloadavg()[0]:.1f}"]}
