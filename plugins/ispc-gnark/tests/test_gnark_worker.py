@@ -52,6 +52,8 @@ def test_worker_replies_and_keeps_serving_after_errors(worker_binary):
 
 def test_gnark_logs_never_reach_stdout(worker_binary):
     """gnark logs while compiling; all of it must go to stderr."""
+    # no cached constraint system (see the cache test below): this worker compiles
+    (worker_binary.parent / "ccs-ispc.draft.v1.bin").unlink(missing_ok=True)
     line = json.dumps({"protocol": 1, "id": 1, "op": "circuit", "circuit_id": "ispc.draft.v1"})
     done = subprocess.run([str(worker_binary)], input=line + "\n", capture_output=True,
                           text=True, timeout=120)
@@ -131,6 +133,33 @@ def test_warm_up_loads_the_proving_key_in_the_worker_that_proves(make_prover, te
     prover.verify(prover.prove(sample.request()), sample.request().execution_result_hash,
                   request=sample.request())
     assert prover.worker.pid == pid and prover.worker.restarts == 0
+
+
+@pytest.mark.parametrize("damage", ["payload", "header", "truncated"])
+def test_the_compiled_circuit_cache_is_checked_and_rebuilt(make_prover, testing_keys, sample,
+                                                           worker_binary, damage):
+    """The worker caches its compiled constraint system next to its binary; a damaged entry is
+    recompiled (and rewritten), never trusted: keys still match and proofs still verify."""
+    import hashlib
+
+    cache = worker_binary.parent / "ccs-ispc.draft.v1.bin"
+    make_prover(testing_keys).worker.request("circuit", {"circuit_id": "ispc.draft.v1"})
+    good = cache.read_bytes()
+    header_end = good.index(b"\n") + 1
+    payload = good[header_end + 32:]
+    assert good[header_end:header_end + 32] == hashlib.sha256(payload).digest()
+    data = bytearray(good)
+    if damage == "payload":
+        data[-10] ^= 0xFF
+    elif damage == "header":
+        data[header_end - 5:header_end - 1] = b"3/3 "[:4]  # another circuit's capacities
+    else:
+        data = data[:len(data) // 2]
+    cache.write_bytes(bytes(data))
+    prover = make_prover(testing_keys)
+    prover.verify(prover.prove(sample.request()), sample.request().execution_result_hash,
+                  request=sample.request())
+    assert cache.read_bytes() == good  # recompiled: the same constraint system, rewritten
 
 
 def test_close_stops_the_worker(make_prover, testing_keys):
