@@ -111,7 +111,7 @@ def _load(engine, path: Path, key: bytes):
         return None
 
 
-def _store(path: Path, key: bytes, payload: bytes) -> None:
+def _store(path: Path, key: bytes, payload: bytes | bytearray) -> None:
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     except OSError:
