@@ -105,6 +105,48 @@ def bench_circuit(key_dir: Path, circuit_id: str, backends: list[str], runs: int
           f"({node / wt:4.1f}x the wasmtime time, node start-up included)")
 
 
+def run(quick: bool) -> dict:
+    """Figures for ``python -m benchmarks``: the witness in wasmtime against snarkjs' (Node) on
+    ispc.draft.v1, and the compiled witness module from the disk cache against compiling it."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import wasmtime
+
+    from benchmarks._harness import alternate, figure
+    from ispc_groth16.module_cache import load_module
+
+    key_dir = Path.home() / ".cache" / "ispc-groth16-bench"
+    ensure_key(key_dir, "ispc.draft.v1", "testing")
+    record = KeyStore(key_dir).current("ispc.draft.v1")
+    c = get_circuit("ispc.draft.v1")
+    inputs = circuit_inputs(full_request("ispc.draft.v1"), c.n_in, c.n_out)
+    wasm = record.file("circuit.wasm").read_bytes()
+    calculator = WitnessCalculator(wasm)
+    calculator.wtns(inputs)
+    snarkjs = str(find_node_tool("snarkjs"))
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "input.json").write_text(json.dumps(
+            {k: [str(x) for x in v] if isinstance(v, list) else str(v) for k, v in inputs.items()}))
+        engine = wasmtime.Engine()
+        cache = Path(tmp) / "cache"
+        load_module(engine, wasm, cache)  # fill the cache
+        samples = alternate({
+            "wasmtime": lambda: calculator.wtns(inputs),
+            "node": lambda: subprocess.run([snarkjs, "wtns", "calculate", str(record.file(
+                "circuit.wasm")), "input.json", "w.wtns"], cwd=tmp, check=True,
+                capture_output=True),
+            "cached": lambda: load_module(engine, wasm, cache),
+            "compile": lambda: wasmtime.Module(engine, wasm),
+        }, 2 if quick else 5)
+    return {"figures": [
+        figure("witness of ispc.draft.v1 in wasmtime", samples["wasmtime"], "ms", scale=1e3,
+               baseline=("snarkjs wtns calculate (node, start-up included)", samples["node"])),
+        figure("witness module from the disk cache (checked)", samples["cached"], "ms",
+               scale=1e3, baseline=("compiling the 3.9 MB module", samples["compile"])),
+    ]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)

@@ -33,7 +33,7 @@ __all__ = ["WorkerClient", "PROTOCOL", "PROVER_PROTOCOL"]
 #: The prover protocol version (docs/prover-protocol.md).
 PROTOCOL = PROVER_PROTOCOL = 1
 _EOF = object()
-_IDEMPOTENT = ("info", "prove", "verify")
+_IDEMPOTENT = ("info", "load", "prove", "verify")
 _POLL_S = 0.25       # how often a waiting request checks that its worker is still alive
 _EXIT_GRACE_S = 1.0  # after the worker exits, how long its last lines may take to arrive
 

@@ -17,8 +17,10 @@ how to recompute a draft's commitment and how to make keys.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import threading
 from typing import Any
 
 from ._draft_statement import check_rules, circuit_inputs, contract_element, result_limbs
@@ -29,6 +31,8 @@ from ._prover_keys import KeyRecord, KeyStore
 from ._prover_worker import WorkerClient
 
 __all__ = ["WorkerProver", "COMMON_DEFAULTS", "is_testing_key"]
+
+log = logging.getLogger(__name__)
 
 #: Settings every worker prover accepts (a subclass adds its own).
 COMMON_DEFAULTS: dict[str, Any] = {
@@ -48,6 +52,32 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 def is_testing_key(meta: dict) -> bool:
     """Anything not positively recorded as a ceremony key counts as testing-only."""
     return not (meta.get("testing_only") is False and meta.get("mode") == "ceremony")
+
+
+class _InThread:
+    """Run ``fn`` in a thread now; :meth:`result` waits and returns its value or raises its
+    exception."""
+
+    def __init__(self, fn) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn) -> None:
+        try:
+            self._value = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
+            self._error = exc
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def _protocol_error(op: str, what: str) -> ProofError:
@@ -81,6 +111,10 @@ class WorkerProver:
 
     def setup(self, circuit_id: str, *, progress=None, **options) -> str:
         raise NotImplementedError
+
+    def _warm_local(self, circuit, record: KeyRecord) -> None:
+        """Prepare what this side needs to check a draft against a proof (say, a compiled
+        witness generator); called from :meth:`warm_up`'s thread."""
 
     # -------------------------------------------------------------------------------- common
 
@@ -140,6 +174,32 @@ class WorkerProver:
 
     def _request(self, op: str, **params):
         return self._client.request(op, {"key_dir": str(self.keys.root), **params})
+
+    def warm_up(self, circuit_id: str, *, proving: bool = True) -> threading.Thread:
+        """Start the worker and load ``circuit_id``'s CURRENT key in the background (the
+        worker's ``load`` op, when it lists one; not with ``proving=False``, for a verifier),
+        and prepare this side's draft check, so the proof that follows does not wait for them:
+        a CLI run overlaps them with the execution.
+
+        Nothing is trusted or decided here: the prove and verify requests that follow make every
+        check again, and report any error; a failure in the background is only logged."""
+
+        def warm() -> None:
+            try:
+                circuit = self.get_circuit(circuit_id)
+                record = self.keys.current(circuit.circuit_id)
+                info = self._client.request("info")
+                if proving and "load" in (info.get("ops") or ()):
+                    self._request("load", circuit_id=circuit.circuit_id,
+                                  vk_hash=record.vk_hash)
+                self._warm_local(circuit, record)
+            except Exception as exc:  # noqa: BLE001 - the real request reports it
+                log.debug("prover warm-up of %s failed: %s: %s", circuit_id,
+                          type(exc).__name__, exc)
+
+        thread = threading.Thread(target=warm, name=f"{self.plugin_name}-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     def info(self) -> dict[str, Any]:
         info = dict(self._client.request("info"))
@@ -274,11 +334,20 @@ class WorkerProver:
                 "the proof's public inputs name another execution result: it belongs to a "
                 "different state output", code="proof-public-mismatch",
                 hint="a proof is bound to one execution_result_hash and cannot be moved")
-        if request is not None:
-            self._check_request(proof, request, circuit, record)
-        reply = self._request("verify", circuit_id=circuit.circuit_id,
-                              vk_hash=record.vk_hash, proof=proof.proof.hex(),
-                              public=[str(x) for x in proof.public_inputs])
+        params = {"circuit_id": circuit.circuit_id, "vk_hash": record.vk_hash,
+                  "proof": proof.proof.hex(), "public": [str(x) for x in proof.public_inputs]}
+        if request is None:
+            reply = self._request("verify", **params)
+        else:
+            # The pairing check (in the worker) and the draft's commitment (recomputed here)
+            # are independent: run them at once. The draft's verdict still comes first.
+            pending = _InThread(lambda: self._request("verify", **params))
+            try:
+                self._check_request(proof, request, circuit, record)
+            except BaseException:
+                pending.wait()
+                raise
+            reply = pending.result()
         if not isinstance(reply, dict) or not isinstance(reply.get("valid"), bool):
             raise _protocol_error("verify", "expected an object with a boolean 'valid'")
         if reply["valid"] is not True:

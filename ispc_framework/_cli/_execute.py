@@ -48,6 +48,18 @@ def _show_timings(state: State, timings: dict[str, float]) -> None:
                                                  in timings.items()), err=True)
 
 
+def _warm_prover(coordinator: Any, circuit_id: str | None = None, proving: bool = True) -> None:
+    """Start the prover's worker (and, to prove, its key loading) in the background while this
+    command does its own work: a proven run would otherwise wait for them after executing."""
+    try:
+        prover = coordinator.prover()
+        warm = getattr(prover, "warm_up", None)
+        if warm is not None:
+            warm(circuit_id or coordinator.config.get("prover.circuit"), proving=proving)
+    except Exception:  # noqa: BLE001 - the command reports it where it always did
+        return
+
+
 @click.command("run")
 @click.argument("contract")
 @click.argument("method")
@@ -69,6 +81,8 @@ def run_cmd(state: State, contract: str, method: str, input_hex: str, input_file
     Example: ispc run TOKEN mint --input 0900000000000000 --as alice --out mint.json
              ispc run TOKEN transfer --input-file transfer.bin --as alice --apply --json"""
     coordinator = state.coordinator
+    if not no_prove:
+        _warm_prover(coordinator)
     request = ExecutionRequest(parse_hex(contract, "CONTRACT", 32), method,
                                call_input(input_hex, input_file, state.config.limits.max_input_bytes),
                                nonce=nonce)
@@ -111,6 +125,8 @@ def infer_cmd(state: State, model: str, inputs_file: str, as_name, key_file, key
 
     Example: ispc infer MODEL --inputs x.json --as alice --json"""
     coordinator = state.coordinator
+    if not no_prove:
+        _warm_prover(coordinator)
     tensors = load_inputs(inputs_file)
     request = ExecutionRequest(parse_hex(model, "MODEL", 32), "onnx.run", b"",
                                tensors=tensors, nonce=nonce)
@@ -176,6 +192,9 @@ def verify_cmd(state: State, result_file: str | None, tx_id: str | None, also_re
     for one the chain holds). Example: ispc verify mint.json --replay"""
     coordinator = state.coordinator
     result = _result_from(coordinator, result_file, tx_id)
+    proof = getattr(result.state_output, "zk_proof", None)
+    if proof is not None:
+        _warm_prover(coordinator, proof.circuit_id, proving=False)
     with timed() as timings, working("verifying"):
         coordinator.verify_result(result)
     verified = {"verified": True, "result_hash": result.execution_result_hash.hex(),

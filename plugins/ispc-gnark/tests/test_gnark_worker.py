@@ -31,24 +31,29 @@ def test_worker_replies_and_keeps_serving_after_errors(worker_binary):
                     "public": []}),
         json.dumps({"protocol": 1, "id": 7, "op": "public", "circuit_id": "ispc.draft.v1",
                     "input": {"result_hi": "-1"}}),
-        json.dumps({"protocol": 1, "id": 8, "op": "shutdown"}),
+        json.dumps({"protocol": 1, "id": 8, "op": "load", "key_dir": "/nonexistent",
+                    "circuit_id": "ispc.draft.v1", "vk_hash": "ab" * 32}),
+        json.dumps({"protocol": 1, "id": 9, "op": "shutdown"}),
     ]
     done = subprocess.run([str(worker_binary)], input="".join(x + "\n" for x in lines),
                           capture_output=True, text=True, timeout=60)
     replies = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [r["id"] for r in replies] == [1, None, 3, 4, 5, 6, 7, 8]
+    assert [r["id"] for r in replies] == [1, None, 3, 4, 5, 6, 7, 8, 9]
     info = replies[0]["result"]
-    assert info["protocol"] == 1 and info["backend"] == "gnark" and "prove" in info["ops"]
-    codes = [r["error"]["code"] for r in replies[1:7]]
+    assert info["protocol"] == 1 and info["backend"] == "gnark"
+    assert {"prove", "load"} <= set(info["ops"])
+    codes = [r["error"]["code"] for r in replies[1:8]]
     assert codes == ["prover-protocol-error", "prover-protocol-mismatch", "prover-protocol-error",
-                     "prover-protocol-error", "key-not-found", "witness-input"]
-    assert all(r["error"]["hint"] for r in replies[1:7])
-    assert replies[7] == {"protocol": 1, "id": 8, "ok": True, "result": {}}
+                     "prover-protocol-error", "key-not-found", "witness-input", "key-not-found"]
+    assert all(r["error"]["hint"] for r in replies[1:8])
+    assert replies[8] == {"protocol": 1, "id": 9, "ok": True, "result": {}}
     assert done.returncode == 0
 
 
 def test_gnark_logs_never_reach_stdout(worker_binary):
     """gnark logs while compiling; all of it must go to stderr."""
+    # no cached constraint system (see the cache test below): this worker compiles
+    (worker_binary.parent / "ccs-ispc.draft.v1.bin").unlink(missing_ok=True)
     line = json.dumps({"protocol": 1, "id": 1, "op": "circuit", "circuit_id": "ispc.draft.v1"})
     done = subprocess.run([str(worker_binary)], input=line + "\n", capture_output=True,
                           text=True, timeout=120)
@@ -117,6 +122,44 @@ def test_the_real_worker_killed_between_requests_is_restarted(make_prover, testi
     time.sleep(0.2)
     prover.verify(proof, sample.request().execution_result_hash)
     assert prover.worker.restarts == 1
+
+
+def test_warm_up_loads_the_proving_key_in_the_worker_that_proves(make_prover, testing_keys,
+                                                                  sample):
+    prover = make_prover(testing_keys)
+    prover.warm_up("ispc.draft.v1").join(timeout=300)
+    pid = prover.worker.pid
+    assert pid is not None
+    prover.verify(prover.prove(sample.request()), sample.request().execution_result_hash,
+                  request=sample.request())
+    assert prover.worker.pid == pid and prover.worker.restarts == 0
+
+
+@pytest.mark.parametrize("damage", ["payload", "header", "truncated"])
+def test_the_compiled_circuit_cache_is_checked_and_rebuilt(make_prover, testing_keys, sample,
+                                                           worker_binary, damage):
+    """The worker caches its compiled constraint system next to its binary; a damaged entry is
+    recompiled (and rewritten), never trusted: keys still match and proofs still verify."""
+    import hashlib
+
+    cache = worker_binary.parent / "ccs-ispc.draft.v1.bin"
+    make_prover(testing_keys).worker.request("circuit", {"circuit_id": "ispc.draft.v1"})
+    good = cache.read_bytes()
+    header_end = good.index(b"\n") + 1
+    payload = good[header_end + 32:]
+    assert good[header_end:header_end + 32] == hashlib.sha256(payload).digest()
+    data = bytearray(good)
+    if damage == "payload":
+        data[-10] ^= 0xFF
+    elif damage == "header":
+        data[header_end - 5:header_end - 1] = b"3/3 "[:4]  # another circuit's capacities
+    else:
+        data = data[:len(data) // 2]
+    cache.write_bytes(bytes(data))
+    prover = make_prover(testing_keys)
+    prover.verify(prover.prove(sample.request()), sample.request().execution_result_hash,
+                  request=sample.request())
+    assert cache.read_bytes() == good  # recompiled: the same constraint system, rewritten
 
 
 def test_close_stops_the_worker(make_prover, testing_keys):

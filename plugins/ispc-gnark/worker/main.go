@@ -17,7 +17,7 @@ import (
 
 const protocol = 1
 
-var ops = []string{"info", "circuit", "setup", "prove", "verify", "public", "export-verifier", "shutdown"}
+var ops = []string{"info", "circuit", "setup", "load", "prove", "verify", "public", "export-verifier", "shutdown"}
 
 // sourceHash is set at build time (-ldflags "-X main.sourceHash=...") to the hash of the worker
 // sources the plugin expects; the plugin refuses a worker built from other sources.
@@ -108,6 +108,8 @@ func (s *server) handle(line []byte) (keepGoing bool) {
 		reply(opCircuit(req))
 	case "setup":
 		reply(s.opSetup(req, id))
+	case "load":
+		reply(s.opLoad(req))
 	case "prove":
 		reply(s.opProve(req))
 	case "verify":

@@ -18,7 +18,7 @@ import traceback
 from pathlib import Path
 
 PROTOCOL = 1
-OPS = ("info", "setup", "prove", "verify", "export-verifier", "shutdown")
+OPS = ("info", "setup", "load", "prove", "verify", "export-verifier", "shutdown")
 
 
 def _claim_stdout():
@@ -78,13 +78,21 @@ class Worker:
                          contributions=msg.get("contributions", 1),
                          verify=msg.get("verify_zkey", True))
 
+    def op_load(self, msg: dict) -> dict:
+        """Parse and keep what proving with this key needs (the witness generator, the proving
+        key), so the prove request that follows does not wait for it."""
+        record = self._record(msg)
+        self._witness_calculator(record)
+        self.backend.load(record)
+        return {}
+
     def op_prove(self, msg: dict) -> dict:
         record = self._record(msg)
         wtns = self._witness_calculator(record).wtns(msg["input"])
         from .witness import WitnessCalculator
 
         n_public = json.loads(record.file("verification_key.json").read_text())["nPublic"]
-        public = WitnessCalculator.signals(wtns)[1:1 + n_public]
+        public = WitnessCalculator.signals(wtns, stop=1 + n_public)[1:]
         with tempfile.NamedTemporaryFile(suffix=".wtns") as f:
             f.write(wtns)
             f.flush()

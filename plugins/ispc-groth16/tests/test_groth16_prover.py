@@ -212,3 +212,39 @@ def test_out_of_range_witness_fails_in_the_worker_with_a_typed_error(prover, sam
                       for k, v in inputs.items()}})
     assert err.value.code == "witness-unsatisfied"
     assert prover.prove(sample.request()).circuit_id == "ispc.draft.v1"  # worker still serving
+
+
+@pytest.mark.parametrize("position", [40, 200])
+def test_tampered_proof_for_another_draft_reports_the_draft(prover, proof, sample, position):
+    """The pairing check runs in the worker while the draft's commitment is recomputed here;
+    the draft's verdict is the one reported, and the prover keeps working afterwards."""
+    request = sample.request()
+    blob = bytearray(proof.proof)
+    blob[position] ^= 0x01
+    other_draft = SealedDraft(request.draft.inputs, request.draft.outputs[:-1])
+    _fails(prover, attrs.evolve(proof, proof=bytes(blob)),
+           request=sample.request(draft=other_draft), code="proof-draft-mismatch")
+    with pytest.raises(VerificationFailed) as err:  # the right draft: the pairing fails
+        prover.verify(attrs.evolve(proof, proof=bytes(blob)), b"\x11" * 32, request=request)
+    assert err.value.code in ("proof-invalid", "proof-malformed")
+    prover.verify(proof, b"\x11" * 32, request=request)
+
+
+def test_warm_up_starts_the_worker_with_the_key_loaded(make_prover, testing_keys, sample):
+    prover = make_prover(testing_keys)
+    prover.warm_up("ispc.draft.v1").join(timeout=300)
+    pid = prover.worker.pid
+    assert pid is not None and prover.worker.restarts == 0
+    proof = prover.prove(sample.request())
+    prover.verify(proof, b"\x11" * 32, request=sample.request())
+    assert prover.worker.pid == pid  # the same warm worker proved
+
+
+def test_warm_up_decides_nothing(make_prover, tmp_path, sample):
+    """Without keys the warm-up starts nothing and raises nothing; the proof reports it."""
+    prover = make_prover(tmp_path / "empty")
+    prover.warm_up("ispc.draft.v1").join(timeout=60)
+    assert prover.worker.pid is None
+    with pytest.raises(KeyNotFound) as err:
+        prover.prove(sample.request())
+    assert err.value.code == "key-not-found"

@@ -38,17 +38,19 @@ def test_worker_replies_and_keeps_serving_after_errors():
         json.dumps({"protocol": 1, "id": 6, "op": "verify", "key_dir": "/nonexistent",
                     "circuit_id": "ispc.draft.v1", "vk_hash": "ab" * 32, "proof": "",
                     "public": []}),
-        json.dumps({"protocol": 1, "id": 7, "op": "shutdown"}),
+        json.dumps({"protocol": 1, "id": 7, "op": "load", "key_dir": "/nonexistent",
+                    "circuit_id": "ispc.draft.v1", "vk_hash": "ab" * 32}),
+        json.dumps({"protocol": 1, "id": 8, "op": "shutdown"}),
     ])
-    assert [r["id"] for r in replies] == [1, None, 3, 4, 5, 6, 7]
+    assert [r["id"] for r in replies] == [1, None, 3, 4, 5, 6, 7, 8]
     info = replies[0]["result"]
     assert replies[0]["ok"] and info["protocol"] == 1 and info["backend"] == "groth16py"
-    assert info["backend_version"] == "0.2.0" and "prove" in info["ops"]
-    codes = [r["error"]["code"] for r in replies[1:6]]
+    assert info["backend_version"] == "0.2.0" and {"prove", "load"} <= set(info["ops"])
+    codes = [r["error"]["code"] for r in replies[1:7]]
     assert codes == ["prover-protocol-error", "prover-protocol-mismatch", "prover-protocol-error",
-                     "prover-protocol-error", "key-not-found"]
-    assert all(r["error"]["hint"] for r in replies[1:6])
-    assert replies[6] == {"protocol": 1, "id": 7, "ok": True, "result": {}}
+                     "prover-protocol-error", "key-not-found", "key-not-found"]
+    assert all(r["error"]["hint"] for r in replies[1:7])
+    assert replies[7] == {"protocol": 1, "id": 8, "ok": True, "result": {}}
 
 
 def test_native_writes_to_fd1_do_not_reach_the_protocol():

@@ -1,0 +1,106 @@
+"""Token transfers per second against py-evm's ERC-20 transfers, side by side in alternating slices.
+
+    bash benchmarks/peers/setup_pyevm.sh            # once: py-evm in benchmarks/.venv-pyevm
+    .venv/bin/python -m benchmarks --only transfers_pyevm [--quick]
+
+ISPC: one ``Coordinator.execute`` of the example token's signed ``transfer`` (signature check,
+wasmtime, trace, seal; no proof), on the default setup (SQLite repository + jsonl trace sink) and
+on the in-memory repository without sinks. py-evm (the peer, in its own process and virtualenv):
+one ERC-20 ``transfer`` applied to an in-memory chain, with a secp256k1 signature recovered per
+transaction, or without one (py-evm's SpoofTransaction). py-evm's slices are timed by its own
+process (the pipe round trip is not charged). Targets (issue #15): default setup >= 4x py-evm,
+in memory >= 8x, both with signatures.
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+try:
+    from benchmarks._harness import Skip, alternate, figure, rates
+except ImportError:  # run as a script
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks._harness import Skip, alternate, figure, rates
+
+TOKEN = Path(__file__).resolve().parents[1] / "examples/contracts/build/token_c.wasm"
+
+
+def token_transfer(coordinator) -> Any:
+    """Genesis, the token deployed, 500 minted to alice: alice's signed transfer to bob."""
+    from ispc_framework import (AssetOutput, ExecutionRequest, NativeCoin, ResourceCategory,
+                                ResourceOutput, SealedDraft, TxOutput, devnet_key,
+                                final_transaction, sign_request)
+
+    alice, bob = devnet_key("alice"), devnet_key("bob")
+    writer = coordinator.repository.writer()
+    writer.create_genesis("bench", 1000, [TxOutput(alice.public_key,
+                                                   asset=AssetOutput(NativeCoin(), 1))])
+    code = TOKEN.read_bytes()
+    token = writer.store_resource(code)
+    writer.apply(SealedDraft((), (TxOutput(alice.public_key, resource=ResourceOutput(
+        token, ResourceCategory.CONTRACT, "application/wasm", len(code), "token")),), ()))
+
+    def sign(request):
+        return sign_request(request, [alice], chain_id="bench", valid_until=2**64 - 1)
+
+    minted = coordinator.execute(sign(ExecutionRequest(token, "mint", struct.pack("<Q", 500))),
+                                 prove=False)
+    coin = writer.apply(final_transaction(minted)).created[0]
+    return sign(ExecutionRequest(token, "transfer", bob.public_key + struct.pack("<Q", 200)
+                                 + bytes([1]) + coin.tx_id + struct.pack("<I", coin.index)))
+
+
+def run(quick: bool) -> dict:
+    from benchmarks.peers.pyevm import PyEvmPeer
+    from ispc_framework import Coordinator, MemoryRepository, load_config
+
+    if not TOKEN.is_file():
+        raise Skip("examples/contracts/build/token_c.wasm is missing: run examples/contracts/build.sh")
+    repeats, per_slice = (3, 20) if quick else (11, 150)
+    with tempfile.TemporaryDirectory(prefix="ispc-bench-transfers-") as tmp, PyEvmPeer() as peer:
+        default = Coordinator(load_config(search_cwd=False, environ={}, overrides={
+            "repository.name": "sqlite", "plugin.sqlite.path": str(Path(tmp) / "ispc.db"),
+            "trace.sinks": ["jsonl"], "plugin.jsonl.path": str(Path(tmp) / "traces.jsonl")}))
+        memory = Coordinator(load_config(search_cwd=False, environ={},
+                                         overrides={"trace.sinks": []}),
+                             repository=MemoryRepository())
+        try:
+            runs = {"default": (default, token_transfer(default)),
+                    "memory": (memory, token_transfer(memory))}
+            for coordinator, transfer in runs.values():  # warm: compile, caches
+                coordinator.execute(transfer, prove=False)
+            peer.transfer_slice(per_slice, signed=True)
+            samples = alternate({
+                "default": lambda: runs["default"][0].execute(runs["default"][1], prove=False),
+                "memory": lambda: runs["memory"][0].execute(runs["memory"][1], prove=False),
+                # one call = a whole slice, credited per transfer (SelfTimed)
+                "py-evm signed": lambda: peer.transfer_slice(per_slice, signed=True),
+                "py-evm unsigned": lambda: peer.transfer_slice(per_slice, signed=False),
+            }, repeats, number={"default": per_slice, "memory": per_slice})
+        finally:
+            default.close()
+            memory.close()
+    evm_signed = rates(samples["py-evm signed"])  # SelfTimed: seconds per transfer
+    evm_unsigned = rates(samples["py-evm unsigned"])
+    signed = ("py-evm ERC-20 transfer (signed)", evm_signed)
+    return {"figures": [
+        figure("transfers/s, default setup (sqlite + jsonl), signed", rates(samples["default"]),
+               "transfers/s", baseline=signed, better="higher", target=(">=", 4.0),
+               target_of="ratio"),
+        figure("transfers/s, in memory, no sink, signed", rates(samples["memory"]),
+               "transfers/s", baseline=signed, better="higher", target=(">=", 8.0),
+               target_of="ratio"),
+        figure("py-evm ERC-20 transfers/s without signatures", evm_unsigned, "transfers/s",
+               baseline=signed, better="higher"),
+    ], "notes": [f"{per_slice} transfers per slice; ISPC transfers are unproven executions "
+                 "(every ISPC transaction is signed: the signature check is always included)"]}
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run("--quick" in sys.argv), indent=1))
