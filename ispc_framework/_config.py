@@ -23,6 +23,7 @@ import difflib
 import os
 import sys
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -240,7 +241,7 @@ class Config:
                 self.sources[key] = f"env:{var}"
         self.pending_env = {}
 
-    def shown(self, secret_keys: set[str] = frozenset()) -> list[tuple[str, Any, str]]:
+    def shown(self, secret_keys: AbstractSet[str] = frozenset()) -> list[tuple[str, Any, str]]:
         """(key, value, source) rows for display, secrets masked."""
         rows = []
         for key in sorted(self.values):

@@ -12,7 +12,7 @@ the contract's status (0 = success). Input and return data go through host funct
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
@@ -79,6 +79,10 @@ class HostEnv:
         self.extra: dict[str, Any] = {}  # per-run scratch for providers (e.g. a random stream)
 
 
+def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)  # a typed converter (see _model._bytes_tuple)
+
+
 @attrs.frozen
 class HostFunction:
     """One importable host function. ``handler(env, *wasm_args)`` returns the wasm result (or
@@ -86,8 +90,8 @@ class HostFunction:
 
     module: str
     name: str
-    params: tuple[str, ...] = attrs.field(converter=tuple)
-    results: tuple[str, ...] = attrs.field(converter=tuple)
+    params: tuple[str, ...] = attrs.field(converter=_str_tuple)
+    results: tuple[str, ...] = attrs.field(converter=_str_tuple)
     gas: int
     handler: Callable[..., Any] = attrs.field(eq=False, repr=False)
 

@@ -9,7 +9,7 @@ naming ``Class.field``, so a bad value never travels far from where it was made.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Union
 
 import attrs
@@ -179,6 +179,40 @@ def _metadata_field():
     return attrs.field(factory=tuple, converter=_metadata, validator=_check_metadata, kw_only=True)
 
 
+# Typed converters: attrs' mypy plugin types a field's ``__init__`` argument from its converter, and
+# the bare ``tuple`` would leave it ``Iterable[_T_co]`` (unbound), refusing every argument.
+def _bytes_tuple(value: Iterable[bytes]) -> tuple[bytes, ...]:
+    return tuple(value)
+
+
+def _int_tuple(value: Iterable[int]) -> tuple[int, ...]:
+    return tuple(value)
+
+
+def _locks(value: Iterable[LockingCondition]) -> tuple[LockingCondition, ...]:
+    return tuple(value)
+
+
+def _inputs(value: Iterable[TxInput]) -> tuple[TxInput, ...]:
+    return tuple(value)
+
+
+def _outputs(value: Iterable[TxOutput]) -> tuple[TxOutput, ...]:
+    return tuple(value)
+
+
+def _events(value: Iterable[Event]) -> tuple[Event, ...]:
+    return tuple(value)
+
+
+def _tensors(value: Iterable[Tensor]) -> tuple[Tensor, ...]:
+    return tuple(value)
+
+
+def _writes(value: Iterable[StateWrite]) -> tuple[StateWrite, ...]:
+    return tuple(value)
+
+
 _hash = _bytes_exact(HASH_LEN)
 _address = _bytes_exact(ADDRESS_LEN)
 _u32 = _int_range(0, MAX_U32)
@@ -221,7 +255,7 @@ class SingleKeyLock:
 class MultiKeyLock:
     threshold: int = attrs.field(validator=_int_range(1, 16))
     public_keys: tuple[bytes, ...] = attrs.field(
-        converter=tuple, validator=_tuple_of(_bytes_max(65), min_items=1, max_items=16))
+        converter=_bytes_tuple, validator=_tuple_of(_bytes_max(65), min_items=1, max_items=16))
 
     def __attrs_post_init__(self):
         if self.threshold > len(self.public_keys):
@@ -330,7 +364,7 @@ class ZKStateProof:
     """A zero-knowledge proof that the statement of ``circuit_id`` holds for ``public_inputs``."""
 
     proof: bytes = attrs.field(validator=_bytes_max(4096))
-    public_inputs: tuple[int, ...] = attrs.field(converter=tuple, validator=_field_element)
+    public_inputs: tuple[int, ...] = attrs.field(converter=_int_tuple, validator=_field_element)
     verification_key_hash: bytes = attrs.field(validator=_hash)
     circuit_id: str = attrs.field(validator=_text(64, allow_empty=False))
     circuit_version: int = attrs.field(validator=_u32)
@@ -358,7 +392,7 @@ class TxOutput:
 
     owner: bytes = attrs.field(validator=_address)
     locks: tuple[LockingCondition, ...] = attrs.field(
-        default=(), converter=tuple, validator=_tuple_of(_instance_of(*_LOCK_TYPES), max_items=8))
+        default=(), converter=_locks, validator=_tuple_of(_instance_of(*_LOCK_TYPES), max_items=8))
     asset: AssetOutput | None = attrs.field(
         default=None, validator=_optional(_instance_of(AssetOutput)), kw_only=True)
     resource: ResourceOutput | None = attrs.field(
@@ -401,7 +435,7 @@ class Tensor:
     name: str = attrs.field(validator=_text(MAX_NAME_LEN))
     dtype: str = attrs.field()
     shape: tuple[int, ...] = attrs.field(
-        converter=tuple, validator=_tuple_of(_int_range(0, MAX_U32), max_items=16))
+        converter=_int_tuple, validator=_tuple_of(_int_range(0, MAX_U32), max_items=16))
     data: bytes = attrs.field(validator=_instance_of(bytes))
 
     @dtype.validator
@@ -461,9 +495,9 @@ class StateDelta:
     version: int = attrs.field(validator=_u64)
     root: bytes = attrs.field(validator=_hash)
     reads: tuple[bytes, ...] = attrs.field(
-        default=(), converter=tuple, validator=_tuple_of(_state_key, max_items=MAX_U32))
+        default=(), converter=_bytes_tuple, validator=_tuple_of(_state_key, max_items=MAX_U32))
     writes: tuple[StateWrite, ...] = attrs.field(
-        default=(), converter=tuple,
+        default=(), converter=_writes,
         validator=_tuple_of(_instance_of(StateWrite), max_items=MAX_U32))
 
     def __attrs_post_init__(self):
@@ -485,11 +519,11 @@ class SealedDraft:
     """A finished transaction draft: what one execution asks the chain to do. Immutable."""
 
     inputs: tuple[TxInput, ...] = attrs.field(
-        default=(), converter=tuple, validator=_tuple_of(_instance_of(TxInput), max_items=MAX_U32))
+        default=(), converter=_inputs, validator=_tuple_of(_instance_of(TxInput), max_items=MAX_U32))
     outputs: tuple[TxOutput, ...] = attrs.field(
-        default=(), converter=tuple, validator=_tuple_of(_instance_of(TxOutput), max_items=MAX_U32))
+        default=(), converter=_outputs, validator=_tuple_of(_instance_of(TxOutput), max_items=MAX_U32))
     events: tuple[Event, ...] = attrs.field(
-        default=(), converter=tuple, validator=_tuple_of(_instance_of(Event), max_items=MAX_U32))
+        default=(), converter=_events, validator=_tuple_of(_instance_of(Event), max_items=MAX_U32))
     #: the run's own contract storage delta; None (no storage touched) is omitted from the
     #: canonical encoding, so drafts without storage encode exactly as before it existed
     state: StateDelta | None = attrs.field(
@@ -550,7 +584,7 @@ class ResultCommitment:
                                      kw_only=True)
     # onnx
     outputs: tuple[Tensor, ...] = attrs.field(
-        default=(), converter=tuple, validator=_tuple_of(_instance_of(Tensor), max_items=256),
+        default=(), converter=_tensors, validator=_tuple_of(_instance_of(Tensor), max_items=256),
         kw_only=True)
 
     def __attrs_post_init__(self):
@@ -616,7 +650,7 @@ class WasmExecutionResult(_ResultFields):
     execution_result_hash: bytes = attrs.field(validator=_hash)
     state_output: StateOutput = attrs.field(validator=_instance_of(StateOutput))
     spent_outputs: tuple[TxOutput, ...] = attrs.field(
-        converter=tuple, validator=_tuple_of(_instance_of(TxOutput), max_items=MAX_U32))
+        converter=_outputs, validator=_tuple_of(_instance_of(TxOutput), max_items=MAX_U32))
 
     status = _forward("status")
     return_data = _forward("return_data")

@@ -254,7 +254,7 @@ def _strip_initializers_from_inputs(model) -> None:
 def _spec(value_info, role: str) -> TensorSpec:
     kind = value_info.type.WhichOneof("value")
     elem = value_info.type.tensor_type.elem_type if kind == "tensor_type" else None
-    dtype = _ONNX_ELEM_TO_DTYPE.get(elem)
+    dtype = _ONNX_ELEM_TO_DTYPE.get(elem) if elem is not None else None
     if dtype is None:
         raise ModuleRejected(f"graph {role} {value_info.name!r} is a {kind} of element type {elem}; only "
                       f"tensors of {sorted(TENSOR_DTYPES)} are supported",
@@ -328,16 +328,16 @@ def validate_inputs(model: CheckedModel, inputs: Sequence[Tensor], limits: Execu
     symbols: dict[str, int] = {}
     ordered = []
     for spec in model.inputs:
-        tensor = by_name.get(spec.name)
-        if tensor is None:
+        given = by_name.get(spec.name)
+        if given is None:
             raise ValidationError(f"inputs.{spec.name}", "missing", code="onnx-input-missing",
                                   hint=f"the model's inputs are {[s.name for s in model.inputs]}")
-        if tensor.dtype != spec.dtype:
+        if given.dtype != spec.dtype:
             raise ValidationError(f"inputs.{spec.name}",
-                                  f"dtype {tensor.dtype}, the model declares {spec.dtype}",
+                                  f"dtype {given.dtype}, the model declares {spec.dtype}",
                                   code="onnx-input-dtype")
-        _check_shape(spec, tensor.shape, symbols)
-        ordered.append(tensor)
+        _check_shape(spec, given.shape, symbols)
+        ordered.append(given)
     return tuple(ordered)
 
 

@@ -25,6 +25,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from . import _errors as errors
 
@@ -73,7 +74,8 @@ def _kill_group(proc: subprocess.Popen) -> None:
 def _reap(proc: subprocess.Popen) -> None:
     if proc.returncode is None:
         try:
-            proc.stdin.close()
+            if proc.stdin is not None:  # always a pipe (_start)
+                proc.stdin.close()
         except (OSError, ValueError):
             pass
         _wait_exit(proc, 2)
@@ -83,14 +85,16 @@ def _reap(proc: subprocess.Popen) -> None:
 def _error_from_reply(error: dict) -> errors.ISPCError:
     """Rebuild the typed error a worker reported (only proof/validation errors cross over)."""
     cls = getattr(errors, str(error.get("type")), None)
-    allowed = (errors.ProofError, errors.ValidationError, errors.ConfigError)
-    if not (isinstance(cls, type) and issubclass(cls, allowed)):
-        cls = errors.ProofError
     message = error.get("message", "the prover worker reported an error")
-    details = error.get("details") or {}
-    if issubclass(cls, errors.ValidationError):
+    if isinstance(cls, type) and issubclass(cls, errors.ValidationError):
         field, _, rest = message.partition(": ")
         return cls(field, rest or message, code=error.get("code"), hint=error.get("hint"))
+    if not (isinstance(cls, type) and issubclass(cls, (errors.ProofError, errors.ConfigError))):
+        cls = errors.ProofError
+    # A worker's details become keyword arguments: never ``code``/``hint`` twice, only str keys.
+    raw = error.get("details")
+    details: dict[str, Any] = {k: v for k, v in raw.items() if isinstance(k, str)
+                               and k not in ("code", "hint")} if isinstance(raw, dict) else {}
     return cls(message, code=error.get("code"), hint=error.get("hint"), **details)
 
 
@@ -174,7 +178,8 @@ class WorkerClient:
             return
         _kill_group(proc)
         try:
-            proc.stdin.close()  # ours alone; the pump threads close stdout/stderr at EOF
+            if proc.stdin is not None:  # always a pipe (_start)
+                proc.stdin.close()  # ours alone; the pump threads close stdout/stderr at EOF
         except (OSError, ValueError):
             pass
 
@@ -191,8 +196,11 @@ class WorkerClient:
     # ------------------------------------------------------------------------------- messaging
 
     def _send(self, message: dict) -> None:
-        self._proc.stdin.write(json.dumps({"protocol": PROTOCOL, **message}) + "\n")
-        self._proc.stdin.flush()
+        stdin = self._proc.stdin if self._proc is not None else None
+        if stdin is None:  # stopped: the caller reports the worker as died
+            raise OSError("the prover worker is not running")
+        stdin.write(json.dumps({"protocol": PROTOCOL, **message}) + "\n")
+        stdin.flush()
 
     def _died(self) -> errors.ProverUnavailable:
         proc = self._proc
@@ -212,6 +220,8 @@ class WorkerClient:
             self._send({**message, "id": msg_id})
         except (OSError, ValueError):
             raise self._died() from None
+        proc = self._proc
+        assert proc is not None  # _send succeeded
         deadline = time.monotonic() + timeout_s
         exited_at = None
         while True:
@@ -222,12 +232,12 @@ class WorkerClient:
                 if remaining > _POLL_S:
                     # A worker that exited while something it started still holds its stdout
                     # never sends EOF: notice the exit itself, after a grace for its last lines.
-                    if exited_at is None and not _alive(self._proc):
+                    if exited_at is None and not _alive(proc):
                         exited_at = time.monotonic()
                     if exited_at is not None and time.monotonic() - exited_at > _EXIT_GRACE_S:
                         raise self._died() from None
                     continue
-                pid = self._proc.pid
+                pid = proc.pid
                 self._stop()
                 raise errors.ProverTimeout(
                     f"the prover worker (pid {pid}) did not answer {message['op']!r} within "
@@ -247,7 +257,8 @@ class WorkerClient:
                     hint="the worker must keep stdout for protocol messages") from None
             if reply.get("id") is None and reply.get("ok") is False:  # failed to start
                 self._stop()
-                raise _error_from_reply(reply.get("error", {}))
+                error = reply.get("error")
+                raise _error_from_reply(error if isinstance(error, dict) else {})
             if reply.get("id") != msg_id:
                 continue  # a late reply to a request that already timed out
             if "progress" in reply:

@@ -179,6 +179,8 @@ class _MemoryView:
     with ``height``, at a past block (outputs created later are hidden, later spends undone)."""
 
     __slots__ = ("_repo", "_height")
+    _repo: MemoryRepository
+    _height: int | None
 
     def __init__(self, repo: MemoryRepository, height: int | None = None) -> None:
         object.__setattr__(self, "_repo", repo)

@@ -22,7 +22,7 @@ import attrs
 from ._context import ExecutionRequest
 from ._encoding import digest, encode
 from ._errors import TransactionRejected, ValidationError
-from ._model import MAX_U64, ChainPins
+from ._model import MAX_U64, ChainPins, _bytes_tuple
 from ._signing import PUBLIC_KEY_LEN, SIGNATURE_LEN, SigningKey, address_of, verify
 
 __all__ = ["SignedTransaction", "sign_request", "check_signatures", "check_transaction", "MAX_SIGNERS",
@@ -58,8 +58,8 @@ class SignedTransaction:
     chain_id: str = attrs.field(validator=attrs.validators.instance_of(str))
     #: the highest pinned head height at which the transaction may still run
     valid_until: int = attrs.field(validator=_u64)
-    signers: tuple[bytes, ...] = attrs.field(converter=tuple, validator=_keys)
-    signatures: tuple[bytes, ...] = attrs.field(converter=tuple, validator=_keys)
+    signers: tuple[bytes, ...] = attrs.field(converter=_bytes_tuple, validator=_keys)
+    signatures: tuple[bytes, ...] = attrs.field(converter=_bytes_tuple, validator=_keys)
 
     def body(self) -> bytes:
         """The canonical encoding every signature covers (all fields but the signatures)."""

@@ -67,7 +67,8 @@ WASM_FEATURES: dict[str, bool] = {
 }
 
 # Constant-expression instructions allowed alone (MVP + reference types): opcode -> operand kind.
-_CONST_OPS = {0x41: "sleb", 0x42: "sleb", 0x43: 4, 0x44: 8, 0x23: "uleb", 0xD0: 1, 0xD2: "uleb"}
+_CONST_OPS: dict[int, int | str] = {
+    0x41: "sleb", 0x42: "sleb", 0x43: 4, 0x44: 8, 0x23: "uleb", 0xD0: 1, 0xD2: "uleb"}
 
 
 @attrs.frozen
@@ -184,7 +185,7 @@ def _const_expr(reader: _Reader, where: str) -> None:
         if op == 0x0B:
             raise _Malformed(f"empty constant expression in {where}")
         raise _LongConst(where)   # extended-const (i32.add, ...) or an instruction not allowed
-    if operand == "sleb" or operand == "uleb":
+    if isinstance(operand, str):  # "sleb" or "uleb"
         reader.skip_leb()
     else:
         reader.skip(operand)
