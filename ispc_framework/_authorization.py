@@ -28,8 +28,8 @@ import attrs
 
 from ._encoding import digest
 from ._errors import InputNotAuthorized
-from ._model import (ContractLock, HeightLock, MultiKeyLock, ResourceCategory, SingleKeyLock,
-                    TimeLock, TxOutput)
+from ._model import (ContractLock, HeightLock, LockingCondition, MultiKeyLock, ResourceCategory,
+                    SingleKeyLock, TimeLock, TxOutput)
 
 __all__ = ["Spender", "spend_refusal", "check_spend", "check_spends", "contract_state_id",
            "state_output_refusal", "CONTRACT_STATE_DOMAIN", "STATE_KEY"]
@@ -50,7 +50,7 @@ class Spender:
     timestamp: int
 
 
-def _lock_refusal(lock, spender: Spender) -> str | None:
+def _lock_refusal(lock: LockingCondition, spender: Spender) -> str | None:
     if isinstance(lock, SingleKeyLock):
         return None if lock.public_key in spender.signers else "SingleKeyLock: its key did not sign"
     if isinstance(lock, MultiKeyLock):

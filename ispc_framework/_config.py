@@ -296,7 +296,8 @@ def _normalise(flat: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def _resolve_env_refs(flat: dict[str, Any], sources: dict[str, str], environ: Mapping[str, str]):
+def _resolve_env_refs(flat: dict[str, Any], sources: dict[str, str],
+                      environ: Mapping[str, str]) -> None:
     for key, value in list(flat.items()):
         if isinstance(value, Mapping) and "$env" in value:
             var = value["$env"]
@@ -309,7 +310,8 @@ def _resolve_env_refs(flat: dict[str, Any], sources: dict[str, str], environ: Ma
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_bytes().decode("utf-8"))
+        table: dict[str, Any] = tomllib.loads(path.read_bytes().decode("utf-8"))
+        return table
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}", key=str(path),
                           hint="fix the TOML syntax at the position shown") from None
@@ -322,7 +324,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read it: {exc.strerror or exc}", key=str(path)) from None
 
 
-def load_config(path: str | os.PathLike | None = None, *,
+def load_config(path: str | os.PathLike[str] | None = None, *,
                 overrides: Mapping[str, Any] | None = None,
                 environ: Mapping[str, str] | None = None,
                 search_cwd: bool = True) -> Config:
@@ -354,7 +356,7 @@ def _merge(values: dict[str, Any], sources: dict[str, str], layer: _Layer) -> No
         sources[key] = source
 
 
-def _config_file(path: str | os.PathLike | None, environ: Mapping[str, str],
+def _config_file(path: str | os.PathLike[str] | None, environ: Mapping[str, str],
                  search_cwd: bool) -> Path | None:
     if path is not None:
         file_path = Path(path)

@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -38,21 +38,21 @@ log = logging.getLogger(__name__)
 ZERO_ADDRESS = bytes(ADDRESS_LEN)
 
 
-def _bytes_len(length: int):
-    def check(instance, attribute, value):
+def _bytes_len(length: int) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, bytes) or len(value) != length:
             raise ValidationError(f"{type(instance).__name__}.{attribute.name}",
                                   f"expected {length} bytes, got {value!r:.40}")
     return check
 
 
-def _u64(instance, attribute, value):
+def _u64(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_U64:
         raise ValidationError(f"{type(instance).__name__}.{attribute.name}",
                               f"expected an integer in [0, 2^64), got {value!r}")
 
 
-def _by_name(tensors) -> tuple[Tensor, ...]:
+def _by_name(tensors: Iterable[Tensor]) -> tuple[Tensor, ...]:
     """Model inputs are a set keyed by name: keep them sorted so order never changes a hash."""
     ordered = tuple(sorted(tensors, key=lambda tensor: getattr(tensor, "name", "")))
     for tensor in ordered:
@@ -350,7 +350,7 @@ class ContextManager:
 
     @contextmanager
     def open(self, request: ExecutionRequest, pins: ChainPins,
-             limits: ExecutionLimits | None = None, **kw) -> Iterator[ExecutionContext]:
+             limits: ExecutionLimits | None = None, **kw: Any) -> Iterator[ExecutionContext]:
         ctx = self.create(request, pins, limits, **kw)
         try:
             yield ctx

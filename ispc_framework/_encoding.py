@@ -379,7 +379,7 @@ def _layout(cls: type) -> tuple[tuple[str, str], ...]:
     return layout
 
 
-def _field_kind(field: attrs.Attribute) -> str:
+def _field_kind(field: attrs.Attribute[Any]) -> str:
     annotation = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
     if field.name == "metadata":
         return "plain"  # pairs of text; the class's converter rebuilds them

@@ -95,7 +95,7 @@ class HostFunction:
     gas: int
     handler: Callable[..., Any] = attrs.field(eq=False, repr=False)
 
-    def __attrs_post_init__(self):
+    def __attrs_post_init__(self) -> None:
         for value_type in self.params + self.results:
             if value_type not in WASM_VALUE_TYPES:
                 raise ValueError(f"{self.module}.{self.name}: unsupported wasm type {value_type!r}")

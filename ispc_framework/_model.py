@@ -9,8 +9,8 @@ naming ``Class.field``, so a bad value never travels far from where it was made.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Union
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, NoReturn, Union
 
 import attrs
 
@@ -69,16 +69,20 @@ MAX_METADATA_BYTES = 4096
 BN254_FR = 21888242871839275222246405745257275088548364400416034343698204186575808495617
 
 
-def _name(instance: Any, attribute: attrs.Attribute) -> str:
+#: an attrs validator: (instance, attribute, value), raising ValidationError
+_Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+
+def _name(instance: Any, attribute: attrs.Attribute[Any]) -> str:
     return f"{type(instance).__name__}.{attribute.name}"
 
 
-def _fail(instance: Any, attribute: attrs.Attribute, message: str) -> None:
+def _fail(instance: Any, attribute: attrs.Attribute[Any], message: str) -> NoReturn:
     raise ValidationError(_name(instance, attribute), message)
 
 
-def _bytes_exact(length: int):
-    def check(instance, attribute, value):
+def _bytes_exact(length: int) -> _Validator:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, bytes):
             _fail(instance, attribute, f"expected bytes, got {type(value).__name__}")
         if len(value) != length:
@@ -86,15 +90,15 @@ def _bytes_exact(length: int):
     return check
 
 
-def _optional(check):
-    def run(instance, attribute, value):
+def _optional(check: _Validator) -> _Validator:
+    def run(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is not None:
             check(instance, attribute, value)
     return run
 
 
-def _bytes_max(limit: int):
-    def check(instance, attribute, value):
+def _bytes_max(limit: int) -> _Validator:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, bytes):
             _fail(instance, attribute, f"expected bytes, got {type(value).__name__}")
         if len(value) > limit:
@@ -102,8 +106,8 @@ def _bytes_max(limit: int):
     return check
 
 
-def _int_range(low: int, high: int):
-    def check(instance, attribute, value):
+def _int_range(low: int, high: int) -> _Validator:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         # bool is an int subclass; True as an amount is always a bug.
         if not isinstance(value, int) or isinstance(value, bool):
             _fail(instance, attribute, f"expected an integer, got {type(value).__name__}")
@@ -112,8 +116,8 @@ def _int_range(low: int, high: int):
     return check
 
 
-def _text(max_len: int, *, allow_empty: bool = True):
-    def check(instance, attribute, value):
+def _text(max_len: int, *, allow_empty: bool = True) -> _Validator:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, str):
             _fail(instance, attribute, f"expected text, got {type(value).__name__}")
         if not allow_empty and not value:
@@ -127,22 +131,22 @@ def _text(max_len: int, *, allow_empty: bool = True):
     return check
 
 
-def _bool(instance, attribute, value):
+def _bool(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, bool):
         _fail(instance, attribute, f"expected a bool, got {type(value).__name__}")
 
 
-def _instance_of(*types: type):
+def _instance_of(*types: type) -> _Validator:
     names = " or ".join(t.__name__ for t in types)
 
-    def check(instance, attribute, value):
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, types):
             _fail(instance, attribute, f"expected {names}, got {type(value).__name__}")
     return check
 
 
-def _tuple_of(item_check, *, max_items: int, min_items: int = 0):
-    def check(instance, attribute, value):
+def _tuple_of(item_check: _Validator, *, max_items: int, min_items: int = 0) -> _Validator:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, tuple):
             _fail(instance, attribute, f"expected a tuple, got {type(value).__name__}")
         if not min_items <= len(value) <= max_items:
@@ -159,7 +163,7 @@ def _metadata(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(tuple(pair) for pair in value))
 
 
-def _check_metadata(instance, attribute, value):
+def _check_metadata(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if len(value) > MAX_METADATA_ENTRIES:
         _fail(instance, attribute, f"at most {MAX_METADATA_ENTRIES} entries allowed")
     total = 0
@@ -175,7 +179,7 @@ def _check_metadata(instance, attribute, value):
         _fail(instance, attribute, f"at most {MAX_METADATA_BYTES} UTF-8 bytes of keys and values")
 
 
-def _metadata_field():
+def _metadata_field() -> Any:  # what attrs.field returns
     return attrs.field(factory=tuple, converter=_metadata, validator=_check_metadata, kw_only=True)
 
 
@@ -245,7 +249,7 @@ class TxInput:
 class SingleKeyLock:
     public_key: bytes = attrs.field(validator=_bytes_max(65))
 
-    def __attrs_post_init__(self):
+    def __attrs_post_init__(self) -> None:
         if len(self.public_key) not in (32, 33, 65):
             raise ValidationError("SingleKeyLock.public_key",
                                   f"expected 32, 33 or 65 bytes, got {len(self.public_key)}")
@@ -257,7 +261,7 @@ class MultiKeyLock:
     public_keys: tuple[bytes, ...] = attrs.field(
         converter=_bytes_tuple, validator=_tuple_of(_bytes_max(65), min_items=1, max_items=16))
 
-    def __attrs_post_init__(self):
+    def __attrs_post_init__(self) -> None:
         if self.threshold > len(self.public_keys):
             raise ValidationError("MultiKeyLock.threshold",
                                   f"{self.threshold} exceeds the {len(self.public_keys)} keys")
@@ -276,7 +280,7 @@ class TimeLock:
     base: LockingCondition = attrs.field()
 
     @base.validator
-    def _check_base(self, attribute, value):
+    def _check_base(self, attribute: attrs.Attribute[Any], value: Any) -> None:
         _instance_of(SingleKeyLock, MultiKeyLock, ContractLock, TimeLock, HeightLock)(
             self, attribute, value)
 
@@ -287,7 +291,7 @@ class HeightLock:
     base: LockingCondition = attrs.field()
 
     @base.validator
-    def _check_base(self, attribute, value):
+    def _check_base(self, attribute: attrs.Attribute[Any], value: Any) -> None:
         _instance_of(SingleKeyLock, MultiKeyLock, ContractLock, TimeLock, HeightLock)(
             self, attribute, value)
 
@@ -328,7 +332,7 @@ class AssetOutput:
     token: Token = attrs.field(validator=_instance_of(*_TOKEN_TYPES))
     amount: int = attrs.field(validator=_int_range(0, MAX_AMOUNT))
 
-    def __attrs_post_init__(self):
+    def __attrs_post_init__(self) -> None:
         if isinstance(self.token, NonFungibleToken) and self.amount != 1:
             raise ValidationError("AssetOutput.amount",
                                   f"an NFT's amount must be 1, got {self.amount}")
@@ -355,7 +359,7 @@ class ResourceOutput:
 # ---------------------------------------------------------------------------------------- state
 
 
-def _field_element(instance, attribute, value):
+def _field_element(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     _tuple_of(_int_range(0, BN254_FR - 1), max_items=64)(instance, attribute, value)
 
 
@@ -400,7 +404,7 @@ class TxOutput:
     state: StateOutput | None = attrs.field(
         default=None, validator=_optional(_instance_of(StateOutput)), kw_only=True)
 
-    def __attrs_post_init__(self):
+    def __attrs_post_init__(self) -> None:
         kinds = [k for k in ("asset", "resource", "state") if getattr(self, k) is not None]
         if len(kinds) != 1:
             raise ValidationError(
@@ -439,11 +443,11 @@ class Tensor:
     data: bytes = attrs.field(validator=_instance_of(bytes))
 
     @dtype.validator
-    def _check_dtype(self, attribute, value):
+    def _check_dtype(self, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value not in TENSOR_DTYPES:
             _fail(self, attribute, f"unsupported dtype {value!r}; one of {sorted(TENSOR_DTYPES)}")
 
-    def __attrs_post_init__(self):
+    def __attrs_post_init__(self) -> None:
         count = 1
         for dim in self.shape:
             count *= dim
@@ -460,13 +464,13 @@ MAX_STATE_KEY_BYTES = 128
 MAX_STATE_VALUE_BYTES = 16 * 1024
 
 
-def _state_key(instance, attribute, value):
+def _state_key(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     _bytes_max(MAX_STATE_KEY_BYTES)(instance, attribute, value)
     if not value:
         _fail(instance, attribute, "a storage key must not be empty")
 
 
-def _sorted_unique(keys: list[bytes], instance, attribute) -> None:
+def _sorted_unique(keys: list[bytes], instance: Any, attribute: attrs.Attribute[Any]) -> None:
     if any(a >= b for a, b in zip(keys, keys[1:])):
         _fail(instance, attribute, "keys must be sorted and unique")
 
@@ -500,7 +504,7 @@ class StateDelta:
         default=(), converter=_writes,
         validator=_tuple_of(_instance_of(StateWrite), max_items=MAX_U32))
 
-    def __attrs_post_init__(self):
+    def __attrs_post_init__(self) -> None:
         _sorted_unique(list(self.reads), self, attrs.fields(StateDelta).reads)
         _sorted_unique([w.key for w in self.writes], self, attrs.fields(StateDelta).writes)
         expected = self.parent_version + (1 if self.writes else 0)
@@ -548,7 +552,7 @@ class ChainPins:
     chain_id: str = attrs.field(validator=_text(64, allow_empty=False))
 
 
-def _signed_transaction(instance, attribute, value):
+def _signed_transaction(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     from ._transaction import SignedTransaction  # transaction -> context -> model: import late
 
     _instance_of(SignedTransaction)(instance, attribute, value)
@@ -587,7 +591,7 @@ class ResultCommitment:
         default=(), converter=_tensors, validator=_tuple_of(_instance_of(Tensor), max_items=256),
         kw_only=True)
 
-    def __attrs_post_init__(self):
+    def __attrs_post_init__(self) -> None:
         if self.kind == "onnx" and (self.draft != SealedDraft() or self.return_data
                                     or self.status or self.gas_used):
             raise ValidationError("ResultCommitment.kind", "an ONNX result has no draft, status, "

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import struct
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
@@ -186,7 +186,7 @@ class _MemoryView:
         object.__setattr__(self, "_repo", repo)
         object.__setattr__(self, "_height", height)
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: object) -> None:
         raise ReadOnlyViolation("a chain view is read-only")
 
     def _visible(self, outpoint: OutPoint) -> bool:
@@ -280,7 +280,7 @@ class _MemoryView:
         pass
 
 
-def _as_of(history, height: int):
+def _as_of(history: Iterable[tuple[int, bytes | None]], height: int) -> bytes | None:
     """The value of a key's (height, value) history at ``height`` (None: absent or deleted)."""
     value = None
     for written_at, written in history:

@@ -16,6 +16,7 @@ asserted value.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import attrs
 
@@ -33,7 +34,7 @@ SIGNATURE_DOMAIN = "ispc/transaction-signature"
 TRANSACTION_DOMAIN = "ispc/signed-transaction"
 
 
-def _keys(instance, attribute, value):
+def _keys(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, tuple) or len(value) > MAX_SIGNERS:
         raise ValidationError(f"SignedTransaction.{attribute.name}",
                               f"expected a tuple of at most {MAX_SIGNERS} items")
@@ -46,7 +47,7 @@ def _keys(instance, attribute, value):
         raise ValidationError("SignedTransaction.signers", "a key is listed twice")
 
 
-def _u64(instance, attribute, value):
+def _u64(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_U64:
         raise ValidationError("SignedTransaction.valid_until", "expected an integer in [0, 2^64)")
 

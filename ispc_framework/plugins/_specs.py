@@ -36,18 +36,18 @@ PLUGIN_API_VERSION = 1
 KINDS = ("engine", "hostabi", "prover", "trace_sink", "repository")
 SETTING_TYPES: dict[str, type[Any] | tuple[type[Any], ...]] = {
     "str": str, "int": int, "float": (int, float), "bool": bool, "list": list,
-                 "path": str}
+    "path": str}
 _NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
 _FACTORY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 
-def _check_name(instance, attribute, value):
+def _check_name(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, str) or not _NAME.match(value):
         raise ValidationError(f"{type(instance).__name__}.name",
                               f"{value!r} must be lowercase letters, digits, '.', '_' or '-'")
 
 
-def _check_factory(instance, attribute, value):
+def _check_factory(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, str) or not _FACTORY.match(value):
         raise ValidationError(f"{type(instance).__name__}.factory",
                               f"{value!r} must look like 'package.module:Object'")
@@ -125,12 +125,17 @@ def resolve_settings(settings: Sequence[Setting], given: Mapping[str, Any] | Non
             for name, setting in known.items()}
 
 
-def _check_api(instance, attribute, value):
+def _check_api(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if (len(value) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
             or not 1 <= value[0] <= value[1]):
         raise ValidationError(f"{type(instance).__name__}.api",
                               f"{value!r} must be (lowest, highest) plugin API versions, ints, "
                               "1 <= lowest <= highest")
+
+
+def _check_doctor(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value != "":  # optional
+        _check_factory(instance, attribute, value)
 
 
 @attrs.frozen(kw_only=True)
@@ -144,14 +149,14 @@ class PluginSpec:
     #: Optional ``"pkg.module:function"``: ``function(settings)`` returns ``ispc doctor``'s
     #: checks of what the plugin needs beyond Python (a built binary, a toolchain) as
     #: ``(level, message, hint, code)`` tuples, level "ok", "warning" or "error".
-    doctor: str = attrs.field(default="", validator=lambda i, a, v: v == "" or _check_factory(i, a, v))
+    doctor: str = attrs.field(default="", validator=_check_doctor)
     kind: str = attrs.field(default="", init=False)
 
     def supports_api(self, version: int = PLUGIN_API_VERSION) -> bool:
         return self.api[0] <= version <= self.api[1]
 
 
-def _kind(name: str):
+def _kind(name: str) -> str:
     return attrs.field(default=name, init=False)
 
 
