@@ -25,7 +25,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import IO, Any
 
 from . import _errors as errors
 
@@ -33,13 +33,12 @@ __all__ = ["WorkerClient", "PROTOCOL", "PROVER_PROTOCOL"]
 
 #: The prover protocol version (docs/prover-protocol.md).
 PROTOCOL = PROVER_PROTOCOL = 1
-_EOF = object()
 _IDEMPOTENT = ("info", "load", "prove", "verify")
 _POLL_S = 0.25       # how often a waiting request checks that its worker is still alive
 _EXIT_GRACE_S = 1.0  # after the worker exits, how long its last lines may take to arrive
 
 
-def _alive(proc: subprocess.Popen) -> bool:
+def _alive(proc: subprocess.Popen[str]) -> bool:
     """Whether ``proc`` is still running, *without* reaping it (the pid stays ours)."""
     if proc.returncode is not None:
         return False
@@ -49,7 +48,7 @@ def _alive(proc: subprocess.Popen) -> bool:
         return False
 
 
-def _wait_exit(proc: subprocess.Popen, timeout_s: float) -> bool:
+def _wait_exit(proc: subprocess.Popen[str], timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while _alive(proc):
         if time.monotonic() >= deadline:
@@ -58,7 +57,7 @@ def _wait_exit(proc: subprocess.Popen, timeout_s: float) -> bool:
     return True
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def _kill_group(proc: subprocess.Popen[str]) -> None:
     """SIGKILL the worker's process group (it leads it: start_new_session), then reap it."""
     if proc.returncode is None:  # not reaped: the group id cannot have been reused
         try:
@@ -71,7 +70,7 @@ def _kill_group(proc: subprocess.Popen) -> None:
         pass
 
 
-def _reap(proc: subprocess.Popen) -> None:
+def _reap(proc: subprocess.Popen[str]) -> None:
     if proc.returncode is None:
         try:
             if proc.stdin is not None:  # always a pipe (_start)
@@ -82,7 +81,7 @@ def _reap(proc: subprocess.Popen) -> None:
         _kill_group(proc)
 
 
-def _error_from_reply(error: dict) -> errors.ISPCError:
+def _error_from_reply(error: dict[str, Any]) -> errors.ISPCError:
     """Rebuild the typed error a worker reported (only proof/validation errors cross over)."""
     cls = getattr(errors, str(error.get("type")), None)
     message = error.get("message", "the prover worker reported an error")
@@ -104,17 +103,17 @@ class WorkerClient:
 
     def __init__(self, command: Sequence[str], *, timeout_s: float = 60.0,
                  start_timeout_s: float = 30.0,
-                 check_info: Callable[[dict], None] | None = None) -> None:
+                 check_info: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.command = list(command)
         self.check_info = check_info
         self.timeout_s = timeout_s
         self.start_timeout_s = start_timeout_s
-        self._proc: subprocess.Popen | None = None
-        self._lines: queue.Queue = queue.Queue()
+        self._proc: subprocess.Popen[str] | None = None
+        self._lines: queue.Queue[str | None] = queue.Queue()
         self._stderr: collections.deque[str] = collections.deque(maxlen=40)
         self._next_id = 0
         self._lock = threading.Lock()
-        self.info: dict | None = None
+        self.info: dict[str, Any] | None = None
         self.restarts = -1  # counts starts after the first
 
     # --------------------------------------------------------------------------- process life
@@ -131,7 +130,7 @@ class WorkerClient:
         except OSError as exc:
             raise errors.ProverUnavailable(f"cannot start the prover worker {self.command[0]}: "
                                            f"{exc}", code="prover-start-failed") from None
-        lines: queue.Queue = queue.Queue()
+        lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._pump, args=(proc.stdout, lines.put, True),
                          daemon=True).start()
         threading.Thread(target=self._pump, args=(proc.stderr, self._stderr.append, False),
@@ -156,7 +155,7 @@ class WorkerClient:
         self.info = info
 
     @staticmethod
-    def _pump(stream, put, signal_eof: bool) -> None:
+    def _pump(stream: IO[str], put: Callable[[str | None], None], signal_eof: bool) -> None:
         """Read one of the worker's pipes to its end (daemon thread; nobody joins it)."""
         try:
             for line in stream:
@@ -169,7 +168,7 @@ class WorkerClient:
             except OSError:
                 pass
         if signal_eof:
-            put(_EOF)
+            put(None)  # end of stream
 
     def _stop(self) -> None:
         """Kill the worker and its process group and reap it; returns at once (no joins)."""
@@ -195,7 +194,7 @@ class WorkerClient:
 
     # ------------------------------------------------------------------------------- messaging
 
-    def _send(self, message: dict) -> None:
+    def _send(self, message: dict[str, Any]) -> None:
         stdin = self._proc.stdin if self._proc is not None else None
         if stdin is None:  # stopped: the caller reports the worker as died
             raise OSError("the prover worker is not running")
@@ -212,8 +211,8 @@ class WorkerClient:
             + (f"; its stderr ends with:\n{tail}" if tail else ""),
             code="prover-worker-died", hint="the next request restarts it; see the stderr above")
 
-    def _exchange(self, message: dict, timeout_s: float,
-                  on_progress: Callable[[str, str], None] | None) -> dict:
+    def _exchange(self, message: dict[str, Any], timeout_s: float,
+                  on_progress: Callable[[str, str], None] | None) -> dict[str, Any]:
         self._next_id += 1
         msg_id = self._next_id
         try:
@@ -243,7 +242,7 @@ class WorkerClient:
                     f"the prover worker (pid {pid}) did not answer {message['op']!r} within "
                     f"{timeout_s:g} s; it was stopped and will be restarted",
                     op=message["op"], timeout_s=timeout_s) from None
-            if line is _EOF:
+            if line is None:  # the worker closed its stdout
                 raise self._died()
             try:
                 reply = json.loads(line)
@@ -277,8 +276,9 @@ class WorkerClient:
             error = reply.get("error")
             raise _error_from_reply(error if isinstance(error, dict) else {})
 
-    def request(self, op: str, params: dict | None = None, *, timeout_s: float | None = None,
-                on_progress: Callable[[str, str], None] | None = None) -> dict:
+    def request(self, op: str, params: dict[str, Any] | None = None, *,
+                timeout_s: float | None = None,
+                on_progress: Callable[[str, str], None] | None = None) -> dict[str, Any]:
         """Send one request and wait for its reply; (re)starts the worker when needed.
 
         A worker found dead is restarted; if it dies during an idempotent request (info, prove,
