@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, NoReturn, Union
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, Union, overload
 
 import attrs
 
@@ -625,22 +625,42 @@ class ResultCommitment:
         return self.transaction.signers
 
 
-def _forward(name: str) -> property:
-    return property(lambda self: getattr(self.commitment, name),
-                    doc=f"``commitment.{name}``")
+_T = TypeVar("_T")
+
+
+class _Forward(Generic[_T]):
+    """A read-only attribute of a result that reads its commitment's (a typed ``property``)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self.__doc__ = f"``commitment.{name}``"
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> _Forward[_T]: ...
+    @overload
+    def __get__(self, instance: _ResultFields, owner: type[Any]) -> _T: ...
+    def __get__(self, instance: _ResultFields | None, owner: type[Any]) -> _Forward[_T] | _T:
+        if instance is None:
+            return self
+        value: _T = getattr(instance.commitment, self._name)
+        return value
+
+    def __set__(self, instance: object, value: object) -> None:
+        raise AttributeError(f"{self._name} is read from the result's commitment")
 
 
 class _ResultFields:
     """What both result kinds read through from their commitment."""
 
     __slots__ = ()
-    transaction = _forward("transaction")
-    pins = _forward("pins")
-    engine = _forward("engine")
-    engine_fingerprint = _forward("engine_fingerprint")
-    trace_root = _forward("trace_root")
-    contract = _forward("contract")
-    transaction_id = _forward("transaction_id")
+    commitment: ResultCommitment  # a field of each subclass
+    transaction = _Forward["SignedTransaction"]("transaction")  # imported for type checking only
+    pins = _Forward[ChainPins]("pins")
+    engine = _Forward[str]("engine")
+    engine_fingerprint = _Forward[str]("engine_fingerprint")
+    trace_root = _Forward[bytes]("trace_root")
+    contract = _Forward[bytes]("contract")
+    transaction_id = _Forward[bytes]("transaction_id")
 
 
 @attrs.frozen
@@ -656,11 +676,11 @@ class WasmExecutionResult(_ResultFields):
     spent_outputs: tuple[TxOutput, ...] = attrs.field(
         converter=_outputs, validator=_tuple_of(_instance_of(TxOutput), max_items=MAX_U32))
 
-    status = _forward("status")
-    return_data = _forward("return_data")
-    gas_used = _forward("gas_used")
-    draft = _forward("draft")
-    method = _forward("method")
+    status = _Forward[int]("status")
+    return_data = _Forward[bytes]("return_data")
+    gas_used = _Forward[int]("gas_used")
+    draft = _Forward[SealedDraft]("draft")
+    method = _Forward[str]("method")
 
 
 @attrs.frozen
@@ -671,8 +691,8 @@ class OnnxExecutionResult(_ResultFields):
     execution_result_hash: bytes = attrs.field(validator=_hash)
     state_output: StateOutput = attrs.field(validator=_instance_of(StateOutput))
 
-    outputs = _forward("outputs")
-    inputs = _forward("inputs")
+    outputs = _Forward[tuple[Tensor, ...]]("outputs")
+    inputs = _Forward[tuple[Tensor, ...]]("inputs")
 
     @property
     def draft(self) -> SealedDraft:
