@@ -155,7 +155,13 @@ def check_new_transaction(transaction_id: bytes, applied: bool) -> None:
                                   hint="sign a new transaction (another --nonce)")
 
 
-def check_spendable(draft: SealedDraft, view: ChainView) -> None:
+class _UnspentLookup(Protocol):
+    """What check_spendable reads (every ChainView is one; a writer's own transaction, too)."""
+
+    def utxo_exists(self, outpoint: OutPoint) -> bool: ...
+
+
+def check_spendable(draft: SealedDraft, view: _UnspentLookup) -> None:
     """Raise unless every input of ``draft`` is unspent right now and listed once.
 
     ``view.utxo`` only sees unspent outputs, so "never existed" (InputMissing) and "spent"

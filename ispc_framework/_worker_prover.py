@@ -146,7 +146,8 @@ class WorkerProver:
         circuit rejects)."""
         raise NotImplementedError
 
-    def setup(self, circuit_id: str, *, progress: Progress | None = None, **options: Any) -> str:
+    def setup(self, circuit_id: str, *, progress: Progress | None = None) -> str:
+        """Make and store keys for ``circuit_id`` (a subclass adds keyword-only options)."""
         raise NotImplementedError
 
     def _warm_local(self, circuit, record: KeyRecord) -> None:
