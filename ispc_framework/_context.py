@@ -188,10 +188,6 @@ class ExecutionContext:
         """Host gas charged so far (the trace's ledger)."""
         return self._gas_used
 
-    @property
-    def gas_remaining(self) -> int:
-        return max(0, self.limits.fuel - self._gas_used)
-
     def charge(self, cost: int) -> None:
         """Charge host gas; raises OutOfGas (never wraps) when the budget is exhausted."""
         self._check_alive()
@@ -296,7 +292,7 @@ class ContextManager:
     """Creates and destroys contexts thread-safely, tracks live ones and detects leaks.
 
     A leak is a context that was garbage-collected without being destroyed (counted and logged as
-    a warning), or one still active after ``leak_after_s`` (listed by :meth:`leaks`).
+    a warning); :meth:`active` lists the live ones.
     """
 
     def __init__(self) -> None:
@@ -360,11 +356,6 @@ class ContextManager:
     def active(self) -> tuple[ExecutionContext, ...]:
         with self._lock:
             return tuple(self._active.values())
-
-    def leaks(self, older_than_s: float) -> tuple[ExecutionContext, ...]:
-        """Active contexts created more than ``older_than_s`` seconds ago."""
-        cutoff = time.monotonic() - older_than_s
-        return tuple(ctx for ctx in self.active() if ctx.created_at < cutoff)
 
     def stats(self) -> ContextStats:
         with self._lock:

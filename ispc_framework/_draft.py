@@ -76,10 +76,6 @@ class TransactionDraft:
         """Sum of the canonical sizes of everything appended so far."""
         return self._bytes
 
-    @property
-    def is_sealed(self) -> bool:
-        return self._sealed is not None
-
     def _reserve(self, kind: str, count: int, cap: int, item: TxInput | TxOutput | Event) -> int:
         if self._sealed is not None:
             raise SealedError(f"the draft is sealed; cannot add an {kind}")

@@ -542,7 +542,6 @@ class _Script:
         self.folder = folder
         self.WasmValue = value_type
         self.current: Any = None
-        self.current_line = 0
         self.named: dict[str, Any] = {}
 
     # -- helpers
