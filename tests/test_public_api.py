@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -113,6 +114,19 @@ def test_static_imports_equal_the_lazy_exports(name):
     module = importlib.import_module(name)
     exported = {n for names in lazy.values() for n in names}
     assert exported <= set(module.__all__)
+
+
+def test_mypy_is_strict_on_every_module_behind_the_exports():
+    """pyproject.toml's strict mypy list is exactly the namespaces and the modules they export
+    from (plus the pytest plugin the ``pytest11`` entry point loads)."""
+    tomllib = pytest.importorskip("tomllib" if sys.version_info >= (3, 11) else "tomli")
+    overrides = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["overrides"]
+    strict = {m for o in overrides if o.get("disallow_untyped_defs") for m in o["module"]}
+    behind = set(NAMESPACES) | {"ispc_framework.testing._pytest_plugin"}
+    for name in NAMESPACES:
+        for source in _lazy_table_and_static_imports(name)[0]:
+            behind.add(importlib.util.resolve_name(source, name))
+    assert strict == behind
 
 
 @pytest.mark.parametrize("name", NAMESPACES)
