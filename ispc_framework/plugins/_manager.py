@@ -275,8 +275,8 @@ class PluginManager:
         matches = [r for r in self.records() if r.kind == kind and r.name == name
                    and (runtime is None or getattr(r.spec, "runtime", None) == runtime)]
         for record in matches:
-            if record.status == "ok":
-                return record.spec  # type: ignore[return-value]
+            if record.status == "ok" and record.spec is not None:  # an ok named record has one
+                return record.spec
         choices = ", ".join(sorted(s.name for s in self.available(kind, runtime))) or "none"
         for record in matches:
             if record.status == "blocked":
