@@ -18,6 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from ._context import ExecutionContext
+from ._limits import ExecutionLimits
 from ._model import Tensor
 
 __all__ = [
@@ -143,6 +144,7 @@ class OnnxEngine(Protocol):
 
     def fingerprint(self) -> str: ...
     def capabilities(self) -> frozenset[str]: ...
-    def prepare(self, model_bytes: bytes, limits: Any) -> Any:
+    def prepare(self, model_bytes: bytes, limits: ExecutionLimits | None = None) -> Any:
         """Load through the safe loader (ispc_framework._onnx_safety) and cache a session."""
-    def run(self, prepared: Any, inputs: Sequence[Tensor], limits: Any) -> tuple[Tensor, ...]: ...
+    def run(self, prepared: Any, inputs: Sequence[Tensor],
+            limits: ExecutionLimits | None = None) -> tuple[Tensor, ...]: ...
