@@ -203,7 +203,8 @@ class Config:
         self._bind_plugin_env(declared)
         self.bound = True
 
-    def _check_plugin_tables(self, declared: dict[str, dict[str, Any]], tolerated: set[str]):
+    def _check_plugin_tables(self, declared: dict[str, dict[str, Any]],
+                             tolerated: set[str]) -> None:
         known = sorted(declared, key=len, reverse=True)  # "ispc.v1" before "ispc"
         for key in sorted(self.values):
             if not key.startswith("plugin.") or self.sources.get(key) == "default":

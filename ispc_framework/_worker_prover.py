@@ -21,7 +21,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._draft_statement import check_rules, circuit_inputs, contract_element, result_limbs
@@ -81,13 +81,13 @@ class _InThread:
     """Run ``fn`` in a thread now; :meth:`result` waits and returns its value or raises its
     exception."""
 
-    def __init__(self, fn) -> None:
+    def __init__(self, fn: Callable[[], Any]) -> None:
         self._value: Any = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
         self._thread.start()
 
-    def _run(self, fn) -> None:
+    def _run(self, fn: Callable[[], Any]) -> None:
         try:
             self._value = fn()
         except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
@@ -150,7 +150,7 @@ class WorkerProver:
         """Make and store keys for ``circuit_id`` (a subclass adds keyword-only options)."""
         raise NotImplementedError
 
-    def _warm_local(self, circuit, record: KeyRecord) -> None:
+    def _warm_local(self, circuit: Circuit, record: KeyRecord) -> None:
         """Prepare what this side needs to check a draft against a proof (say, a compiled
         witness generator); called from :meth:`warm_up`'s thread."""
 

@@ -175,7 +175,7 @@ class WitnessCalculator:
         prime = int.from_bytes(memory.read(store, window, window + n8), "little")
         ex["init"](store, 1)  # sanity checks on: a bad input fails loudly
 
-        records = []
+        records: list[tuple[int, int, int, int]] = []  # (name msb, lsb, position, value)
         for name, value in inputs.items():
             msb, lsb = _fnv1a64(name)
             size = ex["getInputSignalSize"](store, msb, lsb)
