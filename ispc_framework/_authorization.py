@@ -28,11 +28,15 @@ import attrs
 
 from ._encoding import digest
 from ._errors import InputNotAuthorized
-from ._model import (ContractLock, HeightLock, MultiKeyLock, ResourceCategory, SingleKeyLock,
-                    TimeLock, TxOutput)
+from ._model import (ContractLock, HeightLock, LockingCondition, MultiKeyLock, ResourceCategory,
+                    SingleKeyLock, TimeLock, TxOutput)
 
 __all__ = ["Spender", "spend_refusal", "check_spend", "check_spends", "contract_state_id",
            "state_output_refusal", "CONTRACT_STATE_DOMAIN", "STATE_KEY"]
+
+
+def _key_set(value: Iterable[bytes]) -> frozenset[bytes]:
+    return frozenset(value)  # a typed converter (see _model._bytes_tuple)
 
 
 @attrs.frozen
@@ -40,13 +44,13 @@ class Spender:
     """Who is spending: the transaction's signers (public keys = addresses), the executing
     resource's address, and the pinned chain values the bounds are compared with."""
 
-    signers: frozenset[bytes] = attrs.field(converter=frozenset)
+    signers: frozenset[bytes] = attrs.field(converter=_key_set)
     contract: bytes
     height: int
     timestamp: int
 
 
-def _lock_refusal(lock, spender: Spender) -> str | None:
+def _lock_refusal(lock: LockingCondition, spender: Spender) -> str | None:
     if isinstance(lock, SingleKeyLock):
         return None if lock.public_key in spender.signers else "SingleKeyLock: its key did not sign"
     if isinstance(lock, MultiKeyLock):
@@ -115,6 +119,8 @@ def state_output_refusal(output: TxOutput, contract: bytes) -> str | None:
     owned by and ContractLocked to the contract, and its id must be the contract's namespaced id
     of the ``state_key`` it carries."""
     state = output.state
+    if state is None:
+        return "it is not a state output"
     if (output.owner, output.locks) != (contract, (ContractLock(contract),)):
         return "a state output must be owned by and locked to the contract that writes it"
     key = dict(state.metadata).get(STATE_KEY)

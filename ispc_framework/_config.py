@@ -23,6 +23,7 @@ import difflib
 import os
 import sys
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -202,7 +203,8 @@ class Config:
         self._bind_plugin_env(declared)
         self.bound = True
 
-    def _check_plugin_tables(self, declared: dict[str, dict[str, Any]], tolerated: set[str]):
+    def _check_plugin_tables(self, declared: dict[str, dict[str, Any]],
+                             tolerated: set[str]) -> None:
         known = sorted(declared, key=len, reverse=True)  # "ispc.v1" before "ispc"
         for key in sorted(self.values):
             if not key.startswith("plugin.") or self.sources.get(key) == "default":
@@ -240,7 +242,7 @@ class Config:
                 self.sources[key] = f"env:{var}"
         self.pending_env = {}
 
-    def shown(self, secret_keys: set[str] = frozenset()) -> list[tuple[str, Any, str]]:
+    def shown(self, secret_keys: AbstractSet[str] = frozenset()) -> list[tuple[str, Any, str]]:
         """(key, value, source) rows for display, secrets masked."""
         rows = []
         for key in sorted(self.values):
@@ -295,7 +297,8 @@ def _normalise(flat: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def _resolve_env_refs(flat: dict[str, Any], sources: dict[str, str], environ: Mapping[str, str]):
+def _resolve_env_refs(flat: dict[str, Any], sources: dict[str, str],
+                      environ: Mapping[str, str]) -> None:
     for key, value in list(flat.items()):
         if isinstance(value, Mapping) and "$env" in value:
             var = value["$env"]
@@ -308,7 +311,8 @@ def _resolve_env_refs(flat: dict[str, Any], sources: dict[str, str], environ: Ma
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_bytes().decode("utf-8"))
+        table: dict[str, Any] = tomllib.loads(path.read_bytes().decode("utf-8"))
+        return table
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}", key=str(path),
                           hint="fix the TOML syntax at the position shown") from None
@@ -321,7 +325,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read it: {exc.strerror or exc}", key=str(path)) from None
 
 
-def load_config(path: str | os.PathLike | None = None, *,
+def load_config(path: str | os.PathLike[str] | None = None, *,
                 overrides: Mapping[str, Any] | None = None,
                 environ: Mapping[str, str] | None = None,
                 search_cwd: bool = True) -> Config:
@@ -353,7 +357,7 @@ def _merge(values: dict[str, Any], sources: dict[str, str], layer: _Layer) -> No
         sources[key] = source
 
 
-def _config_file(path: str | os.PathLike | None, environ: Mapping[str, str],
+def _config_file(path: str | os.PathLike[str] | None, environ: Mapping[str, str],
                  search_cwd: bool) -> Path | None:
     if path is not None:
         file_path = Path(path)

@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -38,21 +38,21 @@ log = logging.getLogger(__name__)
 ZERO_ADDRESS = bytes(ADDRESS_LEN)
 
 
-def _bytes_len(length: int):
-    def check(instance, attribute, value):
+def _bytes_len(length: int) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, bytes) or len(value) != length:
             raise ValidationError(f"{type(instance).__name__}.{attribute.name}",
                                   f"expected {length} bytes, got {value!r:.40}")
     return check
 
 
-def _u64(instance, attribute, value):
+def _u64(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_U64:
         raise ValidationError(f"{type(instance).__name__}.{attribute.name}",
                               f"expected an integer in [0, 2^64), got {value!r}")
 
 
-def _by_name(tensors) -> tuple[Tensor, ...]:
+def _by_name(tensors: Iterable[Tensor]) -> tuple[Tensor, ...]:
     """Model inputs are a set keyed by name: keep them sorted so order never changes a hash."""
     ordered = tuple(sorted(tensors, key=lambda tensor: getattr(tensor, "name", "")))
     for tensor in ordered:
@@ -188,10 +188,6 @@ class ExecutionContext:
         """Host gas charged so far (the trace's ledger)."""
         return self._gas_used
 
-    @property
-    def gas_remaining(self) -> int:
-        return max(0, self.limits.fuel - self._gas_used)
-
     def charge(self, cost: int) -> None:
         """Charge host gas; raises OutOfGas (never wraps) when the budget is exhausted."""
         self._check_alive()
@@ -296,7 +292,7 @@ class ContextManager:
     """Creates and destroys contexts thread-safely, tracks live ones and detects leaks.
 
     A leak is a context that was garbage-collected without being destroyed (counted and logged as
-    a warning), or one still active after ``leak_after_s`` (listed by :meth:`leaks`).
+    a warning); :meth:`active` lists the live ones.
     """
 
     def __init__(self) -> None:
@@ -350,7 +346,7 @@ class ContextManager:
 
     @contextmanager
     def open(self, request: ExecutionRequest, pins: ChainPins,
-             limits: ExecutionLimits | None = None, **kw) -> Iterator[ExecutionContext]:
+             limits: ExecutionLimits | None = None, **kw: Any) -> Iterator[ExecutionContext]:
         ctx = self.create(request, pins, limits, **kw)
         try:
             yield ctx
@@ -360,11 +356,6 @@ class ContextManager:
     def active(self) -> tuple[ExecutionContext, ...]:
         with self._lock:
             return tuple(self._active.values())
-
-    def leaks(self, older_than_s: float) -> tuple[ExecutionContext, ...]:
-        """Active contexts created more than ``older_than_s`` seconds ago."""
-        cutoff = time.monotonic() - older_than_s
-        return tuple(ctx for ctx in self.active() if ctx.created_at < cutoff)
 
     def stats(self) -> ContextStats:
         with self._lock:

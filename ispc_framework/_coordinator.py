@@ -18,22 +18,30 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any, cast
 
 from ._config import Config, load_config
 from ._context import ContextManager, ExecutionContext, ExecutionRequest
 from ._encoding import digest, encode
-from ._engines import EngineOutcome, HostEnv, HostFunction, check_bounded
+from ._engines import (EngineOutcome, HostEnv, HostFunction, OnnxEngine, WasmEngine,
+                       check_bounded)
 from ._errors import (ContractFailed, InputMissing, InputSpent, NotFound, PluginError,
                      ReadOnlyViolation, RepositoryError, TransactionRejected, ValidationError,
                      VerificationFailed)
-from ._model import (ContractLock, OnnxExecutionResult, ResourceCategory, ResultCommitment,
-                    SealedDraft, StateOutput, TxOutput, WasmExecutionResult)
+from ._limits import ExecutionLimits
+from ._model import (ChainPins, ContractLock, OnnxExecutionResult, ResourceCategory,
+                    ResultCommitment, SealedDraft, StateOutput, TxOutput, WasmExecutionResult,
+                    ZKStateProof)
 from ._hostabi.compose import host_functions_for
+from ._hostabi.provider import HostABIProvider
 from ._authorization import Spender, check_spends, state_output_refusal
 from ._transaction import SignedTransaction, check_transaction
 from .plugins._manager import PluginManager
-from ._proving import ProofRequest
+from ._proving import ProofRequest, Prover
+from ._repository import AppliedBlock, ChainView, Repository
+from ._sinks import TraceSink
 from ._state import check_parent
 from ._timing import phase
 
@@ -104,11 +112,11 @@ def _differences(expected: Any, actual: Any) -> list[str]:
 class _ReplayView:
     """A past view in which the replayed transaction is not yet applied (it is, later)."""
 
-    def __init__(self, view: Any, transaction_id: bytes) -> None:
+    def __init__(self, view: ChainView, transaction_id: bytes) -> None:
         self._view = view
         self._transaction_id = transaction_id
 
-    def applied_transaction(self, transaction_id: bytes):
+    def applied_transaction(self, transaction_id: bytes) -> tuple[int, bytes] | None:
         if transaction_id == self._transaction_id:
             return None
         return self._view.applied_transaction(transaction_id)
@@ -127,19 +135,21 @@ class Coordinator:
     """Resolves the configured plugins once and runs executions; safe to share across threads."""
 
     def __init__(self, config: Config | None = None, plugins: PluginManager | None = None,
-                 *, repository: Any = None) -> None:
+                 *, repository: Repository | None = None) -> None:
         self.config = config or load_config()
         self.plugins = plugins or PluginManager.from_config(self.config)
         self.plugins.bind_config(self.config)  # unknown [plugin.x] tables are errors here
         self.plugins.hook.ispc_configure.call_historic(kwargs={"config": self.config})
         self.contexts = ContextManager()
         self._repository = repository
-        self._cache: dict[str, Any] = {}
+        self._cache: dict[str, object] = {}
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------------------ plugins
 
-    def _build(self, kind: str, name: str, runtime: str | None = None) -> Any:
+    def _build(self, kind: str, name: str, runtime: str | None = None) -> object:
+        """The plugin object, made once; PluginManager.create has checked it against its kind's
+        protocol, which is what the typed accessors below cast it to."""
         key = f"{kind}:{runtime}:{name}"
         with self._lock:
             if key not in self._cache:
@@ -178,35 +188,37 @@ class Coordinator:
                               hint=self.config.hint_for(full)) from exc
 
     @property
-    def repository(self) -> Any:
+    def repository(self) -> Repository:
         if self._repository is None:
-            self._repository = self._build("repository", self.config.get("repository.name"))
+            self._repository = cast(Repository, self._build("repository",
+                                                            self.config.get("repository.name")))
         return self._repository
 
-    def wasm_engine(self) -> Any:
-        engine = self._build("engine", self.config.get("engine.wasm.name"), "wasm")
+    def wasm_engine(self) -> WasmEngine:
+        engine = cast(WasmEngine, self._build("engine", self.config.get("engine.wasm.name"), "wasm"))
         check_bounded(engine.name, engine.capabilities(),
                       self.config.get("engine.wasm.allow_unbounded", False))
         return engine
 
-    def onnx_engine(self) -> Any:
-        return self._build("engine", self.config.get("engine.onnx.name"), "onnx")
+    def onnx_engine(self) -> OnnxEngine:
+        return cast(OnnxEngine, self._build("engine", self.config.get("engine.onnx.name"), "onnx"))
 
-    def prover(self) -> Any:
-        return self._build("prover", self.config.get("prover.name"))
+    def prover(self) -> Prover:
+        return cast(Prover, self._build("prover", self.config.get("prover.name")))
 
     def host_functions(self) -> tuple[HostFunction, ...]:
         """The union of the selected HostABI providers' functions; two offering the same import
         are a PluginConflict."""
-        return host_functions_for(self._build("hostabi", name)
+        return host_functions_for(cast(HostABIProvider, self._build("hostabi", name))
                                   for name in self.config.get("hostabi.providers"))
 
-    def sinks(self) -> list[Any]:
-        return [self._build("trace_sink", name) for name in self.config.get("trace.sinks")]
+    def sinks(self) -> list[TraceSink]:
+        return [cast(TraceSink, self._build("trace_sink", name))
+                for name in self.config.get("trace.sinks")]
 
     # ------------------------------------------------------------------------------ running
 
-    def _resource(self, view: Any, resource_hash: bytes, category: ResourceCategory) -> bytes:
+    def _resource(self, view: ChainView, resource_hash: bytes, category: ResourceCategory) -> bytes:
         resource = view.resource(resource_hash)
         content = view.resource_content(resource_hash)
         if resource is None or content is None:
@@ -231,7 +243,7 @@ class Coordinator:
         return tuple(spent)
 
     def _prove(self, ctx: ExecutionContext, result_hash: bytes, draft: SealedDraft,
-               spent: tuple[TxOutput, ...]):
+               spent: tuple[TxOutput, ...]) -> ZKStateProof:
         prover = self.prover()
         request = ProofRequest(self.config.get("prover.circuit"), result_hash, draft, spent,
                                ctx.contract_address)
@@ -249,7 +261,7 @@ class Coordinator:
                                   code="revision-changed",
                                   hint="another writer applied a block; run the request again")
 
-    def _run_hooked(self, request: ExecutionRequest, ctx: ExecutionContext, run,
+    def _run_hooked(self, request: ExecutionRequest, ctx: ExecutionContext, run: Callable[[], Any],
                     expected: type | tuple[type, ...]) -> Any:
         outcome = self.plugins.hook.ispc_execution.call_extra(
             [lambda request, context: run()], {"request": request, "context": ctx})
@@ -259,7 +271,8 @@ class Coordinator:
                               hint="a wrapper must `return (yield)`")
         return outcome
 
-    def _admit(self, view: Any, transaction: SignedTransaction, pins) -> SignedTransaction:
+    def _admit(self, view: Any, transaction: SignedTransaction, pins: ChainPins
+               ) -> SignedTransaction:
         """Refuse a transaction before it runs: unsigned, wrongly signed, for another chain,
         expired, or already applied (docs/authorization.md)."""
         tx = check_transaction(transaction, pins)
@@ -269,13 +282,14 @@ class Coordinator:
                                       hint="sign a new transaction (another --nonce)")
         return tx
 
-    def _open(self, tx: SignedTransaction, pins, limits, engine: Any):
+    def _open(self, tx: SignedTransaction, pins: ChainPins, limits: ExecutionLimits | None,
+              engine: WasmEngine | OnnxEngine) -> AbstractContextManager[ExecutionContext]:
         return self.contexts.open(tx.request, pins, limits, engine=engine.name,
                                   engine_fingerprint=engine.fingerprint(), signers=tx.signers,
                                   transaction_id=tx.id)
 
     def execute(self, transaction: SignedTransaction, *, prove: bool = True,
-                view: Any = None) -> WasmExecutionResult:
+                view: ChainView | None = None) -> WasmExecutionResult:
         """Run a signed contract call and return its sealed, proven result (nothing is written).
         ``view`` (default: the current head) is the chain state to run against."""
         own = view is None
@@ -346,7 +360,7 @@ class Coordinator:
         return result
 
     def execute_model(self, transaction: SignedTransaction, *, prove: bool = True,
-                      view: Any = None) -> OnnxExecutionResult:
+                      view: ChainView | None = None) -> OnnxExecutionResult:
         """Run a signed ONNX inference; the result commits to model, inputs, outputs."""
         own = view is None
         view = self.repository.view() if own else view
@@ -441,7 +455,7 @@ class Coordinator:
         with phase("verify"):
             self.prover().verify(proof, result.execution_result_hash, request=request)
 
-    def apply_result(self, result: WasmExecutionResult | OnnxExecutionResult):
+    def apply_result(self, result: WasmExecutionResult | OnnxExecutionResult) -> AppliedBlock:
         """Verify a result and apply its transaction as one block (devnet).
 
         In the repository's single write transaction: the head must still be the result's pins

@@ -52,7 +52,7 @@ class TransactionDraft:
         self._inputs: list[TxInput] = []
         self._outputs: list[TxOutput] = []
         self._events: list[Event] = []
-        self._spent: set = set()
+        self._spent: set[OutPoint] = set()
         self._event_bytes = 0
         self._bytes = 0
         self._sealed: SealedDraft | None = None
@@ -76,11 +76,7 @@ class TransactionDraft:
         """Sum of the canonical sizes of everything appended so far."""
         return self._bytes
 
-    @property
-    def is_sealed(self) -> bool:
-        return self._sealed is not None
-
-    def _reserve(self, kind: str, count: int, cap: int, item) -> int:
+    def _reserve(self, kind: str, count: int, cap: int, item: TxInput | TxOutput | Event) -> int:
         if self._sealed is not None:
             raise SealedError(f"the draft is sealed; cannot add an {kind}")
         if count >= cap:

@@ -10,12 +10,15 @@ the BN254 scalar modulus), so distinct values collide only with probability ~2^-
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._draft import check_distinct_inputs
 from ._encoding import digest, encode
 from ._errors import ValidationError, WitnessError
-from ._model import NativeCoin
+from ._model import AssetOutput, NativeCoin, OutPoint, TxOutput
+
+if TYPE_CHECKING:  # proving imports the model only; this module stays light for plugins
+    from ._proving import ProofRequest
 
 __all__ = ["field_of", "contract_element", "token_element", "issuer_element", "result_limbs",
            "circuit_inputs", "public_inputs", "check_rules", "PUBLIC_SIGNALS"]
@@ -49,7 +52,7 @@ def result_limbs(execution_result_hash: bytes) -> tuple[int, int]:
             int.from_bytes(execution_result_hash[16:], "big"))
 
 
-def _spends(request) -> list:
+def _spends(request: ProofRequest) -> list[tuple[OutPoint, TxOutput]]:
     """(outpoint, spent output) pairs of the draft's non-reference inputs, in draft order."""
     spending = [tx_input for tx_input in request.draft.inputs if not tx_input.reference_only]
     if len(spending) != len(request.spent_outputs):
@@ -59,11 +62,12 @@ def _spends(request) -> list:
     return list(zip((i.outpoint for i in spending), request.spent_outputs, strict=True))
 
 
-def _assets(request) -> list:
-    return [out for out in request.draft.outputs if out.asset is not None]
+def _assets(request: ProofRequest) -> list[tuple[bytes, AssetOutput]]:
+    """(owner, asset) of the draft's asset outputs, in draft order."""
+    return [(out.owner, out.asset) for out in request.draft.outputs if out.asset is not None]
 
 
-def check_rules(request, n_in: int, n_out: int) -> None:
+def check_rules(request: ProofRequest, n_in: int, n_out: int) -> None:
     """Refuse, with a precise typed error, a draft that breaks the rules of the statement.
 
     Most of these the circuit rejects too; one it cannot see: the same outpoint spent twice
@@ -72,8 +76,9 @@ def check_rules(request, n_in: int, n_out: int) -> None:
     against the request."""
     check_distinct_inputs(request.draft.inputs)
     spends, assets = _spends(request), _assets(request)
-    for out in [spent for _, spent in spends] + assets:
-        amount = out.asset.amount if out.asset is not None else 0
+    amounts = ([spent.asset.amount if spent.asset is not None else 0 for _, spent in spends]
+               + [asset.amount for _, asset in assets])
+    for amount in amounts:
         if not isinstance(amount, int) or not 0 <= amount < 2**64:
             raise WitnessError(f"amount {amount!r} is outside [0, 2^64)", code="witness-range",
                                hint="amounts are unsigned 64-bit integers")
@@ -88,10 +93,10 @@ def check_rules(request, n_in: int, n_out: int) -> None:
             key = token_element(spent.asset.token)
             totals[key] = totals.get(key, 0) + spent.asset.amount
     made: dict[int, tuple[Any, int]] = {}
-    for out in assets:
-        key = token_element(out.asset.token)
-        token, amount = made.get(key, (out.asset.token, 0))
-        made[key] = (token, amount + out.asset.amount)
+    for _, asset in assets:
+        key = token_element(asset.token)
+        token, amount = made.get(key, (asset.token, 0))
+        made[key] = (token, amount + asset.amount)
     mint_issuer = contract_element(request.contract)
     for key, (token, amount) in made.items():
         if issuer_element(token) == mint_issuer:
@@ -104,7 +109,7 @@ def check_rules(request, n_in: int, n_out: int) -> None:
                      "issued the token")
 
 
-def circuit_inputs(request, n_in: int, n_out: int) -> dict[str, Any]:
+def circuit_inputs(request: ProofRequest, n_in: int, n_out: int) -> dict[str, Any]:
     """The circuit's input signals for ``request``, zero-padded to the capacities."""
     spends, assets = _spends(request), _assets(request)
     if len(spends) > n_in or len(assets) > n_out:
@@ -123,13 +128,15 @@ def circuit_inputs(request, n_in: int, n_out: int) -> dict[str, Any]:
                        + [0] * pad_in,
         "in_token": in_token + [0] * pad_in,
         "in_amount": in_amount + [0] * pad_in,
-        "out_owner": [field_of(digest("ispc.zk/owner", o.owner)) for o in assets] + [0] * pad_out,
-        "out_token": [token_element(o.asset.token) for o in assets] + [0] * pad_out,
-        "out_issuer": [issuer_element(o.asset.token) for o in assets] + [0] * pad_out,
-        "out_amount": [o.asset.amount for o in assets] + [0] * pad_out,
+        "out_owner": [field_of(digest("ispc.zk/owner", owner)) for owner, _ in assets]
+                     + [0] * pad_out,
+        "out_token": [token_element(a.token) for _, a in assets] + [0] * pad_out,
+        "out_issuer": [issuer_element(a.token) for _, a in assets] + [0] * pad_out,
+        "out_amount": [a.amount for _, a in assets] + [0] * pad_out,
     }
 
 
-def public_inputs(commitment: int, execution_result_hash: bytes, contract: bytes) -> tuple:
+def public_inputs(commitment: int, execution_result_hash: bytes,
+                  contract: bytes) -> tuple[int, int, int, int]:
     """The public signals in circuit order: [commitment, result_hi, result_lo, contract]."""
     return (commitment, *result_limbs(execution_result_hash), contract_element(contract))

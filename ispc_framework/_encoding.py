@@ -28,7 +28,7 @@ import enum
 import hashlib
 import re
 import struct
-from typing import Any
+from typing import Any, overload
 
 import attrs
 
@@ -175,7 +175,13 @@ def _encode_int(number: int, buf: bytearray) -> None:
         raise ValidationError("value", "negative integers below -2^64 are not encodable")
 
 
-def encode_value(value: Any, out: bytearray | None = None, depth: int = 0) -> bytes:
+@overload
+def encode_value(value: Any, out: None = None, depth: int = 0) -> bytes: ...
+@overload
+def encode_value(value: Any, out: bytearray, depth: int = 0) -> bytearray: ...
+
+
+def encode_value(value: Any, out: bytearray | None = None, depth: int = 0) -> bytes | bytearray:
     """Encode a plain value or model instance; returns the canonical bytes.
 
     This is on the path of every host call (trace records), so the common exact types are
@@ -373,7 +379,7 @@ def _layout(cls: type) -> tuple[tuple[str, str], ...]:
     return layout
 
 
-def _field_kind(field: attrs.Attribute) -> str:
+def _field_kind(field: attrs.Attribute[Any]) -> str:
     annotation = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
     if field.name == "metadata":
         return "plain"  # pairs of text; the class's converter rebuilds them

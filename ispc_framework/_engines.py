@@ -12,12 +12,13 @@ the contract's status (0 = success). Input and return data go through host funct
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
 from ._context import ExecutionContext
+from ._limits import ExecutionLimits
 from ._model import Tensor
 
 __all__ = [
@@ -79,6 +80,10 @@ class HostEnv:
         self.extra: dict[str, Any] = {}  # per-run scratch for providers (e.g. a random stream)
 
 
+def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)  # a typed converter (see _model._bytes_tuple)
+
+
 @attrs.frozen
 class HostFunction:
     """One importable host function. ``handler(env, *wasm_args)`` returns the wasm result (or
@@ -86,12 +91,12 @@ class HostFunction:
 
     module: str
     name: str
-    params: tuple[str, ...] = attrs.field(converter=tuple)
-    results: tuple[str, ...] = attrs.field(converter=tuple)
+    params: tuple[str, ...] = attrs.field(converter=_str_tuple)
+    results: tuple[str, ...] = attrs.field(converter=_str_tuple)
     gas: int
     handler: Callable[..., Any] = attrs.field(eq=False, repr=False)
 
-    def __attrs_post_init__(self):
+    def __attrs_post_init__(self) -> None:
         for value_type in self.params + self.results:
             if value_type not in WASM_VALUE_TYPES:
                 raise ValueError(f"{self.module}.{self.name}: unsupported wasm type {value_type!r}")
@@ -139,6 +144,7 @@ class OnnxEngine(Protocol):
 
     def fingerprint(self) -> str: ...
     def capabilities(self) -> frozenset[str]: ...
-    def prepare(self, model_bytes: bytes, limits: Any) -> Any:
+    def prepare(self, model_bytes: bytes, limits: ExecutionLimits | None = None) -> Any:
         """Load through the safe loader (ispc_framework._onnx_safety) and cache a session."""
-    def run(self, prepared: Any, inputs: Sequence[Tensor], limits: Any) -> tuple[Tensor, ...]: ...
+    def run(self, prepared: Any, inputs: Sequence[Tensor],
+            limits: ExecutionLimits | None = None) -> tuple[Tensor, ...]: ...

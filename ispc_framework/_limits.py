@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
@@ -14,20 +16,20 @@ __all__ = ["ExecutionLimits", "memory_mb_to_bytes"]
 MiB = 1024 * 1024
 
 
-def _positive_int(instance, attribute, value):
+def _positive_int(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ValidationError(f"limits.{attribute.name}",
                               f"must be a positive integer, got {value!r}")
 
 
-def _positive_seconds(instance, attribute, value):
+def _positive_seconds(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
             or not 0 < value <= threading.TIMEOUT_MAX:  # the watchdog timer cannot wait longer
         raise ValidationError(f"limits.{attribute.name}",
                               f"must be a positive, finite number of seconds, got {value!r}")
 
 
-def _limit(default):
+def _limit(default: int) -> int:
     return attrs.field(default=default, validator=_positive_int)
 
 
@@ -60,14 +62,14 @@ class ExecutionLimits:
     max_tensor_bytes: int = _limit(64 * MiB)     # each ONNX input or output tensor
 
     @classmethod
-    def from_mapping(cls, values: dict) -> ExecutionLimits:
+    def from_mapping(cls, values: Mapping[str, Any]) -> ExecutionLimits:
         """Build from a ``[limits]`` table; ``memory_mb`` is accepted for ``memory_bytes``."""
-        values = dict(values)
-        if "memory_mb" in values:
-            values["memory_bytes"] = memory_mb_to_bytes(values.pop("memory_mb"))
+        table = dict(values)
+        if "memory_mb" in table:
+            table["memory_bytes"] = memory_mb_to_bytes(table.pop("memory_mb"))
         names = {f.name for f in attrs.fields(cls)}
-        for key in values:
+        for key in table:
             if key not in names:
                 known = ", ".join(sorted(names | {"memory_mb"}))
                 raise ValidationError(f"limits.{key}", f"unknown limit; known: {known}")
-        return cls(**values)
+        return cls(**table)

@@ -9,8 +9,8 @@ naming ``Class.field``, so a bad value never travels far from where it was made.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Union
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, Union, overload
 
 import attrs
 
@@ -69,16 +69,20 @@ MAX_METADATA_BYTES = 4096
 BN254_FR = 21888242871839275222246405745257275088548364400416034343698204186575808495617
 
 
-def _name(instance: Any, attribute: attrs.Attribute) -> str:
+#: an attrs validator: (instance, attribute, value), raising ValidationError
+_Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+
+def _name(instance: Any, attribute: attrs.Attribute[Any]) -> str:
     return f"{type(instance).__name__}.{attribute.name}"
 
 
-def _fail(instance: Any, attribute: attrs.Attribute, message: str) -> None:
+def _fail(instance: Any, attribute: attrs.Attribute[Any], message: str) -> NoReturn:
     raise ValidationError(_name(instance, attribute), message)
 
 
-def _bytes_exact(length: int):
-    def check(instance, attribute, value):
+def _bytes_exact(length: int) -> _Validator:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, bytes):
             _fail(instance, attribute, f"expected bytes, got {type(value).__name__}")
         if len(value) != length:
@@ -86,15 +90,15 @@ def _bytes_exact(length: int):
     return check
 
 
-def _optional(check):
-    def run(instance, attribute, value):
+def _optional(check: _Validator) -> _Validator:
+    def run(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is not None:
             check(instance, attribute, value)
     return run
 
 
-def _bytes_max(limit: int):
-    def check(instance, attribute, value):
+def _bytes_max(limit: int) -> _Validator:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, bytes):
             _fail(instance, attribute, f"expected bytes, got {type(value).__name__}")
         if len(value) > limit:
@@ -102,8 +106,8 @@ def _bytes_max(limit: int):
     return check
 
 
-def _int_range(low: int, high: int):
-    def check(instance, attribute, value):
+def _int_range(low: int, high: int) -> _Validator:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         # bool is an int subclass; True as an amount is always a bug.
         if not isinstance(value, int) or isinstance(value, bool):
             _fail(instance, attribute, f"expected an integer, got {type(value).__name__}")
@@ -112,8 +116,8 @@ def _int_range(low: int, high: int):
     return check
 
 
-def _text(max_len: int, *, allow_empty: bool = True):
-    def check(instance, attribute, value):
+def _text(max_len: int, *, allow_empty: bool = True) -> _Validator:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, str):
             _fail(instance, attribute, f"expected text, got {type(value).__name__}")
         if not allow_empty and not value:
@@ -127,22 +131,22 @@ def _text(max_len: int, *, allow_empty: bool = True):
     return check
 
 
-def _bool(instance, attribute, value):
+def _bool(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, bool):
         _fail(instance, attribute, f"expected a bool, got {type(value).__name__}")
 
 
-def _instance_of(*types: type):
+def _instance_of(*types: type) -> _Validator:
     names = " or ".join(t.__name__ for t in types)
 
-    def check(instance, attribute, value):
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, types):
             _fail(instance, attribute, f"expected {names}, got {type(value).__name__}")
     return check
 
 
-def _tuple_of(item_check, *, max_items: int, min_items: int = 0):
-    def check(instance, attribute, value):
+def _tuple_of(item_check: _Validator, *, max_items: int, min_items: int = 0) -> _Validator:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, tuple):
             _fail(instance, attribute, f"expected a tuple, got {type(value).__name__}")
         if not min_items <= len(value) <= max_items:
@@ -159,7 +163,7 @@ def _metadata(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(tuple(pair) for pair in value))
 
 
-def _check_metadata(instance, attribute, value):
+def _check_metadata(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if len(value) > MAX_METADATA_ENTRIES:
         _fail(instance, attribute, f"at most {MAX_METADATA_ENTRIES} entries allowed")
     total = 0
@@ -175,8 +179,42 @@ def _check_metadata(instance, attribute, value):
         _fail(instance, attribute, f"at most {MAX_METADATA_BYTES} UTF-8 bytes of keys and values")
 
 
-def _metadata_field():
+def _metadata_field() -> Any:  # what attrs.field returns
     return attrs.field(factory=tuple, converter=_metadata, validator=_check_metadata, kw_only=True)
+
+
+# Typed converters: attrs' mypy plugin types a field's ``__init__`` argument from its converter, and
+# the bare ``tuple`` would leave it ``Iterable[_T_co]`` (unbound), refusing every argument.
+def _bytes_tuple(value: Iterable[bytes]) -> tuple[bytes, ...]:
+    return tuple(value)
+
+
+def _int_tuple(value: Iterable[int]) -> tuple[int, ...]:
+    return tuple(value)
+
+
+def _locks(value: Iterable[LockingCondition]) -> tuple[LockingCondition, ...]:
+    return tuple(value)
+
+
+def _inputs(value: Iterable[TxInput]) -> tuple[TxInput, ...]:
+    return tuple(value)
+
+
+def _outputs(value: Iterable[TxOutput]) -> tuple[TxOutput, ...]:
+    return tuple(value)
+
+
+def _events(value: Iterable[Event]) -> tuple[Event, ...]:
+    return tuple(value)
+
+
+def _tensors(value: Iterable[Tensor]) -> tuple[Tensor, ...]:
+    return tuple(value)
+
+
+def _writes(value: Iterable[StateWrite]) -> tuple[StateWrite, ...]:
+    return tuple(value)
 
 
 _hash = _bytes_exact(HASH_LEN)
@@ -211,7 +249,7 @@ class TxInput:
 class SingleKeyLock:
     public_key: bytes = attrs.field(validator=_bytes_max(65))
 
-    def __attrs_post_init__(self):
+    def __attrs_post_init__(self) -> None:
         if len(self.public_key) not in (32, 33, 65):
             raise ValidationError("SingleKeyLock.public_key",
                                   f"expected 32, 33 or 65 bytes, got {len(self.public_key)}")
@@ -221,9 +259,9 @@ class SingleKeyLock:
 class MultiKeyLock:
     threshold: int = attrs.field(validator=_int_range(1, 16))
     public_keys: tuple[bytes, ...] = attrs.field(
-        converter=tuple, validator=_tuple_of(_bytes_max(65), min_items=1, max_items=16))
+        converter=_bytes_tuple, validator=_tuple_of(_bytes_max(65), min_items=1, max_items=16))
 
-    def __attrs_post_init__(self):
+    def __attrs_post_init__(self) -> None:
         if self.threshold > len(self.public_keys):
             raise ValidationError("MultiKeyLock.threshold",
                                   f"{self.threshold} exceeds the {len(self.public_keys)} keys")
@@ -242,7 +280,7 @@ class TimeLock:
     base: LockingCondition = attrs.field()
 
     @base.validator
-    def _check_base(self, attribute, value):
+    def _check_base(self, attribute: attrs.Attribute[Any], value: Any) -> None:
         _instance_of(SingleKeyLock, MultiKeyLock, ContractLock, TimeLock, HeightLock)(
             self, attribute, value)
 
@@ -253,7 +291,7 @@ class HeightLock:
     base: LockingCondition = attrs.field()
 
     @base.validator
-    def _check_base(self, attribute, value):
+    def _check_base(self, attribute: attrs.Attribute[Any], value: Any) -> None:
         _instance_of(SingleKeyLock, MultiKeyLock, ContractLock, TimeLock, HeightLock)(
             self, attribute, value)
 
@@ -294,7 +332,7 @@ class AssetOutput:
     token: Token = attrs.field(validator=_instance_of(*_TOKEN_TYPES))
     amount: int = attrs.field(validator=_int_range(0, MAX_AMOUNT))
 
-    def __attrs_post_init__(self):
+    def __attrs_post_init__(self) -> None:
         if isinstance(self.token, NonFungibleToken) and self.amount != 1:
             raise ValidationError("AssetOutput.amount",
                                   f"an NFT's amount must be 1, got {self.amount}")
@@ -321,7 +359,7 @@ class ResourceOutput:
 # ---------------------------------------------------------------------------------------- state
 
 
-def _field_element(instance, attribute, value):
+def _field_element(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     _tuple_of(_int_range(0, BN254_FR - 1), max_items=64)(instance, attribute, value)
 
 
@@ -330,7 +368,7 @@ class ZKStateProof:
     """A zero-knowledge proof that the statement of ``circuit_id`` holds for ``public_inputs``."""
 
     proof: bytes = attrs.field(validator=_bytes_max(4096))
-    public_inputs: tuple[int, ...] = attrs.field(converter=tuple, validator=_field_element)
+    public_inputs: tuple[int, ...] = attrs.field(converter=_int_tuple, validator=_field_element)
     verification_key_hash: bytes = attrs.field(validator=_hash)
     circuit_id: str = attrs.field(validator=_text(64, allow_empty=False))
     circuit_version: int = attrs.field(validator=_u32)
@@ -358,7 +396,7 @@ class TxOutput:
 
     owner: bytes = attrs.field(validator=_address)
     locks: tuple[LockingCondition, ...] = attrs.field(
-        default=(), converter=tuple, validator=_tuple_of(_instance_of(*_LOCK_TYPES), max_items=8))
+        default=(), converter=_locks, validator=_tuple_of(_instance_of(*_LOCK_TYPES), max_items=8))
     asset: AssetOutput | None = attrs.field(
         default=None, validator=_optional(_instance_of(AssetOutput)), kw_only=True)
     resource: ResourceOutput | None = attrs.field(
@@ -366,7 +404,7 @@ class TxOutput:
     state: StateOutput | None = attrs.field(
         default=None, validator=_optional(_instance_of(StateOutput)), kw_only=True)
 
-    def __attrs_post_init__(self):
+    def __attrs_post_init__(self) -> None:
         kinds = [k for k in ("asset", "resource", "state") if getattr(self, k) is not None]
         if len(kinds) != 1:
             raise ValidationError(
@@ -401,15 +439,15 @@ class Tensor:
     name: str = attrs.field(validator=_text(MAX_NAME_LEN))
     dtype: str = attrs.field()
     shape: tuple[int, ...] = attrs.field(
-        converter=tuple, validator=_tuple_of(_int_range(0, MAX_U32), max_items=16))
+        converter=_int_tuple, validator=_tuple_of(_int_range(0, MAX_U32), max_items=16))
     data: bytes = attrs.field(validator=_instance_of(bytes))
 
     @dtype.validator
-    def _check_dtype(self, attribute, value):
+    def _check_dtype(self, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value not in TENSOR_DTYPES:
             _fail(self, attribute, f"unsupported dtype {value!r}; one of {sorted(TENSOR_DTYPES)}")
 
-    def __attrs_post_init__(self):
+    def __attrs_post_init__(self) -> None:
         count = 1
         for dim in self.shape:
             count *= dim
@@ -426,13 +464,13 @@ MAX_STATE_KEY_BYTES = 128
 MAX_STATE_VALUE_BYTES = 16 * 1024
 
 
-def _state_key(instance, attribute, value):
+def _state_key(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     _bytes_max(MAX_STATE_KEY_BYTES)(instance, attribute, value)
     if not value:
         _fail(instance, attribute, "a storage key must not be empty")
 
 
-def _sorted_unique(keys: list[bytes], instance, attribute) -> None:
+def _sorted_unique(keys: list[bytes], instance: Any, attribute: attrs.Attribute[Any]) -> None:
     if any(a >= b for a, b in zip(keys, keys[1:])):
         _fail(instance, attribute, "keys must be sorted and unique")
 
@@ -461,12 +499,12 @@ class StateDelta:
     version: int = attrs.field(validator=_u64)
     root: bytes = attrs.field(validator=_hash)
     reads: tuple[bytes, ...] = attrs.field(
-        default=(), converter=tuple, validator=_tuple_of(_state_key, max_items=MAX_U32))
+        default=(), converter=_bytes_tuple, validator=_tuple_of(_state_key, max_items=MAX_U32))
     writes: tuple[StateWrite, ...] = attrs.field(
-        default=(), converter=tuple,
+        default=(), converter=_writes,
         validator=_tuple_of(_instance_of(StateWrite), max_items=MAX_U32))
 
-    def __attrs_post_init__(self):
+    def __attrs_post_init__(self) -> None:
         _sorted_unique(list(self.reads), self, attrs.fields(StateDelta).reads)
         _sorted_unique([w.key for w in self.writes], self, attrs.fields(StateDelta).writes)
         expected = self.parent_version + (1 if self.writes else 0)
@@ -485,11 +523,11 @@ class SealedDraft:
     """A finished transaction draft: what one execution asks the chain to do. Immutable."""
 
     inputs: tuple[TxInput, ...] = attrs.field(
-        default=(), converter=tuple, validator=_tuple_of(_instance_of(TxInput), max_items=MAX_U32))
+        default=(), converter=_inputs, validator=_tuple_of(_instance_of(TxInput), max_items=MAX_U32))
     outputs: tuple[TxOutput, ...] = attrs.field(
-        default=(), converter=tuple, validator=_tuple_of(_instance_of(TxOutput), max_items=MAX_U32))
+        default=(), converter=_outputs, validator=_tuple_of(_instance_of(TxOutput), max_items=MAX_U32))
     events: tuple[Event, ...] = attrs.field(
-        default=(), converter=tuple, validator=_tuple_of(_instance_of(Event), max_items=MAX_U32))
+        default=(), converter=_events, validator=_tuple_of(_instance_of(Event), max_items=MAX_U32))
     #: the run's own contract storage delta; None (no storage touched) is omitted from the
     #: canonical encoding, so drafts without storage encode exactly as before it existed
     state: StateDelta | None = attrs.field(
@@ -514,7 +552,7 @@ class ChainPins:
     chain_id: str = attrs.field(validator=_text(64, allow_empty=False))
 
 
-def _signed_transaction(instance, attribute, value):
+def _signed_transaction(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     from ._transaction import SignedTransaction  # transaction -> context -> model: import late
 
     _instance_of(SignedTransaction)(instance, attribute, value)
@@ -550,10 +588,10 @@ class ResultCommitment:
                                      kw_only=True)
     # onnx
     outputs: tuple[Tensor, ...] = attrs.field(
-        default=(), converter=tuple, validator=_tuple_of(_instance_of(Tensor), max_items=256),
+        default=(), converter=_tensors, validator=_tuple_of(_instance_of(Tensor), max_items=256),
         kw_only=True)
 
-    def __attrs_post_init__(self):
+    def __attrs_post_init__(self) -> None:
         if self.kind == "onnx" and (self.draft != SealedDraft() or self.return_data
                                     or self.status or self.gas_used):
             raise ValidationError("ResultCommitment.kind", "an ONNX result has no draft, status, "
@@ -587,22 +625,42 @@ class ResultCommitment:
         return self.transaction.signers
 
 
-def _forward(name: str) -> property:
-    return property(lambda self: getattr(self.commitment, name),
-                    doc=f"``commitment.{name}``")
+_T = TypeVar("_T")
+
+
+class _Forward(Generic[_T]):
+    """A read-only attribute of a result that reads its commitment's (a typed ``property``)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self.__doc__ = f"``commitment.{name}``"
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> _Forward[_T]: ...
+    @overload
+    def __get__(self, instance: _ResultFields, owner: type[Any]) -> _T: ...
+    def __get__(self, instance: _ResultFields | None, owner: type[Any]) -> _Forward[_T] | _T:
+        if instance is None:
+            return self
+        value: _T = getattr(instance.commitment, self._name)
+        return value
+
+    def __set__(self, instance: object, value: object) -> None:
+        raise AttributeError(f"{self._name} is read from the result's commitment")
 
 
 class _ResultFields:
     """What both result kinds read through from their commitment."""
 
     __slots__ = ()
-    transaction = _forward("transaction")
-    pins = _forward("pins")
-    engine = _forward("engine")
-    engine_fingerprint = _forward("engine_fingerprint")
-    trace_root = _forward("trace_root")
-    contract = _forward("contract")
-    transaction_id = _forward("transaction_id")
+    commitment: ResultCommitment  # a field of each subclass
+    transaction = _Forward["SignedTransaction"]("transaction")  # imported for type checking only
+    pins = _Forward[ChainPins]("pins")
+    engine = _Forward[str]("engine")
+    engine_fingerprint = _Forward[str]("engine_fingerprint")
+    trace_root = _Forward[bytes]("trace_root")
+    contract = _Forward[bytes]("contract")
+    transaction_id = _Forward[bytes]("transaction_id")
 
 
 @attrs.frozen
@@ -616,13 +674,13 @@ class WasmExecutionResult(_ResultFields):
     execution_result_hash: bytes = attrs.field(validator=_hash)
     state_output: StateOutput = attrs.field(validator=_instance_of(StateOutput))
     spent_outputs: tuple[TxOutput, ...] = attrs.field(
-        converter=tuple, validator=_tuple_of(_instance_of(TxOutput), max_items=MAX_U32))
+        converter=_outputs, validator=_tuple_of(_instance_of(TxOutput), max_items=MAX_U32))
 
-    status = _forward("status")
-    return_data = _forward("return_data")
-    gas_used = _forward("gas_used")
-    draft = _forward("draft")
-    method = _forward("method")
+    status = _Forward[int]("status")
+    return_data = _Forward[bytes]("return_data")
+    gas_used = _Forward[int]("gas_used")
+    draft = _Forward[SealedDraft]("draft")
+    method = _Forward[str]("method")
 
 
 @attrs.frozen
@@ -633,8 +691,8 @@ class OnnxExecutionResult(_ResultFields):
     execution_result_hash: bytes = attrs.field(validator=_hash)
     state_output: StateOutput = attrs.field(validator=_instance_of(StateOutput))
 
-    outputs = _forward("outputs")
-    inputs = _forward("inputs")
+    outputs = _Forward[tuple[Tensor, ...]]("outputs")
+    inputs = _Forward[tuple[Tensor, ...]]("inputs")
 
     @property
     def draft(self) -> SealedDraft:

@@ -34,13 +34,17 @@ import hashlib
 import platform
 import struct
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ._errors import LimitExceeded, ModuleRejected, ValidationError
 from ._limits import ExecutionLimits
 from ._model import TENSOR_DTYPES, Tensor
+
+if TYPE_CHECKING:  # loaded only when a model is checked
+    import numpy.typing as npt
+    import onnx
 
 __all__ = [
     "DEFAULT_ALLOWED_DOMAINS",
@@ -80,12 +84,16 @@ def coerce_limits(limits: ExecutionLimits | None) -> ExecutionLimits:
     return limits
 
 
+def _sorted_opsets(value: Mapping[str, int]) -> dict[str, int]:
+    return dict(sorted(dict(value).items()))  # sorted by domain: one canonical order
+
+
 @attrs.frozen
 class ModelPolicy:
     """What an engine accepts: domains, IR versions and the highest opset per domain."""
 
     max_ir_version: int
-    max_opsets: Mapping[str, int] = attrs.field(converter=lambda m: dict(sorted(dict(m).items())))
+    max_opsets: Mapping[str, int] = attrs.field(converter=_sorted_opsets)
     min_ir_version: int = 4  # below IR 4 initialisers must be graph inputs, i.e. overridable
     allowed_domains: frozenset[str] = DEFAULT_ALLOWED_DOMAINS
 
@@ -144,7 +152,7 @@ def load_checked_model(model_bytes: bytes, policy: ModelPolicy,
                         ir_version=model.ir_version, opsets=opsets, inputs=inputs, outputs=outputs)
 
 
-def _parse(model_bytes: bytes):
+def _parse(model_bytes: bytes) -> onnx.ModelProto:
     import onnx
     from google.protobuf.message import DecodeError as ProtobufDecodeError
 
@@ -160,7 +168,7 @@ def _parse(model_bytes: bytes):
     return model
 
 
-def _reject_external_data_and_foreign_domains(model, policy: ModelPolicy) -> None:
+def _reject_external_data_and_foreign_domains(model: onnx.ModelProto, policy: ModelPolicy) -> None:
     """Walk every message of the model once: tensors must be inline, nodes in allowed domains."""
     import onnx
 
@@ -196,7 +204,7 @@ _RANDOM_OPS = frozenset({"RandomNormal", "RandomNormalLike", "RandomUniform", "R
                          "Multinomial", "Bernoulli"})
 
 
-def _reject_unseeded_randomness(node) -> None:
+def _reject_unseeded_randomness(node: onnx.NodeProto) -> None:
     if node.domain not in ("", "ai.onnx") or any(a.name == "seed" for a in node.attribute):
         return
     # Dropout is random only in training mode, which its optional third input switches on.
@@ -207,7 +215,7 @@ def _reject_unseeded_randomness(node) -> None:
                       op_type=node.op_type)
 
 
-def _check_versions(model, policy: ModelPolicy) -> tuple[tuple[str, int], ...]:
+def _check_versions(model: onnx.ModelProto, policy: ModelPolicy) -> tuple[tuple[str, int], ...]:
     if not policy.min_ir_version <= model.ir_version <= policy.max_ir_version:
         raise ModuleRejected(f"IR version {model.ir_version} is outside the engine's "
                       f"[{policy.min_ir_version}, {policy.max_ir_version}]", code="onnx-ir-unsupported",
@@ -231,7 +239,7 @@ def _check_versions(model, policy: ModelPolicy) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(seen.items()))
 
 
-def _run_checker(model) -> None:
+def _run_checker(model: onnx.ModelProto) -> None:
     import onnx
 
     try:
@@ -242,7 +250,7 @@ def _run_checker(model) -> None:
                       ) from None
 
 
-def _strip_initializers_from_inputs(model) -> None:
+def _strip_initializers_from_inputs(model: onnx.ModelProto) -> None:
     weights = {t.name for t in model.graph.initializer}
     weights.update(t.values.name for t in model.graph.sparse_initializer)
     kept = [v for v in model.graph.input if v.name not in weights]
@@ -251,10 +259,10 @@ def _strip_initializers_from_inputs(model) -> None:
         model.graph.input.extend(kept)
 
 
-def _spec(value_info, role: str) -> TensorSpec:
+def _spec(value_info: onnx.ValueInfoProto, role: str) -> TensorSpec:
     kind = value_info.type.WhichOneof("value")
     elem = value_info.type.tensor_type.elem_type if kind == "tensor_type" else None
-    dtype = _ONNX_ELEM_TO_DTYPE.get(elem)
+    dtype = _ONNX_ELEM_TO_DTYPE.get(elem) if elem is not None else None
     if dtype is None:
         raise ModuleRejected(f"graph {role} {value_info.name!r} is a {kind} of element type {elem}; only "
                       f"tensors of {sorted(TENSOR_DTYPES)} are supported",
@@ -274,7 +282,7 @@ def _spec(value_info, role: str) -> TensorSpec:
     return TensorSpec(value_info.name, dtype, tuple(dims))
 
 
-def _check_static_sizes(model, memory_bytes: int) -> None:
+def _check_static_sizes(model: onnx.ModelProto, memory_bytes: int) -> None:
     """A tensor whose shape is known before running must fit the memory cap: reject, don't run."""
     import onnx
 
@@ -328,21 +336,21 @@ def validate_inputs(model: CheckedModel, inputs: Sequence[Tensor], limits: Execu
     symbols: dict[str, int] = {}
     ordered = []
     for spec in model.inputs:
-        tensor = by_name.get(spec.name)
-        if tensor is None:
+        given = by_name.get(spec.name)
+        if given is None:
             raise ValidationError(f"inputs.{spec.name}", "missing", code="onnx-input-missing",
                                   hint=f"the model's inputs are {[s.name for s in model.inputs]}")
-        if tensor.dtype != spec.dtype:
+        if given.dtype != spec.dtype:
             raise ValidationError(f"inputs.{spec.name}",
-                                  f"dtype {tensor.dtype}, the model declares {spec.dtype}",
+                                  f"dtype {given.dtype}, the model declares {spec.dtype}",
                                   code="onnx-input-dtype")
-        _check_shape(spec, tensor.shape, symbols)
-        ordered.append(tensor)
+        _check_shape(spec, given.shape, symbols)
+        ordered.append(given)
     return tuple(ordered)
 
 
 def _check_shape(spec: TensorSpec, shape: tuple[int, ...], symbols: dict[str, int]) -> None:
-    def fail(why: str):
+    def fail(why: str) -> ValidationError:
         return ValidationError(f"inputs.{spec.name}", f"shape {shape} does not match the declared "
                                f"{spec.shape}: {why}", code="onnx-input-shape")
 
@@ -355,7 +363,7 @@ def _check_shape(spec: TensorSpec, shape: tuple[int, ...], symbols: dict[str, in
             raise fail(f"'{declared}' is {symbols[declared]} elsewhere")
 
 
-def tensor_to_array(tensor: Tensor):
+def tensor_to_array(tensor: Tensor) -> npt.NDArray[Any]:
     """A read-only numpy view of a tensor's canonical bytes (bool bytes must be 0 or 1)."""
     import numpy as np
 

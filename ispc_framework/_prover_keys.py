@@ -26,6 +26,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -39,18 +40,20 @@ __all__ = ["KeyRecord", "KeyStore", "vk_hash", "canonical_vk", "sha256_file"]
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 # Key directories already re-hashed, by path, with the (name, size, mtime) signature they had
 # then: a request re-hashes megabytes of key files only when something on disk changed.
-_VERIFIED: dict[tuple, tuple[tuple, "KeyRecord"]] = {}
+_CheckCircuit = Callable[[str, dict[str, Any], Path], None]
+_VERIFIED: dict[tuple[str, _CheckCircuit | None],
+                tuple[tuple[tuple[str, int, int], ...], KeyRecord]] = {}
 _VK_FIELDS = ("protocol", "curve", "nPublic", "vk_alpha_1", "vk_beta_2", "vk_gamma_2",
               "vk_delta_2", "IC")
 
 
-def _decimal(value):
+def _decimal(value: Any) -> Any:  # a decimal string, or a nested list of them
     if isinstance(value, list):
         return [_decimal(v) for v in value]
     return str(int(value))
 
 
-def canonical_vk(vk: dict) -> dict:
+def canonical_vk(vk: dict[str, Any]) -> dict[str, Any]:
     """The fields of a snarkjs verification key that define it, in a canonical form."""
     try:
         out = {name: vk[name] for name in _VK_FIELDS}
@@ -63,7 +66,7 @@ def canonical_vk(vk: dict) -> dict:
     return out
 
 
-def vk_hash(vk: dict) -> bytes:
+def vk_hash(vk: dict[str, Any]) -> bytes:
     """SHA-256 (domain ``ispc.groth16/vk``) of the canonical JSON of a verification key."""
     text = json.dumps(canonical_vk(vk), sort_keys=True, separators=(",", ":"))
     return digest("ispc.groth16/vk", text.encode())
@@ -83,7 +86,7 @@ class KeyRecord:
 
     path: Path
     vk_hash: str
-    meta: dict
+    meta: dict[str, Any]
 
     def file(self, name: str) -> Path:
         return self.path / name
@@ -93,8 +96,8 @@ class KeyStore:
     """``check_circuit(circuit_id, meta, path)`` raises KeyNotFound (``key-circuit-mismatch``,
     ``key-version-mismatch``) unless the key belongs to the exact circuit the plugin pins."""
 
-    def __init__(self, key_dir: str | os.PathLike,
-                 check_circuit: Callable[[str, dict, Path], None] | None = None) -> None:
+    def __init__(self, key_dir: str | os.PathLike[str],
+                 check_circuit: _CheckCircuit | None = None) -> None:
         self.root = Path(key_dir)
         self.check_circuit = check_circuit
 
@@ -158,8 +161,9 @@ class KeyStore:
         _VERIFIED[(str(path), self.check_circuit)] = (signature, record)
         return record
 
-    def verification_key(self, record: KeyRecord) -> dict:
-        return json.loads(record.file("verification_key.json").read_text())
+    def verification_key(self, record: KeyRecord) -> dict[str, Any]:
+        vk: dict[str, Any] = json.loads(record.file("verification_key.json").read_text())
+        return vk
 
     def staging(self, circuit_id: str) -> Path:
         """A fresh directory to build a key in; :meth:`commit` moves it into place."""
@@ -167,7 +171,7 @@ class KeyStore:
         parent.mkdir(parents=True, exist_ok=True)
         return Path(tempfile.mkdtemp(prefix=".staging-", dir=parent))
 
-    def commit(self, circuit_id: str, staging: Path, meta: dict) -> KeyRecord:
+    def commit(self, circuit_id: str, staging: Path, meta: dict[str, Any]) -> KeyRecord:
         """Hash the staged files, write meta.json, rename into place and make it CURRENT."""
         vk = json.loads((staging / "verification_key.json").read_text())
         hash_hex = vk_hash(vk).hex()

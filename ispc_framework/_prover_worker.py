@@ -25,6 +25,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
+from typing import IO, Any
 
 from . import _errors as errors
 
@@ -32,13 +33,12 @@ __all__ = ["WorkerClient", "PROTOCOL", "PROVER_PROTOCOL"]
 
 #: The prover protocol version (docs/prover-protocol.md).
 PROTOCOL = PROVER_PROTOCOL = 1
-_EOF = object()
 _IDEMPOTENT = ("info", "load", "prove", "verify")
 _POLL_S = 0.25       # how often a waiting request checks that its worker is still alive
 _EXIT_GRACE_S = 1.0  # after the worker exits, how long its last lines may take to arrive
 
 
-def _alive(proc: subprocess.Popen) -> bool:
+def _alive(proc: subprocess.Popen[str]) -> bool:
     """Whether ``proc`` is still running, *without* reaping it (the pid stays ours)."""
     if proc.returncode is not None:
         return False
@@ -48,7 +48,7 @@ def _alive(proc: subprocess.Popen) -> bool:
         return False
 
 
-def _wait_exit(proc: subprocess.Popen, timeout_s: float) -> bool:
+def _wait_exit(proc: subprocess.Popen[str], timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while _alive(proc):
         if time.monotonic() >= deadline:
@@ -57,7 +57,7 @@ def _wait_exit(proc: subprocess.Popen, timeout_s: float) -> bool:
     return True
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def _kill_group(proc: subprocess.Popen[str]) -> None:
     """SIGKILL the worker's process group (it leads it: start_new_session), then reap it."""
     if proc.returncode is None:  # not reaped: the group id cannot have been reused
         try:
@@ -70,27 +70,30 @@ def _kill_group(proc: subprocess.Popen) -> None:
         pass
 
 
-def _reap(proc: subprocess.Popen) -> None:
+def _reap(proc: subprocess.Popen[str]) -> None:
     if proc.returncode is None:
         try:
-            proc.stdin.close()
+            if proc.stdin is not None:  # always a pipe (_start)
+                proc.stdin.close()
         except (OSError, ValueError):
             pass
         _wait_exit(proc, 2)
         _kill_group(proc)
 
 
-def _error_from_reply(error: dict) -> errors.ISPCError:
+def _error_from_reply(error: dict[str, Any]) -> errors.ISPCError:
     """Rebuild the typed error a worker reported (only proof/validation errors cross over)."""
     cls = getattr(errors, str(error.get("type")), None)
-    allowed = (errors.ProofError, errors.ValidationError, errors.ConfigError)
-    if not (isinstance(cls, type) and issubclass(cls, allowed)):
-        cls = errors.ProofError
     message = error.get("message", "the prover worker reported an error")
-    details = error.get("details") or {}
-    if issubclass(cls, errors.ValidationError):
+    if isinstance(cls, type) and issubclass(cls, errors.ValidationError):
         field, _, rest = message.partition(": ")
         return cls(field, rest or message, code=error.get("code"), hint=error.get("hint"))
+    if not (isinstance(cls, type) and issubclass(cls, (errors.ProofError, errors.ConfigError))):
+        cls = errors.ProofError
+    # A worker's details become keyword arguments: never ``code``/``hint`` twice, only str keys.
+    raw = error.get("details")
+    details: dict[str, Any] = {k: v for k, v in raw.items() if isinstance(k, str)
+                               and k not in ("code", "hint")} if isinstance(raw, dict) else {}
     return cls(message, code=error.get("code"), hint=error.get("hint"), **details)
 
 
@@ -100,17 +103,17 @@ class WorkerClient:
 
     def __init__(self, command: Sequence[str], *, timeout_s: float = 60.0,
                  start_timeout_s: float = 30.0,
-                 check_info: Callable[[dict], None] | None = None) -> None:
+                 check_info: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.command = list(command)
         self.check_info = check_info
         self.timeout_s = timeout_s
         self.start_timeout_s = start_timeout_s
-        self._proc: subprocess.Popen | None = None
-        self._lines: queue.Queue = queue.Queue()
+        self._proc: subprocess.Popen[str] | None = None
+        self._lines: queue.Queue[str | None] = queue.Queue()
         self._stderr: collections.deque[str] = collections.deque(maxlen=40)
         self._next_id = 0
         self._lock = threading.Lock()
-        self.info: dict | None = None
+        self.info: dict[str, Any] | None = None
         self.restarts = -1  # counts starts after the first
 
     # --------------------------------------------------------------------------- process life
@@ -127,7 +130,7 @@ class WorkerClient:
         except OSError as exc:
             raise errors.ProverUnavailable(f"cannot start the prover worker {self.command[0]}: "
                                            f"{exc}", code="prover-start-failed") from None
-        lines: queue.Queue = queue.Queue()
+        lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._pump, args=(proc.stdout, lines.put, True),
                          daemon=True).start()
         threading.Thread(target=self._pump, args=(proc.stderr, self._stderr.append, False),
@@ -152,7 +155,7 @@ class WorkerClient:
         self.info = info
 
     @staticmethod
-    def _pump(stream, put, signal_eof: bool) -> None:
+    def _pump(stream: IO[str], put: Callable[[str | None], None], signal_eof: bool) -> None:
         """Read one of the worker's pipes to its end (daemon thread; nobody joins it)."""
         try:
             for line in stream:
@@ -165,7 +168,7 @@ class WorkerClient:
             except OSError:
                 pass
         if signal_eof:
-            put(_EOF)
+            put(None)  # end of stream
 
     def _stop(self) -> None:
         """Kill the worker and its process group and reap it; returns at once (no joins)."""
@@ -174,7 +177,8 @@ class WorkerClient:
             return
         _kill_group(proc)
         try:
-            proc.stdin.close()  # ours alone; the pump threads close stdout/stderr at EOF
+            if proc.stdin is not None:  # always a pipe (_start)
+                proc.stdin.close()  # ours alone; the pump threads close stdout/stderr at EOF
         except (OSError, ValueError):
             pass
 
@@ -190,9 +194,12 @@ class WorkerClient:
 
     # ------------------------------------------------------------------------------- messaging
 
-    def _send(self, message: dict) -> None:
-        self._proc.stdin.write(json.dumps({"protocol": PROTOCOL, **message}) + "\n")
-        self._proc.stdin.flush()
+    def _send(self, message: dict[str, Any]) -> None:
+        stdin = self._proc.stdin if self._proc is not None else None
+        if stdin is None:  # stopped: the caller reports the worker as died
+            raise OSError("the prover worker is not running")
+        stdin.write(json.dumps({"protocol": PROTOCOL, **message}) + "\n")
+        stdin.flush()
 
     def _died(self) -> errors.ProverUnavailable:
         proc = self._proc
@@ -204,14 +211,16 @@ class WorkerClient:
             + (f"; its stderr ends with:\n{tail}" if tail else ""),
             code="prover-worker-died", hint="the next request restarts it; see the stderr above")
 
-    def _exchange(self, message: dict, timeout_s: float,
-                  on_progress: Callable[[str, str], None] | None) -> dict:
+    def _exchange(self, message: dict[str, Any], timeout_s: float,
+                  on_progress: Callable[[str, str], None] | None) -> dict[str, Any]:
         self._next_id += 1
         msg_id = self._next_id
         try:
             self._send({**message, "id": msg_id})
         except (OSError, ValueError):
             raise self._died() from None
+        proc = self._proc
+        assert proc is not None  # _send succeeded
         deadline = time.monotonic() + timeout_s
         exited_at = None
         while True:
@@ -222,18 +231,18 @@ class WorkerClient:
                 if remaining > _POLL_S:
                     # A worker that exited while something it started still holds its stdout
                     # never sends EOF: notice the exit itself, after a grace for its last lines.
-                    if exited_at is None and not _alive(self._proc):
+                    if exited_at is None and not _alive(proc):
                         exited_at = time.monotonic()
                     if exited_at is not None and time.monotonic() - exited_at > _EXIT_GRACE_S:
                         raise self._died() from None
                     continue
-                pid = self._proc.pid
+                pid = proc.pid
                 self._stop()
                 raise errors.ProverTimeout(
                     f"the prover worker (pid {pid}) did not answer {message['op']!r} within "
                     f"{timeout_s:g} s; it was stopped and will be restarted",
                     op=message["op"], timeout_s=timeout_s) from None
-            if line is _EOF:
+            if line is None:  # the worker closed its stdout
                 raise self._died()
             try:
                 reply = json.loads(line)
@@ -247,7 +256,8 @@ class WorkerClient:
                     hint="the worker must keep stdout for protocol messages") from None
             if reply.get("id") is None and reply.get("ok") is False:  # failed to start
                 self._stop()
-                raise _error_from_reply(reply.get("error", {}))
+                error = reply.get("error")
+                raise _error_from_reply(error if isinstance(error, dict) else {})
             if reply.get("id") != msg_id:
                 continue  # a late reply to a request that already timed out
             if "progress" in reply:
@@ -266,8 +276,9 @@ class WorkerClient:
             error = reply.get("error")
             raise _error_from_reply(error if isinstance(error, dict) else {})
 
-    def request(self, op: str, params: dict | None = None, *, timeout_s: float | None = None,
-                on_progress: Callable[[str, str], None] | None = None) -> dict:
+    def request(self, op: str, params: dict[str, Any] | None = None, *,
+                timeout_s: float | None = None,
+                on_progress: Callable[[str, str], None] | None = None) -> dict[str, Any]:
         """Send one request and wait for its reply; (re)starts the worker when needed.
 
         A worker found dead is restarted; if it dies during an idempotent request (info, prove,

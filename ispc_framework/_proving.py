@@ -11,7 +11,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from ._model import SealedDraft, TxOutput, ZKStateProof
+from ._model import SealedDraft, TxOutput, ZKStateProof, _outputs
 
 __all__ = ["ProofRequest", "Prover", "Progress"]
 
@@ -31,7 +31,7 @@ class ProofRequest:
     circuit_id: str
     execution_result_hash: bytes
     draft: SealedDraft
-    spent_outputs: tuple[TxOutput, ...] = attrs.field(converter=tuple)
+    spent_outputs: tuple[TxOutput, ...] = attrs.field(converter=_outputs)
     contract: bytes
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import struct
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
@@ -155,7 +155,13 @@ def check_new_transaction(transaction_id: bytes, applied: bool) -> None:
                                   hint="sign a new transaction (another --nonce)")
 
 
-def check_spendable(draft: SealedDraft, view: ChainView) -> None:
+class _UnspentLookup(Protocol):
+    """What check_spendable reads (every ChainView is one; a writer's own transaction, too)."""
+
+    def utxo_exists(self, outpoint: OutPoint) -> bool: ...
+
+
+def check_spendable(draft: SealedDraft, view: _UnspentLookup) -> None:
     """Raise unless every input of ``draft`` is unspent right now and listed once.
 
     ``view.utxo`` only sees unspent outputs, so "never existed" (InputMissing) and "spent"
@@ -179,12 +185,14 @@ class _MemoryView:
     with ``height``, at a past block (outputs created later are hidden, later spends undone)."""
 
     __slots__ = ("_repo", "_height")
+    _repo: MemoryRepository
+    _height: int | None
 
     def __init__(self, repo: MemoryRepository, height: int | None = None) -> None:
         object.__setattr__(self, "_repo", repo)
         object.__setattr__(self, "_height", height)
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: object) -> None:
         raise ReadOnlyViolation("a chain view is read-only")
 
     def _visible(self, outpoint: OutPoint) -> bool:
@@ -278,7 +286,7 @@ class _MemoryView:
         pass
 
 
-def _as_of(history, height: int):
+def _as_of(history: Iterable[tuple[int, bytes | None]], height: int) -> bytes | None:
     """The value of a key's (height, value) history at ``height`` (None: absent or deleted)."""
     value = None
     for written_at, written in history:

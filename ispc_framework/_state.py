@@ -44,12 +44,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ._encoding import digest
 from ._errors import StateConflict, ValidationError
-from ._model import HASH_LEN, StateDelta, StateWrite
+from ._model import HASH_LEN, SealedDraft, StateDelta, StateWrite
+
+if TYPE_CHECKING:  # both import this module
+    from ._draft import TransactionDraft
+    from ._repository import BlockInfo, ChainView
 
 __all__ = [
     "EMPTY_ROOT",
@@ -125,7 +130,7 @@ class StateProof:
     siblings: tuple[bytes, ...]
     other: tuple[bytes, bytes] | None = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"key": self.key.hex(), "value": None if self.value is None else self.value.hex(),
                 "root": self.root.hex(), "siblings": [s.hex() for s in self.siblings],
                 "other": None if self.other is None else [p.hex() for p in self.other]}
@@ -180,7 +185,8 @@ def verify_proof(proof: StateProof, root: bytes | None = None) -> bool:
     return current == expected
 
 
-def verify_in_block(proof: StateProof, contract: bytes, draft, block, chain_id: str) -> bool:
+def verify_in_block(proof: StateProof, contract: bytes, draft: SealedDraft, block: BlockInfo,
+                    chain_id: str) -> bool:
     """A light client's check of one storage value against a block it trusts: ``block`` (a
     ``BlockInfo`` whose hash the client trusts, e.g. from following headers) must be the block
     of ``draft`` (its transaction id and block hash recomputed), the draft's storage delta must
@@ -249,7 +255,8 @@ def check_delta(delta: StateDelta, current_version: int, current_root: bytes,
                                   "writes give", code="state-root-mismatch")
 
 
-def seal_run_draft(draft, view, contract: bytes, height: int):
+def seal_run_draft(draft: TransactionDraft, view: ChainView, contract: bytes,
+                   height: int) -> SealedDraft:
     """Seal a run's TransactionDraft with the delta of its storage reads and writes, computed
     against the contract's storage at the pinned ``height`` (no delta if it touched none)."""
     if not draft.touches_state:

@@ -85,10 +85,6 @@ class ExecutionTrace:
     def records(self) -> tuple[TraceRecord, ...]:
         return tuple(self._records)
 
-    @property
-    def is_sealed(self) -> bool:
-        return self._sealed
-
     def __len__(self) -> int:
         return len(self._records)
 

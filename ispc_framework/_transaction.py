@@ -16,13 +16,14 @@ asserted value.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import attrs
 
 from ._context import ExecutionRequest
 from ._encoding import digest, encode
 from ._errors import TransactionRejected, ValidationError
-from ._model import MAX_U64, ChainPins
+from ._model import MAX_U64, ChainPins, _bytes_tuple
 from ._signing import PUBLIC_KEY_LEN, SIGNATURE_LEN, SigningKey, address_of, verify
 
 __all__ = ["SignedTransaction", "sign_request", "check_signatures", "check_transaction", "MAX_SIGNERS",
@@ -33,7 +34,7 @@ SIGNATURE_DOMAIN = "ispc/transaction-signature"
 TRANSACTION_DOMAIN = "ispc/signed-transaction"
 
 
-def _keys(instance, attribute, value):
+def _keys(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, tuple) or len(value) > MAX_SIGNERS:
         raise ValidationError(f"SignedTransaction.{attribute.name}",
                               f"expected a tuple of at most {MAX_SIGNERS} items")
@@ -46,7 +47,7 @@ def _keys(instance, attribute, value):
         raise ValidationError("SignedTransaction.signers", "a key is listed twice")
 
 
-def _u64(instance, attribute, value):
+def _u64(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_U64:
         raise ValidationError("SignedTransaction.valid_until", "expected an integer in [0, 2^64)")
 
@@ -58,8 +59,8 @@ class SignedTransaction:
     chain_id: str = attrs.field(validator=attrs.validators.instance_of(str))
     #: the highest pinned head height at which the transaction may still run
     valid_until: int = attrs.field(validator=_u64)
-    signers: tuple[bytes, ...] = attrs.field(converter=tuple, validator=_keys)
-    signatures: tuple[bytes, ...] = attrs.field(converter=tuple, validator=_keys)
+    signers: tuple[bytes, ...] = attrs.field(converter=_bytes_tuple, validator=_keys)
+    signatures: tuple[bytes, ...] = attrs.field(converter=_bytes_tuple, validator=_keys)
 
     def body(self) -> bytes:
         """The canonical encoding every signature covers (all fields but the signatures)."""

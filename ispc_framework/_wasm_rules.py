@@ -67,7 +67,12 @@ WASM_FEATURES: dict[str, bool] = {
 }
 
 # Constant-expression instructions allowed alone (MVP + reference types): opcode -> operand kind.
-_CONST_OPS = {0x41: "sleb", 0x42: "sleb", 0x43: 4, 0x44: 8, 0x23: "uleb", 0xD0: 1, 0xD2: "uleb"}
+_CONST_OPS: dict[int, int | str] = {
+    0x41: "sleb", 0x42: "sleb", 0x43: 4, 0x44: 8, 0x23: "uleb", 0xD0: 1, 0xD2: "uleb"}
+
+
+#: an export: (kind, params, results); params and results are empty unless kind is "func"
+Export = tuple[str, tuple[str, ...], tuple[str, ...]]
 
 
 @attrs.frozen
@@ -88,7 +93,7 @@ class ModuleInfo:
 
     func_imports: tuple[FuncImport, ...]
     other_imports: tuple[tuple[str, str, str], ...]      # (module, name, kind)
-    exports: dict = attrs.field(eq=False)                 # name -> (kind, params, results)
+    exports: dict[str, Export] = attrs.field(eq=False)    # name -> (kind, params, results)
     memories: tuple[tuple[int, int | None], ...]          # (min pages, max pages) defined here
     has_start: bool
     tables: tuple[tuple[int, int | None], ...] = ()       # (min, max elements) defined here
@@ -184,7 +189,7 @@ def _const_expr(reader: _Reader, where: str) -> None:
         if op == 0x0B:
             raise _Malformed(f"empty constant expression in {where}")
         raise _LongConst(where)   # extended-const (i32.add, ...) or an instruction not allowed
-    if operand == "sleb" or operand == "uleb":
+    if isinstance(operand, str):  # "sleb" or "uleb"
         reader.skip_leb()
     else:
         reader.skip(operand)
@@ -249,7 +254,7 @@ def _parse_sections(code: bytes) -> ModuleInfo:
     func_types: list[int] = []          # type index of every function, imports first
     memories: list[tuple[int, int | None]] = []
     tables: list[tuple[int, int | None]] = []
-    exports: dict[str, tuple] = {}
+    exports: dict[str, Export] = {}
     seen_imports: set[tuple[str, str]] = set()
     duplicates: list[tuple[str, str]] = []
     has_start = False

@@ -21,35 +21,58 @@ import logging
 import os
 import re
 import threading
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._draft_statement import check_rules, circuit_inputs, contract_element, result_limbs
+from ._proving import Progress, ProofRequest
 from ._errors import (ConfigError, KeyNotFound, ProofError, ProverTimeout, ProverUnavailable,
                      ValidationError, VerificationFailed, WitnessError)
 from ._model import ZKStateProof
 from ._prover_keys import KeyRecord, KeyStore
 from ._prover_worker import WorkerClient
+from .plugins._specs import Setting, resolve_settings
 
-__all__ = ["WorkerProver", "COMMON_DEFAULTS", "is_testing_key"]
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self from Python 3.11 on
+
+
+__all__ = ["WorkerProver", "COMMON_SETTINGS", "worker_prover_settings", "is_testing_key"]
+
+#: Settings every worker prover accepts, declared once; a plugin's ProverSpec declares
+#: ``worker_prover_settings(...)`` (these plus its own), and WorkerProver checks against it.
+COMMON_SETTINGS: tuple[Setting, ...] = (
+    Setting("key_dir", "path", "ispc-keys", "directory of keys, named by vk hash"),
+    Setting("timeout_s", "float", 60.0, "seconds a prove/verify request may take", positive=True),
+    Setting("setup_timeout_s", "float", 7200.0, "seconds `ispc setup` may take", positive=True),
+    Setting("setup_mode", "str", "ceremony", "ceremony or testing (one party: tests and demos only)",
+            choices=("ceremony", "testing")),
+    Setting("contributions", "int", 1, "random contributions per ceremony phase", positive=True),
+    Setting("worker_command", "list", [], "another protocol-v1 worker command"),
+    Setting("self_check", "bool", True, "verify every proof before returning it"),
+    Setting("trusted_vk_hashes", "list", [],
+            "verification-key hashes (hex) verify accepts besides each circuit's CURRENT "
+            "key; obtain them from the setup you trust, never from the prover"),
+    Setting("allow_testing_keys", "bool", False,
+            "accept testing-only (single-party) keys when proving and verifying; "
+            "tests and demos only"),
+)
+
+
+def worker_prover_settings(*own: Setting) -> tuple[Setting, ...]:
+    """A worker prover plugin's declared settings: :data:`COMMON_SETTINGS`, where ``own``
+    replaces those of the same name (another default or description), then the rest of ``own``."""
+    mine = {setting.name: setting for setting in own}
+    common = tuple(mine.pop(s.name, s) for s in COMMON_SETTINGS)
+    return common + tuple(mine.values())
+
 
 log = logging.getLogger(__name__)
 
-#: Settings every worker prover accepts (a subclass adds its own).
-COMMON_DEFAULTS: dict[str, Any] = {
-    "key_dir": "ispc-keys",
-    "timeout_s": 60.0,            # per prove/verify request
-    "setup_timeout_s": 7200.0,    # setup can take long
-    "setup_mode": "ceremony",     # or "testing" (single party, for tests and demos only)
-    "contributions": 1,           # random contributions per ceremony phase (local ones)
-    "worker_command": [],         # another protocol-v1 worker
-    "self_check": True,           # verify every proof before returning it
-    "trusted_vk_hashes": [],      # keys verify() accepts besides each circuit's CURRENT key
-    "allow_testing_keys": False,  # accept single-party (testing-only) keys: tests/demos only
-}
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def is_testing_key(meta: dict) -> bool:
+def is_testing_key(meta: Mapping[str, Any]) -> bool:
     """Anything not positively recorded as a ceremony key counts as testing-only."""
     return not (meta.get("testing_only") is False and meta.get("mode") == "ceremony")
 
@@ -58,13 +81,13 @@ class _InThread:
     """Run ``fn`` in a thread now; :meth:`result` waits and returns its value or raises its
     exception."""
 
-    def __init__(self, fn) -> None:
+    def __init__(self, fn: Callable[[], Any]) -> None:
         self._value: Any = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
         self._thread.start()
 
-    def _run(self, fn) -> None:
+    def _run(self, fn: Callable[[], Any]) -> None:
         try:
             self._value = fn()
         except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
@@ -86,12 +109,26 @@ def _protocol_error(op: str, what: str) -> ProofError:
                       hint="the worker is not following docs/prover-protocol.md")
 
 
+class Circuit(Protocol):
+    """What WorkerProver reads of a plugin's pinned circuit."""
+
+    @property
+    def circuit_id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def n_in(self) -> int: ...
+    @property
+    def n_out(self) -> int: ...
+
+
 class WorkerProver:
-    """``settings`` is ``[plugin.<plugin_name>]`` of ispc.toml (see ``DEFAULTS``)."""
+    """``settings`` is ``[plugin.<plugin_name>]`` of ispc.toml, checked against ``SETTINGS``."""
 
     plugin_name = ""
-    DEFAULTS: dict[str, Any] = COMMON_DEFAULTS
-    CIRCUITS: dict[str, Any] = {}  # circuit id -> object with circuit_id, version, n_in, n_out
+    #: the plugin's declared settings (its ProverSpec's ``settings``): names, types, defaults
+    SETTINGS: tuple[Setting, ...] = COMMON_SETTINGS
+    CIRCUITS: Mapping[str, Circuit] = {}
 
     # ------------------------------------------------------------------ what a subclass provides
 
@@ -104,47 +141,37 @@ class WorkerProver:
     def _make_keys(self, key_dir: str) -> KeyStore:
         raise NotImplementedError
 
-    def draft_commitment(self, request, circuit, record: KeyRecord) -> int:
+    def draft_commitment(self, request: ProofRequest, circuit: Circuit, record: KeyRecord) -> int:
         """The public commitment the circuit computes for ``request`` (raise on a draft the
         circuit rejects)."""
         raise NotImplementedError
 
-    def setup(self, circuit_id: str, *, progress=None, **options) -> str:
+    def setup(self, circuit_id: str, *, progress: Progress | None = None) -> str:
+        """Make and store keys for ``circuit_id`` (a subclass adds keyword-only options)."""
         raise NotImplementedError
 
-    def _warm_local(self, circuit, record: KeyRecord) -> None:
+    def _warm_local(self, circuit: Circuit, record: KeyRecord) -> None:
         """Prepare what this side needs to check a draft against a proof (say, a compiled
         witness generator); called from :meth:`warm_up`'s thread."""
 
     # -------------------------------------------------------------------------------- common
 
-    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+    def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         table = f"[plugin.{self.plugin_name}]"
         self._table = table
-        unknown = set(settings or {}) - set(self.DEFAULTS)
-        if unknown:
-            raise ConfigError(f"{table} has unknown keys {sorted(unknown)}; known: "
-                              f"{', '.join(self.DEFAULTS)}", code="config-invalid")
-        cfg = {**self.DEFAULTS, **{k: v for k, v in (settings or {}).items() if v is not None}}
-        if cfg["setup_mode"] not in ("testing", "ceremony"):
-            raise ConfigError(f"{table} setup_mode {cfg['setup_mode']!r} is unknown; "
-                              "choose ceremony or testing", code="config-invalid")
-        for key in ("timeout_s", "setup_timeout_s"):
-            if not isinstance(cfg[key], (int, float)) or cfg[key] <= 0:
-                raise ConfigError(f"{table} {key} must be a positive number",
-                                  code="config-invalid")
+        given = dict(settings or {})
+        if isinstance(given.get("trusted_vk_hashes"), str):  # one hash, or none, as a string
+            one = given["trusted_vk_hashes"]
+            given["trusted_vk_hashes"] = [one] if one else []
+        # Unknown keys, types, choices and positive numbers: as the config checks them.
+        cfg = resolve_settings(self.SETTINGS, given, self.plugin_name)
         trusted = cfg["trusted_vk_hashes"]
-        if isinstance(trusted, str):
-            trusted = [trusted] if trusted else []
-        if not isinstance(trusted, (list, tuple)) or not all(
-                isinstance(h, str) and _HEX64.match(h.strip().lower()) for h in trusted):
+        if not all(isinstance(h, str) and _HEX64.match(h.strip().lower()) for h in trusted):
             raise ConfigError(f"{table} trusted_vk_hashes must be a list of 64-digit hex "
                               "verification-key hashes", code="config-invalid",
+                              key=f"plugin.{self.plugin_name}.trusted_vk_hashes",
                               hint="copy the hashes `ispc setup` printed on the machine you trust")
         cfg["trusted_vk_hashes"] = [h.strip().lower() for h in trusted]
-        if not isinstance(cfg["allow_testing_keys"], bool):
-            raise ConfigError(f"{table} allow_testing_keys must be true or false",
-                              code="config-invalid")
         self._validate(cfg)
         self.settings = cfg
         self.keys = self._make_keys(os.path.abspath(cfg["key_dir"]))
@@ -165,14 +192,14 @@ class WorkerProver:
                 f"install that setup's key as CURRENT, or list its hash in {self._table} "
                 "trusted_vk_hashes")
 
-    def get_circuit(self, circuit_id: str):
+    def get_circuit(self, circuit_id: str) -> Circuit:
         try:
             return self.CIRCUITS[circuit_id]
         except (KeyError, TypeError):
             raise ValidationError("circuit_id", f"unknown circuit {circuit_id!r}; known: "
                                   f"{', '.join(sorted(self.CIRCUITS))}") from None
 
-    def _request(self, op: str, **params):
+    def _request(self, op: str, **params: Any) -> dict[str, Any]:
         return self._client.request(op, {"key_dir": str(self.keys.root), **params})
 
     def warm_up(self, circuit_id: str, *, proving: bool = True) -> threading.Thread:
@@ -217,7 +244,7 @@ class WorkerProver:
         info["keys"] = keys
         return info
 
-    def prove(self, request) -> ZKStateProof:
+    def prove(self, request: ProofRequest) -> ZKStateProof:
         circuit = self.get_circuit(request.circuit_id)
         # KeyNotFound before any work: no key, a corrupt one, or one for another circuit.
         record = self.keys.current(circuit.circuit_id)
@@ -241,7 +268,7 @@ class WorkerProver:
         return proof
 
     @staticmethod
-    def _prove_reply(reply) -> tuple[bytes, tuple[int, ...]]:
+    def _prove_reply(reply: object) -> tuple[bytes, tuple[int, ...]]:
         if not isinstance(reply, dict):
             raise _protocol_error("prove", f"expected an object, got {type(reply).__name__}")
         proof, public = reply.get("proof"), reply.get("public")
@@ -257,7 +284,8 @@ class WorkerProver:
             raise _protocol_error("prove", "'public' must be a list of decimal strings")
         return proof_bytes, tuple(int(x) for x in public)
 
-    def _refuse_testing_key(self, record: KeyRecord, error_cls) -> None:
+    def _refuse_testing_key(self, record: KeyRecord,
+                            error_cls: type[KeyNotFound | VerificationFailed]) -> None:
         if is_testing_key(record.meta) and not self.settings["allow_testing_keys"]:
             raise error_cls(
                 f"key {record.vk_hash[:16]}... of {record.meta.get('circuit_id')} is a "
@@ -273,7 +301,7 @@ class WorkerProver:
             trusted.add(current)
         return trusted
 
-    def _trusted_record(self, proof: ZKStateProof, circuit) -> KeyRecord:
+    def _trusted_record(self, proof: ZKStateProof, circuit: Circuit) -> KeyRecord:
         """The key the proof names, if this verifier trusts it and it holds the pinned circuit."""
         named = proof.verification_key_hash.hex()
         trusted = self.trusted_keys(circuit.circuit_id)
@@ -299,7 +327,7 @@ class WorkerProver:
         return record
 
     def verify(self, proof: ZKStateProof, execution_result_hash: bytes, *,
-               request=None) -> None:
+               request: ProofRequest | None = None) -> None:
         """Raise VerificationFailed unless ``proof`` verifies for ``execution_result_hash``.
 
         With ``request`` (the ProofRequest of the execution), also check that the proof's draft
@@ -356,7 +384,8 @@ class WorkerProver:
                 f"{record.vk_hash[:16]}... ({reply.get('reason', 'pairing check failed')})",
                 vk_hash=record.vk_hash)
 
-    def _check_request(self, proof: ZKStateProof, request, circuit, record: KeyRecord) -> None:
+    def _check_request(self, proof: ZKStateProof, request: ProofRequest, circuit: Circuit,
+                       record: KeyRecord) -> None:
         """Check the draft against the statement's rules (as prove does, independently of any
         key) and recompute the public signals from it, exactly as the prover must have."""
         try:
@@ -394,13 +423,14 @@ class WorkerProver:
                               format=fmt)
         if not isinstance(reply, dict) or not isinstance(reply.get("solidity"), str):
             raise _protocol_error("export-verifier", "expected an object with 'solidity'")
-        return reply["solidity"]
+        solidity: str = reply["solidity"]
+        return solidity
 
     def close(self) -> None:
         self._client.close()
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 export ONNX_HOME="${ONNX_HOME:-$(mktemp -d)}"
 workers=(-n "${ISPC_TEST_WORKERS:-2}" --dist loadfile)  # loadfile: a module's tests share fixtures and order
 .venv/bin/ruff check --quiet .
+# static types ([tool.mypy] in pyproject.toml: strict on the public API); cache in .mypy_cache
+.venv/bin/mypy
 .venv/bin/python -m ispc_framework._hostabi.generate --check
 .venv/bin/python -m ispc_framework._error_codes --check
 if command -v go >/dev/null 2>&1; then

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -68,7 +69,8 @@ EXPECTED_PLUGIN_API = {
     "Spender", "spend_refusal", "check_spends", "contract_state_id", "SignedTransaction",
     "check_signatures", "check_transaction", "SigningKey", "verify_signature", "address_of",
     # provers with a subprocess worker (docs/prover-protocol.md) and the ispc.draft.v1 inputs
-    "PROVER_PROTOCOL", "WorkerClient", "WorkerProver", "COMMON_DEFAULTS", "is_testing_key",
+    "PROVER_PROTOCOL", "WorkerClient", "WorkerProver", "COMMON_SETTINGS", "worker_prover_settings",
+    "is_testing_key",
     "KeyStore", "KeyRecord", "vk_hash", "canonical_vk", "sha256_file", "PUBLIC_SIGNALS",
     "field_of", "contract_element", "token_element", "issuer_element", "result_limbs",
     "circuit_inputs", "public_inputs", "check_rules",
@@ -112,6 +114,19 @@ def test_static_imports_equal_the_lazy_exports(name):
     module = importlib.import_module(name)
     exported = {n for names in lazy.values() for n in names}
     assert exported <= set(module.__all__)
+
+
+def test_mypy_is_strict_on_every_module_behind_the_exports():
+    """pyproject.toml's strict mypy list is exactly the namespaces and the modules they export
+    from (plus the pytest plugin the ``pytest11`` entry point loads)."""
+    tomllib = pytest.importorskip("tomllib" if sys.version_info >= (3, 11) else "tomli")
+    overrides = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["overrides"]
+    strict = {m for o in overrides if o.get("disallow_untyped_defs") for m in o["module"]}
+    behind = set(NAMESPACES) | {"ispc_framework.testing._pytest_plugin"}
+    for name in NAMESPACES:
+        for source in _lazy_table_and_static_imports(name)[0]:
+            behind.add(importlib.util.resolve_name(source, name))
+    assert strict == behind
 
 
 @pytest.mark.parametrize("name", NAMESPACES)

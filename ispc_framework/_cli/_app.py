@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,6 +17,10 @@ from .. import __version__
 from .._config import Config, load_config
 from .._errors import ConfigError, ISPCError, PluginError, ValidationError
 from ._output import console, emit_json
+
+if TYPE_CHECKING:  # imported on first use: most commands need neither
+    from .._coordinator import Coordinator
+    from ..plugins._manager import PluginManager
 
 __all__ = ["main", "cli", "State", "emit_json", "console"]
 
@@ -28,8 +32,8 @@ class State:
         self.config_path = config_path
         self.overrides = overrides
         self._config: Config | None = None
-        self._plugins: Any = None
-        self._coordinator: Any = None
+        self._plugins: PluginManager | None = None
+        self._coordinator: Coordinator | None = None
         self.verbose = 0  # -v count
 
     @property
@@ -46,7 +50,7 @@ class State:
         return self._config
 
     @property
-    def plugins(self):
+    def plugins(self) -> PluginManager:
         from ..plugins._manager import PluginManager
 
         if self._plugins is None:
@@ -55,7 +59,7 @@ class State:
         return self._plugins
 
     @property
-    def coordinator(self):
+    def coordinator(self) -> Coordinator:
         """The invocation's one coordinator, made on first use and closed by :meth:`close`."""
         if self._coordinator is None:
             from .._coordinator import Coordinator

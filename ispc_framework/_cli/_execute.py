@@ -156,6 +156,7 @@ def _result_from(coordinator: Any, result_file: str | None, tx_id: str | None) -
         raise ValidationError("RESULT", "give a result file or --tx ID (not both)")
     if result_file is not None:
         return load_result(result_file)
+    assert tx_id is not None  # exactly one of the two was given
     found = coordinator.repository.view().applied_transaction(parse_hex(tx_id, "--tx", 32))
     if found is None:
         raise NotFound(f"transaction {tx_id} is not on this chain", code="transaction-unknown")

@@ -68,7 +68,7 @@ def _decode(fn: Function, args: list[int], io: GuestIO, env: HostEnv, statuses: 
                         f"{fn.qualified_name}: {param.name} of {length} bytes exceeds the cap of "
                         f"{cap} ({param.max_len})", code="return-too-large"
                         if param.max_len == "limits.max_return_bytes" else "limit-exceeded",
-                        limit=param.max_len[len(LIMIT_PREFIX):])
+                        limit=str(param.max_len)[len(LIMIT_PREFIX):])
                 raise GuestError(statuses.TOO_LARGE, f"{param.name}: {length} > {cap} bytes")
             if kind == "bytes":
                 call.inputs.append(io.read(ptr, length))

@@ -12,7 +12,7 @@ from .._encoding import digest
 from .._engines import HostEnv
 from . import ed25519
 from ._bindings_v1 import Status
-from .binding import SpecProvider
+from .binding import Impl, SpecProvider
 from .guest import GuestError
 
 __all__ = ["CryptoProvider", "IMPORT_MODULE", "RandomStream"]
@@ -65,7 +65,7 @@ def random_bytes(env: HostEnv, length: int) -> tuple[bytes]:
     return (entry[1].take(length),)
 
 
-IMPLEMENTATIONS = {"sha256": sha256, "ed25519_verify": ed25519_verify,
+IMPLEMENTATIONS: dict[str, Impl] = {"sha256": sha256, "ed25519_verify": ed25519_verify,
                    "random_bytes": random_bytes}
 
 

@@ -18,7 +18,9 @@ class HostABIProvider(Protocol):
     provider object can serve any number of runs, concurrently.
     """
 
-    abi_version: int
     import_module: str
+
+    @property
+    def abi_version(self) -> int: ...  # read-only: SpecProvider computes it
 
     def host_functions(self) -> tuple[HostFunction, ...]: ...

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 
@@ -52,7 +52,7 @@ CATEGORIES = ("read", "write", "trace")
 LIMIT_PREFIX = "limits."
 
 
-def _fail(where: str, message: str) -> None:
+def _fail(where: str, message: str) -> NoReturn:
     raise ValidationError(f"hostabi_spec.{where}", message, code="hostabi-spec-invalid")
 
 
@@ -142,7 +142,7 @@ class AbiSpec:
 
 def _param(where: str, raw: dict[str, Any]) -> Param:
     kind = raw.get("kind")
-    if kind not in PARAM_KINDS:
+    if not isinstance(kind, str) or kind not in PARAM_KINDS:
         _fail(where, f"unknown kind {kind!r}; one of {sorted(PARAM_KINDS)}")
     name = raw.get("name", "")
     if not isinstance(name, str) or not name.isidentifier():

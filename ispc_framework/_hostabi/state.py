@@ -27,7 +27,7 @@ from .._engines import HostEnv
 from .._model import (AssetOutput, FungibleToken, NativeCoin, NonFungibleToken,
                      OutPoint, TxInput, TxOutput)
 from ._bindings_v1 import Status
-from .binding import ACCESS_KEY, SpecProvider
+from .binding import ACCESS_KEY, Impl, SpecProvider
 from .guest import GuestError
 from .v1 import decode_guest
 
@@ -107,8 +107,13 @@ def _holdings(env: HostEnv, owner: bytes, token: Any) -> list[tuple[OutPoint, Tx
     return found
 
 
+def _amount(output: TxOutput) -> int:
+    """The amount of an asset output (what _holdings returns); 0 for any other."""
+    return output.asset.amount if output.asset is not None else 0
+
+
 def balance(env: HostEnv, owner: bytes, token: bytes) -> tuple[int]:
-    return (sum(output.asset.amount for _, output in _holdings(env, owner, _token(token))),)
+    return (sum(_amount(output) for _, output in _holdings(env, owner, _token(token))),)
 
 
 def _may_spend(output: TxOutput, ctx: Any, signers: tuple[bytes, ...]) -> bool:
@@ -122,14 +127,14 @@ def select_inputs(candidates: list[tuple[OutPoint, TxOutput]],
     """The documented selection rule: largest amount first, ties by outpoint (tx_id, index)
     ascending, until the amount is covered. Returns (chosen, their total); the total is below
     ``amount`` when the candidates cannot cover it."""
-    ordered = sorted(candidates, key=lambda item: (-item[1].asset.amount, item[0].tx_id,
+    ordered = sorted(candidates, key=lambda item: (-_amount(item[1]), item[0].tx_id,
                                                    item[0].index))
     chosen, total = [], 0
     for point, output in ordered:
         if total >= amount:
             break
         chosen.append((point, output))
-        total += output.asset.amount
+        total += _amount(output)
     return chosen, total
 
 
@@ -162,7 +167,7 @@ def transfer(env: HostEnv, source: int, to: bytes, token: bytes, amount: int) ->
     return (index,)
 
 
-IMPLEMENTATIONS = {"get": get, "exists": exists, "set": set_, "delete": delete,
+IMPLEMENTATIONS: dict[str, Impl] = {"get": get, "exists": exists, "set": set_, "delete": delete,
                    "balance": balance, "transfer": transfer}
 
 

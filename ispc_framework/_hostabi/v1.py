@@ -17,7 +17,7 @@ from .._model import (BN254_FR, ContractLock, Event, FungibleToken, HeightLock, 
                      NativeCoin, NonFungibleToken, OutPoint, ResourceCategory, ResourceOutput,
                      SingleKeyLock, StateOutput, TimeLock, TxInput, TxOutput, AssetOutput)
 from ._bindings_v1 import ABI_VERSION, Status
-from .binding import SpecProvider
+from .binding import Impl, SpecProvider
 from .guest import GuestError
 
 __all__ = ["V1Provider", "IMPORT_MODULE", "decode_guest", "decode_locks"]
@@ -257,7 +257,7 @@ def log_debug(env: HostEnv, message: bytes) -> tuple[()]:
     return ()
 
 
-IMPLEMENTATIONS = {
+IMPLEMENTATIONS: dict[str, Impl] = {
     "abi_version": abi_version, "call_input": call_input, "set_return_data": set_return_data,
     "block_height": block_height, "block_timestamp": block_timestamp, "block_hash": block_hash,
     "chain_id": chain_id, "caller": caller, "contract_address": contract_address,

@@ -57,18 +57,18 @@ class _EngineRep(BackendRep):
 
 def make_backend(engine: Any, limits: ExecutionLimits | None = None) -> type[Backend]:
     """A Backend class bound to ``engine`` (the suite calls Backend classmethods)."""
-    limits = limits or ExecutionLimits(memory_bytes=512 * _MiB, timeout_s=30.0)
+    run_limits = limits or ExecutionLimits(memory_bytes=512 * _MiB, timeout_s=30.0)
 
     class EngineBackend(Backend):
         @classmethod
         def prepare(cls, model: Any, device: str = "CPU", **kwargs: Any) -> BackendRep:
             try:
-                prepared = engine.prepare(model.SerializeToString(), limits)
+                prepared = engine.prepare(model.SerializeToString(), run_limits)
             except ModuleRejected as exc:
                 if exc.code in UNSUPPORTED_VERSION_CODES:
                     raise unittest.SkipTest(f"{engine.name}: {exc.message}") from None
                 raise
-            return _EngineRep(engine, prepared, limits)
+            return _EngineRep(engine, prepared, run_limits)
 
         @classmethod
         def supports_device(cls, device: str) -> bool:

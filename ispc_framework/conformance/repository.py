@@ -93,8 +93,10 @@ def run(make_repository: Callable[[], Any]) -> Report:
         stale = build_delta(CONTRACT, {}, 0, EMPTY_ROOT, [], {b"k": b"w"})  # parent superseded
         wrong_root = StateDelta(CONTRACT, 1, base.root, 2, b"\x01" * 32, (),
                                 build_delta(CONTRACT, {}, 1, base.root, [], {b"x": b"y"}).writes)
-        for delta, error, code in [(stale, StateConflict, "state-conflict"),
-                                   (wrong_root, ValidationError, "state-root-mismatch")]:
+        deltas: list[tuple[StateDelta, type[ISPCError], str]] = [
+            (stale, StateConflict, "state-conflict"),
+            (wrong_root, ValidationError, "state-root-mismatch")]
+        for delta, error, code in deltas:
             try:
                 writer.apply(SealedDraft(outputs=(_coin(ALICE, 1),), state=delta))
             except error as exc:
@@ -121,7 +123,8 @@ def run(make_repository: Callable[[], Any]) -> Report:
         view = repo.view()
         revision = view.revision()
         missing = OutPoint(b"\x07" * 32, 0)
-        cases = [(SealedDraft((TxInput(missing),), (_coin(BOB, 1),), ()), InputMissing),
+        cases: list[tuple[SealedDraft, type[ISPCError]]] = [
+                (SealedDraft((TxInput(missing),), (_coin(BOB, 1),), ()), InputMissing),
                  (SealedDraft((TxInput(genesis.created[0]), TxInput(genesis.created[0])), (), ()),
                   ValidationError)]
         for draft, error in cases:

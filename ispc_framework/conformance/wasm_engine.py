@@ -212,6 +212,8 @@ class _Host:
 
     def _touch_memory(self, env: HostEnv) -> int:
         memory = env.memory
+        if memory is None:
+            raise AssertionError("the engine gave a host call no guest memory")
         size = memory.size()
         self.memory_seen.update(size=size, data=memory.read(16, 5),
                                 read_past_end=_outcome(memory.read, size - 2, 4),

@@ -382,7 +382,7 @@ def run_spec_tests(engine_factory: str, settings: Mapping[str, Any] | None, suit
         scripts = [s for s in scripts if s.name in wanted]
     limits = limits or ExecutionLimits()
     owned_cache = cache_dir is None
-    cache = Path(tempfile.mkdtemp(prefix="ispc-wasm-spec-")) if owned_cache else Path(cache_dir)
+    cache = Path(tempfile.mkdtemp(prefix="ispc-wasm-spec-")) if cache_dir is None else Path(cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
     try:
         wabt = _wabt_version()
@@ -430,7 +430,7 @@ def _run_script(script: Path, cache: Path, wabt: str, spectest: Path, factory: s
     except ISPCError as exc:
         return FileResult(script.name, (), time.monotonic() - started, error=exc.message), None
     commands = json.loads(json_path.read_text(encoding="utf-8"))["commands"]
-    job = {"factory": factory, "settings": dict(settings or {}), "script": script.name,
+    job: dict[str, Any] = {"factory": factory, "settings": dict(settings or {}), "script": script.name,
            "json": str(json_path), "spectest": str(spectest), "limits": attrs.asdict(limits),
            "skip": []}
     done: list[CommandResult] = []
@@ -542,7 +542,6 @@ class _Script:
         self.folder = folder
         self.WasmValue = value_type
         self.current: Any = None
-        self.current_line = 0
         self.named: dict[str, Any] = {}
 
     # -- helpers
@@ -559,7 +558,7 @@ class _Script:
         return instance
 
     def _arg(self, spec: dict):
-        kind, text = spec["type"], spec.get("value")
+        kind, text = spec["type"], spec.get("value", "")
         if kind in ("funcref", "externref"):
             return self.WasmValue(kind, None if text == "null" else int(text))
         return self.WasmValue(kind, int(text))
@@ -575,7 +574,7 @@ class _Script:
 
     @staticmethod
     def _matches(value, spec: dict) -> bool:
-        kind, text = spec["type"], spec.get("value")
+        kind, text = spec["type"], spec.get("value", "")  # a funcref result may have none
         if value.type != kind:
             return False
         if kind in ("funcref", "externref"):

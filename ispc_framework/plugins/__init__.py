@@ -48,7 +48,8 @@ _EXPORTS: dict[str, list[str]] = {
     ".._hostabi.provider": ["HostABIProvider"],
     ".._proving": ["ProofRequest", "Prover", "Progress"],
     ".._prover_worker": ["PROVER_PROTOCOL", "WorkerClient"],
-    ".._worker_prover": ["WorkerProver", "COMMON_DEFAULTS", "is_testing_key"],
+    ".._worker_prover": ["WorkerProver", "COMMON_SETTINGS", "worker_prover_settings",
+                         "is_testing_key"],
     ".._prover_keys": ["KeyStore", "KeyRecord", "vk_hash", "canonical_vk", "sha256_file"],
     ".._draft_statement": [
         "PUBLIC_SIGNALS", "field_of", "contract_element", "token_element", "issuer_element",
@@ -117,7 +118,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_public_api.py
     from .._prover_worker import (
         PROVER_PROTOCOL, WorkerClient)
     from .._worker_prover import (
-        WorkerProver, COMMON_DEFAULTS, is_testing_key)
+        WorkerProver, COMMON_SETTINGS, worker_prover_settings, is_testing_key)
     from .._prover_keys import (
         KeyStore, KeyRecord, vk_hash, canonical_vk, sha256_file)
     from .._draft_statement import (
@@ -168,7 +169,7 @@ __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS, globals())
 
 __all__ = [
     "ADDRESS_LEN", "AUTOLOAD_ENV", "AppliedBlock", "ApplyCheck", "AssetOutput",
-    "AuthorizationError", "BOUNDING_CAPABILITIES", "BlockInfo", "COMMON_DEFAULTS", "ChainPins",
+    "AuthorizationError", "BOUNDING_CAPABILITIES", "BlockInfo", "COMMON_SETTINGS", "ChainPins",
     "ChainView", "CheckedModel", "ConfigError", "ContextError", "ContextManager",
     "ContractFailed", "ContractLock", "DEFAULT_ALLOWED_DOMAINS", "DEFAULT_MAX_MODULE_BYTES",
     "DecodeError", "DraftLimitExceeded", "EMPTY_ROOT", "ENTRY_POINT_GROUP", "EngineOutcome",
@@ -206,5 +207,5 @@ __all__ = [
     "outputs_to_tensors", "parse_module", "prove", "public_inputs", "resolve_settings",
     "result_limbs", "sha256_file", "spend_refusal", "state_root", "supports_spec_tests",
     "tensor_from_array", "tensor_to_array", "to_json", "token_element", "transaction_id_of",
-    "validate_inputs", "verify_proof", "verify_signature", "vk_hash"
+    "validate_inputs", "verify_proof", "verify_signature", "vk_hash", "worker_prover_settings"
 ]

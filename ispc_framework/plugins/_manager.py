@@ -13,9 +13,9 @@ from __future__ import annotations
 import difflib
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from importlib import metadata
-from typing import Any
+from typing import Any, TypedDict
 
 import attrs
 import pluggy
@@ -43,6 +43,14 @@ _REGISTRATION_HOOKS = {
 }
 KIND_LABELS = {"engine": "engine", "hostabi": "HostABI provider", "prover": "prover",
                "trace_sink": "trace sink", "repository": "repository"}
+
+
+class _Origin(TypedDict):
+    """Where a record comes from (the first three fields of PluginRecord)."""
+
+    plugin: str
+    distribution: str
+    version: str
 
 
 @attrs.frozen
@@ -101,8 +109,8 @@ class PluginManager:
     def __init__(self, *, autoload: bool = True, load: Iterable[str] = (),
                  block: Iterable[str] = (), trace_hooks: bool = False,
                  environ: dict[str, str] | None = None) -> None:
-        environ = os.environ if environ is None else environ
-        self.autoload = autoload and not environ.get(AUTOLOAD_ENV)
+        env: Mapping[str, str] = os.environ if environ is None else environ
+        self.autoload = autoload and not env.get(AUTOLOAD_ENV)
         self.load = set(load)
         self.block = set(block)
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
@@ -191,7 +199,7 @@ class PluginManager:
 
     def _load_one(self, entry_point: metadata.EntryPoint, distribution: str,
                   version: str) -> list[PluginRecord]:
-        base = dict(plugin=entry_point.name, distribution=distribution, version=version)
+        base = _Origin(plugin=entry_point.name, distribution=distribution, version=version)
         try:
             module = entry_point.load()
             _refuse_execution_replacement(module)
@@ -228,7 +236,7 @@ class PluginManager:
         return out
 
     @staticmethod
-    def _check_spec(spec: Any, spec_type: type, base: dict[str, str]) -> PluginRecord:
+    def _check_spec(spec: Any, spec_type: type[PluginSpec], base: _Origin) -> PluginRecord:
         if not isinstance(spec, spec_type):
             return PluginRecord(status="invalid", error=f"returned {type(spec).__name__}, "
                                 f"expected {spec_type.__name__}", **base)
@@ -267,8 +275,8 @@ class PluginManager:
         matches = [r for r in self.records() if r.kind == kind and r.name == name
                    and (runtime is None or getattr(r.spec, "runtime", None) == runtime)]
         for record in matches:
-            if record.status == "ok":
-                return record.spec  # type: ignore[return-value]
+            if record.status == "ok" and record.spec is not None:  # an ok named record has one
+                return record.spec
         choices = ", ".join(sorted(s.name for s in self.available(kind, runtime))) or "none"
         for record in matches:
             if record.status == "blocked":

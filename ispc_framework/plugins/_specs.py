@@ -10,8 +10,8 @@ import copy
 import difflib
 import importlib
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
 
 import attrs
 
@@ -34,22 +34,46 @@ __all__ = [
 #: The plugin API this core provides. A plugin states the range it supports in ``api``.
 PLUGIN_API_VERSION = 1
 KINDS = ("engine", "hostabi", "prover", "trace_sink", "repository")
-SETTING_TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool, "list": list,
-                 "path": str}
+SETTING_TYPES: dict[str, type[Any] | tuple[type[Any], ...]] = {
+    "str": str, "int": int, "float": (int, float), "bool": bool, "list": list,
+    "path": str}
 _NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
 _FACTORY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 
-def _check_name(instance, attribute, value):
+def _check_name(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, str) or not _NAME.match(value):
         raise ValidationError(f"{type(instance).__name__}.name",
                               f"{value!r} must be lowercase letters, digits, '.', '_' or '-'")
 
 
-def _check_factory(instance, attribute, value):
+def _check_factory(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, str) or not _FACTORY.match(value):
         raise ValidationError(f"{type(instance).__name__}.factory",
                               f"{value!r} must look like 'package.module:Object'")
+
+
+# Typed converters: attrs' mypy plugin types an ``__init__`` argument from its field's converter
+# (the bare ``tuple`` would leave it ``Iterable[_T_co]``, unbound).
+def _any_tuple(value: Iterable[Any]) -> tuple[Any, ...]:
+    return tuple(value)
+
+
+def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _str_set(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(value)
+
+
+def _settings(value: Iterable[Setting]) -> tuple[Setting, ...]:
+    return tuple(value)
+
+
+def _api_range(value: Iterable[int]) -> tuple[int, int]:
+    # a pair only once _check_api has run: it reports any other length as a ValidationError
+    return cast("tuple[int, int]", tuple(value))
 
 
 @attrs.frozen
@@ -61,7 +85,7 @@ class Setting:
     default: Any = None
     description: str = ""
     secret: bool = False
-    choices: tuple[Any, ...] = attrs.field(default=(), converter=tuple)
+    choices: tuple[Any, ...] = attrs.field(default=(), converter=_any_tuple)
     positive: bool = False  # a number that must be > 0
 
     def check(self, value: Any, plugin: str) -> Any:
@@ -101,7 +125,7 @@ def resolve_settings(settings: Sequence[Setting], given: Mapping[str, Any] | Non
             for name, setting in known.items()}
 
 
-def _check_api(instance, attribute, value):
+def _check_api(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if (len(value) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
             or not 1 <= value[0] <= value[1]):
         raise ValidationError(f"{type(instance).__name__}.api",
@@ -109,25 +133,30 @@ def _check_api(instance, attribute, value):
                               "1 <= lowest <= highest")
 
 
+def _check_doctor(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value != "":  # optional
+        _check_factory(instance, attribute, value)
+
+
 @attrs.frozen(kw_only=True)
 class PluginSpec:
     name: str = attrs.field(validator=_check_name)
     factory: str = attrs.field(validator=_check_factory)
     description: str = ""
-    api: tuple[int, int] = attrs.field(default=(1, 1), converter=tuple, validator=_check_api)
-    capabilities: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
-    settings: tuple[Setting, ...] = attrs.field(default=(), converter=tuple)
+    api: tuple[int, int] = attrs.field(default=(1, 1), converter=_api_range, validator=_check_api)
+    capabilities: frozenset[str] = attrs.field(default=frozenset(), converter=_str_set)
+    settings: tuple[Setting, ...] = attrs.field(default=(), converter=_settings)
     #: Optional ``"pkg.module:function"``: ``function(settings)`` returns ``ispc doctor``'s
     #: checks of what the plugin needs beyond Python (a built binary, a toolchain) as
     #: ``(level, message, hint, code)`` tuples, level "ok", "warning" or "error".
-    doctor: str = attrs.field(default="", validator=lambda i, a, v: v == "" or _check_factory(i, a, v))
+    doctor: str = attrs.field(default="", validator=_check_doctor)
     kind: str = attrs.field(default="", init=False)
 
     def supports_api(self, version: int = PLUGIN_API_VERSION) -> bool:
         return self.api[0] <= version <= self.api[1]
 
 
-def _kind(name: str):
+def _kind(name: str) -> str:
     return attrs.field(default=name, init=False)
 
 
@@ -146,7 +175,7 @@ class HostABIProviderSpec(PluginSpec):
 
 @attrs.frozen(kw_only=True)
 class ProverSpec(PluginSpec):
-    circuits: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    circuits: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     scheme: str = "groth16"
     curve: str = "bn254"
     kind: str = _kind("prover")

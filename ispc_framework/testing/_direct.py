@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from .._context import ContextManager, ExecutionRequest
-from .._engines import HostEnv, HostFunction
+from .._engines import HostEnv, HostFunction, WasmEngine
 from .._errors import ContractFailed, ISPCError
 from .._limits import ExecutionLimits
 from .._model import ChainPins, SealedDraft
@@ -46,7 +46,7 @@ class DirectResult:
 _contexts = ContextManager()
 
 
-def run_direct(engine: Any, compiled: Any, method: str, host_functions: Sequence[HostFunction], *,
+def run_direct(engine: WasmEngine, compiled: Any, method: str, host_functions: Sequence[HostFunction], *,
                code_hash: bytes | None = None, input: bytes = b"", caller: bytes = bytes(32),
                pins: ChainPins = DEFAULT_PINS, limits: ExecutionLimits | None = None,
                view: Any = None, nonce: int = 0) -> DirectResult:

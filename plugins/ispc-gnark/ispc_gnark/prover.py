@@ -14,28 +14,23 @@ from typing import Any
 
 from ispc_framework.plugins import KeyNotFound
 from ispc_framework.plugins import KeyStore, WorkerClient
-from ispc_framework.plugins import COMMON_DEFAULTS, WorkerProver
+from ispc_framework.plugins import WorkerProver
 
 from .build import check_info, find_worker
 from .circuits import CIRCUITS, check_circuit, get_circuit
+from .plugin import SETTINGS
 
-__all__ = ["GnarkProver", "DEFAULTS", "SETUP_STEPS"]
+__all__ = ["GnarkProver", "SETUP_STEPS"]
 
-DEFAULTS: dict[str, Any] = {
-    **COMMON_DEFAULTS,
-    "key_dir": "ispc-gnark-keys",  # not ispc-groth16's: each prover keeps its own CURRENT keys
-    "setup_timeout_s": 3600.0,
-    "worker_binary": "",           # empty: the build of this plugin's sources in the cache
-}
 SETUP_STEPS = ("compile", "setup", "phase1", "phase1-verify", "phase2", "phase2-verify",
                "export", "done")
 
 
 class GnarkProver(WorkerProver):
-    """``settings`` is ``[plugin.gnark]`` of ispc.toml (see DEFAULTS)."""
+    """``settings`` is ``[plugin.gnark]`` of ispc.toml (declared in ``plugin.SETTINGS``)."""
 
     plugin_name = "gnark"
-    DEFAULTS = DEFAULTS
+    SETTINGS = SETTINGS
     CIRCUITS = CIRCUITS
 
     def _make_client(self, cfg: dict[str, Any]) -> WorkerClient:

@@ -31,6 +31,7 @@ def run_snarkjs(args: list[str], *, node_modules=None, cwd=None, timeout=3600, o
     proc = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, errors="replace")
     lines = []
+    assert proc.stdout is not None  # piped above
     try:
         for line in proc.stdout:
             line = _ANSI.sub("", line).rstrip()
@@ -143,4 +144,5 @@ class SnarkjsBackend:
             return code == 0 and "OK!" in out
 
 
-BACKENDS = {"groth16py": Groth16pyBackend, "snarkjs": SnarkjsBackend}
+BACKENDS: dict[str, type[Groth16pyBackend] | type[SnarkjsBackend]] = {
+    "groth16py": Groth16pyBackend, "snarkjs": SnarkjsBackend}

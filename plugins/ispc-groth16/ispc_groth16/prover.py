@@ -11,30 +11,24 @@ import threading
 from typing import Any
 
 from ispc_framework.plugins import ConfigError
-from ispc_framework.plugins import COMMON_DEFAULTS, WorkerProver
+from ispc_framework.plugins import WorkerProver
 
 from .circuits import CIRCUITS, get_circuit
 from .client import WorkerClient
 from .keystore import KeyStore
+from .plugin import SETTINGS
 
-__all__ = ["Groth16Prover", "DEFAULTS", "SETUP_STEPS"]
+__all__ = ["Groth16Prover", "SETUP_STEPS"]
 
-DEFAULTS: dict[str, Any] = {
-    **COMMON_DEFAULTS,
-    "backend": "groth16py",       # or "snarkjs"
-    "setup_timeout_s": 7200.0,    # a 2^14 powers of tau takes ~11 minutes on 2 cores
-    "ptau": "",                   # a prepared phase-1 file; empty: make one locally
-    "node_modules": "",           # where circom2/snarkjs/circomlib are; empty: search upwards
-}
 SETUP_STEPS = ("compile", "setup", "phase1", "phase1-prepare", "phase2", "phase2-verify",
                "export", "import", "done")
 
 
 class Groth16Prover(WorkerProver):
-    """``settings`` is ``[plugin.groth16]`` of ispc.toml (see DEFAULTS)."""
+    """``settings`` is ``[plugin.groth16]`` of ispc.toml (declared in ``plugin.SETTINGS``)."""
 
     plugin_name = "groth16"
-    DEFAULTS = DEFAULTS
+    SETTINGS = SETTINGS
     CIRCUITS = CIRCUITS
 
     def _validate(self, cfg: dict[str, Any]) -> None:

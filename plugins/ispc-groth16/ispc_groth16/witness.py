@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ispc_framework.plugins import WitnessError
 
@@ -104,18 +105,18 @@ class WitnessCalculator:
         self._engine = wasmtime.Engine()
         # Compiling the circuit takes seconds: the compiled module is cached on disk.
         self._module = load_module(self._engine, wasm_bytes)
-        self._helper = wasmtime.Module(self._engine, wasmtime.wat2wasm(_HELPER_WAT))
+        self._helper = wasmtime.Module(self._engine, bytes(wasmtime.wat2wasm(_HELPER_WAT)))
         self._wasmtime = wasmtime
 
     def _instantiate(self):
         wt = self._wasmtime
         store = wt.Store(self._engine)
-        state = {"errors": [], "instance": None}
+        state: dict[str, Any] = {"errors": [], "instance": None}
         void = wt.FuncType([], [])
 
         def message() -> str:
             exports = state["instance"].exports(store)
-            chars = []
+            chars: list[str] = []
             while len(chars) < 4096:
                 c = exports["getMessageChar"](store)
                 if c == 0:
@@ -139,7 +140,7 @@ class WitnessCalculator:
             "writeBufferMessage": wt.Func(store, void, drain),
             "showSharedRWMemory": wt.Func(store, void, lambda: None),
         }
-        order = [imp.name for imp in self._module.imports]
+        order = [str(imp.name) for imp in self._module.imports]
         instance = wt.Instance(store, self._module, [imports[name] for name in order])
         state["instance"] = instance
         exports = instance.exports(store)
@@ -157,7 +158,7 @@ class WitnessCalculator:
             cause = trap.__cause__ or trap.__context__
             code = cause.code if isinstance(cause, _CircuitAbort) else None
             detail = "; ".join(m for m in state["errors"] if m) or str(trap).splitlines()[0]
-            reason = _EXCEPTIONS.get(code, "trap")
+            reason = _EXCEPTIONS.get(code, "trap") if code is not None else "trap"
             raise WitnessError(f"witness generation failed: {reason} ({detail})",
                                code="witness-unsatisfied", circuit_error=reason) from None
         except _CircuitAbort as abort:
@@ -174,7 +175,7 @@ class WitnessCalculator:
         prime = int.from_bytes(memory.read(store, window, window + n8), "little")
         ex["init"](store, 1)  # sanity checks on: a bad input fails loudly
 
-        records = []
+        records: list[tuple[int, int, int, int]] = []  # (name msb, lsb, position, value)
         for name, value in inputs.items():
             msb, lsb = _fnv1a64(name)
             size = ex["getInputSignalSize"](store, msb, lsb)

@@ -16,6 +16,7 @@ import sys
 import time
 import weakref
 from contextlib import contextmanager
+from typing import IO
 
 from ispc_framework.plugins import ConfigError, EngineUnavailable
 
@@ -39,11 +40,17 @@ class WorkerCrashed(Exception):
     """The worker exited (a crash, or the kernel's OOM killer) without answering."""
 
 
+def _pipes(proc: subprocess.Popen[bytes]) -> tuple[IO[bytes], IO[bytes]]:
+    """stdin and stdout of a worker (_start pipes both)."""
+    assert proc.stdin is not None and proc.stdout is not None
+    return proc.stdin, proc.stdout
+
+
 class WorkerProcess:
     """One worker: start lazily, talk in frames, kill on timeout. Not thread-safe (the pool is)."""
 
     def __init__(self) -> None:
-        self._proc: subprocess.Popen | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
         self.onnxruntime_version: str | None = None
         self.starts = 0
         # Session keys this worker process has loaded (it may since have evicted some: a run
@@ -56,13 +63,13 @@ class WorkerProcess:
         package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         bootstrap = (f"import sys; sys.path.append({package_root!r}); "
                      "from ispc_onnxruntime._worker import main; main()")
-        self._proc = subprocess.Popen(
+        self._proc = proc = subprocess.Popen(
             [sys.executable, "-c", bootstrap], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, env={**os.environ, **_WORKER_ENV}, close_fds=True)
         self.starts += 1
         self.loaded = set()
         try:
-            header, _ = read_frame_fd(self._proc.stdout.fileno(),
+            header, _ = read_frame_fd(_pipes(proc)[1].fileno(),
                                       time.monotonic() + STARTUP_TIMEOUT_S, 0)
         except (TimeoutError, FrameError) as exc:
             self.kill()
@@ -75,11 +82,12 @@ class WorkerProcess:
         if self._proc is None or self._proc.poll() is not None:
             self._proc = None
             self._start()
+        assert self._proc is not None  # _start made it
+        stdin, stdout = _pipes(self._proc)
         try:
-            self._proc.stdin.write(encode_frame(header, blobs))
-            self._proc.stdin.flush()
-            return read_frame_fd(self._proc.stdout.fileno(), time.monotonic() + timeout_s,
-                                 max_blob_bytes)
+            stdin.write(encode_frame(header, blobs))
+            stdin.flush()
+            return read_frame_fd(stdout.fileno(), time.monotonic() + timeout_s, max_blob_bytes)
         except TimeoutError:
             self.kill()
             raise WorkerTimedOut from None
@@ -93,7 +101,7 @@ class WorkerProcess:
             return None
         if proc.poll() is None:
             proc.kill()
-        for stream in (proc.stdin, proc.stdout):
+        for stream in _pipes(proc):
             try:
                 stream.close()
             except OSError:

@@ -12,6 +12,7 @@ import os
 import select
 import struct
 import time
+from collections.abc import Sequence
 from typing import BinaryIO
 
 __all__ = ["MAX_HEADER_BYTES", "encode_frame", "read_frame", "read_frame_fd", "FrameError"]
@@ -23,7 +24,7 @@ class FrameError(Exception):
     """The other side closed the pipe, or sent something that is not a frame."""
 
 
-def encode_frame(header: dict, blobs: list[bytes] = ()) -> bytes:
+def encode_frame(header: dict, blobs: Sequence[bytes] = ()) -> bytes:
     body = json.dumps({**header, "blobs": [len(b) for b in blobs]}, separators=(",", ":")).encode()
     return b"".join([struct.pack("<I", len(body)), body, *blobs])
 

@@ -192,14 +192,16 @@ class OnnxRuntimeEngine:
 
         session = self._sessions.get(prepared.session_key, prepared.model.model_bytes,
                                      self.optimization_level)
+        watchdog = self._watchdog
+        assert watchdog is not None  # isolation "inprocess" made it
         run_options = new_run_options()
-        token = self._watchdog.arm(run_options, limits.timeout_s)
+        token = watchdog.arm(run_options, limits.timeout_s)
         try:
             return session.run(None, feeds, run_options)
         except Exception as exc:
             raise _typed_error(classify(exc), str(exc), limits) from None
         finally:
-            self._watchdog.disarm(token)
+            watchdog.disarm(token)
 
     def _load_in_worker(self, worker, prepared: PreparedModel, limits: ExecutionLimits,
                         force: bool = False) -> None:
@@ -221,7 +223,9 @@ class OnnxRuntimeEngine:
                    "memory_bytes": limits.memory_bytes, "max_tensor_bytes": limits.max_tensor_bytes,
                    "inputs": [[t.name, t.dtype, list(t.shape)] for t in ordered]}
         blobs = [t.data for t in ordered]
-        with self._pool.worker() as worker:
+        pool = self._pool
+        assert pool is not None  # isolation "process" made it
+        with pool.worker() as worker:
             reply, out_blobs = self._ask(worker, request, blobs, limits)
             if reply["status"] == "need-model":  # a fresh or evicting worker: load, then retry
                 self._load_in_worker(worker, prepared, limits, force=True)

@@ -17,7 +17,7 @@ from ispc_framework.plugins import ConfigError, NotFound, RepositoryError
 
 from .connection import SYNCHRONOUS, open_reader, open_writer, translate
 from .integrity import verify_database
-from .schema import SCHEMA_VERSION, ensure_schema
+from .schema import ensure_schema
 from .view import SqliteChainView
 from .writer import SqliteWriter
 
@@ -64,7 +64,6 @@ class SqliteRepository:
         except BaseException:
             conn.close()
             raise
-        self.schema_version = SCHEMA_VERSION
         self._writer_conn = conn
         self._writer = SqliteWriter(conn, where, max_resource_bytes=max_bytes)
         self._views: weakref.WeakSet[SqliteChainView] = weakref.WeakSet()

@@ -52,6 +52,10 @@ class SqliteChainView:
     so no history is lost)."""
 
     __slots__ = ("_conn", "_lock", "_where", "_height", "__weakref__")
+    _conn: sqlite3.Connection
+    _lock: threading.Lock
+    _where: str
+    _height: int | None
 
     def __init__(self, conn: sqlite3.Connection, where: str, height: int | None = None) -> None:
         object.__setattr__(self, "_conn", conn)
@@ -140,7 +144,9 @@ class SqliteChainView:
     def revision(self) -> int:
         if self._height is not None:
             return -1  # the past does not change
-        return self._one("SELECT revision FROM chain_state")[0]
+        row = self._one("SELECT revision FROM chain_state")
+        assert row is not None  # the schema keeps exactly one chain_state row
+        return int(row[0])
 
     def utxos_of(self, owner: bytes) -> list[tuple[OutPoint, TxOutput]]:
         key = _hash_bytes(owner, "owner")

@@ -36,7 +36,9 @@ _TRAP_TEXT = ("unreachable", "integer divide by zero", "integer overflow",
               "out of bounds table access", "call stack exhausted")
 
 
-def _signed(bits: int, width: int) -> int:
+def _signed(bits: int | None, width: int) -> int:
+    if bits is None:  # WasmValue's validator gives every number its bits; only null refs lack them
+        raise ValueError("a null reference has no bit pattern")
     return bits - (1 << width) if bits >> (width - 1) else bits
 
 

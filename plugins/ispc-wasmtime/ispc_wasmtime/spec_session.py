@@ -36,7 +36,9 @@ _TYPE_OF_KIND[ffi.WASMTIME_EXTERNREF.value] = "externref"
 _TYPE_OF_KIND[ffi.WASMTIME_FUNCREF.value] = "funcref"
 
 
-def _signed(bits: int, width: int) -> int:
+def _signed(bits: int | None, width: int) -> int:
+    if bits is None:  # WasmValue's validator gives every number its bits; only null refs lack them
+        raise ValueError("a null reference has no bit pattern")
     return bits - (1 << width) if bits >> (width - 1) else bits
 
 
