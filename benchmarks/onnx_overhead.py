@@ -27,21 +27,36 @@ MODELS = Path(__file__).resolve().parents[1] / "examples" / "models"
 LIMITS = ExecutionLimits()
 
 
-def _slices(calls: dict, rounds: int, per_slice: int) -> dict[str, float]:
-    """Median seconds per call of each, over alternating slices."""
+def _slices(calls: dict, rounds: int, per_slice: int) -> dict[str, list[float]]:
+    """Seconds per call of each, one sample per round, slices alternating (rotating order)."""
     samples: dict[str, list[float]] = {name: [] for name in calls}
-    for _ in range(rounds):
-        for name, call in calls.items():
+    names = list(calls)
+    for round_ in range(rounds):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
             began = time.perf_counter()
             for _ in range(per_slice):
-                call()
+                calls[name]()
             samples[name].append((time.perf_counter() - began) / per_slice)
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return samples
+
+
+def _overhead_figure(name: str, candidate: list[float], baseline: list[float],
+                     target_us: float | None) -> dict:
+    """``ispc.bench.v1`` figure: the candidate's median time minus the baseline's, in us."""
+    value = (statistics.median(candidate) - statistics.median(baseline)) * 1e6
+    base = statistics.median(baseline)
+    return {"name": name, "unit": "us", "value": value, "repeats": len(candidate),
+            "better": "lower", "baseline": {"name": "raw session.run", "value": base * 1e6},
+            "ratio": statistics.median(candidate) / base if base else None,
+            "target": None if target_us is None else {"op": "<=", "value": target_us,
+                                                      "of": "value"},
+            "met": None if target_us is None else value <= target_us}
 
 
 def run(quick: bool = False) -> dict:
     rounds, per_slice = (3, 50) if quick else (9, 400)
-    figures = {}
+    figures = []
     for name in ("iris_forest", "small_cnn"):
         model = (MODELS / f"{name}.onnx").read_bytes()
         array = np.load(MODELS / f"{name}_input.npy", allow_pickle=False)
@@ -70,20 +85,20 @@ def run(quick: bool = False) -> dict:
             for engine in engines.values():
                 engine.close()
         base = medians["raw session.run"]
-        for label, value in medians.items():
-            figures[f"{name}: {label}"] = {"value": value * 1e6, "ratio": value / base,
-                                           "overhead_us": (value - base) * 1e6}
-    return {"name": "onnx_overhead", "unit": "us per inference",
-            "baseline": "raw session.run", "figures": figures,
-            "rounds": rounds, "per_slice": per_slice}
+        figures.append(_overhead_figure(f"{name}: framework overhead per inference, in-process",
+                                        medians["engine inprocess"], base, 50.0))
+        figures.append(_overhead_figure(f"{name}: framework overhead per inference, worker "
+                                        "isolation (warm worker)", medians["engine process"],
+                                        base, None))
+    return {"figures": figures,
+            "notes": [f"{rounds} alternating slices; value = median(engine prepare + run + "
+                      "2 fingerprints) - median(raw session.run); ratio = their quotient"]}
 
 
 def main() -> None:
-    report = run("--quick" in sys.argv)
-    print(f"{'measure':<40}{'us':>10}{'overhead us':>13}{'vs raw':>9}")
-    for label, figure in report["figures"].items():
-        print(f"{label:<40}{figure['value']:>10.1f}{figure['overhead_us']:>13.1f}"
-              f"{figure['ratio']:>8.1f}x")
+    for item in run("--quick" in sys.argv)["figures"]:
+        print(f"{item['name']}: {item['value']:.1f} us (raw {item['baseline']['value']:.1f} us, "
+              f"{item['ratio']:.1f}x raw)")
 
 
 if __name__ == "__main__":

@@ -65,16 +65,35 @@ def memory_coordinator() -> Coordinator:
                        repository=MemoryRepository())
 
 
-def alternate(runs: dict[str, Any], rounds: int, per_slice: int) -> dict[str, float]:
-    """Median transfers/s of each setup over ``rounds`` alternating slices."""
+def bench_figure(name: str, unit: str, samples: list[float], baseline: tuple[str, list[float]],
+                 *, better: str, target: tuple[str, float] | None = None) -> dict:
+    """One figure in the ``ispc.bench.v1`` schema of ``python -m benchmarks``: medians of the
+    samples and of the baseline's (measured in the same alternating slices) and their ratio,
+    with the target checked against the ratio."""
+    value, base = statistics.median(samples), statistics.median(baseline[1])
+    ratio = value / base if base else None
+    met = None if target is None or ratio is None else (
+        ratio >= target[1] if target[0] == ">=" else ratio <= target[1])
+    return {"name": name, "unit": unit, "value": value, "repeats": len(samples),
+            "better": better, "baseline": {"name": baseline[0], "value": base}, "ratio": ratio,
+            "target": None if target is None else {"op": target[0], "value": target[1],
+                                                   "of": "ratio"},
+            "met": met}
+
+
+def alternate(runs: dict[str, Any], rounds: int, per_slice: int) -> dict[str, list[float]]:
+    """Transfers/s of each setup, one sample per round, slices alternating (rotating order)."""
     rates: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(rounds):
-        for name, (coordinator, transfer) in runs.items():
+    names = list(runs)
+    for round_ in range(rounds):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            coordinator, transfer = runs[name]
             began = time.perf_counter()
             for _ in range(per_slice):
                 coordinator.execute(transfer, prove=False)
             rates[name].append(per_slice / (time.perf_counter() - began))
-    return {name: statistics.median(values) for name, values in rates.items()}
+    return rates
 
 
 def run(quick: bool = False) -> dict:
@@ -89,24 +108,17 @@ def run(quick: bool = False) -> dict:
         finally:
             for coordinator in setups.values():
                 coordinator.close()
-    return {
-        "name": "repository_transfers",
-        "unit": "transfers/s",
-        "baseline": "memory",
-        "figures": {
-            "memory": {"value": rates["memory"], "ratio": 1.0},
-            "default (sqlite + jsonl)": {"value": rates["default"],
-                                         "ratio": rates["default"] / rates["memory"]},
-        },
-        "rounds": rounds, "per_slice": per_slice,
-    }
+    return {"figures": [bench_figure(
+        "transfers/s, default setup (sqlite + jsonl) vs in memory", "transfers/s",
+        rates["default"], ("in memory, no sink", rates["memory"]), better="higher")],
+        "notes": [f"{rounds} alternating slices of {per_slice} unproven token transfers"]}
 
 
 def main() -> None:
-    report = run("--quick" in sys.argv)
-    print(f"{'setup':<28}{report['unit']:>14}{'vs memory':>11}")
-    for name, figure in report["figures"].items():
-        print(f"{name:<28}{figure['value']:>14.0f}{figure['ratio']:>10.2f}x")
+    for item in run("--quick" in sys.argv)["figures"]:
+        print(f"{item['name']}: {item['value']:.0f} {item['unit']}, baseline "
+              f"{item['baseline']['name']} {item['baseline']['value']:.0f}, ratio "
+              f"{item['ratio']:.2f}x")
 
 
 if __name__ == "__main__":
