@@ -91,7 +91,8 @@ class SqliteRepository:
 
     def view_at(self, height: int) -> SqliteChainView:
         """A read-only view of the chain as it was at block ``height``."""
-        if isinstance(height, bool) or not isinstance(height, int) or height < 0:
+        if isinstance(height, bool) or not isinstance(height, int) \
+                or not 0 <= height <= 2**63 - 1:  # beyond SQLite integers: no such block
             raise NotFound(f"{self.path}: there is no block {height!r}", code="no-such-height",
                            hint="`ispc chain` lists the blocks")
         past = self._open_view(height)

@@ -441,3 +441,12 @@ def test_concurrent_readers_keep_working_during_applies(chain):
     for heights in seen:
         assert heights and heights == sorted(heights) and heights[-1] <= 60
     assert repo.verify() == []
+
+
+def test_view_at_a_height_that_does_not_exist_is_not_found(chain):
+    repo, _ = chain
+    for height in (-1, 1, 2**63, 2**64 + 5, "0", True):
+        with pytest.raises(NotFound) as info:
+            repo.view_at(height)
+        assert info.value.code == "no-such-height"
+    assert repo.view_at(0).head().height == 0
