@@ -44,9 +44,7 @@ class JsonlTraceSink:
         self._fd_owner = 0  # pid that opened it: a forked child opens its own
 
     def write(self, summary: dict[str, Any], trace: ExecutionTrace) -> None:
-        encoded = getattr(trace, "encoded_records", None)  # a trace that keeps its bytes
-        blobs = encoded() if callable(encoded) else map(encode_record, trace.records)
-        records = ",".join([f'"{blob.hex()}"' for blob in blobs])
+        records = ",".join([f'"{encode_record(record).hex()}"' for record in trace.records])
         head = json.dumps({**summary, "header": trace.header.hex(), "root": trace.root.hex()},
                           sort_keys=True, separators=(",", ":"))
         line = f'{head[:-1]},"records":[{records}]}}\n'.encode()

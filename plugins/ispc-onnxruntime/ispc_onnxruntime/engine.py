@@ -106,6 +106,7 @@ class OnnxRuntimeEngine:
         self.kill_grace_s = float(kill_grace_s)
         self.ort_version = metadata.version("onnxruntime")
         self._fingerprint: str | None = None
+        self._idle_run_options: list = []  # list.pop/append are atomic: no lock needed
         # (model bytes object, checked model, session key) of the last prepare: bytes are
         # immutable, so the same object is the same model (holding it keeps its id unique).
         self._last_prepared: tuple[bytes, CheckedModel, str] | None = None
@@ -209,7 +210,10 @@ class OnnxRuntimeEngine:
 
         session = self._sessions.get(prepared.session_key, prepared.model.model_bytes,
                                      self.optimization_level)
-        run_options = new_run_options()
+        try:  # RunOptions are reused unless the watchdog terminated them (after disarm it
+            run_options = self._idle_run_options.pop()  # can no longer touch them)
+        except IndexError:
+            run_options = new_run_options()
         token = self._watchdog.arm(run_options, limits.timeout_s)
         try:
             return session.run(None, feeds, run_options)
@@ -217,6 +221,8 @@ class OnnxRuntimeEngine:
             raise _typed_error(classify(exc), str(exc), limits) from None
         finally:
             self._watchdog.disarm(token)
+            if not run_options.terminate and len(self._idle_run_options) < 16:
+                self._idle_run_options.append(run_options)
 
     def _load_in_worker(self, worker, prepared: PreparedModel, limits: ExecutionLimits,
                         force: bool = False) -> None:
