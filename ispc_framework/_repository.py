@@ -181,6 +181,10 @@ class _MemoryView:
     like a SQLite read transaction."""
 
     __slots__ = ("_repo", "_top", "_revision", "_chain_id")
+    _repo: MemoryRepository
+    _top: int
+    _revision: int
+    _chain_id: str
 
     def __init__(self, repo: MemoryRepository, height: int | None = None) -> None:
         with repo._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,5 @@ def _run(state: State, transactions: list, workers: int, start_method: str | Non
 def _with_progress(results, total: int, label: str, quiet: bool) -> list[Any]:
     if quiet or total < 2:
         return list(results)
-    with click.progressbar(results, length=total, label=label, file=click.get_text_stream(
-            "stderr")) as bar:
+    with click.progressbar(results, length=total, label=label, file=sys.stderr) as bar:
         return list(bar)
