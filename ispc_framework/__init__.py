@@ -19,6 +19,7 @@ _EXPORTS: dict[str, list[str]] = {
     "._encoding": ["decode", "digest", "encode", "from_json", "hash_of", "to_json"],
     "._engines": ["EngineOutcome", "GuestMemory", "HostEnv", "HostFunction", "OnnxEngine", "WasmEngine"],
     "._limits": ["ExecutionLimits"],
+    "._pool": ["ExecutionPool"],
     "._model": [
         "AssetOutput", "ContractLock", "Event", "FungibleToken", "HeightLock", "MultiKeyLock",
         "NativeCoin", "NonFungibleToken", "OnnxExecutionResult", "OutPoint", "ResourceCategory",
@@ -58,6 +59,8 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_public_api.py
         EngineOutcome, GuestMemory, HostEnv, HostFunction, OnnxEngine, WasmEngine)
     from ._limits import (
         ExecutionLimits)
+    from ._pool import (
+        ExecutionPool)
     from ._model import (
         AssetOutput, ContractLock, Event, FungibleToken, HeightLock, MultiKeyLock, NativeCoin,
         NonFungibleToken, OnnxExecutionResult, OutPoint, ResourceCategory, ResourceOutput,
@@ -93,7 +96,7 @@ __all__ = [
     "AssetOutput", "AuthorizationError", "ChainPins", "ChainView", "Config", "ConfigError",
     "ContextError", "ContextManager", "ContractFailed", "ContractLock", "Coordinator",
     "DecodeError", "DraftLimitExceeded", "EngineOutcome", "EngineUnavailable", "Event",
-    "ExecutionContext", "ExecutionError", "ExecutionLimits", "ExecutionRequest",
+    "ExecutionContext", "ExecutionError", "ExecutionLimits", "ExecutionPool", "ExecutionRequest",
     "ExecutionTrace", "FungibleToken", "GuestMemory", "HeightLock", "HostCallFailed", "HostEnv",
     "HostFunction", "ISPCError", "InputMissing", "InputNotAuthorized", "InputSpent",
     "KeyNotFound", "LimitExceeded", "MemoryLimitExceeded", "MemoryRepository", "ModuleRejected",

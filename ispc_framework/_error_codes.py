@@ -187,6 +187,9 @@ _SPECIFIC: tuple[ErrorCode, ...] = (
     ErrorCode("prover-backend-unknown", ConfigError,
               "unknown backend <backend>; one of <backends>"),
     # PluginError
+    ErrorCode("pool-repository", ConfigError,
+              "the <name> repository cannot be shared by worker processes",
+              "select a persistent repository (the default, sqlite) to run with --workers"),
     ErrorCode("engine-unbounded", PluginError,
               "wasm engine <name> cannot bound untrusted contracts: it lacks <capabilities>",
               "select a bounded engine (e.g. wasmtime), or set [engine.wasm] allow_unbounded = "
@@ -203,6 +206,13 @@ _SPECIFIC: tuple[ErrorCode, ...] = (
               "an engine failure that is not a trap; report it with the module"),
     ErrorCode("engine-panic", ExecutionError, "wasmer panicked: <reason>",
               "a bug in the engine's binding, never an accepted trap; report it with the module"),
+    ErrorCode("compile-timeout", ExecutionError,
+              "compiling the module took longer than <seconds> s",
+              "raise [plugin.wasmtime] compile_timeout_s for very large modules; a compile that "
+              "never ends is an engine bug worth reporting"),
+    ErrorCode("pool-worker-died", ExecutionError, "a pool worker process died: <reason>",
+              "a worker was killed (out of memory?) or crashed; the pool cannot be used again: "
+              "make a new one"),
     ErrorCode("gas-over-budget", ExecutionError,
               "the engine reported <n> fuel and the host charged <n> gas, more than the budget "
               "of <fuel>",

@@ -30,6 +30,8 @@ the model executes until all of them passed:
 
 from __future__ import annotations
 
+import functools
+
 import hashlib
 import platform
 import struct
@@ -439,8 +441,12 @@ _X86_CLASSES = (
 )
 
 
+@functools.cache
 def cpu_isa_class() -> str:
-    """The CPU instruction-set class that decides which kernels run, e.g. ``x86_64-avx2``."""
+    """The CPU instruction-set class that decides which kernels run, e.g. ``x86_64-avx2``.
+
+    Read once per process: it goes into every ONNX fingerprint (twice per execution) and reading
+    /proc/cpuinfo was a third of the framework's ONNX time. A process does not change CPUs."""
     machine = platform.machine().lower() or "unknown"
     flags: set[str] = set()
     try:

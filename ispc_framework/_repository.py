@@ -181,59 +181,68 @@ def check_spendable(draft: SealedDraft, view: _UnspentLookup) -> None:
 
 
 class _MemoryView:
-    """Read-only facade over a MemoryRepository (no writer methods exist on it), at the head or,
-    with ``height``, at a past block (outputs created later are hidden, later spends undone)."""
+    """Read-only facade over a MemoryRepository (no writer methods exist on it). It is a snapshot:
+    it shows the chain as it was when it was opened (``height`` None) or at a past block, however
+    many blocks are applied meanwhile (outputs created later are hidden, later spends undone),
+    like a SQLite read transaction."""
 
-    __slots__ = ("_repo", "_height")
+    __slots__ = ("_repo", "_top", "_revision", "_chain_id")
     _repo: MemoryRepository
-    _height: int | None
+    _top: int
+    _revision: int
+    _chain_id: str
 
     def __init__(self, repo: MemoryRepository, height: int | None = None) -> None:
+        with repo._lock:
+            top = len(repo._blocks) - 1 if height is None else height
+            revision = repo._revision if height is None else -1  # the past does not change
+            chain_id = repo._chain_id
         object.__setattr__(self, "_repo", repo)
-        object.__setattr__(self, "_height", height)
+        object.__setattr__(self, "_top", top)   # -1: opened before genesis
+        object.__setattr__(self, "_revision", revision)
+        object.__setattr__(self, "_chain_id", chain_id)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise ReadOnlyViolation("a chain view is read-only")
 
     def _visible(self, outpoint: OutPoint) -> bool:
-        if self._height is None:
-            return outpoint in self._repo._utxos
         created = self._repo._created_at.get(outpoint)
+        if created is None or created > self._top:
+            return False
         spent = self._repo._spent_at.get(outpoint)
-        return created is not None and created <= self._height and (
-            spent is None or spent > self._height)
+        return spent is None or spent > self._top
 
     def head(self) -> ChainPins:
-        if self._height is None:
-            return self._repo._head()
+        if self._top < 0:
+            raise NotFound("the chain has no genesis block", code="no-genesis",
+                           hint="run `ispc init` first")
         with self._repo._lock:
-            block = self._repo._blocks[self._height]
-            return ChainPins(block.height, block.timestamp, block.block_hash, self._repo._chain_id)
+            block = self._repo._blocks[self._top]
+        return ChainPins(block.height, block.timestamp, block.block_hash, self._chain_id)
 
     def block_hash(self, height: int) -> bytes | None:
         with self._repo._lock:
-            blocks = self._repo._blocks
-            top = len(blocks) - 1 if self._height is None else self._height
-            return blocks[height].block_hash if 0 <= height <= top else None
+            return self._repo._blocks[height].block_hash if 0 <= height <= self._top else None
 
     def utxo(self, outpoint: OutPoint) -> TxOutput | None:
         with self._repo._lock:
             return self._repo._outputs.get(outpoint) if self._visible(outpoint) else None
 
     def utxo_exists(self, outpoint: OutPoint) -> bool:
-        return self.utxo(outpoint) is not None
+        with self._repo._lock:
+            return self._visible(outpoint)
 
     def was_spent(self, outpoint: OutPoint) -> bool:
         with self._repo._lock:
             spent = self._repo._spent_at.get(outpoint)
-            return spent is not None and (self._height is None or spent <= self._height)
+            return spent is not None and spent <= self._top
 
     def resource(self, content_hash: bytes) -> ResourceOutput | None:
+        """The oldest visible unspent resource output for ``content_hash`` (indexed by hash)."""
         with self._repo._lock:
-            for outpoint, output in self._repo._outputs.items():
-                if output.resource is not None and output.resource.content_hash == content_hash \
-                        and self._visible(outpoint):
-                    return output.resource
+            for outpoint in self._repo._resource_outputs.get(content_hash, ()):
+                if self._visible(outpoint):
+                    return self._repo._outputs[outpoint].resource
         return None
 
     def resource_exists(self, content_hash: bytes) -> bool:
@@ -244,8 +253,8 @@ class _MemoryView:
             return self._repo._blobs.get(content_hash)
 
     def revision(self) -> int:
-        with self._repo._lock:
-            return self._repo._revision if self._height is None else -1
+        """The snapshot's revision (-1 for a past view): constant for the view's lifetime."""
+        return self._revision
 
     def utxos_of(self, owner: bytes) -> list[tuple[OutPoint, TxOutput]]:
         with self._repo._lock:
@@ -254,29 +263,33 @@ class _MemoryView:
 
     def blocks(self, limit: int = 10) -> list[BlockInfo]:
         with self._repo._lock:
-            blocks = self._repo._blocks if self._height is None \
-                else self._repo._blocks[:self._height + 1]
+            blocks = self._repo._blocks[:self._top + 1]
             return list(reversed(blocks[-limit:])) if limit > 0 else []
 
     def applied_transaction(self, transaction_id: bytes) -> tuple[int, bytes] | None:
         """(block height, stored result encoding) of an applied signed transaction."""
         with self._repo._lock:
             found = self._repo._applied.get(transaction_id)
-        if found is None or (self._height is not None and found[0] > self._height):
+        if found is None or found[0] > self._top:
             return None
         return found
 
+    # Storage reads never look past the view's own block (a height above it reads it).
+
     def state_get(self, contract: bytes, key: bytes, height: int) -> bytes | None:
         with self._repo._lock:
-            return _as_of(self._repo._state.get(contract, {}).get(key, ()), height)
+            return _as_of(self._repo._state.get(contract, {}).get(key, ()),
+                          min(height, self._top))
 
     def state_items(self, contract: bytes, height: int) -> dict[bytes, bytes]:
+        height = min(height, self._top)
         with self._repo._lock:
             keys = self._repo._state.get(contract, {})
             found = ((key, _as_of(history, height)) for key, history in keys.items())
             return {key: value for key, value in found if value is not None}
 
     def state_version(self, contract: bytes, height: int) -> tuple[int, bytes]:
+        height = min(height, self._top)
         with self._repo._lock:
             versions = [entry for entry in self._repo._state_versions.get(contract, ())
                         if entry[0] <= height]
@@ -315,6 +328,7 @@ class MemoryRepository:
         self._chain_id = ""
         self._utxos: dict[OutPoint, TxOutput] = {}
         self._outputs: dict[OutPoint, TxOutput] = {}  # every output ever made
+        self._resource_outputs: dict[bytes, list[OutPoint]] = {}  # content hash -> oldest first
         self._created_at: dict[OutPoint, int] = {}
         self._spent_at: dict[OutPoint, int] = {}
         self._applied: dict[bytes, tuple[int, bytes]] = {}
@@ -414,6 +428,10 @@ class MemoryRepository:
                 (height, delta.version, delta.root))
         self._outputs.update(zip(created, draft.outputs))
         self._created_at.update((op, height) for op in created)
+        for outpoint, output in zip(created, draft.outputs):
+            if output.resource is not None:
+                self._resource_outputs.setdefault(output.resource.content_hash,
+                                                  []).append(outpoint)
         block = BlockInfo(height, timestamp, block_hash_of(parent, height, timestamp,
                                                            self._chain_id, tx_id),
                           parent, tx_id, len(draft.outputs))

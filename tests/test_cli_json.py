@@ -115,6 +115,11 @@ def test_every_command_json_matches_its_schema(devnet):
     increment.write_bytes(struct.pack("<Q", 4))
     ispc(devnet, "run", counter, "increment", "--input-file", str(increment), "--as", "alice",
          "--apply")
+    calls = root / "calls.jsonl"
+    calls.write_text(json.dumps({"contract": counter, "method": "get"}) + "\n"
+                     + json.dumps({"contract": counter, "method": "get", "nonce": 1}) + "\n")
+    batch = ispc(devnet, "batch", str(calls), "--as", "alice", "--no-prove")
+    assert batch["requests"] == 2 and [r["status"] for r in batch["results"]] == [0, 0]
     got = ispc(devnet, "query", counter, "get", "--input-file", "-", stdin=b"")
     assert struct.unpack("<Q", bytes.fromhex(got["return_data"]))[0] == 4
     assert ispc(devnet, "state", counter)["entries"]

@@ -105,10 +105,11 @@ def test_trace_sink_gets_a_replayable_trace(key_dir, tmp_path):
     data = json.loads(line)
     assert data["root"] == result.trace_root.hex()
     assert data["execution_result_hash"] == result.execution_result_hash.hex()
-    from ispc_framework._encoding import from_json
-    from ispc_framework._trace import TraceRecord  # noqa: F401  (registers the type)
+    from ispc_framework._encoding import decode
+    from ispc_framework._trace import TraceRecord
 
-    records = [from_json(r) for r in data["records"]]
+    records = [decode(bytes.fromhex(r)) for r in data["records"]]  # canonical encodings
+    assert all(type(r) is TraceRecord for r in records)
     assert records[0].kind == "start" and records[-1].kind == "end"
     assert "ispc.v1.tx_add_asset_output" in [r.function for r in records]
     assert ExecutionTrace.replay_root(bytes.fromhex(data["header"]), records) == result.trace_root
@@ -169,13 +170,41 @@ def test_a_plugin_cannot_replace_the_execution(key_dir, tmp_path):
         coordinator.plugins.register(Replacer())
 
 
-def test_a_write_during_the_run_is_detected(key_dir, tmp_path):
-    coordinator, token = make(key_dir, tmp_path)
-    writer = coordinator.repository.writer()
-    coordinator.plugins.register(Recorder(lambda: writer.store_resource(b"sneaky")))
-    with pytest.raises(RepositoryError) as info:
-        coordinator.execute(mint(token))
-    assert info.value.code == "revision-changed"
+class LiveView:
+    """A chain view that is no snapshot (every call reads the repository as it is now), as a
+    third-party repository might offer."""
+
+    def __init__(self, repository):
+        self._repository = repository
+
+    def __getattr__(self, name):
+        return getattr(self._repository.view(), name)
+
+
+@pytest.mark.parametrize("snapshot", [True, False])
+def test_a_write_during_the_run_is_detected(key_dir, tmp_path, snapshot):
+    """With a snapshot view (both built-in repositories) the run finishes on the chain it
+    started on and the block that landed meanwhile makes its result stale at apply; a view
+    that is no snapshot sees the revision move and refuses the run."""
+    from ispc_sqlite import SqliteRepository
+
+    for repository in (MemoryRepository(), SqliteRepository(tmp_path / f"w{snapshot}.db")):
+        coordinator, token = make(key_dir, tmp_path, repository)
+        writer = repository.writer()
+        coordinator.plugins.register(Recorder(lambda w=writer: w.apply(SealedDraft())))
+        pins = repository.view().head()
+        if not snapshot:
+            with pytest.raises(RepositoryError) as info:
+                coordinator.execute(mint(token), view=LiveView(repository), prove=False)
+            assert info.value.code == "revision-changed"
+            coordinator.close()
+            continue
+        result = coordinator.execute(mint(token))
+        assert result.pins == pins and repository.view().head().height == pins.height + 1
+        with pytest.raises(RepositoryError) as info:
+            coordinator.apply_result(result)
+        assert info.value.code == "result-stale"
+        coordinator.close()
 
 
 def test_sqlite_round_trip_apply_and_spend(key_dir, tmp_path):

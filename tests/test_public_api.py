@@ -36,6 +36,7 @@ EXPECTED_TOP_LEVEL = {
     "encode", "decode", "to_json", "from_json", "digest", "hash_of",
     "ExecutionLimits", "TransactionDraft", "ExecutionTrace", "TraceRecord", "ChainPins",
     "ExecutionRequest", "ExecutionContext", "ContextManager", "Coordinator", "final_transaction",
+    "ExecutionPool",
     "HostFunction", "HostEnv", "GuestMemory", "EngineOutcome", "WasmEngine", "OnnxEngine",
     "ProofRequest", "Prover", "ChainView", "RepositoryWriter", "MemoryRepository",
     "Config", "load_config", *errors.__all__,

@@ -168,6 +168,7 @@ COMMANDS = {
     "query": "_state:query_cmd", "state": "_state:state_cmd", "balance": "_state:balance_cmd",
     "setup": "_tools:setup_cmd", "prover": "_tools:prover_group", "demo": "_tools:demo_cmd",
     "conformance": "_tools:conformance_cmd", "hostabi": "_tools:hostabi_group",
+    "batch": "_batch:batch_cmd",
 }
 
 

@@ -120,6 +120,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "apply": {"description": "The new block, its outputs and per-phase timings.",
               **_object({"block": _BLOCK_INFO, "created": _array(_TO_JSON_OUTPOINT),
                          "timings": _TIMINGS})},
+    "batch": {
+        "description": "How many calls ran on how many workers, and each call's status, gas and "
+                       "result hash, in the order of the requests (--out has the results).",
+        **_object({"requests": UINT, "workers": UINT,
+                   "results": _array(_object({"status": UINT, "gas_used": UINT,
+                                               "execution_result_hash": HASH}))})},
     "query": {"description": "A read-only call's return data, gas and the height it ran at.",
               **_object({"return_data": HEX, "gas_used": UINT, "height": UINT})},
     "state": {

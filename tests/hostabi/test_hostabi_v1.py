@@ -82,12 +82,13 @@ def test_block_values_are_pinned_even_when_the_chain_grows(harness):
 
 def test_block_hash_below_head_comes_from_the_view(harness):
     harness.repo.apply(harness.ctx.draft.__class__().seal())
+    view = harness.repo.view()  # views are snapshots: a new one sees block 1
     request = ExecutionRequest(resource_hash=harness.resource_hash, method="m")
-    ctx = harness.manager.create(request, harness.view.head())  # a later run at height 1
-    env = HostEnv(ctx, harness.view, harness.memory)
+    ctx = harness.manager.create(request, view.head())  # a later run at height 1
+    env = HostEnv(ctx, view, harness.memory)
     out = harness.memory.alloc(32)
     assert harness.functions["ispc.v1.block_hash"].handler(env, 0, out) == Status.OK
-    assert harness.memory.read(out, 32) == harness.view.block_hash(0) != ctx.pins.block_hash
+    assert harness.memory.read(out, 32) == view.block_hash(0) != ctx.pins.block_hash
     assert harness.functions["ispc.v1.block_hash"].handler(env, 1, out) == Status.OK
     assert harness.memory.read(out, 32) == ctx.pins.block_hash
 

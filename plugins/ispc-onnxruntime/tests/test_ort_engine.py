@@ -146,3 +146,32 @@ def test_plugin_registration_is_lazy():
             "print(sorted(m for m in ('onnxruntime', 'numpy', 'onnx') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_watchdog_terminates_runs_whose_deadline_is_not_the_first():
+    """Arming wakes the watchdog thread only for a new earliest deadline; a run armed behind a
+    pending or finished one is still terminated on time."""
+    import time
+
+    from ispc_onnxruntime._session import Watchdog, run_options
+
+    watchdog = Watchdog()
+    finished, first, later = run_options(), run_options(), run_options()
+    watchdog.disarm(watchdog.arm(finished, 0.05))   # finished before its deadline
+    watchdog.arm(first, 0.2)
+    watchdog.arm(later, 0.4)                        # no wake-up: not the earliest
+    quiet = run_options()
+    token = watchdog.arm(quiet, 0.3)
+    watchdog.disarm(token)
+    deadline = time.monotonic() + 30
+    while not (first.terminate and later.terminate) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert first.terminate and later.terminate and not finished.terminate
+    assert not quiet.terminate
+
+
+def test_cpu_isa_class_is_read_once():
+    from ispc_framework.plugins import cpu_isa_class
+
+    assert cpu_isa_class() is cpu_isa_class()
+    assert cpu_isa_class.cache_info().hits >= 1

@@ -4,6 +4,10 @@ A view's connection is locked down three ways, so a host function that reached i
 write: the file is opened with ``mode=ro`` (the OS-level handle cannot write), ``PRAGMA
 query_only`` is on, and an authorizer allows only reads (it also refuses ``ATTACH`` and
 ``PRAGMA``, which ``mode=ro`` alone would let through to create or write *another* file).
+
+A reader also refuses transaction statements (``BEGIN``/``COMMIT``/...) unless the plugin itself
+issues them through :func:`begin_snapshot`/:func:`end_snapshot`: a view is one read transaction (a
+snapshot), and SQL passed to ``view.query`` must not be able to end it and read a newer state.
 """
 
 from __future__ import annotations
@@ -13,17 +17,67 @@ from pathlib import Path
 
 from ispc_framework.plugins import ReadOnlyViolation, RepositoryError, SchemaError
 
-__all__ = ["open_writer", "open_reader", "translate"]
+__all__ = ["open_writer", "open_reader", "begin_snapshot", "end_snapshot", "user_sql",
+           "translate"]
 
 SYNCHRONOUS = ("full", "normal")
 
 # Statements a view may prepare; everything else (writes, DDL, ATTACH, PRAGMA) is denied.
 _READ_ACTIONS = frozenset({sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION,
-                           sqlite3.SQLITE_RECURSIVE, sqlite3.SQLITE_TRANSACTION})
+                           sqlite3.SQLITE_RECURSIVE})
+
+# The plugin's own snapshot statements. Python's sqlite3 caches prepared statements by their
+# text and the authorizer runs only when a statement is prepared, so SQL from ``view.query`` is
+# run through :func:`user_sql`, which makes its text differ from these (it can never reuse them).
+_BEGIN, _END = "BEGIN DEFERRED", "ROLLBACK"
 
 
-def _only_reads(action: int, arg1, arg2, db_name, trigger) -> int:
-    return sqlite3.SQLITE_OK if action in _READ_ACTIONS else sqlite3.SQLITE_DENY
+class _Flag:
+    __slots__ = ("on",)
+
+    def __init__(self) -> None:
+        self.on = False
+
+
+class _Reader(sqlite3.Connection):
+    """A reader connection that knows when the plugin itself opens or ends a transaction."""
+
+    own_transaction: _Flag
+
+
+def _reader_authorizer(own_transaction: _Flag):
+    # Holds the flag, not the connection: no reference cycle through the authorizer.
+    def authorize(action: int, arg1, arg2, db_name, trigger) -> int:
+        if action in _READ_ACTIONS:
+            return sqlite3.SQLITE_OK
+        if action == sqlite3.SQLITE_TRANSACTION and own_transaction.on:
+            return sqlite3.SQLITE_OK
+        return sqlite3.SQLITE_DENY
+    return authorize
+
+
+def begin_snapshot(conn: sqlite3.Connection) -> None:
+    """Open the read transaction a view lives in (the snapshot is taken by its first read)."""
+    _own(conn, _BEGIN)
+
+
+def end_snapshot(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        _own(conn, _END)
+
+
+def _own(conn: sqlite3.Connection, sql: str) -> None:
+    flag = conn.own_transaction  # type: ignore[attr-defined]
+    flag.on = True
+    try:
+        conn.execute(sql)
+    finally:
+        flag.on = False
+
+
+def user_sql(sql: str) -> str:
+    """SQL from outside the plugin, made distinct from the plugin's own cached statements."""
+    return sql + "\n"
 
 
 def open_writer(path: Path, *, synchronous: str, busy_timeout_ms: int) -> sqlite3.Connection:
@@ -53,13 +107,14 @@ def open_reader(path: Path, *, busy_timeout_ms: int, pragmas: bool = False) -> s
     uri = path.resolve().as_uri() + "?mode=ro"
     try:
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False,
-                               timeout=busy_timeout_ms / 1000)
+                               timeout=busy_timeout_ms / 1000, factory=_Reader)
     except sqlite3.Error as exc:
         raise translate(exc, str(path)) from exc
     try:
         conn.execute("PRAGMA query_only=ON")
+        conn.own_transaction = _Flag()
         if not pragmas:
-            conn.set_authorizer(_only_reads)
+            conn.set_authorizer(_reader_authorizer(conn.own_transaction))
     except BaseException:
         conn.close()
         raise
@@ -75,7 +130,9 @@ def _is_read_only_refusal(exc: sqlite3.Error) -> bool:
         return True
     # DDL refused by the authorizer reports SQLITE_ERROR with this message.
     text = str(exc).lower()
-    return "readonly" in text or "not authorized" in text or "authorization denied" in text
+    # VACUUM has no authorizer action; inside a view's read transaction SQLite refuses it so.
+    return any(sign in text for sign in ("cannot vacuum", "readonly", "not authorized",
+                                         "authorization denied"))
 
 
 def translate(exc: sqlite3.Error, where: str = "") -> RepositoryError:

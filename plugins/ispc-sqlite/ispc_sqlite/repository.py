@@ -1,8 +1,10 @@
 """SqliteRepository: the plugin's factory object (``ispc_sqlite.repository:SqliteRepository``).
 
 It opens (and creates or migrates) one database file, keeps the single writable connection for
-:meth:`writer`, and opens a fresh read-only connection for every :meth:`view`. Views work while a
-writer applies a block: WAL lets readers see the last committed state without waiting.
+:meth:`writer`, and serves every :meth:`view` from a small pool of read-only connections: a view
+is one read transaction on a connection taken from the pool (opened only when none is idle) and
+given back when the view closes, so an execution costs a ``BEGIN``, not a connection. Views work
+while a writer applies a block: WAL lets readers keep their snapshot without waiting.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 
 from ispc_framework.plugins import ConfigError, NotFound, RepositoryError
 
+from .cache import ReadCache
 from .connection import SYNCHRONOUS, open_reader, open_writer, translate
 from .integrity import verify_database
 from .schema import ensure_schema
@@ -24,6 +27,8 @@ from .writer import SqliteWriter
 __all__ = ["SqliteRepository"]
 
 DEFAULT_MAX_RESOURCE_BYTES = 64 * 1024 * 1024
+#: idle reader connections kept for reuse (one per thread running executions is what is needed)
+MAX_IDLE_READERS = 8
 
 
 def _setting_int(name: str, value: object, low: int) -> int:
@@ -67,6 +72,8 @@ class SqliteRepository:
         self._writer_conn = conn
         self._writer = SqliteWriter(conn, where, max_resource_bytes=max_bytes)
         self._views: weakref.WeakSet[SqliteChainView] = weakref.WeakSet()
+        self._idle: list[sqlite3.Connection] = []
+        self._cache = ReadCache()
         self._lock = threading.Lock()
         self._closed = False
 
@@ -78,25 +85,45 @@ class SqliteRepository:
             raise RepositoryError(f"{self.path}: the repository was closed", code="closed")
 
     def view(self) -> SqliteChainView:
-        """A new read-only view on its own ``mode=ro`` connection (close it, or close the repo)."""
-        with self._lock:
-            self._check_open()
-            view = SqliteChainView(open_reader(self.path, busy_timeout_ms=self._busy_timeout_ms),
-                                   str(self.path))
-            self._views.add(view)
-        return view
+        """A read-only snapshot of the chain as committed now (close it, or close the repo)."""
+        return self._open_view(None)
 
     def view_at(self, height: int) -> SqliteChainView:
         """A read-only view of the chain as it was at block ``height``."""
-        view = self.view()
-        if isinstance(height, bool) or not isinstance(height, int) or view.block(height) is None:
-            view.close()
+        if isinstance(height, bool) or not isinstance(height, int) \
+                or not 0 <= height <= 2**63 - 1:  # beyond SQLite integers: no such block
             raise NotFound(f"{self.path}: there is no block {height!r}", code="no-such-height",
                            hint="`ispc chain` lists the blocks")
-        past = SqliteChainView(view._conn, str(self.path), height)
-        with self._lock:
-            self._views.add(past)
+        past = self._open_view(height)
+        if past._head is None or past._head.height != height:
+            past.close()
+            raise NotFound(f"{self.path}: there is no block {height!r}", code="no-such-height",
+                           hint="`ispc chain` lists the blocks")
         return past
+
+    def _open_view(self, height: int | None) -> SqliteChainView:
+        with self._lock:
+            self._check_open()
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = open_reader(self.path, busy_timeout_ms=self._busy_timeout_ms)
+        try:
+            view = SqliteChainView(conn, str(self.path), height, cache=self._cache,
+                                   release=self._release)
+        except BaseException:
+            conn.close()
+            raise
+        with self._lock:
+            self._views.add(view)
+        return view
+
+    def _release(self, conn: sqlite3.Connection) -> None:
+        """Take back a closed view's connection (its transaction already ended)."""
+        with self._lock:
+            if not self._closed and len(self._idle) < MAX_IDLE_READERS:
+                self._idle.append(conn)
+                return
+        conn.close()
 
     def writer(self) -> SqliteWriter:
         self._check_open()
@@ -113,10 +140,13 @@ class SqliteRepository:
             if self._closed:
                 return
             self._closed = True
-            for view in list(self._views):
-                view.close()
-            with self._writer._lock:  # wait for a running transaction to finish
-                self._writer_conn.close()
+            views, idle, self._idle = list(self._views), self._idle, []
+        for view in views:
+            view.close()
+        for conn in idle:
+            conn.close()
+        with self._writer._lock:  # wait for a running transaction to finish
+            self._writer_conn.close()
 
     def __enter__(self) -> SqliteRepository:
         return self

@@ -1,23 +1,31 @@
 """SqliteChainView: the read-only chain view an execution receives.
 
-It owns nothing but a connection that cannot write (see :mod:`.connection`) and holds no reference
-to the repository or its writer, so nothing reachable from it can change the chain.
+It owns nothing but a connection that cannot write (see :mod:`.connection`) and the repository's
+read cache (:mod:`.cache`, immutable facts only), and holds no reference to the repository or its
+writer, so nothing reachable from it can change the chain.
+
+A view is one SQLite read transaction: everything it returns is from the one committed state that
+was current when it was opened (its snapshot), however many blocks are applied meanwhile, so a run
+reads a consistent chain and is pinned to it. Closing the view ends the transaction and hands the
+connection back to the repository for the next view (connections are reused, not reopened).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from ispc_framework.plugins import ChainPins
 from ispc_framework.plugins import decode
-from ispc_framework.plugins import NotFound, ReadOnlyViolation, ValidationError
+from ispc_framework.plugins import NotFound, ReadOnlyViolation, RepositoryError, ValidationError
 from ispc_framework.plugins import OutPoint, ResourceOutput, StateOutput, TxOutput
 from ispc_framework.plugins import BlockInfo
 
 from . import storage
-from .connection import translate
+from .cache import ReadCache
+from .connection import begin_snapshot, end_snapshot, translate, user_sql
 from .schema import from_u64
 
 __all__ = ["SqliteChainView"]
@@ -51,17 +59,45 @@ class SqliteChainView:
     created and spends they made are invisible (outputs keep their creation and spending heights,
     so no history is lost)."""
 
-    __slots__ = ("_conn", "_lock", "_where", "_height", "__weakref__")
+    __slots__ = ("_conn", "_lock", "_where", "_height", "_cache", "_revision", "_head",
+                 "_release", "_closed", "__weakref__")
     _conn: sqlite3.Connection
     _lock: threading.Lock
     _where: str
     _height: int | None
+    _cache: ReadCache
+    _revision: int
+    _head: ChainPins | None
+    _release: Callable[[sqlite3.Connection], None] | None
+    _closed: bool
 
-    def __init__(self, conn: sqlite3.Connection, where: str, height: int | None = None) -> None:
-        object.__setattr__(self, "_conn", conn)
-        object.__setattr__(self, "_lock", threading.Lock())
-        object.__setattr__(self, "_where", where)
-        object.__setattr__(self, "_height", height)
+    def __init__(self, conn: sqlite3.Connection, where: str, height: int | None = None, *,
+                 cache: ReadCache | None = None,
+                 release: Callable[[sqlite3.Connection], None] | None = None) -> None:
+        """Open the snapshot on ``conn``; ``release(conn)`` takes the connection back at close
+        (default: close it)."""
+        set_ = object.__setattr__
+        set_(self, "_conn", conn)
+        set_(self, "_lock", threading.Lock())
+        set_(self, "_where", where)
+        set_(self, "_height", height)
+        set_(self, "_cache", cache if cache is not None else ReadCache())
+        set_(self, "_release", release)
+        set_(self, "_closed", False)
+        top = _MAX_SQLITE_INT if height is None else height
+        try:
+            begin_snapshot(conn)
+            # The first read takes the snapshot; revision and head come with it.
+            revision, chain_id, *head = conn.execute(
+                "SELECT s.revision, s.chain_id, b.height, b.timestamp, b.block_hash "
+                "FROM chain_state AS s LEFT JOIN blocks AS b ON b.height = "
+                "(SELECT MAX(height) FROM blocks WHERE height <= ?)", (top,)).fetchone()
+        except sqlite3.Error as exc:
+            end_snapshot(conn)
+            raise translate(exc, where) from exc
+        set_(self, "_revision", revision if height is None else -1)  # the past does not change
+        set_(self, "_head", None if head[0] is None else
+             ChainPins(head[0], from_u64(head[1]), head[2], chain_id))
 
     def _unspent(self, prefix: str = "") -> tuple[str, tuple]:
         """SQL for "unspent at this view's height" and its parameters."""
@@ -81,6 +117,8 @@ class SqliteChainView:
 
     def _rows(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self._lock:
+            if self._closed:
+                raise RepositoryError(f"{self._where}: the view was closed", code="closed")
             try:
                 return self._conn.execute(sql, params).fetchall()
             except sqlite3.Error as exc:
@@ -93,13 +131,11 @@ class SqliteChainView:
     # -------------------------------------------------------------------------- ChainView
 
     def head(self) -> ChainPins:
-        row = self._one("SELECT b.height, b.timestamp, b.block_hash, s.chain_id "
-                        "FROM blocks AS b, chain_state AS s WHERE b.height <= ? "
-                        "ORDER BY b.height DESC", (self._top(),))
-        if row is None:
+        if self._closed:
+            raise RepositoryError(f"{self._where}: the view was closed", code="closed")
+        if self._head is None:
             raise NotFound("the chain has no genesis block", code="no-genesis")
-        height, timestamp, block_hash, chain_id = row
-        return ChainPins(height, from_u64(timestamp), block_hash, chain_id)
+        return self._head
 
     def block_hash(self, height: int) -> bytes | None:
         if isinstance(height, bool) or not isinstance(height, int):
@@ -114,10 +150,13 @@ class SqliteChainView:
         unspent, params = self._unspent()
         row = self._one(f"SELECT body FROM outputs WHERE tx_id = ? AND idx = ? AND {unspent}",
                         (op.tx_id, op.index, *params))
-        return decode(row[0]) if row else None
+        return self._cache.decoded(row[0], decode) if row else None
 
     def utxo_exists(self, outpoint: OutPoint) -> bool:
-        return self.utxo(outpoint) is not None
+        op = _outpoint(outpoint)
+        unspent, params = self._unspent()
+        return self._one(f"SELECT 1 FROM outputs WHERE tx_id = ? AND idx = ? AND {unspent}",
+                         (op.tx_id, op.index, *params)) is not None
 
     def was_spent(self, outpoint: OutPoint) -> bool:
         """True if the outpoint existed and has been spent (tells InputSpent from InputMissing)."""
@@ -129,24 +168,33 @@ class SqliteChainView:
         """The resource output for ``content_hash``: the oldest unspent one if several exist."""
         key = _hash_bytes(content_hash, "content_hash")
         unspent, params = self._unspent()
-        row = self._one(f"SELECT body FROM outputs WHERE resource_hash = ? AND {unspent} "
-                        "ORDER BY height, idx", (key, *params))
-        return decode(row[0]).resource if row else None
+
+        def load() -> ResourceOutput | None:
+            row = self._one(f"SELECT body FROM outputs WHERE resource_hash = ? AND {unspent} "
+                            "ORDER BY height, idx", (key, *params))
+            return decode(row[0]).resource if row else None
+        if self._height is not None:
+            return load()
+        return self._cache.resource(self._revision, key, load)
 
     def resource_exists(self, content_hash: bytes) -> bool:
         return self.resource(content_hash) is not None
 
     def resource_content(self, content_hash: bytes) -> bytes | None:
         key = _hash_bytes(content_hash, "content_hash")
-        row = self._one("SELECT content FROM resources WHERE content_hash = ?", (key,))
-        return bytes(row[0]) if row else None
+
+        def load() -> bytes | None:
+            row = self._one("SELECT content FROM resources WHERE content_hash = ?", (key,))
+            return bytes(row[0]) if row else None
+        if self._closed:
+            raise RepositoryError(f"{self._where}: the view was closed", code="closed")
+        return self._cache.content(key, load)
 
     def revision(self) -> int:
-        if self._height is not None:
-            return -1  # the past does not change
-        row = self._one("SELECT revision FROM chain_state")
-        assert row is not None  # the schema keeps exactly one chain_state row
-        return int(row[0])
+        """The snapshot's revision (-1 for a past view): constant for the view's lifetime."""
+        if self._closed:
+            raise RepositoryError(f"{self._where}: the view was closed", code="closed")
+        return self._revision
 
     def utxos_of(self, owner: bytes) -> list[tuple[OutPoint, TxOutput]]:
         key = _hash_bytes(owner, "owner")
@@ -178,8 +226,10 @@ class SqliteChainView:
         if isinstance(height, bool) or not isinstance(height, int) or height < 0:
             raise ValidationError("height", f"expected a non-negative integer, got {height!r}")
         with self._lock:
+            if self._closed:
+                raise RepositoryError(f"{self._where}: the view was closed", code="closed")
             try:
-                return query(self._conn, contract, *args[:-1], min(height, _MAX_SQLITE_INT))
+                return query(self._conn, contract, *args[:-1], min(height, self._top()))
             except sqlite3.Error as exc:
                 raise translate(exc, self._where) from exc
 
@@ -215,11 +265,24 @@ class SqliteChainView:
         """Run read-only SQL (diagnostics, tooling). Any write raises ReadOnlyViolation."""
         if not isinstance(sql, str):
             raise ValidationError("sql", f"expected text, got {type(sql).__name__}")
-        return self._rows(sql, tuple(params))
+        return self._rows(user_sql(sql), tuple(params))
 
     def close(self) -> None:
+        """End the snapshot and give the connection back (idempotent)."""
         with self._lock:
-            self._conn.close()
+            if self._closed:
+                return
+            object.__setattr__(self, "_closed", True)
+            conn, release = self._conn, self._release
+        try:
+            end_snapshot(conn)
+        except sqlite3.Error:
+            conn.close()  # not reusable: drop it
+            return
+        if release is None:
+            conn.close()
+        else:
+            release(conn)
 
     def __enter__(self) -> SqliteChainView:
         return self

@@ -41,12 +41,15 @@ def split(rng: random.Random, total: int, parts: int) -> list[int]:
 def main(path: str, seed: int) -> None:
     rng = random.Random(seed)
     repo = SqliteRepository(path)
-    writer, view = repo.writer(), repo.view()
-    if not view.blocks(1):
+    writer = repo.writer()
+    with repo.view() as view:
+        fresh = not view.blocks(1)
+    if fresh:
         writer.create_genesis("crash-test", 0, [coin(o, SUPPLY_PER_OWNER) for o in OWNERS])
     while True:
-        unspent = [(op, out) for owner in OWNERS for op, out in view.utxos_of(owner)
-                   if out.asset is not None]
+        with repo.view() as view:  # a view is a snapshot: a new one sees the last block
+            unspent = [(op, out) for owner in OWNERS for op, out in view.utxos_of(owner)
+                       if out.asset is not None]
         spend = rng.sample(unspent, rng.randint(1, min(3, len(unspent))))
         others = [item for item in unspent if item not in spend]
         inputs = [TxInput(op) for op, _ in spend]

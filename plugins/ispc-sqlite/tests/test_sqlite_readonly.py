@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from ispc_framework.plugins import ReadOnlyViolation
-from ispc_framework.plugins import AssetOutput, NativeCoin, TxOutput
+from ispc_framework.plugins import ReadOnlyViolation, RepositoryError
+from ispc_framework.plugins import AssetOutput, NativeCoin, SealedDraft, TxOutput
 from ispc_sqlite import SqliteRepository
 
 OWNER = b"\x11" * 32
@@ -87,10 +87,45 @@ def test_the_view_has_no_writer_and_refuses_attributes(repo):
     assert view.revision() == 2
 
 
-def test_revision_detects_an_out_of_band_write(repo):
-    """What the coordinator relies on: revision() before and after a run differs iff something
-    was written, so a write by any path (here, the writer) is visible."""
+def test_a_view_is_a_snapshot_and_a_new_view_sees_the_write(repo):
+    """A view is one read transaction: a write by any path (here, the writer) bumps the revision
+    a *new* view reads, while a view opened before keeps its revision, head and outputs."""
     view = repo.view()
-    before = view.revision()
-    repo.writer().store_resource(b"new bytes")
-    assert view.revision() == before + 1
+    before = (view.revision(), view.head(), view.utxos_of(OWNER))
+    key = repo.writer().store_resource(b"new bytes")
+    repo.writer().apply(SealedDraft((), (TxOutput(OWNER, asset=AssetOutput(NativeCoin(), 9)),),
+                                    ()))
+    assert (view.revision(), view.head(), view.utxos_of(OWNER)) == before
+    assert view.query("SELECT count(*) FROM blocks") == [(before[1].height + 1,)]
+    with repo.view() as fresh:
+        assert fresh.revision() == before[0] + 2
+        assert fresh.head().height == before[1].height + 1
+        assert fresh.resource_content(key) == b"new bytes"
+
+
+@pytest.mark.parametrize("statement", ["COMMIT", "ROLLBACK", "END", "BEGIN", "SAVEPOINT s",
+                                       "end transaction", "BEGIN DEFERRED"])
+def test_sql_through_the_view_cannot_end_its_snapshot(repo, statement):
+    """Ending the read transaction would let later reads see a newer chain: refused, also for
+    the exact text of the plugin's own (cached) snapshot statements."""
+    view = repo.view()
+    revision = view.revision()
+    repo.writer().store_resource(b"moved on")
+    with pytest.raises(ReadOnlyViolation):
+        view.query(statement)
+    assert view.revision() == revision
+    assert view.query("SELECT revision FROM chain_state") == [(revision,)]
+
+
+def test_a_closed_view_is_refused_and_its_connection_is_reused(repo):
+    view = repo.view()
+    conn = view._conn
+    view.close()
+    view.close()  # idempotent
+    for call in (view.head, view.revision, lambda: view.utxos_of(OWNER),
+                 lambda: view.resource_content(b"\0" * 32)):
+        with pytest.raises(RepositoryError) as info:
+            call()
+        assert info.value.code == "closed"
+    again = repo.view()
+    assert again._conn is conn and again.revision() == repo.view().revision()

@@ -126,17 +126,20 @@ def test_apply_before_genesis_is_a_typed_error(repo):
 
 def test_deploy_stores_content_once_and_records_a_resource_output(chain):
     repo, _ = chain
-    writer, view = repo.writer(), repo.view()
+    writer, before = repo.writer(), repo.view()
     code = b"\0asm\x01\0\0\0"
     key = writer.store_resource(code)
     assert key == content_hash(code)
-    assert view.revision() == 2
+    assert repo.view().revision() == 2 and before.revision() == 1  # views are snapshots
     assert writer.store_resource(bytearray(code)) == key  # deduplicated: no new write
+    view = repo.view()
     assert view.revision() == 2
     assert view.query("SELECT count(*) FROM resources") == [(1,)]
     assert view.resource_content(key) == code
     assert not view.resource_exists(key)  # stored bytes alone are not a deployed resource
     applied = writer.apply(SealedDraft((), (resource_output(ALICE, code),), ()))
+    assert not view.resource_exists(key)  # the old snapshot, cached lookups included
+    view = repo.view()
     assert view.resource_exists(key)
     assert view.resource(key) == resource_output(ALICE, code).resource
     assert view.utxo(applied.created[0]).resource.content_hash == key
@@ -157,16 +160,17 @@ def test_store_resource_rejects_bad_content(tmp_path):
 
 def test_apply_spends_inputs_and_creates_outputs(chain):
     repo, genesis = chain
-    view = repo.view()
+    genesis_hash = repo.view().block_hash(0)
     draft = SealedDraft(
         (TxInput(genesis.created[0]), TxInput(genesis.created[1], reference_only=True)),
         (coin(BOB, 60), coin(ALICE, 40), state_output(ALICE, b"\x05" * 32, 1)),
         (Event(ALICE, "transfer", b"60"),))
     applied = repo.writer().apply(draft)
+    view = repo.view()
     block = applied.block
     assert block.height == 1 and block.timestamp == 1_001 and block.output_count == 3
     assert block.transaction_id == transaction_id_of(draft, 1)
-    assert block.parent_hash == view.block_hash(0)
+    assert block.parent_hash == genesis_hash == view.block_hash(0)
     assert block.block_hash == block_hash_of(block.parent_hash, 1, 1_001, "devnet",
                                              block.transaction_id)
     assert view.head().block_hash == block.block_hash
@@ -437,3 +441,12 @@ def test_concurrent_readers_keep_working_during_applies(chain):
     for heights in seen:
         assert heights and heights == sorted(heights) and heights[-1] <= 60
     assert repo.verify() == []
+
+
+def test_view_at_a_height_that_does_not_exist_is_not_found(chain):
+    repo, _ = chain
+    for height in (-1, 1, 2**63, 2**64 + 5, "0", True):
+        with pytest.raises(NotFound) as info:
+            repo.view_at(height)
+        assert info.value.code == "no-such-height"
+    assert repo.view_at(0).head().height == 0

@@ -76,6 +76,7 @@ def _wasmtime_validator():
     config = wasmtime.Config()
     for name, on in WASM_FEATURES.items():
         setattr(config, name if name == "shared_memory" else f"wasm_{name}", on)
+    config.parallel_compilation = False  # its threads do not survive fork(): a child would hang
     return wasmtime, wasmtime.Engine(config)
 
 

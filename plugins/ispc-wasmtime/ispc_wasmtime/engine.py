@@ -32,7 +32,8 @@ from typing import Any
 
 from ispc_framework.plugins import EngineOutcome, HostEnv, HostFunction, MemoryAccessError
 import wasmtime
-from ispc_framework.plugins import (ConfigError, EngineUnavailable, HostCallFailed, ISPCError,
+from ispc_framework.plugins import (ConfigError, EngineUnavailable, ExecutionError, HostCallFailed,
+                                   ISPCError,
                                    MemoryLimitExceeded, ModuleRejected, OutOfGas, StackExhausted,
                                    Timeout, Trap, ValidationError)
 from ispc_framework.plugins import (MAX_TABLE_ELEMENTS, MAX_U64, WASM_PAGE, ModuleInfo,
@@ -41,6 +42,7 @@ from wasmtime import _bindings, _ffi as ffi
 from wasmtime._value import _unintern
 
 from .cache import ModuleCache, cache_key
+from .compile_deadline import compile_within
 from .config import WASMTIME_MAJOR, build_config, settings_digest, wasmtime_version
 from .plugin import SETTINGS
 from .watchdog import EpochWatchdog
@@ -216,6 +218,9 @@ class _EngineSlot:
         self.digest = settings_digest(stack_bytes)
         self.engine = wasmtime.Engine(build_config(stack_bytes))
         self.watchdog = EpochWatchdog(self.engine)
+        # A compile that missed its deadline may still be running on this engine: never free
+        # the engine under it (close() leaks it instead).
+        self.compile_abandoned = False
 
 
 class WasmtimeEngine:
@@ -234,6 +239,7 @@ class WasmtimeEngine:
                 hint=f"pip install 'wasmtime>={WASMTIME_MAJOR},<{WASMTIME_MAJOR + 1}'")
         self.cache = ModuleCache(options["cache_size"], options["cache_dir"])
         self.max_module_bytes = int(options["max_module_bytes"])
+        self.compile_timeout_s = float(options["compile_timeout_s"])
         self.default_stack_bytes = int(options["default_stack_bytes"])
         if self.default_stack_bytes > MAX_STACK_BYTES:
             raise ConfigError(f"engine setting default_stack_bytes is "
@@ -264,7 +270,8 @@ class WasmtimeEngine:
         with self._slots_lock:
             slots, self._slots = list(self._slots.values()), {}
         for slot in slots:
-            slot.engine.close()
+            if not slot.compile_abandoned:
+                slot.engine.close()
 
     # ---------------------------------------------------------------- identity
 
@@ -321,7 +328,12 @@ class WasmtimeEngine:
     def _module(self, compiled: CompiledModule, slot: _EngineSlot):
         def build():
             try:
-                return wasmtime.Module(slot.engine, compiled.code)
+                return compile_within(self.compile_timeout_s,
+                                      lambda: wasmtime.Module(slot.engine, compiled.code))
+            except ExecutionError as exc:
+                if exc.code == "compile-timeout":
+                    slot.compile_abandoned = True
+                raise
             except wasmtime.WasmtimeError as exc:
                 raise ModuleRejected(f"wasmtime rejected the module: {_first_line(exc)}",
                                      code="invalid-module",

@@ -19,6 +19,8 @@ SETTINGS = (
     Setting("max_module_bytes", "int", 8 * 1024 * 1024, "largest accepted module", positive=True),
     Setting("default_stack_bytes", "int", 512 * 1024, "stack limit compiled for at deploy time",
             positive=True),
+    Setting("compile_timeout_s", "float", 60.0, "longest a module may take to compile "
+            "(compile-timeout after it)", positive=True),
 )
 
 

@@ -1,0 +1,125 @@
+"""Token transfers per second on the default setup (SQLite repository + jsonl trace sink) against
+the in-memory repository without a sink, measured in the same run in alternating slices.
+
+One "transfer" is one ``Coordinator.execute`` of the example token's signed ``transfer`` (wasmtime,
+signature check, trace, seal; unproven, because proving would dwarf everything else). The ratio
+``default / memory`` is the cost of the repository and the sink on the hot path.
+
+    .venv/bin/python benchmarks/repository_transfers.py [--quick]
+
+Needs the example contracts (bash examples/contracts/build.sh).
+"""
+
+from __future__ import annotations
+
+import statistics
+import struct
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from ispc_framework import Coordinator, MemoryRepository, load_config
+from ispc_framework._context import ExecutionRequest
+from ispc_framework._coordinator import final_transaction
+from ispc_framework._model import (AssetOutput, NativeCoin, ResourceCategory, ResourceOutput,
+                                   SealedDraft, TxOutput)
+from ispc_framework._signing import devnet_key
+from ispc_framework._transaction import sign_request
+
+TOKEN = Path(__file__).resolve().parents[1] / "examples/contracts/build/token_c.wasm"
+
+
+def token_chain(coordinator: Coordinator) -> Any:
+    """Genesis, the token deployed, 500 minted to alice: returns alice's signed transfer."""
+    alice, bob = devnet_key("alice"), devnet_key("bob")
+    writer = coordinator.repository.writer()
+    writer.create_genesis("bench", 1000, [TxOutput(alice.public_key,
+                                                   asset=AssetOutput(NativeCoin(), 1))])
+    code = TOKEN.read_bytes()
+    token = writer.store_resource(code)
+    writer.apply(SealedDraft((), (TxOutput(alice.public_key, resource=ResourceOutput(
+        token, ResourceCategory.CONTRACT, "application/wasm", len(code), "token")),), ()))
+
+    def sign(request: ExecutionRequest) -> Any:
+        return sign_request(request, [alice], chain_id="bench", valid_until=2**64 - 1)
+
+    minted = coordinator.execute(sign(ExecutionRequest(token, "mint", struct.pack("<Q", 500))),
+                                 prove=False)
+    coin = writer.apply(final_transaction(minted)).created[0]
+    return sign(ExecutionRequest(token, "transfer", bob.public_key + struct.pack("<Q", 200)
+                                 + bytes([1]) + coin.tx_id + struct.pack("<I", coin.index)))
+
+
+def default_coordinator(directory: Path) -> Coordinator:
+    """The default setup: the sqlite repository and the jsonl sink, as `ispc init` writes it."""
+    config = load_config(search_cwd=False, environ={}, overrides={
+        "repository.name": "sqlite", "plugin.sqlite.path": str(directory / "ispc.db"),
+        "trace.sinks": ["jsonl"], "plugin.jsonl.path": str(directory / "traces.jsonl")})
+    return Coordinator(config)
+
+
+def memory_coordinator() -> Coordinator:
+    return Coordinator(load_config(search_cwd=False, environ={}, overrides={"trace.sinks": []}),
+                       repository=MemoryRepository())
+
+
+def bench_figure(name: str, unit: str, samples: list[float], baseline: tuple[str, list[float]],
+                 *, better: str, target: tuple[str, float] | None = None) -> dict:
+    """One figure in the ``ispc.bench.v1`` schema of ``python -m benchmarks``: medians of the
+    samples and of the baseline's (measured in the same alternating slices) and their ratio,
+    with the target checked against the ratio."""
+    value, base = statistics.median(samples), statistics.median(baseline[1])
+    ratio = value / base if base else None
+    met = None if target is None or ratio is None else (
+        ratio >= target[1] if target[0] == ">=" else ratio <= target[1])
+    return {"name": name, "unit": unit, "value": value, "repeats": len(samples),
+            "better": better, "baseline": {"name": baseline[0], "value": base}, "ratio": ratio,
+            "target": None if target is None else {"op": target[0], "value": target[1],
+                                                   "of": "ratio"},
+            "met": met}
+
+
+def alternate(runs: dict[str, Any], rounds: int, per_slice: int) -> dict[str, list[float]]:
+    """Transfers/s of each setup, one sample per round, slices alternating (rotating order)."""
+    rates: dict[str, list[float]] = {name: [] for name in runs}
+    names = list(runs)
+    for round_ in range(rounds):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            coordinator, transfer = runs[name]
+            began = time.perf_counter()
+            for _ in range(per_slice):
+                coordinator.execute(transfer, prove=False)
+            rates[name].append(per_slice / (time.perf_counter() - began))
+    return rates
+
+
+def run(quick: bool = False) -> dict:
+    rounds, per_slice = (3, 30) if quick else (11, 200)
+    with tempfile.TemporaryDirectory() as tmp:
+        setups = {"memory": memory_coordinator(), "default": default_coordinator(Path(tmp))}
+        try:
+            runs = {name: (c, token_chain(c)) for name, c in setups.items()}
+            for coordinator, transfer in runs.values():  # warm: compile, caches
+                coordinator.execute(transfer, prove=False)
+            rates = alternate(runs, rounds, per_slice)
+        finally:
+            for coordinator in setups.values():
+                coordinator.close()
+    return {"figures": [bench_figure(
+        "transfers/s, default setup (sqlite + jsonl) vs in memory", "transfers/s",
+        rates["default"], ("in memory, no sink", rates["memory"]), better="higher")],
+        "notes": [f"{rounds} alternating slices of {per_slice} unproven token transfers"]}
+
+
+def main() -> None:
+    for item in run("--quick" in sys.argv)["figures"]:
+        print(f"{item['name']}: {item['value']:.0f} {item['unit']}, baseline "
+              f"{item['baseline']['name']} {item['baseline']['value']:.0f}, ratio "
+              f"{item['ratio']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

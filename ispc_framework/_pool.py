@@ -1,0 +1,155 @@
+"""ExecutionPool: run many signed transactions on several cores, one coordinator per process.
+
+One Python process runs one execution at a time at full speed (most of a run is this project's
+Python, which holds the GIL), so more cores need more processes. Each worker builds its own
+:class:`~ispc_framework.Coordinator` from the parent's :class:`~ispc_framework.Config` (plugins,
+repository file, keys, sinks: everything is re-resolved in the worker, nothing is shared but the
+files), and keeps it, with its compiled modules and sessions, for every transaction it is given.
+
+Transactions and results travel pickled, the executor's own channel between this process and
+workers it started (a trusted channel: pickle is ~5x cheaper to load than the validating
+decoder, which matters because the parent's share of the work caps the speed-up). The worker
+checks every transaction as ``Coordinator.execute`` does. An :class:`ISPCError` raised in a
+worker is raised again in the parent with its class, code, message, hint and details; a worker
+that dies is ``pool-worker-died``.
+
+Works with both start methods: ``fork`` (Linux's default; the wasmtime engine turns off parallel
+compilation, whose threads do not survive a fork) and ``spawn``. The configured repository must
+be one that several processes can open, such as the default SQLite file; an in-memory repository
+lives in one process and is refused (``pool-repository``).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from . import _errors
+from ._config import Config, load_config
+from ._errors import ConfigError, ExecutionError, ISPCError, ValidationError
+from ._model import OnnxExecutionResult, WasmExecutionResult
+from ._transaction import SignedTransaction
+from .plugins._manager import PluginManager
+
+__all__ = ["ExecutionPool"]
+
+START_METHODS = ("fork", "spawn", "forkserver")
+_coordinator: Any = None  # the worker process's own coordinator
+
+
+def _start_worker(config: Config) -> None:
+    global _coordinator
+    from ._coordinator import Coordinator
+
+    _coordinator = Coordinator(config)
+
+
+def _run(kind: str, transaction: SignedTransaction, prove: bool) -> tuple[str, Any]:
+    """One execution in a worker: ("ok", result) or ("error", the error's parts)."""
+    try:
+        run = _coordinator.execute_model if kind == "onnx" else _coordinator.execute
+        return "ok", run(transaction, prove=prove)
+    except ISPCError as exc:
+        details = {k: v for k, v in exc.details.items()
+                   if isinstance(v, (str, int, float, bool, bytes, type(None)))}
+        return "error", (type(exc).__name__, exc.message, exc.code, exc.hint, details)
+
+
+def _raise_again(name: str, message: str, code: str, hint: str, details: dict) -> None:
+    cls = getattr(_errors, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, ISPCError)):
+        cls = ExecutionError
+    error = cls.__new__(cls)
+    ISPCError.__init__(error, message, code=code, hint=hint, **details)
+    if isinstance(error, ValidationError):
+        error.field = details.get("field", "")
+    raise error
+
+
+def _kind_of(transaction: SignedTransaction) -> str:
+    return "onnx" if transaction.request.tensors else "wasm"
+
+
+class ExecutionPool:
+    """``workers`` processes executing signed transactions; results in the order given.
+
+    ``kind`` is "wasm" (contract calls, ``Coordinator.execute``), "onnx" (``execute_model``) or
+    None: a request with tensors is a model run. Use as a context manager or call :meth:`close`.
+
+    Example::
+
+        with ExecutionPool(load_config(), workers=2) as pool:
+            results = pool.execute_many(transactions, prove=False)
+    """
+
+    def __init__(self, config: Config | None = None, workers: int | None = None, *,
+                 start_method: str | None = None) -> None:
+        self.config = config or load_config()
+        name = self.config.get("repository.name")
+        spec = PluginManager.from_config(self.config).select("repository", name)
+        if "persistent" not in spec.capabilities:  # each worker would get its own chain
+            raise ConfigError(f"the {name} repository cannot be shared by worker processes",
+                              code="pool-repository", key="repository.name")
+        workers = (os.cpu_count() or 1) if workers is None else workers
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ConfigError(f"workers: expected an integer >= 1, got {workers!r}",
+                              key="workers")
+        if start_method is not None and start_method not in START_METHODS:
+            raise ConfigError(f"start method {start_method!r} is not one of {START_METHODS}",
+                              key="start_method")
+        self.workers = workers
+        self._executor = ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context(start_method),
+            initializer=_start_worker, initargs=(self.config,))
+
+    def submit(self, transaction: SignedTransaction, *, prove: bool = True,
+               kind: str | None = None):
+        """Queue one transaction; returns a future of its outcome (see :meth:`result`)."""
+        if not isinstance(transaction, SignedTransaction):
+            raise ValidationError("transaction", f"expected a SignedTransaction, got "
+                                  f"{type(transaction).__name__}")
+        kind = kind or _kind_of(transaction)
+        if kind not in ("wasm", "onnx"):
+            raise ValidationError("kind", f"expected 'wasm' or 'onnx', got {kind!r}")
+        return self._executor.submit(_run, kind, transaction, bool(prove))
+
+    @staticmethod
+    def result(future) -> WasmExecutionResult | OnnxExecutionResult:
+        """The result of a :meth:`submit` future, or its error raised again here."""
+        try:
+            status, value = future.result()
+        except BrokenProcessPool as exc:
+            raise ExecutionError(f"a pool worker process died: {exc}",
+                                 code="pool-worker-died") from None
+        if status == "error":
+            _raise_again(*value)
+        return value
+
+    def imap(self, transactions: Iterable[SignedTransaction], *, prove: bool = True,
+             kind: str | None = None) -> Iterator[WasmExecutionResult | OnnxExecutionResult]:
+        """Results one by one, in order, as they are ready (all are queued at once)."""
+        futures = [self.submit(tx, prove=prove, kind=kind) for tx in transactions]
+        try:
+            for future in futures:
+                yield self.result(future)
+        finally:
+            for future in futures:
+                future.cancel()
+
+    def execute_many(self, transactions: Iterable[SignedTransaction], *, prove: bool = True,
+                     kind: str | None = None) -> list[WasmExecutionResult | OnnxExecutionResult]:
+        """Every result, in order; the first failing transaction's error is raised."""
+        return list(self.imap(transactions, prove=prove, kind=kind))
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> ExecutionPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
