@@ -181,6 +181,15 @@ def events_cmd(state: State, contract: str | None, since: int, event_type: str |
             for h, n, e in rows], fold=("data",))
 
 
+def _resource_json(height: int, outpoint: Any, output: Any) -> dict[str, Any]:
+    resource = output.resource
+    return {"content_hash": resource.content_hash.hex(), "name": resource.name,
+            "kind": {v: k for k, v in _KINDS.items()}[resource.category],
+            "size": resource.size, "mime_type": resource.mime_type,
+            "owner": output.owner.hex(), "height": height,
+            "outpoint": {"tx_id": outpoint.tx_id.hex(), "index": outpoint.index}}
+
+
 @click.command("contracts")
 @click.option("--kind", type=click.Choice([*_KINDS, "all"]), default="contract",
               show_default=True, help="Which deployed resources.")
@@ -193,11 +202,7 @@ def contracts_cmd(state: State, kind: str, as_json: bool) -> None:
     Example: ispc contracts --kind all --json"""
     view = state.coordinator.repository.view()
     rows = view.resource_outputs(None if kind == "all" else _KINDS[kind])
-    found = [{"content_hash": o.resource.content_hash.hex(), "name": o.resource.name,
-              "kind": {v: k for k, v in _KINDS.items()}[o.resource.category],
-              "size": o.resource.size, "mime_type": o.resource.mime_type,
-              "owner": o.owner.hex(), "height": h,
-              "outpoint": {"tx_id": op.tx_id.hex(), "index": op.index}} for h, op, o in rows]
+    found = [_resource_json(height, outpoint, output) for height, outpoint, output in rows]
     if as_json:
         emit_json(found)
         return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -41,7 +42,9 @@ def setup_cmd(state: State, circuit: str | None, mode: str | None, as_json: bool
 
     log = logging.getLogger("ispc.setup")
     circuit = circuit or state.config.get("prover.circuit")
-    prover = state.coordinator.prover()
+    # Any: `mode=` is a setup option of the first-party provers (WorkerProver), beyond the
+    # Prover protocol's minimal setup(circuit_id, progress=...)
+    prover: Any = state.coordinator.prover()
     mode = mode or getattr(prover, "settings", {}).get("setup_mode", "ceremony")
     if mode == "testing" and not as_json:
         click.echo(f"warning: {TESTING_SETUP_WARNING}", err=True)

@@ -201,8 +201,10 @@ class SqliteChainView:
         info = self.block(height)
         if info is None or height > self._top():
             return None
-        draft = decode(bytes(self._one("SELECT draft FROM blocks WHERE height = ?",
-                                       (height,))[0]))
+        row = self._one("SELECT draft FROM blocks WHERE height = ?", (height,))
+        if row is None:
+            return None
+        draft = decode(bytes(row[0]))
         # applied_transactions is keyed by id: finding a block's row scans it (devnet sizes)
         signed = self._one("SELECT transaction_id, result FROM applied_transactions "
                            "WHERE height = ?", (height,))
