@@ -50,6 +50,7 @@ DEFAULTS: dict[str, Any] = {
     "prover": {"name": "groth16", "circuit": "ispc.draft.v1"},
     "repository": {"name": "sqlite"},
     "trace": {"sinks": []},
+    "keys": {"dir": ""},  # the CLI's key directory; empty: $ISPC_KEY_DIR, else ~/.ispc/keys
     "plugins": {"autoload": True, "load": [], "block": [], "trace_hooks": False},
     "plugin": {},
     "limits": {f.name: f.default for f in attrs.fields(ExecutionLimits)},

@@ -233,8 +233,15 @@ class ExecutionContext:
                                gas_before=self._gas_used, gas_after=self._gas_used)
         trace_root = self._trace.seal()
         if status:
-            raise ContractFailed(f"{self._function} returned status {status}; the draft was "
-                                 f"discarded", status=status, return_data=self._return_data.hex())
+            data = self._return_data
+            raise ContractFailed(
+                f"{self._function} returned status {status}; the draft was discarded"
+                + (f"; return data {data.hex()}" if data else ""),
+                status=status, return_data=data.hex(),
+                hint=("the contract returned a non-zero status; its return data (above) may say "
+                      "why" if data else
+                      f"the contract returned status {status} and no return data: its "
+                      "documentation (or source) says what the status means"))
         gas_used = min(engine_fuel + self._gas_used, MAX_U64)
         if engine_fuel < 0 or gas_used > self.limits.fuel:
             raise ExecutionError(f"the engine reported {engine_fuel} fuel and the host charged "

@@ -112,6 +112,9 @@ _SPECIFIC: tuple[ErrorCode, ...] = (
               "forged"),
     ErrorCode("key-exists", ConfigError, "a key named <name> already exists (<path>)",
               "choose another name"),
+    ErrorCode("devnet-exists", ConfigError, "<dir> already holds <files>",
+              "`ispc init` makes a devnet only in a directory without one: choose another "
+              "directory (`ispc devnet init DIR`), or delete those files"),
     ErrorCode("key-missing", NotFound, "no key named <name> in <dir>",
               "`ispc keys list` shows the keys; `ispc keys new NAME` makes one"),
     ErrorCode("passphrase-needed", ValidationError, "<path> is encrypted; give its passphrase",
@@ -121,7 +124,10 @@ _SPECIFIC: tuple[ErrorCode, ...] = (
     ErrorCode("no-such-height", NotFound, "there is no block <height>",
               "`ispc chain` lists the blocks"),
     ErrorCode("transaction-unknown", NotFound, "transaction <id> is not on this chain",
-              "`ispc chain` lists the blocks; the id is the signed transaction's"),
+              "`ispc chain` lists the blocks; `ispc block H` shows a block's transaction ids"),
+    ErrorCode("trace-unavailable", NotFound, "no trace of <what>",
+              "a trace exists for results of `ispc run`/`infer` (a result file, or --tx ID of an "
+              "applied one); deploys and genesis allocations have none"),
     ErrorCode("check-refused", InputSpent, "refused by the check",
               "(conformance suite only: a check callback that always refuses)"),
     # ValidationError: a field or an input is wrong
@@ -356,7 +362,8 @@ _SPECIFIC: tuple[ErrorCode, ...] = (
     ErrorCode("storage-error", RepositoryError, "<path>: SQLite failed: <reason>",
               "check free disk space and file permissions, then run `ispc doctor`"),
     ErrorCode("timestamp-order", RepositoryError, "block timestamp goes backwards",
-              "omit --timestamp to use head + 1"),
+              "a block's timestamp cannot be before its parent's: leave it out (head + 1), or "
+              "move the devnet clock forward with `ispc devnet advance --seconds S`"),
     ErrorCode("wal-unavailable", RepositoryError, "<path>: SQLite refused WAL mode (got <mode>)",
               "put the database on a local file system"),
     ErrorCode("query-wrote", ReadOnlyViolation,

@@ -317,7 +317,7 @@ class ContractFailed(ExecutionError):
     """The contract returned a non-zero status."""
 
     code = "contract-failed"
-    hint = "the contract returned a non-zero status; see its return data"
+    hint = "the contract returned a non-zero status; its documentation says what it means"
 
 
 class EngineUnavailable(ExecutionError):

@@ -80,7 +80,10 @@ class KeyStore:
             raise ValidationError("NAME", f"{name!r}: use letters, digits, '.', '_' or '-'")
         return self.directory / f"{name}.key.json"
 
-    def save(self, name: str, key: SigningKey, passphrase: str | None = None) -> Path:
+    def save(self, name: str, key: SigningKey, passphrase: str | None = None, *,
+             note: str | None = None) -> Path:
+        """Store ``key`` as NAME; ``note`` is shown with it by ``ispc keys`` (``ispc init``
+        marks its well-known testing keys so)."""
         path = self.path(name)
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
@@ -89,7 +92,8 @@ class KeyStore:
             raise ConfigError(f"a key named {name!r} already exists ({path})",
                               code="key-exists", hint="choose another name") from None
         with os.fdopen(fd, "w") as out:
-            json.dump(_encode(key, name, passphrase), out, indent=2)
+            json.dump({**_encode(key, name, passphrase), **({"note": note} if note else {})},
+                      out, indent=2)
         return path
 
     def new(self, name: str, passphrase: str | None = None) -> SigningKey:
@@ -106,8 +110,9 @@ class KeyStore:
 
     def info(self, name: str) -> dict:
         data = json.loads(self.path(name).read_text())
-        return {"name": name, "public_key": data["public_key"], "address": data["public_key"],
+        info = {"name": name, "public_key": data["public_key"], "address": data["public_key"],
                 "protection": data["protection"]}
+        return {**info, "note": data["note"]} if isinstance(data.get("note"), str) else info
 
     def names(self) -> list[str]:
         if not self.directory.is_dir():

@@ -100,6 +100,7 @@ class KeyStore:
                  check_circuit: _CheckCircuit | None = None) -> None:
         self.root = Path(key_dir)
         self.check_circuit = check_circuit
+        self._made_for: dict[Path, list[Path]] = {}  # staging dir -> directories made for it
 
     def _circuit_dir(self, circuit_id: str) -> Path:
         if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", circuit_id or ""):
@@ -166,10 +167,24 @@ class KeyStore:
         return vk
 
     def staging(self, circuit_id: str) -> Path:
-        """A fresh directory to build a key in; :meth:`commit` moves it into place."""
+        """A fresh directory to build a key in; :meth:`commit` moves it into place, or
+        :meth:`discard` removes it (and the directories made for it) after a failed setup."""
         parent = self._circuit_dir(circuit_id)
+        made = [d for d in (parent, *parent.parents) if not d.exists()]
         parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=".staging-", dir=parent))
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=parent))
+        self._made_for[staging] = made
+        return staging
+
+    def discard(self, staging: Path) -> None:
+        """Undo :meth:`staging` after a failed setup: a failed ``ispc setup`` leaves no empty key
+        folder behind (directories that existed before, or now hold something else, stay)."""
+        shutil.rmtree(staging, ignore_errors=True)
+        for directory in self._made_for.pop(staging, ()):  # innermost first
+            try:
+                directory.rmdir()
+            except OSError:  # not empty: something else lives there now
+                break
 
     def commit(self, circuit_id: str, staging: Path, meta: dict[str, Any]) -> KeyRecord:
         """Hash the staged files, write meta.json, rename into place and make it CURRENT."""

@@ -25,11 +25,13 @@ from ._draft import check_distinct_inputs
 from ._encoding import digest, encode
 from ._errors import (InputMissing, InputSpent, NotFound, ReadOnlyViolation, RepositoryError,
                      TransactionRejected, ValidationError)
-from ._model import HASH_LEN, MAX_U64, OutPoint, ResourceOutput, SealedDraft, TxOutput
+from ._model import (HASH_LEN, MAX_U64, Event, OutPoint, ResourceCategory, ResourceOutput,
+                     SealedDraft, TxOutput)
 from ._state import EMPTY_ROOT, check_delta
 
 __all__ = [
     "BlockInfo",
+    "BlockRecord",
     "AppliedBlock",
     "ChainView",
     "RepositoryWriter",
@@ -57,6 +59,18 @@ class BlockInfo:
     transaction_id: bytes  # one transaction (one applied draft) per devnet block
     output_count: int
 
+
+
+@attrs.frozen
+class BlockRecord:
+    """A block with what it applied (``ispc block``, ``ispc tx``): its draft and, for a block
+    written by ``ispc apply``, the signed transaction's id and the stored result encoding (both
+    None for the genesis block, deploys and other direct writes)."""
+
+    info: BlockInfo
+    draft: SealedDraft
+    signed_transaction_id: bytes | None = None
+    result: bytes | None = None
 
 
 @attrs.frozen
@@ -101,6 +115,22 @@ class ChainView(Protocol):
     def state_items(self, contract: bytes, height: int) -> dict[bytes, bytes]: ...
     def state_version(self, contract: bytes, height: int) -> tuple[int, bytes]: ...
     def applied_transaction(self, transaction_id: bytes) -> tuple[int, bytes] | None: ...
+    # Inspection (``ispc block``, ``tx``, ``events``, ``contracts``), as of the view's height.
+    def block_record(self, height: int) -> BlockRecord | None: ...
+    def find_transaction(self, transaction_id: bytes) -> int | None:
+        """The height of the block whose transaction id (the outpoints' ``tx_id``) or signed
+        transaction id is ``transaction_id``, or None."""
+        ...
+    def events(self, since: int = 0, contract: bytes | None = None
+               ) -> list[tuple[int, int, Event]]:
+        """(height, index in its block, event) of every event applied from block ``since`` on,
+        oldest first; with ``contract``, only that contract's."""
+        ...
+    def resource_outputs(self, category: ResourceCategory | None = None
+                         ) -> list[tuple[int, OutPoint, TxOutput]]:
+        """(height, outpoint, output) of every unspent resource output (of ``category``),
+        oldest first: the deployed contracts, models and files."""
+        ...
 
 
 @runtime_checkable
@@ -274,6 +304,40 @@ class _MemoryView:
             return None
         return found
 
+    def block_record(self, height: int) -> BlockRecord | None:
+        with self._repo._lock:
+            if not 0 <= height <= self._top:
+                return None
+            signed = self._repo._signed_at.get(height)
+            return BlockRecord(self._repo._blocks[height], self._repo._drafts[height],
+                               *(signed if signed else (None, None)))
+
+    def find_transaction(self, transaction_id: bytes) -> int | None:
+        with self._repo._lock:
+            for block in self._repo._blocks[:self._top + 1]:
+                if block.transaction_id == transaction_id:
+                    return block.height
+            found = self._repo._applied.get(transaction_id)
+            return found[0] if found is not None and found[0] <= self._top else None
+
+    def events(self, since: int = 0, contract: bytes | None = None
+               ) -> list[tuple[int, int, Event]]:
+        with self._repo._lock:
+            drafts = self._repo._drafts[:self._top + 1]
+        return [(height, index, event)
+                for height, draft in enumerate(drafts) if height >= since
+                for index, event in enumerate(draft.events)
+                if contract is None or event.contract == contract]
+
+    def resource_outputs(self, category: ResourceCategory | None = None
+                         ) -> list[tuple[int, OutPoint, TxOutput]]:
+        with self._repo._lock:
+            found = [(self._repo._created_at[op], op, out)
+                     for op, out in self._repo._outputs.items()
+                     if out.resource is not None and self._visible(op)
+                     and (category is None or out.resource.category == category)]
+        return sorted(found, key=lambda row: (row[0], row[1].index))
+
     # Storage reads never look past the view's own block (a height above it reads it).
 
     def state_get(self, contract: bytes, key: bytes, height: int) -> bytes | None:
@@ -332,6 +396,8 @@ class MemoryRepository:
         self._created_at: dict[OutPoint, int] = {}
         self._spent_at: dict[OutPoint, int] = {}
         self._applied: dict[bytes, tuple[int, bytes]] = {}
+        self._drafts: list[SealedDraft] = []  # the draft each block applied, by height
+        self._signed_at: dict[int, tuple[bytes, bytes]] = {}  # height -> (signed tx id, result)
         self._blobs: dict[bytes, bytes] = {}
         self._revision = 0
         # contract -> key -> [(height, value or None)], oldest first: the whole history
@@ -403,11 +469,11 @@ class MemoryRepository:
             when = head.timestamp + 1 if timestamp is None else timestamp
             check_timestamp(when)
             if when < head.timestamp:
-                raise RepositoryError("block timestamp goes backwards", code="timestamp-order",
-                                      hint="omit --timestamp to use head + 1")
+                raise RepositoryError("block timestamp goes backwards", code="timestamp-order")
             applied = self._append_block(draft, head.height + 1, when, head.block_hash)
             if record is not None:
                 self._applied[record[0]] = (applied.block.height, bytes(record[1]))
+                self._signed_at[applied.block.height] = (record[0], bytes(record[1]))
             return applied
 
     def _append_block(self, draft: SealedDraft, height: int, timestamp: int,
@@ -436,5 +502,6 @@ class MemoryRepository:
                                                            self._chain_id, tx_id),
                           parent, tx_id, len(draft.outputs))
         self._blocks.append(block)
+        self._drafts.append(draft)
         self._revision += 1
         return AppliedBlock(block, created)

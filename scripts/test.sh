@@ -14,6 +14,7 @@ workers=(-n "${ISPC_TEST_WORKERS:-2}" --dist loadfile)  # loadfile: a module's t
 .venv/bin/mypy
 .venv/bin/python -m ispc_framework._hostabi.generate --check
 .venv/bin/python -m ispc_framework._error_codes --check
+.venv/bin/python -m ispc_framework._cli._schemas --check
 if command -v go >/dev/null 2>&1; then
   # the gnark worker's own tests: Poseidon against go-iden3-crypto and circomlibjs' known
   # answer, the gadget against the native hash, the circuit's rules

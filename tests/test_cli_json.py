@@ -143,6 +143,17 @@ def test_every_command_json_matches_its_schema(devnet):
     conformance = ispc(devnet, "conformance", "repository", "sqlite")
     assert conformance["ok"] and conformance["checks"]
     ispc(devnet, "hostabi generate", "--check")
+    minted_block = ispc(devnet, "block", "3")
+    assert minted_block["result"]["method"] == "mint"
+    assert ispc(devnet, "tx", minted_block["signed_transaction_id"]) == minted_block
+    assert "mint" in [e["type"] for e in ispc(devnet, "events")]
+    assert [c["content_hash"] for c in ispc(devnet, "contracts")] == [token, counter]
+    assert ispc(devnet, "trace", str(out))["trace_root"] == minted["result"]["commitment"][
+        "trace_root"]
+    head = ispc(devnet, "chain")["head"]["height"]
+    assert ispc(devnet, "devnet advance", "--blocks", "2")["height"] == head + 2
+    second = ispc(devnet, "devnet init", str(root / "second"))
+    assert second["testing_only"] and second["genesis"]["height"] == 0
     error = ispc(devnet, "run", "ab", "mint", code=2)
     assert error["code"] == "invalid-value"
     assert SEEN >= set(SCHEMAS) - {"demo"}  # demo: tests/test_demo.py validates its JSON

@@ -76,7 +76,7 @@ def test_counter_storage_query_state_balance_and_conflict(chain):
     assert verify_proof(checked, bytes.fromhex(listing["root"]))
     past = json.loads(ispc(chain, "state", counter, "count", "--text", "--height", "2", "--json"))
     assert past["value"] is None and past["version"] == 1
-    assert "77  NativeCoin" in ispc(chain, "balance", ALICE)
+    assert "77  coin" in ispc(chain, "balance", ALICE)
 
     first, second = root / "a.json", root / "b.json"
     ispc(chain, "run", counter, "increment", "--out", str(first))

@@ -63,7 +63,7 @@ EXPECTED_PLUGIN_API = {
     "cpu_isa_class", "load_checked_model", "model_hash", "validate_inputs", "tensor_to_array",
     "tensor_from_array", "outputs_to_tensors", "canonical_tensor_bytes",
     # provers and repositories
-    "ProofRequest", "Progress", "BlockInfo", "AppliedBlock", "GENESIS_PARENT", "block_hash_of",
+    "ProofRequest", "Progress", "BlockInfo", "BlockRecord", "AppliedBlock", "GENESIS_PARENT", "block_hash_of",
     "content_hash", "transaction_id_of", "check_spendable", "check_timestamp", "MemoryRepository",
     "ApplyCheck", "check_head", "check_new_transaction",
     # signed transactions and who may spend what (docs/authorization.md)

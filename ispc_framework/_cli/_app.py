@@ -161,8 +161,10 @@ class _Group(click.Group):
 COMMANDS = {
     "plugins": "_plugins:plugins_cmd", "doctor": "_plugins:doctor_cmd",
     "config": "_plugins:config_group",
-    "init": "_chain:init_cmd", "deploy": "_chain:deploy_cmd", "chain": "_chain:chain_cmd",
-    "utxo": "_chain:utxo_cmd",
+    "init": "_devnet:init_cmd", "devnet": "_devnet:devnet_group",
+    "deploy": "_chain:deploy_cmd", "chain": "_chain:chain_cmd", "utxo": "_chain:utxo_cmd",
+    "block": "_inspect:block_cmd", "tx": "_inspect:tx_cmd", "events": "_inspect:events_cmd",
+    "contracts": "_inspect:contracts_cmd", "trace": "_inspect:trace_cmd",
     "run": "_execute:run_cmd", "infer": "_execute:infer_cmd", "verify": "_execute:verify_cmd",
     "apply": "_execute:apply_cmd", "replay": "_execute:replay_cmd", "keys": "_keys:keys_group",
     "query": "_state:query_cmd", "state": "_state:state_cmd", "balance": "_state:balance_cmd",

@@ -1,56 +1,22 @@
-"""``ispc init``, ``deploy``, ``chain`` and ``utxo``: make and read the devnet chain."""
+"""``ispc deploy``, ``chain`` and ``utxo``: write resources to the devnet chain and read it
+(``ispc init`` is in :mod:`._devnet`)."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import click
 
 from .._encoding import to_json
-from .._errors import ValidationError
-from .._model import (ADDRESS_LEN, AssetOutput, NativeCoin, ResourceCategory, ResourceOutput,
+from .._model import (ADDRESS_LEN, ResourceCategory, ResourceOutput,
                      SealedDraft, TxOutput)
 from ._app import State, console, emit_json
-from ._loaders import parse_hex
 from ._loaders import address as key_address
 
 _CATEGORIES = {"contract": ResourceCategory.CONTRACT, "model": ResourceCategory.AI_MODEL,
                "static": ResourceCategory.STATIC}
 _MIME = {"contract": "application/wasm", "model": "application/onnx",
          "static": "application/octet-stream"}
-
-
-@click.command("init")
-@click.option("--chain-id", default="ispc-devnet", show_default=True)
-@click.option("--timestamp", type=int, default=None, help="Genesis time (default: now).")
-@click.option("--allocate", multiple=True, metavar="ADDRESS:AMOUNT",
-              help="Native coins for ADDRESS (64 hex digits, or a key name of the key "
-                   "directory) in the genesis block; repeatable.")
-@click.option("--key-dir", type=click.Path(file_okay=False), default=None)
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_obj
-def init_cmd(state: State, chain_id: str, timestamp: int | None, allocate: tuple[str, ...],
-             key_dir: str | None, as_json: bool) -> None:
-    """Create the genesis block of a devnet repository.
-
-    Example: ispc keys new alice && ispc init --allocate alice:1000"""
-    outputs = []
-    for item in allocate:
-        address, sep, amount = item.partition(":")
-        if not sep or not amount.isdigit():
-            raise ValidationError("--allocate", f"{item!r} must look like ADDRESS:AMOUNT")
-        outputs.append(TxOutput(key_address(address, "--allocate", key_dir),
-                                asset=AssetOutput(NativeCoin(), int(amount))))
-    repo = state.coordinator.repository
-    applied = repo.writer().create_genesis(chain_id, int(time.time()) if timestamp is None
-                                           else timestamp, outputs)
-    block = applied.block
-    if as_json:
-        emit_json({"block": to_json(block), "created": [to_json(o) for o in applied.created]})
-    else:
-        click.echo(f"genesis block {block.block_hash.hex()} (chain {chain_id!r}, "
-                   f"{len(outputs)} allocation(s))")
 
 
 @click.command("deploy")
@@ -123,18 +89,31 @@ def chain_cmd(state: State, limit: int, as_json: bool) -> None:
 
 @click.command("utxo")
 @click.argument("address")
+@click.option("--key-dir", type=click.Path(file_okay=False), default=None)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def utxo_cmd(state: State, address: str, as_json: bool) -> None:
-    """List the unspent outputs owned by ADDRESS (64 hex digits). Example: ispc utxo a1a1...a1"""
-    owner = parse_hex(address, "ADDRESS", ADDRESS_LEN)
-    rows = state.coordinator.repository.view().utxos_of(owner)
+def utxo_cmd(state: State, address: str, key_dir: str | None, as_json: bool) -> None:
+    """List the unspent outputs owned by ADDRESS (64 hex digits, or a key name): what each holds
+    (amount and token with its contract, or the resource) and the locks on it.
+
+    Example: ispc utxo alice"""
+    from ._describe import Names, output_row
+
+    owner = key_address(address, "ADDRESS", key_dir)
+    view = state.coordinator.repository.view()
+    rows = view.utxos_of(owner)
     if as_json:
         emit_json([{"outpoint": to_json(op), "output": to_json(out)} for op, out in rows])
         return
-    for outpoint, output in rows:
-        what = (f"{output.asset.amount} {type(output.asset.token).__name__}" if output.asset
-                else output.kind)
-        click.echo(f"{outpoint.tx_id.hex()}:{outpoint.index}  {what}")
     if not rows:
         click.echo("no unspent outputs")
+        return
+    from rich.table import Table
+
+    names = Names(view, key_dir)
+    table = Table(title=f"unspent outputs of {names(owner)}")
+    for column in ("outpoint", "kind", "holds", "locks"):
+        table.add_column(column, overflow="fold" if column == "outpoint" else "ellipsis")
+    for outpoint, output in rows:
+        table.add_row(f"{outpoint.tx_id.hex()}:{outpoint.index}", *output_row(output, names))
+    console().print(table)

@@ -46,7 +46,8 @@ def keys_list(key_dir: str | None, as_json: bool) -> None:
         emit_json(rows)
         return
     for row in rows:  # plain lines, not a table: an address must stay whole to be copied
-        click.echo(f"{row['name']}  {row['address']}  ({row['protection']})")
+        note = f"  {row['note']}" if row.get("note") else ""
+        click.echo(f"{row['name']}  {row['address']}  ({row['protection']}){note}")
     if not rows:
         click.echo(f"no keys in {store.directory}")
 
@@ -62,6 +63,8 @@ def keys_show(name: str, key_dir: str | None, as_json: bool) -> None:
         emit_json(info)
     else:
         click.echo(f"address     {info['address']}\nprotection  {info['protection']}")
+        if info.get("note"):
+            click.echo(f"note        {info['note']}")
 
 
 @keys_group.command("export")

@@ -164,9 +164,20 @@ def load_result(path: str | Path) -> Any:
 # ------------------------------------------------ signing (--as / --key, docs/authorization.md)
 
 def key_store(key_dir: str | None):
+    """The key directory: ``--key-dir``, else the config's ``keys.dir`` (``ispc init`` writes
+    it), else $ISPC_KEY_DIR, else ~/.ispc/keys."""
     from .._keys import KeyStore
 
-    return KeyStore(Path(key_dir) if key_dir else None)
+    return KeyStore(Path(key_dir) if key_dir else _configured_key_dir())
+
+
+def _configured_key_dir() -> Path | None:
+    """``keys.dir`` of the running command's config (the root context's State), if any."""
+    context = click.get_current_context(silent=True)
+    state = context.find_root().obj if context is not None else None
+    config = getattr(state, "config", None)
+    configured = config.get("keys.dir") if config is not None else None
+    return Path(configured) if configured else None
 
 
 def _passphrase(env_var: str | None) -> str | None:

@@ -76,12 +76,67 @@ _DEMO_STEP = _object({"title": {"type": "string"}, "commands": _array({"type": "
 ERROR = _object({"error": {"type": "string"}, "code": {"type": "string"},
                  "message": {"type": "string"}, "hint": {"type": "string"},
                  "details": {"type": "object"}}, optional=("details",))
+_OUTPOINT = _object({"tx_id": HASH, "index": UINT})
+_LOCK: dict[str, Any] = {"type": "object", "required": ["kind"],
+                         "properties": {"kind": {"enum": ["key", "multi-key", "contract", "time",
+                                                          "height"]}}}
+_TOKEN = _object({"kind": {"enum": ["coin", "fungible", "nft"]},
+                  "contract": NULLABLE_HASH, "id": {"anyOf": [HEX, {"type": "null"}]},
+                  "label": {"type": "string"}})
+_OUTPUT = {"type": "object",
+           "required": ["outpoint", "owner", "kind", "locks"],
+           "properties": {"outpoint": _OUTPOINT, "owner": HASH,
+                          "kind": {"enum": ["asset", "resource", "state"]},
+                          "locks": _array(_LOCK), "amount": UINT, "token": _TOKEN,
+                          "content_hash": HASH, "category": {"type": "string"},
+                          "name": {"type": "string"}, "size": UINT,
+                          "mime_type": {"type": "string"}, "state_id": HASH,
+                          "version": UINT, "execution_result_hash": HASH},
+           "additionalProperties": False}
+_EVENT = _object({"height": UINT, "index": UINT, "contract": HASH, "type": {"type": "string"},
+                  "data": HEX})
+_RESULT_SUMMARY = _object(
+    {"kind": {"enum": ["wasm", "onnx"]}, "resource": HASH, "method": {"type": "string"},
+     "input": HEX, "signers": _array(HASH), "engine": {"type": "string"},
+     "execution_result_hash": HASH, "trace_root": HASH, "pinned_height": UINT,
+     "status": UINT, "gas_used": UINT, "return_data": HEX},
+    optional=("status", "gas_used", "return_data"))
+_BLOCK = _object({
+    "height": UINT, "timestamp": UINT, "block_hash": HASH, "parent_hash": HASH,
+    "transaction_id": HASH, "signed_transaction_id": NULLABLE_HASH,
+    "inputs": _array(_object({"tx_id": HASH, "index": UINT, "reference_only": {"type": "boolean"}})),
+    "outputs": _array(_OUTPUT), "events": _array(_EVENT), "storage_writes": UINT,
+    "result": {"anyOf": [_RESULT_SUMMARY, {"type": "null"}]}})
+_BYTES = _object({"hex": HEX, "text": {"type": ["string", "null"]}})
+_TRACE_RECORD = _object(
+    {"seq": UINT, "kind": {"enum": ["start", "call", "end"]}, "function": {"type": "string"},
+     "status": UINT, "status_name": {"type": "string"}, "gas": UINT, "gas_after": UINT,
+     "args": {"anyOf": [_array(UINT), {"type": "null"}]}, "reads": _array(_BYTES),
+     "value": {}, "writes": _array(_BYTES), "text": {"type": ["string", "null"]}},
+    optional=("status_name",))
+_GENESIS = _object({"block": _BLOCK_INFO, "created": _array(_TO_JSON_OUTPOINT)})
+_DEVNET = _object({
+    "directory": {"type": "string"}, "config": {"type": "string"},
+    "chain_id": {"type": "string"}, "genesis": _BLOCK_INFO, "accounts": _array(_KEY_INFO),
+    "allocations": _array({"type": "object"}),
+    "prover": _object({"name": {"type": "string"}, "circuit": {"type": "string"},
+                       "vk_hash": {"type": "string"}, "key_dir": {"type": "string"},
+                       "testing_only": {"const": True}}),
+    "traces": {"type": "string"}, "testing_only": {"const": True}})
 
 #: command (as typed after `ispc`) -> schema of its --json document
 SCHEMAS: dict[str, dict[str, Any]] = {
     "init": {
-        "description": "The genesis block and the outpoints of its allocations.",
-        **_object({"block": _BLOCK_INFO, "created": _array(_TO_JSON_OUTPOINT)})},
+        "description": "Without a config in effect: the devnet made (as `devnet init`). With a "
+                       "config: the genesis block and its allocations' outpoints.",
+        "anyOf": [_DEVNET, _GENESIS]},
+    "devnet init": {"description": "The devnet made: where each part is, accounts, prover key.",
+                    **_DEVNET},
+    "devnet advance": {
+        "description": "The head before, the empty blocks made, and the new head's height and "
+                       "time.",
+        **_object({"from": {"type": "object"}, "blocks": _array(_BLOCK_INFO), "height": UINT,
+                   "timestamp": UINT})},
     "setup": {
         "description": "The key made: circuit, mode, verification key hash, where it is stored.",
         **_object({"circuit": {"type": "string"}, "mode": {"enum": ["testing", "ceremony"]},
@@ -159,6 +214,24 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "hostabi generate": {
         "description": "Whether the artefacts are (now) in sync.",
         **_object({"ok": {"type": "boolean"}, "check": {"type": "boolean"}})},
+    "block": {
+        "description": "One block and what it applied; `result` is null for the genesis block, "
+                     "deploys and `devnet advance` blocks.",
+        **_BLOCK},
+    "tx": {"description": "The block holding the transaction (either id): as `block`.",
+           **_BLOCK},
+    "events": {"description": "Events, oldest first.", **_array(_EVENT)},
+    "contracts": {
+        "description": "Deployed resources (unspent resource outputs), oldest first.",
+        **_array(_object({"content_hash": HASH, "name": {"type": "string"},
+                          "kind": {"enum": ["contract", "model", "static"]}, "size": UINT,
+                          "mime_type": {"type": "string"}, "owner": HASH, "height": UINT,
+                          "outpoint": _OUTPOINT}))},
+    "trace": {
+        "description": "A result's trace records decoded; `source` says whether they came from a "
+                       "trace sink or a re-execution. They hash to `trace_root`.",
+        **_object({"trace_root": HASH, "execution_result_hash": HASH,
+                   "source": {"type": "string"}, "records": _array(_TRACE_RECORD)})},
 }
 
 

@@ -101,25 +101,29 @@ def state_cmd(state: State, contract: str, key: str | None, as_text: bool, heigh
 
 @click.command("balance")
 @click.argument("address")
+@click.option("--key-dir", type=click.Path(file_okay=False), default=None)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def balance_cmd(state: State, address: str, as_json: bool) -> None:
-    """Sum ADDRESS's unspent asset outputs per token (what the balance host function returns).
+def balance_cmd(state: State, address: str, key_dir: str | None, as_json: bool) -> None:
+    """Sum ADDRESS's unspent asset outputs per token (what the balance host function returns);
+    ADDRESS is 64 hex digits or a key name.
 
-    Example: ispc balance a1a1...a1"""
-    owner = parse_hex(address, "ADDRESS", ADDRESS_LEN)
+    Example: ispc balance alice"""
+    from ._describe import Names, token_text
+    from ._loaders import address as key_address
+
+    owner = key_address(address, "ADDRESS", key_dir)
+    view = state.coordinator.repository.view()
     totals: dict[Any, int] = {}
-    for _, output in state.coordinator.repository.view().utxos_of(owner):
+    for _, output in view.utxos_of(owner):
         if output.asset is not None:
             totals[output.asset.token] = totals.get(output.asset.token, 0) + output.asset.amount
     rows = [{"token": to_json(token), "amount": amount} for token, amount in totals.items()]
     if as_json:
         emit_json(rows)
         return
+    names = Names(view, key_dir)
     for token, amount in totals.items():
-        name = type(token).__name__
-        detail = "" if name == "NativeCoin" else \
-            f" {token.contract.hex()[:16]}…/{getattr(token, 'class_id', b'') or token.nft_id!r}"
-        click.echo(f"{amount}  {name}{detail}")
+        click.echo(f"{amount:>20}  {token_text(token, names)}")
     if not totals:
         click.echo("no assets")

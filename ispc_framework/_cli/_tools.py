@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -13,23 +14,52 @@ from ._app import State
 from ._output import emit_json, step_progress, working
 
 
+TESTING_SETUP_WARNING = ("TESTING ONLY: single-party setup. Whoever ran it knows the toxic "
+                         "waste and can forge proofs for this key; proving and verifying with it "
+                         "need allow_testing_keys = true.")
+
+
 @click.command("setup")
-@click.argument("circuit", default="ispc.draft.v1")
+@click.argument("circuit", default=None, required=False)
+@click.option("--mode", type=click.Choice(["testing", "ceremony"]), default=None,
+              help="testing: one party, seconds, forgeable (devnets and tests); ceremony: the "
+                   "multi-party-style powers of tau + phase 2 (minutes). Default: the prover's "
+                   "setup_mode setting (ceremony unless configured).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def setup_cmd(state: State, circuit: str, as_json: bool) -> None:
-    """Make and store the proving and verification keys of CIRCUIT with the selected prover
-    (a progress bar on stderr).
+def setup_cmd(state: State, circuit: str | None, mode: str | None, as_json: bool) -> None:
+    """Make and store the proving and verification keys of CIRCUIT (default: the config's
+    prover.circuit) with the selected prover. Provers never make keys at proof time.
 
-    How (a multi-party ceremony or a fast single-party testing setup) is the prover's setting,
-    e.g. --set plugin.groth16.setup_mode=testing. Provers never make keys at proof time.
+    Shows one progress line per step with the elapsed time; the tools' own output (snarkjs) is
+    logged at debug level (-vv).
 
-    Example: ispc --set plugin.groth16.setup_mode=testing setup --json"""
-    prover = state.coordinator.prover()
-    mode = getattr(prover, "settings", {}).get("setup_mode", "ceremony")
+    \b
+    Example:
+      ispc setup --mode testing
+      ispc -vv setup ispc.draft.v1.small --mode ceremony"""
+    import logging
+
+    log = logging.getLogger("ispc.setup")
+    circuit = circuit or state.config.get("prover.circuit")
+    # Any: `mode=` is a setup option of the first-party provers (WorkerProver), beyond the
+    # Prover protocol's minimal setup(circuit_id, progress=...)
+    prover: Any = state.coordinator.prover()
+    mode = mode or getattr(prover, "settings", {}).get("setup_mode", "ceremony")
+    if mode == "testing" and not as_json:
+        click.echo(f"warning: {TESTING_SETUP_WARNING}", err=True)
     started = time.monotonic()
-    with step_progress(f"{mode} setup of {circuit}") as progress:
-        vk_hash = prover.setup(circuit, progress=progress)
+    steps: list[str] = []
+    with step_progress(f"{mode} setup of {circuit}") as bar:
+        def progress(text: str, done: int, total: int) -> None:
+            log.debug("%s", text)
+            step = text.partition(":")[0]
+            if not steps or steps[-1] != step:  # the bar moves per step, not per output line
+                steps.append(step)
+                if not as_json:
+                    bar(step, done, total)
+
+        vk_hash = prover.setup(circuit, progress=progress, mode=mode)
     elapsed = time.monotonic() - started
     keys = getattr(prover, "keys", None)
     key_dir = str(keys.root) if keys is not None else None
@@ -38,8 +68,8 @@ def setup_cmd(state: State, circuit: str, as_json: bool) -> None:
                    "testing_only": mode == "testing", "key_dir": key_dir,
                    "elapsed_s": round(elapsed, 3)})
     else:
-        click.echo(f"keys for {circuit} stored in {key_dir}; verification key hash {vk_hash} "
-                   f"({mode}, {elapsed:.1f} s)")
+        click.echo(f"keys for {circuit} stored in {key_dir} ({mode}, {elapsed:.1f} s); "
+                   f"verification key hash {vk_hash}")
 
 
 @click.group("prover")

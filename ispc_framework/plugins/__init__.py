@@ -55,7 +55,7 @@ _EXPORTS: dict[str, list[str]] = {
         "PUBLIC_SIGNALS", "field_of", "contract_element", "token_element", "issuer_element",
         "result_limbs", "circuit_inputs", "public_inputs", "check_rules"],
     ".._repository": [
-        "ChainView", "RepositoryWriter", "Repository", "BlockInfo", "AppliedBlock",
+        "ChainView", "RepositoryWriter", "Repository", "BlockInfo", "BlockRecord", "AppliedBlock",
         "GENESIS_PARENT", "block_hash_of", "content_hash", "transaction_id_of", "check_spendable",
         "check_timestamp", "MemoryRepository", "ApplyCheck", "check_head",
         "check_new_transaction"],
@@ -125,7 +125,8 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_public_api.py
         PUBLIC_SIGNALS, field_of, contract_element, token_element, issuer_element,
         result_limbs, circuit_inputs, public_inputs, check_rules)
     from .._repository import (
-        ChainView, RepositoryWriter, Repository, BlockInfo, AppliedBlock, GENESIS_PARENT,
+        ChainView, RepositoryWriter, Repository, BlockInfo, BlockRecord, AppliedBlock,
+        GENESIS_PARENT,
         block_hash_of, content_hash, transaction_id_of, check_spendable, check_timestamp,
         MemoryRepository, ApplyCheck, check_head, check_new_transaction)
     from .._authorization import (
@@ -169,7 +170,8 @@ __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS, globals())
 
 __all__ = [
     "ADDRESS_LEN", "AUTOLOAD_ENV", "AppliedBlock", "ApplyCheck", "AssetOutput",
-    "AuthorizationError", "BOUNDING_CAPABILITIES", "BlockInfo", "COMMON_SETTINGS", "ChainPins",
+    "AuthorizationError", "BOUNDING_CAPABILITIES", "BlockInfo", "BlockRecord", "COMMON_SETTINGS",
+    "ChainPins",
     "ChainView", "CheckedModel", "ConfigError", "ContextError", "ContextManager",
     "ContractFailed", "ContractLock", "DEFAULT_ALLOWED_DOMAINS", "DEFAULT_MAX_MODULE_BYTES",
     "DecodeError", "DraftLimitExceeded", "EMPTY_ROOT", "ENTRY_POINT_GROUP", "EngineOutcome",

@@ -9,7 +9,6 @@ the worker (testing, or gnark's mpcsetup ceremony), and the Solidity verifier ex
 
 from __future__ import annotations
 
-import shutil
 from typing import Any
 
 from ispc_framework.plugins import KeyNotFound
@@ -74,7 +73,7 @@ class GnarkProver(WorkerProver):
             check_circuit(circuit_id, meta, staging)
             record = self.keys.commit(circuit_id, staging, meta)
         except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            self.keys.discard(staging)
             raise
         if record.vk_hash != claimed:
             raise KeyNotFound(f"the worker's key hash {str(claimed)[:16]}... differs from the "

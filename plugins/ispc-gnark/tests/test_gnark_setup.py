@@ -46,7 +46,8 @@ def test_testing_setup_is_marked_and_cli_shows_progress(tmp_path, worker_binary)
         "--set", "prover.name=gnark", "--set", f"plugin.gnark.key_dir={tmp_path}",
         "--set", "plugin.gnark.setup_mode=testing", "setup", "ispc.draft.v1.small")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "single-party setup (testing only)" in (result.stdout + result.stderr)
+    assert "TESTING ONLY: single-party setup" in result.stderr  # the tools' lines stay quiet
+    assert "] done" in result.stderr  # one progress line per step
     vk_hash = result.stdout.strip().rsplit(" ", 1)[-1]
     meta = json.loads((tmp_path / "ispc.draft.v1.small" / vk_hash / "meta.json").read_text())
     assert meta["testing_only"] is True and meta["mode"] == "testing"
@@ -60,4 +61,4 @@ def test_a_failed_setup_leaves_no_key_behind(make_prover, tmp_path):
     prover = make_prover(tmp_path)
     with pytest.raises(ConfigError):
         prover.setup("ispc.draft.v1.small", mode="bogus")
-    assert [p.name for p in (tmp_path / "ispc.draft.v1.small").iterdir()] == []
+    assert not (tmp_path / "ispc.draft.v1.small").exists()  # not even an empty key folder

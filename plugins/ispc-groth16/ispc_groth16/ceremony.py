@@ -22,7 +22,7 @@ from pathlib import Path
 from ispc_framework.plugins import ProverUnavailable, ValidationError
 
 from .backends import run_snarkjs
-from .circuits import CIRCOM2_VERSION, compile_circuit, get_circuit, r1cs_counts
+from .circuits import CIRCOM2_VERSION, compile_circuit, find_node_tool, get_circuit, r1cs_counts
 from .keystore import KeyStore, _sha256_file, vk_hash
 
 __all__ = ["MODES", "make_keys", "ptau_power"]
@@ -75,6 +75,21 @@ def _local_ptau(power: int, key_dir: Path, contributions: int, progress: Progres
     return final
 
 
+def _compile_cache(key_dir: Path) -> Path:
+    """Where circom2's outputs are reused from: one cache per user (so a second `ispc init` or
+    `ispc setup` in a new directory skips the 6-30 s compile), else one per key directory. Safe
+    to share: whatever comes out of it is checked against the pinned hashes below."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    shared = Path(base) / "ispc-groth16" / "circom-build"
+    try:
+        shared.mkdir(parents=True, exist_ok=True)
+        if os.access(shared, os.W_OK):
+            return shared
+    except OSError:
+        pass
+    return key_dir / "build-cache"
+
+
 def make_keys(circuit_id: str, key_dir: str | os.PathLike, mode: str, *, progress: Progress,
               node_modules=None, ptau: str | None = None, contributions: int = 1,
               verify: bool = True) -> dict:
@@ -86,13 +101,17 @@ def make_keys(circuit_id: str, key_dir: str | os.PathLike, mode: str, *, progres
         raise ValidationError("contributions", "expected an integer from 1 to 16")
     if ptau is not None and not Path(ptau).is_file():
         raise ValidationError("ptau", f"{ptau} is not a file")
+    # The tools first: a missing toolchain must fail before any key folder exists.
+    find_node_tool("circom2", node_modules)
+    if mode == "ceremony":
+        find_node_tool("snarkjs", node_modules)
     store = KeyStore(key_dir)
     staging = store.staging(circuit_id)
     try:
         progress("compile", f"circom2 --O2 {circuit.source} as {circuit_id} "
                             f"({circuit.n_in} inputs, {circuit.n_out} outputs)")
         r1cs, wasm = compile_circuit(circuit, staging / "build", node_modules=node_modules,
-                                     cache_dir=store.root / "build-cache")
+                                     cache_dir=_compile_cache(store.root))
         shutil.copyfile(r1cs, staging / "circuit.r1cs")
         shutil.copyfile(wasm, staging / "circuit.wasm")
         compiled = (_sha256_file(staging / "circuit.r1cs"), _sha256_file(staging / "circuit.wasm"))
@@ -155,7 +174,7 @@ def make_keys(circuit_id: str, key_dir: str | os.PathLike, mode: str, *, progres
         shutil.rmtree(staging / "build", ignore_errors=True)
         record = store.commit(circuit_id, staging, meta)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        store.discard(staging)
         raise
     progress("done", f"key {record.vk_hash} stored in {record.path}")
     return record.meta

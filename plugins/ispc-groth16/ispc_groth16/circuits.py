@@ -11,6 +11,7 @@ import os
 import shutil
 import struct
 import subprocess
+import sys
 from importlib import resources
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import attrs
 from ispc_framework.plugins import KeyNotFound, ProverUnavailable, ValidationError
 
 __all__ = ["Circuit", "CIRCUITS", "CIRCOM2_VERSION", "get_circuit", "find_node_tool",
+           "node_modules_candidates",
            "compile_circuit", "r1cs_counts", "check_compiled"]
 
 # The compiler the pins below were computed with (package.json pins it; the compile is
@@ -87,20 +89,28 @@ def check_compiled(circuit: Circuit, r1cs_sha256: str | None, wasm_sha256: str |
                  "the keys from the setup you trust")
 
 
+def node_modules_candidates(node_modules: str | os.PathLike | None = None) -> list[Path]:
+    """Where circom2/snarkjs/circomlib are looked for, in order: the configured directory,
+    $ISPC_NODE_MODULES, then a ``node_modules`` above this installed package or above the Python
+    environment (a source checkout's ``npm ci`` puts it at the repository root, next to
+    ``plugins/`` and ``.venv``). Never the working directory: ``ispc setup`` must work the same
+    from an operator's own directory."""
+    candidates = [Path(base) for base in (node_modules, os.environ.get("ISPC_NODE_MODULES"))
+                  if base]
+    for anchor in (Path(__file__).resolve().parent, Path(sys.prefix).resolve()):
+        candidates += [parent / "node_modules" for parent in anchor.parents]
+    return list(dict.fromkeys(candidates))
+
+
 def find_node_tool(name: str, node_modules: str | os.PathLike | None = None) -> Path:
-    """Locate ``node_modules/.bin/<name>``: the configured directory, $ISPC_NODE_MODULES, or the
-    nearest node_modules above the working directory."""
-    candidates = []
-    for base in (node_modules, os.environ.get("ISPC_NODE_MODULES")):
-        if base:
-            candidates.append(Path(base))
-    here = Path.cwd().resolve()
-    candidates += [parent / "node_modules" for parent in (here, *here.parents)]
+    """Locate ``node_modules/.bin/<name>`` (see :func:`node_modules_candidates`)."""
+    candidates = node_modules_candidates(node_modules)
     for base in candidates:
         tool = base / ".bin" / name
         if tool.exists():
             return tool
-    raise ProverUnavailable(f"{name} (npm) was not found in any node_modules",
+    raise ProverUnavailable(f"{name} (npm) was not found in any node_modules (looked in "
+                            f"{', '.join(str(c) for c in candidates[:4])}, ...)",
                             code="node-tool-missing",
                             hint=f"run `npm ci` in the repository (it installs {name}), or set "
                                  "ISPC_NODE_MODULES / [plugin.groth16] node_modules")

@@ -20,8 +20,9 @@ from typing import Any
 from ispc_framework.plugins import ChainPins
 from ispc_framework.plugins import decode
 from ispc_framework.plugins import NotFound, ReadOnlyViolation, RepositoryError, ValidationError
-from ispc_framework.plugins import OutPoint, ResourceOutput, StateOutput, TxOutput
-from ispc_framework.plugins import BlockInfo
+from ispc_framework.plugins import (Event, OutPoint, ResourceCategory, ResourceOutput,
+                                    StateOutput, TxOutput)
+from ispc_framework.plugins import BlockInfo, BlockRecord
 
 from . import storage
 from .cache import ReadCache
@@ -241,6 +242,54 @@ class SqliteChainView:
 
     def state_version(self, contract: bytes, height: int) -> tuple[int, bytes]:
         return self._storage(storage.state_version, contract, height)
+
+    # -------------------------------------------------------------------------- inspection
+    # `ispc block`, `tx`, `events` and `contracts`: devnet-sized reads over the columns the
+    # writer already keeps (the block's draft encoding, applied_transactions), no extra index.
+
+    def block_record(self, height: int) -> BlockRecord | None:
+        info = self.block(height)
+        if info is None or height > self._top():
+            return None
+        row = self._one("SELECT draft FROM blocks WHERE height = ?", (height,))
+        if row is None:
+            return None
+        draft = decode(bytes(row[0]))
+        # applied_transactions is keyed by id: finding a block's row scans it (devnet sizes)
+        signed = self._one("SELECT transaction_id, result FROM applied_transactions "
+                           "WHERE height = ?", (height,))
+        return BlockRecord(info, draft, *((bytes(signed[0]), bytes(signed[1])) if signed
+                                          else (None, None)))
+
+    def find_transaction(self, transaction_id: bytes) -> int | None:
+        key = _hash_bytes(transaction_id, "transaction_id")
+        row = self._one("SELECT height FROM blocks WHERE transaction_id = ? AND height <= ?",
+                        (key, self._top()))
+        if row is None:
+            row = self._one("SELECT height FROM applied_transactions WHERE transaction_id = ? "
+                            "AND height <= ?", (key, self._top()))
+        return row[0] if row else None
+
+    def events(self, since: int = 0, contract: bytes | None = None
+               ) -> list[tuple[int, int, Event]]:
+        if isinstance(since, bool) or not isinstance(since, int):
+            raise ValidationError("since", f"expected an integer, got {type(since).__name__}")
+        if contract is not None:
+            _hash_bytes(contract, "contract")
+        rows = self._rows("SELECT height, draft FROM blocks WHERE height >= ? AND height <= ? "
+                          "ORDER BY height", (max(0, min(since, _MAX_SQLITE_INT)), self._top()))
+        return [(height, index, event) for height, draft in rows
+                for index, event in enumerate(decode(bytes(draft)).events)
+                if contract is None or event.contract == contract]
+
+    def resource_outputs(self, category: ResourceCategory | None = None
+                         ) -> list[tuple[int, OutPoint, TxOutput]]:
+        unspent, params = self._unspent()
+        rows = self._rows(f"SELECT height, tx_id, idx, body FROM outputs WHERE resource_hash IS "
+                          f"NOT NULL AND {unspent} ORDER BY height, idx", params)
+        found = [(height, OutPoint(tx_id, idx), decode(body)) for height, tx_id, idx, body in rows]
+        return [row for row in found
+                if category is None or row[2].resource.category == category]
 
     # ------------------------------------------------------------------------------ extras
 
