@@ -188,15 +188,28 @@ class ExecutionContext:
         """Host gas charged so far (the trace's ledger)."""
         return self._gas_used
 
-    def charge(self, cost: int) -> None:
-        """Charge host gas; raises OutOfGas (never wraps) when the budget is exhausted."""
-        self._check_alive()
+    def charge(self, cost: int) -> int:
+        """Charge host gas and return the ledger after it (so a caller never reads it again);
+        raises OutOfGas (never wraps) when the budget is exhausted."""
+        if not self._alive:
+            self._check_alive()
         if cost < 0:
             raise ValueError("gas cost must be non-negative")
-        self._gas_used = min(self._gas_used + cost, MAX_U64)
-        if self._gas_used > self.limits.fuel:
+        used = self._gas_used + cost
+        if used > self.limits.fuel:
+            self._gas_used = min(used, MAX_U64)
             raise OutOfGas(f"host gas {self._gas_used} exceeds the budget of {self.limits.fuel}",
                            limit="fuel")
+        self._gas_used = used if used <= MAX_U64 else MAX_U64
+        return self._gas_used
+
+    def record_call(self, function: str, args: bytes, result: bytes, status: int,
+                    gas_before: int, gas_after: int) -> None:
+        """Append one host call's trace record (what :mod:`ispc_framework._hostabi.binding`
+        writes after every call)."""
+        if not self._alive:
+            self._check_alive()
+        self._trace.append("call", function, args, result, status, gas_before, gas_after)
 
     def drain_host_gas(self) -> int:
         """Host gas charged since the previous call: what an engine with one fuel budget for wasm

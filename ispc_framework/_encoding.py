@@ -45,6 +45,7 @@ __all__ = [
     "encode",
     "decode",
     "encode_value",
+    "encode_host_call_part",
     "decode_value",
     "digest",
     "hash_of",
@@ -241,6 +242,32 @@ def encode_value(value: Any, out: bytearray | None = None, depth: int = 0) -> by
 def encode(obj: Any) -> bytes:
     """The canonical bytes of a model instance (or any encodable value)."""
     return encode_value(obj)
+
+
+_ARRAY_OF_TWO = b"\x82"
+
+
+def encode_host_call_part(first: list[int] | int | None, blobs: list[bytes]) -> bytes:
+    """``encode([first, blobs])`` for the two values a host call's trace record holds: its
+    arguments ``[wasm args, bytes read]`` and its outcome ``[value, bytes written]``.
+
+    Unrolled because it runs twice on every host call; ``first`` is a list of unsigned
+    integers below 2^64, an unsigned integer or None, and ``blobs`` a list of bytes (tests pin
+    the equality with :func:`encode` on random values)."""
+    buf = bytearray(_ARRAY_OF_TWO)
+    if first is None:
+        buf.append(0xF6)
+    elif type(first) is int:
+        _encode_int(first, buf)
+    else:
+        buf += _head(4, len(first))
+        for number in first:
+            buf += _head(0, number) if 0 <= number <= m.MAX_U64 else encode_value(number)
+    buf += _head(4, len(blobs))
+    for blob in blobs:
+        buf += _head(2, len(blob))
+        buf += blob
+    return bytes(buf)
 
 
 # ------------------------------------------------------------------------------------ decoding

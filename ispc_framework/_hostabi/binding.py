@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .._encoding import encode
+from .._encoding import encode, encode_host_call_part
 from .._engines import HostEnv, HostFunction, MemoryAccessError
 from .._errors import HostCallFailed, ISPCError, LimitExceeded
 from .._model import MAX_U32, MAX_U64
@@ -42,6 +42,30 @@ class _Call:
     def __init__(self) -> None:
         self.inputs: list[Any] = []
         self.outputs: list[tuple[Param, tuple[int, ...]]] = []
+
+
+_NO_CALL = _Call()   # a function without parameters: no inputs, no outputs (never mutated)
+_VALUE_KINDS = frozenset({"u32", "u64", "bool"})
+
+
+class _NoMemory:
+    """The GuestIO of a function none of whose parameters is a pointer: nothing read or written
+    (shared, never mutated: such a function has no way to reach it)."""
+
+    __slots__ = ()
+    bytes_read = bytes_written = 0
+    reads: tuple[bytes, ...] = ()
+    writes: tuple[bytes, ...] = ()
+
+
+_NO_IO: Any = _NoMemory()
+
+
+def _plain_ints(values: tuple[Any, ...]) -> bool:
+    for value in values:
+        if type(value) is not int and (not isinstance(value, int) or isinstance(value, bool)):
+            return False
+    return True
 
 
 def _max_len(param: Param, env: HostEnv) -> tuple[int, bool]:
@@ -137,38 +161,53 @@ def _signed(value: int, wasm_type: str) -> int:
 
 
 def bind(fn: Function, impl: Impl, statuses: Any) -> HostFunction:
-    """The HostFunction for ``fn``; ``statuses`` is the generated Status enum."""
+    """The HostFunction for ``fn``; ``statuses`` is the generated Status enum.
+
+    Everything that depends only on the spec is worked out here, once: the masks, the allowed
+    statuses, the gas, whether the function has parameters to decode. The handler below is the
+    per-call path; it allocates no model objects (the record goes straight into the trace)."""
     masks = tuple(_MASKS[t] for t in fn.wasm_params)
+    arity = len(masks)
     allowed = frozenset(statuses[name] for name in fn.statuses)
     returns_status = fn.result == "status"
+    result_type = fn.wasm_results[0]
     name = fn.qualified_name
+    base_gas, per_byte = fn.gas, fn.gas_per_byte
+    has_params = bool(fn.params)
+    touches_memory = any(param.kind not in _VALUE_KINDS for param in fn.params)
+    ok, out_of_bounds = statuses.OK, statuses.OUT_OF_BOUNDS
 
     def handler(env: HostEnv, *wasm_args: Any) -> int:
-        ctx = env.ctx
-        if len(wasm_args) != len(masks) or not all(
-                isinstance(a, int) and not isinstance(a, bool) for a in wasm_args):
+        if len(wasm_args) != arity or arity and not _plain_ints(wasm_args):
             raise HostCallFailed(f"{name}: engine passed {wasm_args!r:.80}, expected "
-                                 f"{len(masks)} integers")
+                                 f"{arity} integers")
         # Engines differ in signedness; the ABI is defined on the unsigned bit patterns.
-        args = [a & mask for a, mask in zip(wasm_args, masks)]
+        args = [a & mask for a, mask in zip(wasm_args, masks)] if arity else []
+        ctx = env.ctx
         gas_before = ctx.gas_used
-        ctx.charge(fn.gas)
-        if env.memory is None:
+        ctx.charge(base_gas)
+        memory = env.memory
+        if memory is None:
             raise HostCallFailed(f"{name}: the engine bound no guest memory")
-        io = GuestIO(env.memory)
+        io = GuestIO(memory) if touches_memory else _NO_IO
         value: Any = None
-        env.extra.pop(ACCESS_KEY, None)
+        extra = env.extra
+        if extra:
+            extra.pop(ACCESS_KEY, None)
         try:
-            call = _decode(fn, args, io, env, statuses)
-            produced = impl(env, *call.inputs)
+            if has_params:
+                call = _decode(fn, args, io, env, statuses)
+                produced = impl(env, *call.inputs)
+            else:
+                call, produced = _NO_CALL, impl(env)
             if returns_status:
                 status = _write_outputs(fn, call, produced, io, statuses)
             else:
-                status, value = statuses.OK, produced
+                status, value = ok, produced
         except GuestError as failure:
             status = failure.status
         except MemoryAccessError:
-            status = statuses.OUT_OF_BOUNDS
+            status = out_of_bounds
         except ISPCError:
             raise  # a typed abort (gas, caps) or a HostCallFailed from above
         except Exception as exc:  # a host bug must still end the run with a typed error
@@ -176,12 +215,16 @@ def bind(fn: Function, impl: Impl, statuses: Any) -> HostFunction:
         if returns_status and status not in allowed:
             raise HostCallFailed(f"{name}: status {status} is not in the spec's list "
                                  f"{sorted(fn.statuses)}", function=name)
-        ctx.charge(fn.gas_per_byte * (io.bytes_read + io.bytes_written))
-        access = env.extra.pop(ACCESS_KEY, None)
-        outcome = [value, io.writes, access] if access else [value, io.writes]
-        ctx.trace.append("call", name, encode([args, io.reads]), encode(outcome),
-                         status, gas_before, ctx.gas_used)
-        return int(status) if returns_status else _signed(int(value), fn.wasm_results[0])
+        moved = io.bytes_read + io.bytes_written
+        gas_after = ctx.charge(per_byte * moved) if per_byte and moved else ctx.gas_used
+        access = extra.pop(ACCESS_KEY, None) if extra else None
+        if access:
+            outcome = encode([value, io.writes, access])
+        else:
+            outcome = encode_host_call_part(value, io.writes)
+        ctx.record_call(name, encode_host_call_part(args, io.reads), outcome, status,
+                        gas_before, gas_after)
+        return int(status) if returns_status else _signed(int(value), result_type)
 
     handler.__name__ = f"host_{fn.module.replace('.', '_')}_{fn.name}"
     return HostFunction(fn.module, fn.name, fn.wasm_params, fn.wasm_results, fn.gas, handler)

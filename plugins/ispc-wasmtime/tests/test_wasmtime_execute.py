@@ -92,6 +92,14 @@ CONTRACT = wasmtime.wat2wasm(r'''
   (func (export "host_badresult") (result i32) (call $fail (i32.const 3)))
   (func (export "big_return") (result i32) (call $put (i32.const 0) (i32.const 65536)))
   (func (export "wrong_sig") (param i32) (result i32) (i32.const 0))
+  (func (export "grow_between_calls") (result i32)
+    ;; the host reads base and size again on each call: the second page exists only after the
+    ;; grow, and the end of that page is still the end
+    (drop (call $put (i32.const 16) (i32.const 5)))
+    (drop (memory.grow (i32.const 1)))
+    (i32.store (i32.const 65600) (i32.const 0x21646c6f))
+    (if (i32.ne (call $put (i32.const 131070) (i32.const 5)) (i32.const 3)) (then unreachable))
+    (call $put (i32.const 65600) (i32.const 4)))
   (func (export "grow_then_trap") (result i32)
     ;; 10 of 16 pages under a 1 MiB cap: a grow would still succeed, so this is just a trap
     (drop (memory.grow (i32.const 9))) unreachable)
@@ -139,6 +147,12 @@ def test_out_of_range_pointer_is_a_status_not_a_crash(engine, compiled):
     result = run(engine, compiled, "oob")
     failed(result, Exception, "contract-failed")
     assert result.status == 3
+
+
+def test_memory_grown_between_host_calls_is_seen_by_the_next_call(engine, compiled):
+    result = run(engine, compiled, "grow_between_calls")
+    assert result.ok, result.error
+    assert result.return_data == b"old!"
 
 
 def test_nonzero_status(engine, compiled):
