@@ -28,7 +28,7 @@ from ._errors import (ContextError, ContractFailed, ExecutionError, LimitExceede
 from ._limits import ExecutionLimits
 from ._state import seal_run_draft
 from ._model import ADDRESS_LEN, HASH_LEN, MAX_U64, ChainPins, SealedDraft, Tensor
-from ._trace import ExecutionTrace
+from ._trace import TRACE_VERSION, ExecutionTrace
 
 __all__ = ["ChainPins", "ExecutionRequest", "ExecutionContext", "ContextManager", "ContextStats",
            "RunSeal"]
@@ -155,7 +155,7 @@ class ExecutionContext:
 
     def _trace_header(self, pins: Encoded, request: Encoded) -> bytes:
         """Engine-neutral commitment to what the run could observe (the trace's genesis)."""
-        return encode({"version": 1, "pins": pins, "request": request,
+        return encode({"version": TRACE_VERSION, "pins": pins, "request": request,
                        "contract": self.contract_address, "transaction_id": self.transaction_id,
                        "limits": _limits_for_trace(self.limits)})
 

@@ -128,16 +128,19 @@ class Encoded(bytes):
 _SMALL_HEADS = [[bytes([major << 5 | value]) for value in range(24)] for major in range(8)]
 
 
+_H8, _H16, _H32, _H64 = (struct.Struct(f">B{code}") for code in "BHIQ")
+
+
 def _head(major: int, value: int) -> bytes:
     if value < 24:
         return _SMALL_HEADS[major][value]
     if value < 0x100:
-        return bytes((major << 5 | 24, value))
+        return _H8.pack(major << 5 | 24, value)
     if value < 0x10000:
-        return bytes((major << 5 | 25,)) + struct.pack(">H", value)
+        return _H16.pack(major << 5 | 25, value)
     if value < 0x100000000:
-        return bytes((major << 5 | 26,)) + struct.pack(">I", value)
-    return bytes((major << 5 | 27,)) + struct.pack(">Q", value)
+        return _H32.pack(major << 5 | 26, value)
+    return _H64.pack(major << 5 | 27, value)
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
@@ -254,20 +257,22 @@ def encode_host_call_part(first: list[int] | int | None, blobs: list[bytes]) -> 
     Unrolled because it runs twice on every host call; ``first`` is a list of unsigned
     integers below 2^64, an unsigned integer or None, and ``blobs`` a list of bytes (tests pin
     the equality with :func:`encode` on random values)."""
-    buf = bytearray(_ARRAY_OF_TWO)
-    if first is None:
-        buf.append(0xF6)
-    elif type(first) is int:
-        _encode_int(first, buf)
-    else:
-        buf += _head(4, len(first))
+    if type(first) is int and 0 <= first <= m.MAX_U64:
+        parts = [_ARRAY_OF_TWO, _head(0, first)]
+    elif first is None:
+        parts = [_ARRAY_OF_TWO, b"\xf6"]
+    elif type(first) is list and len(first) < 24:
+        parts = [_ARRAY_OF_TWO, _SMALL_HEADS[4][len(first)]]
         for number in first:
-            buf += _head(0, number) if 0 <= number <= m.MAX_U64 else encode_value(number)
-    buf += _head(4, len(blobs))
+            parts.append(_head(0, number) if type(number) is int and 0 <= number <= m.MAX_U64
+                         else encode_value(number))
+    else:
+        return encode_value([first, blobs])
+    parts.append(_head(4, len(blobs)))
     for blob in blobs:
-        buf += _head(2, len(blob))
-        buf += blob
-    return bytes(buf)
+        parts.append(_head(2, len(blob)))
+        parts.append(blob)
+    return b"".join(parts)
 
 
 # ------------------------------------------------------------------------------------ decoding

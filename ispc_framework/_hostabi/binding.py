@@ -46,6 +46,7 @@ class _Call:
 
 _NO_CALL = _Call()   # a function without parameters: no inputs, no outputs (never mutated)
 _VALUE_KINDS = frozenset({"u32", "u64", "bool"})
+_OK = 0   # the spec's OK status (checked against the generated table when a module is bound)
 
 
 class _NoMemory:
@@ -75,14 +76,21 @@ def _max_len(param: Param, env: HostEnv) -> tuple[int, bool]:
     return int(param.max_len), False
 
 
-def _decode(fn: Function, args: list[int], io: GuestIO, env: HostEnv, statuses: Any) -> _Call:
-    call = _Call()
-    position = 0
+def _layout(fn: Function) -> tuple[tuple[Param, str, int, int], ...]:
+    """(param, kind, first wasm argument, end) per parameter: worked out once per function."""
+    layout, position = [], 0
     for param in fn.params:
         width = len(param.wasm_types)
-        values = args[position:position + width]
+        layout.append((param, param.kind, position, position + width))
         position += width
-        kind = param.kind
+    return tuple(layout)
+
+
+def _decode(fn: Function, layout: tuple[tuple[Param, str, int, int], ...], args: list[int],
+            io: GuestIO, env: HostEnv, statuses: Any) -> _Call:
+    call = _Call()
+    for param, kind, start, end in layout:
+        values = args[start:end]
         if kind in ("bytes", "out_fill"):
             ptr, length = values
             cap, is_limit = _max_len(param, env)
@@ -127,12 +135,13 @@ def _decode(fn: Function, args: list[int], io: GuestIO, env: HostEnv, statuses: 
     return call
 
 
-def _write_outputs(fn: Function, call: _Call, produced: Any, io: GuestIO, statuses: Any) -> int:
+def _write_outputs(fn: Function, call: _Call, produced: Any, io: GuestIO, statuses: Any,
+                   has_out_bytes: bool = True) -> int:
     if not isinstance(produced, tuple) or len(produced) != len(call.outputs):
         raise HostCallFailed(f"{fn.qualified_name}: implementation returned {produced!r:.60}, "
                              f"expected {len(call.outputs)} outputs")
-    too_small = any(param.kind == "out_bytes" and len(value) > slot[1]
-                    for (param, slot), value in zip(call.outputs, produced))
+    too_small = has_out_bytes and any(param.kind == "out_bytes" and len(value) > slot[1]
+                                      for (param, slot), value in zip(call.outputs, produced))
     for (param, slot), value in zip(call.outputs, produced):
         if param.kind == "out_bytes":
             io.write_u32(slot[2], len(value))
@@ -150,14 +159,7 @@ def _write_outputs(fn: Function, call: _Call, produced: Any, io: GuestIO, status
                 raise HostCallFailed(f"{fn.qualified_name}: {param.name} is {len(value)} bytes, "
                                      f"the spec says {expected}")
             io.write(slot[0], value)
-    return statuses.BUFFER_TOO_SMALL if too_small else statuses.OK
-
-
-def _signed(value: int, wasm_type: str) -> int:
-    """Engines take wasm results as signed integers; the ABI's values are unsigned."""
-    bits = 64 if wasm_type == "i64" else 32
-    value &= (1 << bits) - 1
-    return value - (1 << bits) if value >> (bits - 1) else value
+    return int(statuses.BUFFER_TOO_SMALL) if too_small else _OK
 
 
 def bind(fn: Function, impl: Impl, statuses: Any) -> HostFunction:
@@ -168,14 +170,20 @@ def bind(fn: Function, impl: Impl, statuses: Any) -> HostFunction:
     per-call path; it allocates no model objects (the record goes straight into the trace)."""
     masks = tuple(_MASKS[t] for t in fn.wasm_params)
     arity = len(masks)
-    allowed = frozenset(statuses[name] for name in fn.statuses)
+    # Plain ints on the per-call path: an IntEnum member hashes through a Python-level method.
+    allowed = frozenset(int(statuses[name]) for name in fn.statuses)
     returns_status = fn.result == "status"
     result_type = fn.wasm_results[0]
     name = fn.qualified_name
     base_gas, per_byte = fn.gas, fn.gas_per_byte
     has_params = bool(fn.params)
     touches_memory = any(param.kind not in _VALUE_KINDS for param in fn.params)
-    ok, out_of_bounds = statuses.OK, statuses.OUT_OF_BOUNDS
+    layout = _layout(fn)
+    has_out_bytes = any(param.kind == "out_bytes" for param in fn.params)
+    ok, out_of_bounds = int(statuses.OK), int(statuses.OUT_OF_BOUNDS)
+    no_args = encode_host_call_part([], [])   # the record's args of a call without parameters
+    bits = 64 if result_type == "i64" else 32
+    full, top = 1 << bits, 1 << (bits - 1)    # engines take wasm results as signed integers
 
     def handler(env: HostEnv, *wasm_args: Any) -> int:
         if len(wasm_args) != arity or arity and not _plain_ints(wasm_args):
@@ -196,12 +204,12 @@ def bind(fn: Function, impl: Impl, statuses: Any) -> HostFunction:
             extra.pop(ACCESS_KEY, None)
         try:
             if has_params:
-                call = _decode(fn, args, io, env, statuses)
+                call = _decode(fn, layout, args, io, env, statuses)
                 produced = impl(env, *call.inputs)
             else:
                 call, produced = _NO_CALL, impl(env)
             if returns_status:
-                status = _write_outputs(fn, call, produced, io, statuses)
+                status = _write_outputs(fn, call, produced, io, statuses, has_out_bytes)
             else:
                 status, value = ok, produced
         except GuestError as failure:
@@ -222,9 +230,12 @@ def bind(fn: Function, impl: Impl, statuses: Any) -> HostFunction:
             outcome = encode([value, io.writes, access])
         else:
             outcome = encode_host_call_part(value, io.writes)
-        ctx.record_call(name, encode_host_call_part(args, io.reads), outcome, status,
-                        gas_before, gas_after)
-        return int(status) if returns_status else _signed(int(value), result_type)
+        ctx.record_call(name, encode_host_call_part(args, io.reads) if arity else no_args,
+                        outcome, status, gas_before, gas_after)
+        if returns_status:
+            return status
+        value = int(value) & (full - 1)
+        return value - full if value >= top else value
 
     handler.__name__ = f"host_{fn.module.replace('.', '_')}_{fn.name}"
     return HostFunction(fn.module, fn.name, fn.wasm_params, fn.wasm_results, fn.gas, handler)
@@ -237,6 +248,8 @@ def bind_module(module: Module, impls: Mapping[str, Impl], statuses: Any) -> tup
     if missing or extra:
         raise HostCallFailed(f"provider {module.import_module}: implementations do not match the "
                              f"spec (missing {sorted(missing)}, unspecified {sorted(extra)})")
+    if int(statuses.OK) != _OK:
+        raise HostCallFailed(f"status table of {module.import_module}: OK is {int(statuses.OK)}")
     return tuple(bind(fn, impls[fn.name], statuses) for fn in module.functions)
 
 

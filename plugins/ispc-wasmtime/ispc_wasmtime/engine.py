@@ -90,16 +90,25 @@ def _check(error) -> None:
             ffi.wasmtime_error_t)))
 
 
+#: Host gas is taken out of the store's fuel once this much has been charged since the last time
+#: (and checked against the budget at the end of the run), not after every call: the two C calls
+#: it takes cost as much as the rest of a cheap host call. So a guest may run less than this much
+#: fuel past its budget before it traps; a run whose wasm fuel plus host gas exceed the budget
+#: fails with OutOfGas either way, and a run within the budget is unchanged.
+FUEL_SYNC_GAS = 1000
+
+
 class _Run:
     """The state of one execution, reachable from this thread's ``_current`` slot while it runs
     (:meth:`WasmtimeEngine.execute` installs and restores it) and nowhere else.
 
-    ``limits.fuel`` is one budget for wasm fuel plus host gas: after every host call the gas it
-    charged (``ctx.drain_host_gas()``) is taken out of the store's fuel, clamped at 0, and
-    ``host_fuel`` counts what was taken so the engine can report wasm fuel alone.
+    ``limits.fuel`` is one budget for wasm fuel plus host gas: the gas host calls charge
+    (``ctx.drain_host_gas()``) is taken out of the store's fuel, clamped at 0, in steps of at
+    least :data:`FUEL_SYNC_GAS` (``debt`` is what is not taken yet), and ``host_fuel`` counts
+    what was taken so the engine can report wasm fuel alone.
     """
 
-    __slots__ = ("env", "ctx", "handlers", "functions", "error", "host_fuel", "context",
+    __slots__ = ("env", "ctx", "handlers", "functions", "error", "host_fuel", "debt", "context",
                  "memory", "_fuel", "_fuel_address")
 
     def __init__(self, env: HostEnv, functions: tuple[HostFunction, ...]) -> None:
@@ -109,6 +118,7 @@ class _Run:
         self.handlers = tuple(fn.handler for fn in functions)
         self.error: BaseException | None = None
         self.host_fuel = 0
+        self.debt = 0
         self.context: int = 0           # the store's wasmtime_context_t*, set by execute
         self.memory: _Memory | None = None
         self._fuel = ctypes.c_uint64()
@@ -173,8 +183,13 @@ def _trampoline(index: int, params: tuple[str, ...], results: tuple[str, ...]):
             else:
                 result = handler(run.env, *[values[w] & m for w, m in zip(words, masks)])
             gas = run.ctx.drain_host_gas()
-            if gas > 0:
-                run.take_fuel(gas)
+            if gas:
+                debt = run.debt + gas
+                if debt >= FUEL_SYNC_GAS:
+                    run.debt = 0
+                    run.take_fuel(debt)
+                else:
+                    run.debt = debt
             if result_mask is not None:
                 if type(result) is not int and (isinstance(result, bool)
                                                 or not isinstance(result, int)):
@@ -476,6 +491,9 @@ class WasmtimeEngine:
                 raise _host_error(run.error)
             if error or trap:
                 raise self._failure(error, trap, memory, limits, fuel_used)
+            if fuel_used + env.ctx.gas_used > limits.fuel:   # the host gas not yet taken
+                raise OutOfGas(f"wasm fuel plus host gas exceed the budget of {limits.fuel}",
+                               limit="fuel", host_gas=env.ctx.gas_used, fuel_used=fuel_used)
             return EngineOutcome(status=values[0].i32 & _M32, fuel_used=fuel_used)
         finally:
             if memory is not None:
