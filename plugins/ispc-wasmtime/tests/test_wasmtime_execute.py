@@ -263,6 +263,25 @@ def test_fuel_budget_covers_wasm_fuel_and_host_gas_together(engine):
         failed(short, OutOfGas, "out-of-gas")
 
 
+SMALL_CHARGE = wasmtime.wat2wasm(r'''(module
+  (import "env" "charge" (func $charge (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "run") (result i32) (call $charge (i32.const 500))))''')
+
+
+def test_host_gas_not_yet_taken_from_fuel_still_counts_against_the_budget(engine):
+    """Host gas below the engine's sync step is not taken out of the store's fuel at once; a run
+    whose wasm fuel plus that gas exceed the budget is still OutOfGas (not a result, and not the
+    coordinator's gas-over-budget verdict on the engine)."""
+    compiled = engine.compile(SMALL_CHARGE, GAS_HOST)
+    free = run_direct(engine, compiled, "run", GAS_HOST, limits=ExecutionLimits(fuel=10 ** 9))
+    assert free.ok and free.gas_used == 500
+    total = free.fuel_used + free.gas_used
+    assert run_direct(engine, compiled, "run", GAS_HOST, limits=ExecutionLimits(fuel=total)).ok
+    short = run_direct(engine, compiled, "run", GAS_HOST, limits=ExecutionLimits(fuel=total - 1))
+    failed(short, OutOfGas, "out-of-gas")
+
+
 def test_host_gas_cannot_drive_store_fuel_negative(engine):
     """A host call costing more than the fuel left ends the run with OutOfGas; it never wraps
     the store's fuel round to 'unlimited'."""
