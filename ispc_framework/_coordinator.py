@@ -405,15 +405,18 @@ class Coordinator:
         return outcome
 
     def _admit(self, view: Any, transaction: SignedTransaction, pins: ChainPins
-               ) -> SignedTransaction:
+               ) -> tuple[SignedTransaction, bytes]:
         """Refuse a transaction before it runs: unsigned, wrongly signed, for another chain,
-        expired, or already applied (docs/authorization.md)."""
+        expired, or already applied (docs/authorization.md). Returns it with its id (a hash of
+        its whole body, so computed once per run)."""
         tx = check_transaction(transaction, pins)
-        if view.applied_transaction(tx.id) is not None:
-            raise TransactionRejected(f"transaction {tx.id.hex()[:16]}… is already on the chain",
+        transaction_id = tx.id
+        if view.applied_transaction(transaction_id) is not None:
+            raise TransactionRejected(f"transaction {transaction_id.hex()[:16]}… is already on "
+                                      f"the chain",
                                       code="transaction-replayed",
                                       hint="sign a new transaction (another --nonce)")
-        return tx
+        return tx, transaction_id
 
     def execute(self, transaction: SignedTransaction, *, prove: bool = True,
                 view: ChainView | None = None) -> WasmExecutionResult:
@@ -435,7 +438,8 @@ class Coordinator:
         ``path`` holds what differs between a contract call and a model inference."""
         revision = view.revision()
         pins = view.head()
-        tx = self._admit(view, transaction, pins) if admit else transaction
+        tx, transaction_id = self._admit(view, transaction, pins) if admit else (
+            transaction, transaction.id)
         request = tx.request
         with phase("compile"):
             prepared = self._prepare(view, path, request.resource_hash)
@@ -444,7 +448,7 @@ class Coordinator:
         limits = self.limits
         with self.contexts.open(request, pins, limits, engine=engine.name,
                                 engine_fingerprint=fingerprint, signers=tx.signers,
-                                transaction_id=tx.id) as ctx:
+                                transaction_id=transaction_id) as ctx:
             ctx.begin(*path.start(request))
             env = HostEnv(ctx, view)
             with phase("execute"):

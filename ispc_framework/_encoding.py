@@ -28,6 +28,7 @@ import enum
 import hashlib
 import re
 import struct
+import weakref
 from typing import Any, overload
 
 import attrs
@@ -42,6 +43,7 @@ __all__ = [
     "type_ids",
     "type_id_of",
     "Encoded",
+    "remember_encoding",
     "encode",
     "decode",
     "encode_value",
@@ -123,6 +125,20 @@ def type_ids() -> dict[type, int]:
 
 class Encoded(bytes):
     """Bytes that already are a canonical encoding; embedded as-is (lets callers cache parts)."""
+
+
+#: Canonical encodings already made for model objects that are still alive, by ``id``: a sealed
+#: draft is encoded from the encodings its items got when they were appended (to count their
+#: size), so committing to it and proving it never encode those items again. An entry leaves with
+#: its object (a weakref finalizer), so an id is never reused while it is here.
+_KNOWN: dict[int, bytes] = {}
+
+
+def remember_encoding(obj: Any, data: bytes) -> None:
+    """Record that ``data`` is ``encode(obj)`` for a frozen model object (tests check it)."""
+    key = id(obj)
+    _KNOWN[key] = bytes(data)
+    weakref.finalize(obj, _KNOWN.pop, key, None)
 
 
 _SMALL_HEADS = [[bytes([major << 5 | value]) for value in range(24)] for major in range(8)]
@@ -215,6 +231,10 @@ def encode_value(value: Any, out: bytearray | None = None, depth: int = 0) -> by
     elif value is False:
         buf.append(0xF4)
     elif kind in TYPE_IDS:
+        known = _KNOWN.get(id(value)) if _KNOWN else None
+        if known is not None:
+            buf += known
+            return buf if out is not None else known
         names = _model_fields(kind)
         if kind in OPTIONAL_TAIL:
             names = _encoded_fields(value, names)

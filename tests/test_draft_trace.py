@@ -175,3 +175,26 @@ def test_a_record_without_a_trace_encoding_is_a_decode_error():
                 TraceRecord(0, "call", "f", b"", None, 0, -1, 0)):
         with pytest.raises(DecodeError):
             ExecutionTrace.replay_root(b"h", [bad], version=2)
+
+
+@pytest.mark.parametrize("with_state", [False, True])
+def test_a_sealed_draft_encodes_from_its_items_encodings_exactly(with_state):
+    """The sealed draft's encoding is assembled from the encodings its items got when they were
+    appended; it must be byte for byte what encoding the same value afresh gives."""
+    import attrs
+
+    from ispc_framework._encoding import encode, hash_of
+    from ispc_framework._state import EMPTY_ROOT, build_delta
+
+    draft = TransactionDraft()
+    draft.add_input(m.TxInput(m.OutPoint(H, 3), False, b"sig"))
+    draft.add_input(m.TxInput(m.OutPoint(b"\x02" * 32, 0), True))
+    draft.add_output(coin(2**64 - 1))
+    draft.add_event(m.Event(H, "transfer", b"\x00" * 300))
+    state = build_delta(H, {}, 0, EMPTY_ROOT, [], {b"k": b"v"}) if with_state else None
+    if with_state:
+        draft.state_write(b"k", b"v")
+    sealed = draft.seal(state)
+    fresh = attrs.evolve(sealed)   # an equal value nobody encoded before
+    assert fresh is not sealed and fresh == sealed
+    assert encode(sealed) == encode(fresh) and hash_of(sealed) == hash_of(fresh)
