@@ -6,15 +6,18 @@ Design (see docs/wasm.md for the measurements behind it):
   deterministic configuration of :mod:`ispc_wasmtime.config`, shared by all threads.
 * ``compile`` applies the deploy rules (:mod:`ispc_wasmtime.inspect`), compiles through the
   module cache, and links the module's imports once into an ``InstancePre``.
-* ``execute`` makes one ``Store`` per run holding that run's state (:class:`_Run`) as store data,
-  sets fuel, memory limit and epoch deadline, instantiates and calls the method.
-* Host functions are bound generically through wasmtime's *unchecked* C callback with one shared
-  trampoline: the function index travels in the callback's ``env`` pointer, the run is found from
-  the caller's store data. Nothing about a run is captured at link time, and a host error is kept
-  in the run's own state, never in wasmtime-py's module-level ``LAST_EXCEPTION`` (which mixes
-  errors up between threads). It costs about a fifth of the high-level ``Linker.define_func``
-  path per host call (benchmarks/wasm_engines.py), at the price of using ``wasmtime._ffi`` and
-  ``wasmtime._bindings`` (private modules, hence the pinned wasmtime major).
+* ``execute`` makes one ``Store`` per run and that run's state (:class:`_Run`), sets fuel,
+  memory limit and epoch deadline, instantiates and calls the method.
+* Host functions are bound generically through wasmtime's *unchecked* C callback, one ctypes
+  trampoline per import made once per module for its signature: it reads the arguments straight
+  from the value array, finds the run in a thread-local slot that ``execute`` sets around the
+  guest call (the guest calls its host functions on the thread that called it), and writes the
+  result back. Nothing about a run is captured at link time, and a host error is kept in the
+  run's own state, never in wasmtime-py's module-level ``LAST_EXCEPTION`` (which mixes errors up
+  between threads). Guest memory's base and size are read once per host call. A host call costs
+  a few times the bare FFI floor and well under ``Linker.define_func``
+  (benchmarks/host_path.py), at the price of using ``wasmtime._ffi`` (a private module, hence
+  the pinned wasmtime major).
 * Values cross the boundary as unsigned integers: i32 as [0, 2^32), i64 as [0, 2^64). Results
   may be given signed or unsigned; they are wrapped to the wasm width.
 """
