@@ -16,6 +16,7 @@ Nothing is written to the chain; applying a result is the separate ``apply`` ste
 
 from __future__ import annotations
 
+import abc
 import logging
 import threading
 from collections import OrderedDict
@@ -137,7 +138,7 @@ PREPARED_CAPACITY = 128
 _MISSING = object()
 
 
-class _Path:
+class _Path(abc.ABC):
     """What differs between a contract call and a model inference in :meth:`Coordinator._run`:
     the resource kind, the engine and how it is driven, and what the result commits to."""
 
@@ -148,13 +149,24 @@ class _Path:
     def __init__(self, coordinator: Coordinator) -> None:
         self.coordinator = coordinator
 
+    @abc.abstractmethod
     def engine(self) -> Any: ...
+
+    @abc.abstractmethod
     def prepare(self, content: bytes) -> Any: ...
+
+    @abc.abstractmethod
     def start(self, request: ExecutionRequest) -> tuple[str, bytes]: ...
+
+    @abc.abstractmethod
     def execute(self, prepared: Any, request: ExecutionRequest, env: HostEnv,
                 limits: ExecutionLimits) -> Any: ...
+
+    @abc.abstractmethod
     def finish(self, ctx: ExecutionContext, outcome: Any,
                view: Any) -> tuple[RunSeal, dict[str, Any]]: ...
+
+    @abc.abstractmethod
     def result(self, commitment: ResultCommitment, result_hash: bytes, state_output: StateOutput,
                spent: tuple[TxOutput, ...]) -> Any: ...
 

@@ -454,7 +454,7 @@ def decode(data: bytes) -> Any:
 # -------------------------------------------------------------------------------------- hashing
 
 
-def digest(domain: str, *parts: bytes) -> bytes:
+def digest(domain: str, *parts: bytes | bytearray) -> bytes:
     """Domain-separated SHA-256 of the concatenated ``parts``."""
     label = domain.encode("utf-8")
     h = hashlib.sha256(b"ISPC" + bytes([ENCODING_VERSION]) + struct.pack(">H", len(label)) + label)
