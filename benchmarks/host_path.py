@@ -15,8 +15,9 @@ machine is shared; load hits both sides alike), and the ratio between them:
 
     .venv/bin/python -m benchmarks.host_path [--quick] [--json]
 
-``run(quick)`` returns the figures as a dict (for ``python -m benchmarks``). Needs the example
-contracts (bash examples/contracts/build.sh) for the transfer.
+``run(quick)`` returns the figures for ``python -m benchmarks`` (benchmarks/_harness.py);
+``measure(quick)`` the plain numbers. Needs the example contracts (bash
+examples/contracts/build.sh) for the transfer.
 """
 
 from __future__ import annotations
@@ -64,16 +65,27 @@ def host_calls_module(import_name: str, params: str, args: str, calls: int) -> b
 clock = time.thread_time
 
 
-def alternate(fns: dict[str, Callable[[], Any]], rounds: int, number: int = 1) -> dict[str, float]:
-    """Median CPU seconds per call of each function, sampled in alternating slices."""
-    samples: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(rounds):
-        for name, fn in fns.items():
+def samples_of(fns: dict[str, Callable[[], Any]], rounds: int,
+               number: int = 1) -> dict[str, list[float]]:
+    """CPU seconds per call of each function, one sample per round, slices alternating (the
+    order rotating each round)."""
+    names = list(fns)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for round_ in range(rounds):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            fn = fns[name]
             start = clock()
             for _ in range(number):
                 fn()
             samples[name].append((clock() - start) / number)
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return samples
+
+
+def alternate(fns: dict[str, Callable[[], Any]], rounds: int, number: int = 1) -> dict[str, float]:
+    """Median CPU seconds per call of each function, sampled in alternating slices."""
+    return {name: statistics.median(values)
+            for name, values in samples_of(fns, rounds, number).items()}
 
 
 # ------------------------------------------------------------------------------ raw wasmtime
@@ -246,10 +258,40 @@ def transfer_figures(quick: bool) -> dict[str, float] | None:
             "raw_run_us": t["floor"] * 1e6, "ratio_to_raw_run": t["transfer"] / t["floor"]}
 
 
-def run(quick: bool = False) -> dict[str, Any]:
+def measure(quick: bool = False) -> dict[str, Any]:
     """All figures of this benchmark (times in microseconds, medians, with their baselines)."""
     return {"host_call": host_call_figures(quick), "trace": trace_figures(quick),
             "transfer": transfer_figures(quick)}
+
+
+def run(quick: bool) -> dict:
+    """The figures in the form of ``python -m benchmarks`` (benchmarks/_harness.py)."""
+    from benchmarks._harness import figure
+
+    measured = measure(quick)
+    figures = []
+    for name, f in measured["host_call"].items():
+        target = ("<=", 3.0) if name == "block_height" else None
+        figures.append(figure(f"ispc.v1 {name} host call (wasmtime, CPU time)",
+                              f["ispc_us"], "us", baseline=(
+                                  "raw wasmtime-py unchecked ctypes callback (FFI floor)",
+                                  f["ffi_floor_us"]), target=target))
+        figures.append(figure(f"ispc.v1 {name} host call vs Linker.define_func", f["ispc_us"],
+                              "us", baseline=("raw wasmtime-py Linker.define_func",
+                                              f["define_func_us"])))
+    t = measured["trace"]
+    figures.append(figure("trace record append + root", t["record_us"], "us",
+                          baseline=("one SHA-256 of the record's bytes", t["sha256_us"])))
+    notes = ["CPU time of the measuring thread (time.thread_time), medians over alternating "
+             "slices; a host call is (run with N calls - run with none) / N"]
+    tr = measured["transfer"]
+    if tr is None:
+        notes.append("transfer skipped: run bash examples/contracts/build.sh")
+    else:
+        figures.append(figure("coordinator token transfer (in memory, signed, unproven)",
+                              tr["transfer_us"], "us", baseline=(
+                                  "one raw wasmtime instantiate + call", tr["raw_run_us"])))
+    return {"figures": figures, "notes": notes}
 
 
 def _table(figures: dict[str, Any]) -> str:
@@ -271,5 +313,5 @@ def _table(figures: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    result = run("--quick" in sys.argv)
+    result = measure("--quick" in sys.argv)
     print(json.dumps(result, indent=2) if "--json" in sys.argv else _table(result))
