@@ -174,7 +174,7 @@ class _Path(abc.ABC):
 class _WasmPath(_Path):
     kind, category, outcome_type = "wasm", ResourceCategory.CONTRACT, EngineOutcome
 
-    def engine(self) -> Any:
+    def engine(self) -> WasmEngine:
         return self.coordinator.wasm_engine()
 
     def prepare(self, content: bytes) -> Any:
@@ -203,7 +203,7 @@ class _WasmPath(_Path):
 class _OnnxPath(_Path):
     kind, category, outcome_type = "onnx", ResourceCategory.AI_MODEL, (tuple, list)
 
-    def engine(self) -> Any:
+    def engine(self) -> OnnxEngine:
         return self.coordinator.onnx_engine()
 
     def prepare(self, content: bytes) -> Any:
@@ -289,7 +289,7 @@ class Coordinator:
             raise ConfigError(exc.message, code=exc.code, key=full,
                               hint=self.config.hint_for(full)) from exc
 
-    def _once(self, key: str, make) -> Any:
+    def _once(self, key: str, make: Callable[[], Any]) -> Any:
         """``make()`` the first time ``key`` is asked, the same object ever after (a failed
         ``make`` is not remembered, so it fails again the same way)."""
         value = self._derived.get(key, _MISSING)
@@ -302,7 +302,7 @@ class Coordinator:
     @property
     def limits(self) -> ExecutionLimits:
         """``config.limits``, validated once."""
-        return self._once("limits", lambda: self.config.limits)
+        return cast(ExecutionLimits, self._once("limits", lambda: self.config.limits))
 
     @property
     def repository(self) -> Repository:
@@ -483,7 +483,8 @@ class Coordinator:
 
     def _execute(self, view: Any, transaction: SignedTransaction, prove: bool, *,
                  admit: bool = True) -> WasmExecutionResult:
-        return self._run(view, transaction, prove, self._paths["wasm"], admit=admit)
+        return cast(WasmExecutionResult,
+                    self._run(view, transaction, prove, self._paths["wasm"], admit=admit))
 
     def query(self, request: ExecutionRequest) -> WasmExecutionResult:
         """Run a contract method read-only against the head: no proof, nothing to apply, and no
@@ -521,7 +522,7 @@ class Coordinator:
 
     def _execute_model(self, view: Any, transaction: SignedTransaction,
                        prove: bool) -> OnnxExecutionResult:
-        return self._run(view, transaction, prove, self._paths["onnx"])
+        return cast(OnnxExecutionResult, self._run(view, transaction, prove, self._paths["onnx"]))
 
     def _emit(self, ctx: ExecutionContext, result_hash: bytes) -> None:
         summary = {"transaction_id": ctx.transaction_id.hex(), "engine": ctx.engine,
