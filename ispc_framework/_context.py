@@ -28,7 +28,7 @@ from ._errors import (ContextError, ContractFailed, ExecutionError, LimitExceede
 from ._limits import ExecutionLimits
 from ._state import seal_run_draft
 from ._model import ADDRESS_LEN, HASH_LEN, MAX_U64, ChainPins, SealedDraft, Tensor
-from ._trace import ExecutionTrace
+from ._trace import TRACE_VERSION, ExecutionTrace
 
 __all__ = ["ChainPins", "ExecutionRequest", "ExecutionContext", "ContextManager", "ContextStats",
            "RunSeal"]
@@ -155,7 +155,7 @@ class ExecutionContext:
 
     def _trace_header(self, pins: Encoded, request: Encoded) -> bytes:
         """Engine-neutral commitment to what the run could observe (the trace's genesis)."""
-        return encode({"version": 1, "pins": pins, "request": request,
+        return encode({"version": TRACE_VERSION, "pins": pins, "request": request,
                        "contract": self.contract_address, "transaction_id": self.transaction_id,
                        "limits": _limits_for_trace(self.limits)})
 
@@ -188,15 +188,28 @@ class ExecutionContext:
         """Host gas charged so far (the trace's ledger)."""
         return self._gas_used
 
-    def charge(self, cost: int) -> None:
-        """Charge host gas; raises OutOfGas (never wraps) when the budget is exhausted."""
-        self._check_alive()
+    def charge(self, cost: int) -> int:
+        """Charge host gas and return the ledger after it (so a caller never reads it again);
+        raises OutOfGas (never wraps) when the budget is exhausted."""
+        if not self._alive:
+            self._check_alive()
         if cost < 0:
             raise ValueError("gas cost must be non-negative")
-        self._gas_used = min(self._gas_used + cost, MAX_U64)
-        if self._gas_used > self.limits.fuel:
+        used = self._gas_used + cost
+        if used > self.limits.fuel:
+            self._gas_used = min(used, MAX_U64)
             raise OutOfGas(f"host gas {self._gas_used} exceeds the budget of {self.limits.fuel}",
                            limit="fuel")
+        self._gas_used = used if used <= MAX_U64 else MAX_U64
+        return self._gas_used
+
+    def record_call(self, function: str, args: bytes, result: bytes, status: int,
+                    gas_before: int, gas_after: int) -> None:
+        """Append one host call's trace record (what :mod:`ispc_framework._hostabi.binding`
+        writes after every call)."""
+        if not self._alive:
+            self._check_alive()
+        self._trace.append("call", function, args, result, status, gas_before, gas_after)
 
     def drain_host_gas(self) -> int:
         """Host gas charged since the previous call: what an engine with one fuel budget for wasm

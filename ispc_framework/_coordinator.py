@@ -16,14 +16,15 @@ Nothing is written to the chain; applying a result is the separate ``apply`` ste
 
 from __future__ import annotations
 
+import abc
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from typing import Any, cast
 
 from ._config import Config, load_config
-from ._context import ContextManager, ExecutionContext, ExecutionRequest
+from ._context import ContextManager, ExecutionContext, ExecutionRequest, RunSeal
 from ._encoding import digest, encode
 from ._engines import (EngineOutcome, HostEnv, HostFunction, OnnxEngine, WasmEngine,
                        check_bounded)
@@ -32,8 +33,9 @@ from ._errors import (ContractFailed, InputMissing, InputSpent, NotFound, Plugin
                      VerificationFailed)
 from ._limits import ExecutionLimits
 from ._model import (ChainPins, ContractLock, OnnxExecutionResult, ResourceCategory,
-                    ResultCommitment, SealedDraft, StateOutput, TxOutput, WasmExecutionResult,
-                    ZKStateProof)
+                    ResultCommitment, SealedDraft, StateOutput, Tensor, TxOutput,
+                    WasmExecutionResult, ZKStateProof)
+from ._repository import content_hash
 from ._hostabi.compose import host_functions_for
 from ._hostabi.provider import HostABIProvider
 from ._authorization import Spender, check_spends, state_output_refusal
@@ -131,6 +133,99 @@ def _close(obj: Any) -> None:
         close()
 
 
+#: compiled contracts and prepared models a coordinator keeps (least recently used go first)
+PREPARED_CAPACITY = 128
+_MISSING = object()
+
+
+class _Path(abc.ABC):
+    """What differs between a contract call and a model inference in :meth:`Coordinator._run`:
+    the resource kind, the engine and how it is driven, and what the result commits to."""
+
+    kind: str
+    category: ResourceCategory
+    outcome_type: type | tuple[type, ...]
+
+    def __init__(self, coordinator: Coordinator) -> None:
+        self.coordinator = coordinator
+
+    @abc.abstractmethod
+    def engine(self) -> Any: ...
+
+    @abc.abstractmethod
+    def prepare(self, content: bytes) -> Any: ...
+
+    @abc.abstractmethod
+    def start(self, request: ExecutionRequest) -> tuple[str, bytes]: ...
+
+    @abc.abstractmethod
+    def execute(self, prepared: Any, request: ExecutionRequest, env: HostEnv,
+                limits: ExecutionLimits) -> Any: ...
+
+    @abc.abstractmethod
+    def finish(self, ctx: ExecutionContext, outcome: Any,
+               view: Any) -> tuple[RunSeal, dict[str, Any]]: ...
+
+    @abc.abstractmethod
+    def result(self, commitment: ResultCommitment, result_hash: bytes, state_output: StateOutput,
+               spent: tuple[TxOutput, ...]) -> Any: ...
+
+
+class _WasmPath(_Path):
+    kind, category, outcome_type = "wasm", ResourceCategory.CONTRACT, EngineOutcome
+
+    def engine(self) -> WasmEngine:
+        return self.coordinator.wasm_engine()
+
+    def prepare(self, content: bytes) -> Any:
+        return self.engine().compile(content, self.coordinator.host_functions())
+
+    def start(self, request: ExecutionRequest) -> tuple[str, bytes]:
+        return request.method, request.input
+
+    def execute(self, prepared: Any, request: ExecutionRequest, env: HostEnv,
+                limits: ExecutionLimits) -> EngineOutcome:
+        return self.engine().execute(prepared, request.method, env,
+                                     self.coordinator.host_functions())
+
+    def finish(self, ctx: ExecutionContext, outcome: EngineOutcome,
+               view: Any) -> tuple[RunSeal, dict[str, Any]]:
+        sealed = ctx.finish(status=outcome.status, engine_fuel=outcome.fuel_used,
+                            storage_view=view)
+        return sealed, {"status": outcome.status, "return_data": sealed.return_data,
+                        "gas_used": sealed.gas_used, "draft": sealed.draft}
+
+    def result(self, commitment: ResultCommitment, result_hash: bytes, state_output: StateOutput,
+               spent: tuple[TxOutput, ...]) -> WasmExecutionResult:
+        return WasmExecutionResult(commitment, result_hash, state_output, spent)
+
+
+class _OnnxPath(_Path):
+    kind, category, outcome_type = "onnx", ResourceCategory.AI_MODEL, (tuple, list)
+
+    def engine(self) -> OnnxEngine:
+        return self.coordinator.onnx_engine()
+
+    def prepare(self, content: bytes) -> Any:
+        return self.engine().prepare(content, self.coordinator.limits)
+
+    def start(self, request: ExecutionRequest) -> tuple[str, bytes]:
+        return "onnx.run", encode(tuple(request.tensors))
+
+    def execute(self, prepared: Any, request: ExecutionRequest, env: HostEnv,
+                limits: ExecutionLimits) -> tuple[Tensor, ...]:
+        return self.engine().run(prepared, request.tensors, limits)
+
+    def finish(self, ctx: ExecutionContext, outcome: Any,
+               view: Any) -> tuple[RunSeal, dict[str, Any]]:
+        outputs = tuple(outcome)
+        return ctx.finish(result=encode(outputs)), {"outputs": outputs}
+
+    def result(self, commitment: ResultCommitment, result_hash: bytes, state_output: StateOutput,
+               spent: tuple[TxOutput, ...]) -> OnnxExecutionResult:
+        return OnnxExecutionResult(commitment, result_hash, state_output)
+
+
 class Coordinator:
     """Resolves the configured plugins once and runs executions; safe to share across threads."""
 
@@ -144,6 +239,13 @@ class Coordinator:
         self._repository = repository
         self._cache: dict[str, object] = {}
         self._lock = threading.Lock()
+        # Worked out once per coordinator (config and plugins do not change under it): the engine
+        # selections with their bounds check, the host-function table, the limits, the sinks.
+        self._derived: dict[str, Any] = {}
+        # Compiled contracts and prepared models by (kind, resource hash): content-addressed, so
+        # an entry is valid for every view that has the resource.
+        self._prepared: OrderedDict[tuple[str, bytes], Any] = OrderedDict()
+        self._paths = {"wasm": _WasmPath(self), "onnx": _OnnxPath(self)}
 
     # ------------------------------------------------------------------------------ plugins
 
@@ -187,6 +289,21 @@ class Coordinator:
             raise ConfigError(exc.message, code=exc.code, key=full,
                               hint=self.config.hint_for(full)) from exc
 
+    def _once(self, key: str, make: Callable[[], Any]) -> Any:
+        """``make()`` the first time ``key`` is asked, the same object ever after (a failed
+        ``make`` is not remembered, so it fails again the same way)."""
+        value = self._derived.get(key, _MISSING)
+        if value is _MISSING:
+            value = make()
+            with self._lock:
+                value = self._derived.setdefault(key, value)
+        return value
+
+    @property
+    def limits(self) -> ExecutionLimits:
+        """``config.limits``, validated once."""
+        return cast(ExecutionLimits, self._once("limits", lambda: self.config.limits))
+
     @property
     def repository(self) -> Repository:
         if self._repository is None:
@@ -195,40 +312,68 @@ class Coordinator:
         return self._repository
 
     def wasm_engine(self) -> WasmEngine:
-        engine = cast(WasmEngine, self._build("engine", self.config.get("engine.wasm.name"), "wasm"))
-        check_bounded(engine.name, engine.capabilities(),
-                      self.config.get("engine.wasm.allow_unbounded", False))
-        return engine
+        def select() -> WasmEngine:
+            engine = cast(WasmEngine, self._build("engine", self.config.get("engine.wasm.name"),
+                                                  "wasm"))
+            check_bounded(engine.name, engine.capabilities(),
+                          self.config.get("engine.wasm.allow_unbounded", False))
+            return engine
+        return cast(WasmEngine, self._once("engine.wasm", select))
 
     def onnx_engine(self) -> OnnxEngine:
-        return cast(OnnxEngine, self._build("engine", self.config.get("engine.onnx.name"), "onnx"))
+        return cast(OnnxEngine, self._once("engine.onnx", lambda: self._build(
+            "engine", self.config.get("engine.onnx.name"), "onnx")))
 
     def prover(self) -> Prover:
         return cast(Prover, self._build("prover", self.config.get("prover.name")))
 
     def host_functions(self) -> tuple[HostFunction, ...]:
         """The union of the selected HostABI providers' functions; two offering the same import
-        are a PluginConflict."""
-        return host_functions_for(cast(HostABIProvider, self._build("hostabi", name))
-                                  for name in self.config.get("hostabi.providers"))
+        are a PluginConflict. One tuple per coordinator, so engines bind a module's imports to
+        it once."""
+        return cast(tuple[HostFunction, ...], self._once("hostabi", lambda: host_functions_for(
+            cast(HostABIProvider, self._build("hostabi", name))
+            for name in self.config.get("hostabi.providers"))))
 
     def sinks(self) -> list[TraceSink]:
-        return [cast(TraceSink, self._build("trace_sink", name))
-                for name in self.config.get("trace.sinks")]
+        return list(self._once("sinks", lambda: tuple(
+            cast(TraceSink, self._build("trace_sink", name))
+            for name in self.config.get("trace.sinks"))))
 
     # ------------------------------------------------------------------------------ running
 
-    def _resource(self, view: ChainView, resource_hash: bytes, category: ResourceCategory) -> bytes:
+    def _prepare(self, view: ChainView, path: _Path, resource_hash: bytes) -> Any:
+        """The compiled contract or prepared model of ``resource_hash``, which must be a resource
+        of the path's kind in ``view``; the content is read and compiled only the first time."""
         resource = view.resource(resource_hash)
-        content = view.resource_content(resource_hash)
-        if resource is None or content is None:
+        if resource is None:
             raise NotFound(f"no resource {resource_hash.hex()} on the chain",
                            hint="deploy it first with `ispc deploy FILE`")
-        if resource.category != category:
+        if resource.category != path.category:
             raise ValidationError("request.resource_hash",
                                   f"resource is a {resource.category.name.lower()}, "
-                                  f"expected a {category.name.lower()}", code="wrong-resource-kind")
-        return content
+                                  f"expected a {path.category.name.lower()}",
+                                  code="wrong-resource-kind")
+        key = (path.kind, resource_hash)
+        with self._lock:
+            prepared = self._prepared.get(key)
+            if prepared is not None:
+                self._prepared.move_to_end(key)
+                return prepared
+        content = view.resource_content(resource_hash)
+        if content is None:
+            raise NotFound(f"no resource {resource_hash.hex()} on the chain",
+                           hint="deploy it first with `ispc deploy FILE`")
+        if content_hash(content) != resource_hash:   # the cache is keyed by it: never trust it
+            raise RepositoryError(f"the content stored for resource {resource_hash.hex()[:16]}… "
+                                  f"does not hash to it", code="resource-content-mismatch",
+                                  hint="the repository is corrupt; restore it from a backup")
+        prepared = path.prepare(content)
+        with self._lock:
+            self._prepared[key] = prepared
+            while len(self._prepared) > PREPARED_CAPACITY:
+                self._prepared.popitem(last=False)
+        return prepared
 
     def _spent_outputs(self, view: Any, draft: SealedDraft) -> tuple[TxOutput, ...]:
         spent = []
@@ -272,21 +417,18 @@ class Coordinator:
         return outcome
 
     def _admit(self, view: Any, transaction: SignedTransaction, pins: ChainPins
-               ) -> SignedTransaction:
+               ) -> tuple[SignedTransaction, bytes]:
         """Refuse a transaction before it runs: unsigned, wrongly signed, for another chain,
-        expired, or already applied (docs/authorization.md)."""
+        expired, or already applied (docs/authorization.md). Returns it with its id (a hash of
+        its whole body, so computed once per run)."""
         tx = check_transaction(transaction, pins)
-        if view.applied_transaction(tx.id) is not None:
-            raise TransactionRejected(f"transaction {tx.id.hex()[:16]}… is already on the chain",
+        transaction_id = tx.id
+        if view.applied_transaction(transaction_id) is not None:
+            raise TransactionRejected(f"transaction {transaction_id.hex()[:16]}… is already on "
+                                      f"the chain",
                                       code="transaction-replayed",
                                       hint="sign a new transaction (another --nonce)")
-        return tx
-
-    def _open(self, tx: SignedTransaction, pins: ChainPins, limits: ExecutionLimits | None,
-              engine: WasmEngine | OnnxEngine) -> AbstractContextManager[ExecutionContext]:
-        return self.contexts.open(tx.request, pins, limits, engine=engine.name,
-                                  engine_fingerprint=engine.fingerprint(), signers=tx.signers,
-                                  transaction_id=tx.id)
+        return tx, transaction_id
 
     def execute(self, transaction: SignedTransaction, *, prove: bool = True,
                 view: ChainView | None = None) -> WasmExecutionResult:
@@ -300,41 +442,49 @@ class Coordinator:
             if own:
                 _close(view)
 
-    def _execute(self, view: Any, transaction: SignedTransaction, prove: bool, *,
-                 admit: bool = True) -> WasmExecutionResult:
+    def _run(self, view: Any, transaction: SignedTransaction, prove: bool, path: _Path, *,
+             admit: bool = True) -> Any:
+        """One execution of either kind: admit the transaction, pin the context, begin the run,
+        execute through the engine seam (inside the ``ispc_execution`` wrappers), finish and
+        seal it, commit, prove, check the repository did not move, hand the trace to the sinks.
+        ``path`` holds what differs between a contract call and a model inference."""
         revision = view.revision()
         pins = view.head()
-        tx = self._admit(view, transaction, pins) if admit else transaction
+        tx, transaction_id = self._admit(view, transaction, pins) if admit else (
+            transaction, transaction.id)
         request = tx.request
-        code = self._resource(view, request.resource_hash, ResourceCategory.CONTRACT)
-        engine = self.wasm_engine()
-        functions = self.host_functions()
         with phase("compile"):
-            module = engine.compile(code, functions)
-        with self._open(tx, pins, self.config.limits, engine) as ctx:
+            prepared = self._prepare(view, path, request.resource_hash)
+        engine = path.engine()
+        fingerprint = engine.fingerprint()
+        limits = self.limits
+        with self.contexts.open(request, pins, limits, engine=engine.name,
+                                engine_fingerprint=fingerprint, signers=tx.signers,
+                                transaction_id=transaction_id) as ctx:
+            ctx.begin(*path.start(request))
             env = HostEnv(ctx, view)
-            ctx.begin(request.method, request.input)
             with phase("execute"):
-                outcome: EngineOutcome = self._run_hooked(
-                    request, ctx, lambda: engine.execute(module, request.method, env, functions),
-                    EngineOutcome)
-            sealed = ctx.finish(status=outcome.status, engine_fuel=outcome.fuel_used,
-                                storage_view=view)
-            trace_root, draft = sealed.trace_root, sealed.draft
+                outcome = self._run_hooked(request, ctx,
+                                           lambda: path.execute(prepared, request, env, limits),
+                                           path.outcome_type)
+            sealed, produced = path.finish(ctx, outcome, view)
             commitment = ResultCommitment(
-                "wasm", tx, pins, engine.name, engine.fingerprint(), trace_root,
-                execution_state_id(ctx.contract_address), pins.height + 1, None,
-                status=outcome.status, return_data=ctx.return_data, gas_used=sealed.gas_used,
-                draft=draft)
+                path.kind, tx, pins, engine.name, fingerprint, sealed.trace_root,
+                execution_state_id(ctx.contract_address), pins.height + 1, None, **produced)
             result_hash = commitment.hash()
-            spent = self._spent_outputs(view, draft)
+            spent = self._spent_outputs(view, sealed.draft)
             check_spends(spent, ctx.spender())  # the host call checked each; this is the seal
-            proof = self._prove(ctx, result_hash, draft, spent) if prove else None
+            proof = self._prove(ctx, result_hash, sealed.draft, spent) if prove else None
             self._check_unchanged(view, revision)
-            result = WasmExecutionResult(commitment, result_hash,
-                                         _state_output(commitment, result_hash, proof), spent)
+            result = path.result(commitment, result_hash,
+                                 _state_output(commitment, result_hash, proof), spent)
             self._emit(ctx, result_hash)
             return result
+
+    def _execute(self, view: Any, transaction: SignedTransaction, prove: bool, *,
+                 admit: bool = True) -> WasmExecutionResult:
+        return cast(WasmExecutionResult,
+                    self._run(view, transaction, prove, self._paths["wasm"], admit=admit))
 
     def query(self, request: ExecutionRequest) -> WasmExecutionResult:
         """Run a contract method read-only against the head: no proof, nothing to apply, and no
@@ -372,33 +522,7 @@ class Coordinator:
 
     def _execute_model(self, view: Any, transaction: SignedTransaction,
                        prove: bool) -> OnnxExecutionResult:
-        revision = view.revision()
-        pins = view.head()
-        tx = self._admit(view, transaction, pins)
-        request = tx.request
-        model = self._resource(view, request.resource_hash, ResourceCategory.AI_MODEL)
-        engine = self.onnx_engine()
-        limits = self.config.limits
-        with phase("compile"):
-            prepared = engine.prepare(model, limits)
-        with self._open(tx, pins, limits, engine) as ctx:
-            ctx.begin("onnx.run", encode(tuple(request.tensors)))
-            with phase("execute"):
-                outputs = self._run_hooked(request, ctx,
-                                           lambda: engine.run(prepared, request.tensors, limits),
-                                           (tuple, list))
-            trace_root = ctx.finish(result=encode(tuple(outputs))).trace_root
-            commitment = ResultCommitment(
-                "onnx", tx, pins, engine.name, engine.fingerprint(), trace_root,
-                execution_state_id(ctx.contract_address), pins.height + 1, None,
-                outputs=tuple(outputs))
-            result_hash = commitment.hash()
-            proof = self._prove(ctx, result_hash, SealedDraft(), ()) if prove else None
-            self._check_unchanged(view, revision)
-            result = OnnxExecutionResult(commitment, result_hash,
-                                         _state_output(commitment, result_hash, proof))
-            self._emit(ctx, result_hash)
-            return result
+        return cast(OnnxExecutionResult, self._run(view, transaction, prove, self._paths["onnx"]))
 
     def _emit(self, ctx: ExecutionContext, result_hash: bytes) -> None:
         summary = {"transaction_id": ctx.transaction_id.hex(), "engine": ctx.engine,
@@ -537,6 +661,9 @@ class Coordinator:
             _close(view)
 
     def close(self) -> None:
+        with self._lock:
+            self._prepared.clear()   # compiled by engines closed below
+            self._derived.clear()
         for obj in self._cache.values():
             _close(obj)
         if self._repository is not None:

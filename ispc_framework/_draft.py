@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ._encoding import encode
+from ._encoding import Encoded, encode, remember_encoding, type_id_of
 from ._errors import DraftLimitExceeded, SealedError, ValidationError
 from ._limits import ExecutionLimits
 from ._model import Event, OutPoint, SealedDraft, StateDelta, StateWrite, TxInput, TxOutput
@@ -45,7 +45,7 @@ class TransactionDraft:
     """An append-only list of inputs, outputs and events; :meth:`seal` freezes it."""
 
     __slots__ = ("_limits", "_inputs", "_outputs", "_events", "_spent", "_event_bytes", "_bytes",
-                 "_sealed", "_state_reads", "_state_writes")
+                 "_sealed", "_state_reads", "_state_writes", "_encoded")
 
     def __init__(self, limits: ExecutionLimits | None = None) -> None:
         self._limits = limits or ExecutionLimits()
@@ -58,6 +58,8 @@ class TransactionDraft:
         self._sealed: SealedDraft | None = None
         self._state_reads: set[bytes] = set()
         self._state_writes: dict[bytes, tuple[bytes | None, int]] = {}  # key -> (value, size)
+        # each item's canonical encoding, made once when it is appended (it gives its size)
+        self._encoded: dict[str, list[Encoded]] = {"input": [], "output": [], "event": []}
 
     @property
     def inputs(self) -> tuple[TxInput, ...]:
@@ -76,51 +78,57 @@ class TransactionDraft:
         """Sum of the canonical sizes of everything appended so far."""
         return self._bytes
 
-    def _reserve(self, kind: str, count: int, cap: int, item: TxInput | TxOutput | Event) -> int:
+    def _reserve(self, kind: str, count: int, cap: int,
+                 item: TxInput | TxOutput | Event) -> Encoded:
+        """Check the caps for one more ``kind``; returns the item's encoding (its size counts)."""
         if self._sealed is not None:
             raise SealedError(f"the draft is sealed; cannot add an {kind}")
         if count >= cap:
             raise DraftLimitExceeded(f"draft already holds {cap} {kind}s", limit=f"max_{kind}s",
                                      cap=cap)
-        size = len(encode(item))
-        if self._bytes + size > self._limits.max_draft_bytes:
+        encoded = Encoded(encode(item))
+        if self._bytes + len(encoded) > self._limits.max_draft_bytes:
             raise DraftLimitExceeded(
                 f"draft would exceed {self._limits.max_draft_bytes} bytes",
                 limit="max_draft_bytes", cap=self._limits.max_draft_bytes)
-        return size
+        return encoded
 
     def add_input(self, tx_input: TxInput) -> int:
         """Append an input; returns its index. Spending one outpoint twice is rejected."""
         if not isinstance(tx_input, TxInput):
             raise ValidationError("input", f"expected TxInput, got {type(tx_input).__name__}")
-        size = self._reserve("input", len(self._inputs), self._limits.max_inputs, tx_input)
+        encoded = self._reserve("input", len(self._inputs), self._limits.max_inputs, tx_input)
         if tx_input.outpoint in self._spent:
             raise _duplicate_input(len(self._inputs), tx_input.outpoint)
         self._spent.add(tx_input.outpoint)
-        self._bytes += size
+        self._bytes += len(encoded)
         self._inputs.append(tx_input)
+        self._encoded["input"].append(encoded)
         return len(self._inputs) - 1
 
     def add_output(self, output: TxOutput) -> int:
         """Append an asset, resource or state output; returns its index."""
         if not isinstance(output, TxOutput):
             raise ValidationError("output", f"expected TxOutput, got {type(output).__name__}")
-        self._bytes += self._reserve("output", len(self._outputs), self._limits.max_outputs, output)
+        encoded = self._reserve("output", len(self._outputs), self._limits.max_outputs, output)
+        self._bytes += len(encoded)
         self._outputs.append(output)
+        self._encoded["output"].append(encoded)
         return len(self._outputs) - 1
 
     def add_event(self, event: Event) -> int:
         """Append an event; returns its index. Payload bytes are capped in total."""
         if not isinstance(event, Event):
             raise ValidationError("event", f"expected Event, got {type(event).__name__}")
-        size = self._reserve("event", len(self._events), self._limits.max_events, event)
+        encoded = self._reserve("event", len(self._events), self._limits.max_events, event)
         if self._event_bytes + len(event.data) > self._limits.max_event_bytes:
             raise DraftLimitExceeded(
                 f"event payloads would exceed {self._limits.max_event_bytes} bytes",
                 limit="max_event_bytes", cap=self._limits.max_event_bytes)
         self._event_bytes += len(event.data)
-        self._bytes += size
+        self._bytes += len(encoded)
         self._events.append(event)
+        self._encoded["event"].append(encoded)
         return len(self._events) - 1
 
     # ---------------------------------------------------------------------- contract storage
@@ -172,7 +180,15 @@ class TransactionDraft:
             if state is None and self._state_writes:
                 raise ValidationError("draft.state", "the draft holds storage writes; seal it "
                                       "with their delta", code="state-delta-missing")
-            self._sealed = SealedDraft(self._inputs, self._outputs, self._events, state)
+            sealed = SealedDraft(self._inputs, self._outputs, self._events, state)
+            # Its encoding from the items' own, made when they were appended: the commitment
+            # and the prover embed it without encoding any item again.
+            fields = [type_id_of("SealedDraft"), self._encoded["input"], self._encoded["output"],
+                      self._encoded["event"]]
+            if state is not None:
+                fields.append(state)
+            remember_encoding(sealed, encode(fields))
+            self._sealed = sealed
         return self._sealed
 
     def digest(self) -> bytes:

@@ -28,6 +28,7 @@ import enum
 import hashlib
 import re
 import struct
+import weakref
 from typing import Any, overload
 
 import attrs
@@ -42,9 +43,11 @@ __all__ = [
     "type_ids",
     "type_id_of",
     "Encoded",
+    "remember_encoding",
     "encode",
     "decode",
     "encode_value",
+    "encode_host_call_part",
     "decode_value",
     "digest",
     "hash_of",
@@ -124,19 +127,36 @@ class Encoded(bytes):
     """Bytes that already are a canonical encoding; embedded as-is (lets callers cache parts)."""
 
 
+#: Canonical encodings already made for model objects that are still alive, by ``id``: a sealed
+#: draft is encoded from the encodings its items got when they were appended (to count their
+#: size), so committing to it and proving it never encode those items again. An entry leaves with
+#: its object (a weakref finalizer), so an id is never reused while it is here.
+_KNOWN: dict[int, bytes] = {}
+
+
+def remember_encoding(obj: Any, data: bytes) -> None:
+    """Record that ``data`` is ``encode(obj)`` for a frozen model object (tests check it)."""
+    key = id(obj)
+    _KNOWN[key] = bytes(data)
+    weakref.finalize(obj, _KNOWN.pop, key, None)
+
+
 _SMALL_HEADS = [[bytes([major << 5 | value]) for value in range(24)] for major in range(8)]
+
+
+_H8, _H16, _H32, _H64 = (struct.Struct(f">B{code}") for code in "BHIQ")
 
 
 def _head(major: int, value: int) -> bytes:
     if value < 24:
         return _SMALL_HEADS[major][value]
     if value < 0x100:
-        return bytes((major << 5 | 24, value))
+        return _H8.pack(major << 5 | 24, value)
     if value < 0x10000:
-        return bytes((major << 5 | 25,)) + struct.pack(">H", value)
+        return _H16.pack(major << 5 | 25, value)
     if value < 0x100000000:
-        return bytes((major << 5 | 26,)) + struct.pack(">I", value)
-    return bytes((major << 5 | 27,)) + struct.pack(">Q", value)
+        return _H32.pack(major << 5 | 26, value)
+    return _H64.pack(major << 5 | 27, value)
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
@@ -211,6 +231,10 @@ def encode_value(value: Any, out: bytearray | None = None, depth: int = 0) -> by
     elif value is False:
         buf.append(0xF4)
     elif kind in TYPE_IDS:
+        known = _KNOWN.get(id(value)) if _KNOWN else None
+        if known is not None:
+            buf += known
+            return buf if out is not None else known
         names = _model_fields(kind)
         if kind in OPTIONAL_TAIL:
             names = _encoded_fields(value, names)
@@ -241,6 +265,34 @@ def encode_value(value: Any, out: bytearray | None = None, depth: int = 0) -> by
 def encode(obj: Any) -> bytes:
     """The canonical bytes of a model instance (or any encodable value)."""
     return encode_value(obj)
+
+
+_ARRAY_OF_TWO = b"\x82"
+
+
+def encode_host_call_part(first: list[int] | int | None, blobs: list[bytes]) -> bytes:
+    """``encode([first, blobs])`` for the two values a host call's trace record holds: its
+    arguments ``[wasm args, bytes read]`` and its outcome ``[value, bytes written]``.
+
+    Unrolled because it runs twice on every host call; ``first`` is a list of unsigned
+    integers below 2^64, an unsigned integer or None, and ``blobs`` a list of bytes (tests pin
+    the equality with :func:`encode` on random values)."""
+    if type(first) is int and 0 <= first <= m.MAX_U64:
+        parts = [_ARRAY_OF_TWO, _head(0, first)]
+    elif first is None:
+        parts = [_ARRAY_OF_TWO, b"\xf6"]
+    elif type(first) is list and len(first) < 24:
+        parts = [_ARRAY_OF_TWO, _SMALL_HEADS[4][len(first)]]
+        for number in first:
+            parts.append(_head(0, number) if type(number) is int and 0 <= number <= m.MAX_U64
+                         else encode_value(number))
+    else:
+        return encode_value([first, blobs])
+    parts.append(_head(4, len(blobs)))
+    for blob in blobs:
+        parts.append(_head(2, len(blob)))
+        parts.append(blob)
+    return b"".join(parts)
 
 
 # ------------------------------------------------------------------------------------ decoding
@@ -402,7 +454,7 @@ def decode(data: bytes) -> Any:
 # -------------------------------------------------------------------------------------- hashing
 
 
-def digest(domain: str, *parts: bytes) -> bytes:
+def digest(domain: str, *parts: bytes | bytearray) -> bytes:
     """Domain-separated SHA-256 of the concatenated ``parts``."""
     label = domain.encode("utf-8")
     h = hashlib.sha256(b"ISPC" + bytes([ENCODING_VERSION]) + struct.pack(">H", len(label)) + label)

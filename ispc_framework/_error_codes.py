@@ -356,6 +356,9 @@ _SPECIFIC: tuple[ErrorCode, ...] = (
               "the result was computed at height <h>, the head is now <h>: a result applies only "
               "on the block it was pinned to",
               "run the request again against the current head"),
+    ErrorCode("resource-content-mismatch", RepositoryError,
+              "the content stored for resource <hash> does not hash to it",
+              "the repository is corrupt; restore it from a backup"),
     ErrorCode("revision-changed", RepositoryError,
               "the repository changed while the execution ran",
               "another writer applied a block; run the request again"),

@@ -250,3 +250,15 @@ def test_the_sdk_header_writes_the_encoders_type_ids():
     assert f"out[0] = 0x81; out[1] = {type_id_of('NativeCoin')};" in header
     assert f"out[2] = {type_id_of('ContractLock')};" in header
     assert f"out[2] = {type_id_of('SingleKeyLock')};" in header
+
+
+_U64 = st.integers(0, 2**64 - 1)
+
+
+@given(first=st.one_of(st.none(), _U64, st.lists(_U64, max_size=9)),
+       blobs=st.lists(st.binary(max_size=300), max_size=5))
+@settings(max_examples=300, deadline=None)
+def test_unrolled_host_call_part_matches_the_generic_encoder(first, blobs):
+    from ispc_framework._encoding import encode_host_call_part
+
+    assert encode_host_call_part(first, blobs) == encode([first, blobs])

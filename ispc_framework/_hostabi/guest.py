@@ -25,10 +25,11 @@ class GuestError(Exception):
 class GuestIO:
     """Access to guest memory for one call, with accounting."""
 
-    __slots__ = ("_memory", "bytes_read", "bytes_written", "reads", "writes")
+    __slots__ = ("_memory", "_size", "bytes_read", "bytes_written", "reads", "writes")
 
     def __init__(self, memory: GuestMemory) -> None:
         self._memory = memory
+        self._size = -1   # asked once per call: linear memory cannot change during a host call
         self.bytes_read = 0
         self.bytes_written = 0
         self.reads: list[bytes] = []
@@ -36,7 +37,9 @@ class GuestIO:
 
     def check(self, ptr: int, length: int) -> None:
         """Raise MemoryAccessError unless [ptr, ptr + length) lies inside linear memory."""
-        size = self._memory.size()
+        size = self._size
+        if size < 0:
+            size = self._size = self._memory.size()
         if ptr < 0 or length < 0 or ptr + length > size:
             raise MemoryAccessError(f"range [{ptr}, {ptr + length}) is outside memory of {size} bytes")
 
@@ -50,11 +53,12 @@ class GuestIO:
         return data
 
     def write(self, ptr: int, data: bytes) -> None:
+        data = bytes(data)
         self.check(ptr, len(data))
         if data:
-            self._memory.write(ptr, bytes(data))
+            self._memory.write(ptr, data)
         self.bytes_written += len(data)
-        self.writes.append(bytes(data))
+        self.writes.append(data)
 
     def write_u32(self, ptr: int, value: int) -> None:
         self.write(ptr, int(value).to_bytes(4, "little"))

@@ -6,15 +6,18 @@ Design (see docs/wasm.md for the measurements behind it):
   deterministic configuration of :mod:`ispc_wasmtime.config`, shared by all threads.
 * ``compile`` applies the deploy rules (:mod:`ispc_wasmtime.inspect`), compiles through the
   module cache, and links the module's imports once into an ``InstancePre``.
-* ``execute`` makes one ``Store`` per run holding that run's state (:class:`_Run`) as store data,
-  sets fuel, memory limit and epoch deadline, instantiates and calls the method.
-* Host functions are bound generically through wasmtime's *unchecked* C callback with one shared
-  trampoline: the function index travels in the callback's ``env`` pointer, the run is found from
-  the caller's store data. Nothing about a run is captured at link time, and a host error is kept
-  in the run's own state, never in wasmtime-py's module-level ``LAST_EXCEPTION`` (which mixes
-  errors up between threads). It costs about a fifth of the high-level ``Linker.define_func``
-  path per host call (benchmarks/wasm_engines.py), at the price of using ``wasmtime._ffi`` and
-  ``wasmtime._bindings`` (private modules, hence the pinned wasmtime major).
+* ``execute`` makes one ``Store`` per run and that run's state (:class:`_Run`), sets fuel,
+  memory limit and epoch deadline, instantiates and calls the method.
+* Host functions are bound generically through wasmtime's *unchecked* C callback, one ctypes
+  trampoline per import made once per module for its signature: it reads the arguments straight
+  from the value array, finds the run in a thread-local slot that ``execute`` sets around the
+  guest call (the guest calls its host functions on the thread that called it), and writes the
+  result back. Nothing about a run is captured at link time, and a host error is kept in the
+  run's own state, never in wasmtime-py's module-level ``LAST_EXCEPTION`` (which mixes errors up
+  between threads). Guest memory's base and size are read once per host call. A host call costs
+  a few times the bare FFI floor and well under ``Linker.define_func``
+  (benchmarks/host_path.py), at the price of using ``wasmtime._ffi`` (a private module, hence
+  the pinned wasmtime major).
 * Values cross the boundary as unsigned integers: i32 as [0, 2^32), i64 as [0, 2^64). Results
   may be given signed or unsigned; they are wrapped to the wasm width.
 """
@@ -38,8 +41,7 @@ from ispc_framework.plugins import (ConfigError, EngineUnavailable, ExecutionErr
                                    Timeout, Trap, ValidationError)
 from ispc_framework.plugins import (MAX_TABLE_ELEMENTS, MAX_U64, WASM_PAGE, ModuleInfo,
                                     bind_imports, check_method, check_module, resolve_settings)
-from wasmtime import _bindings, _ffi as ffi
-from wasmtime._value import _unintern
+from wasmtime import _ffi as ffi
 
 from .cache import ModuleCache, cache_key
 from .compile_deadline import compile_within
@@ -68,139 +70,208 @@ def _new_trap(message: str) -> int:
     return ctypes.cast(trap, ctypes.c_void_p).value or 0
 
 
-class _Run:
-    """The state of one execution, reachable from its store's data and nowhere else.
+# The per-call C functions, declared again with plain integer (c_void_p) arguments and results:
+# wasmtime-py's own declarations take and build pointer objects, which cost more than the call.
+def _c_function(name: str, restype, *argtypes):
+    return ctypes.CFUNCTYPE(restype, *argtypes)((name, ffi.dll))
 
-    ``limits.fuel`` is one budget for wasm fuel plus host gas: after every host call the gas it
-    charged (``ctx.drain_host_gas()``) is taken out of the store's fuel, clamped at 0, and
-    ``host_fuel`` counts what was taken so the engine can report wasm fuel alone.
+
+_VOID = ctypes.c_void_p
+_get_fuel = _c_function("wasmtime_context_get_fuel", _VOID, _VOID, _VOID)
+_set_fuel = _c_function("wasmtime_context_set_fuel", _VOID, _VOID, ctypes.c_uint64)
+_memory_data = _c_function("wasmtime_memory_data", _VOID, _VOID, _VOID)
+_memory_data_size = _c_function("wasmtime_memory_data_size", ctypes.c_size_t, _VOID, _VOID)
+#: wasmtime_func_unchecked_callback_t with the value array typed as u64 words: a
+#: wasmtime_val_raw_t is 16 bytes, so argument i is word 2*i (an i32 in its low half), and the
+#: result goes into word 0
+_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_size_t, _VOID, _VOID, ctypes.POINTER(ctypes.c_uint64),
+                             ctypes.c_size_t)
+assert ctypes.sizeof(ffi.wasmtime_val_raw_t) == 16
+
+
+def _check(error) -> None:
+    if error:
+        raise wasmtime.WasmtimeError._from_ptr(ctypes.cast(error, ctypes.POINTER(
+            ffi.wasmtime_error_t)))
+
+
+#: Host gas is taken out of the store's fuel once this much has been charged since the last time
+#: (and checked against the budget at the end of the run), not after every call: the two C calls
+#: it takes cost as much as the rest of a cheap host call. So a guest may run less than this much
+#: fuel past its budget before it traps; a run whose wasm fuel plus host gas exceed the budget
+#: fails with OutOfGas either way, and a run within the budget is unchanged.
+FUEL_SYNC_GAS = 1000
+
+
+class _Run:
+    """The state of one execution, reachable from this thread's ``_current`` slot while it runs
+    (:meth:`WasmtimeEngine.execute` installs and restores it) and nowhere else.
+
+    ``limits.fuel`` is one budget for wasm fuel plus host gas: the gas host calls charge
+    (``ctx.drain_host_gas()``) is taken out of the store's fuel, clamped at 0, in steps of at
+    least :data:`FUEL_SYNC_GAS` (``debt`` is what is not taken yet), and ``host_fuel`` counts
+    what was taken so the engine can report wasm fuel alone.
     """
 
-    __slots__ = ("env", "ctx", "functions", "error", "host_fuel", "__weakref__")
+    __slots__ = ("env", "ctx", "handlers", "functions", "error", "host_fuel", "debt", "context",
+                 "memory", "_fuel", "_fuel_address")
 
     def __init__(self, env: HostEnv, functions: tuple[HostFunction, ...]) -> None:
         self.env = env
         self.ctx = env.ctx
         self.functions = functions
+        self.handlers = tuple(fn.handler for fn in functions)
         self.error: BaseException | None = None
         self.host_fuel = 0
+        self.debt = 0
+        self.context: int = 0           # the store's wasmtime_context_t*, set by execute
+        self.memory: _Memory | None = None
+        self._fuel = ctypes.c_uint64()
+        self._fuel_address = ctypes.addressof(self._fuel)
 
-    def __bool__(self) -> bool:  # wasmtime.Store only interns truthy data
-        return True
-
-    def call(self, index: int, values, context) -> int:
-        """Run host function ``index`` on the raw value array; return 0 or a trap pointer."""
-        fn = self.functions[index]
-        try:
-            args = [values[i].i32 & _M32 if kind == "i32" else values[i].i64 & _M64
-                    for i, kind in enumerate(fn.params)]
-            result = fn.handler(self.env, *args)
-            gas = self.ctx.drain_host_gas()
-            if gas > 0:
-                self._take_fuel(context, gas)
-            if fn.results:
-                if isinstance(result, bool) or not isinstance(result, int):
-                    raise TypeError(f"{fn.module}.{fn.name} returned {result!r}, expected an int")
-                if fn.results[0] == "i32":
-                    values[0].i32 = result & _M32   # ctypes wraps to the signed 32-bit slot
-                else:
-                    values[0].i64 = result & _M64
-            elif result is not None:
-                raise TypeError(f"{fn.module}.{fn.name} returned {result!r}, expected None")
-            return 0
-        except BaseException as exc:  # noqa: BLE001 - every failure must become this run's trap
-            if self.error is None:
-                self.error = exc
-            return _new_trap(f"host function {fn.module}.{fn.name} failed")
-
-    def _take_fuel(self, context, gas: int) -> None:
+    def take_fuel(self, gas: int) -> None:
         """Take ``gas`` out of the store's fuel; OutOfGas if the shared budget cannot cover it."""
-        remaining = ctypes.c_uint64()
-        _check(_get_fuel(context, ctypes.byref(remaining)))
-        left = remaining.value
-        taken = min(gas, left)
-        _check(_set_fuel(context, left - taken))   # >= 0: set_fuel(-1) would mean unlimited
+        _check(_get_fuel(self.context, self._fuel_address))
+        left = self._fuel.value
+        taken = gas if gas <= left else left
+        _check(_set_fuel(self.context, left - taken))   # >= 0: set_fuel(-1) means unlimited
         self.host_fuel += taken
         if gas > left:
             limits = self.ctx.limits
             raise OutOfGas(f"wasm fuel plus host gas exceed the budget of {limits.fuel}",
                            limit="fuel", host_gas=self.ctx.gas_used)
 
-
-# The raw ctypes functions, skipping wasmtime-py's Python wrappers: this is the per-call path.
-_caller_context = _bindings._wasmtime_caller_context
-_context_get_data = _bindings._wasmtime_context_get_data
-_get_fuel = _bindings._wasmtime_context_get_fuel
-_set_fuel = _bindings._wasmtime_context_set_fuel
-
-
-def _check(error) -> None:
-    if error:
-        raise wasmtime.WasmtimeError._from_ptr(error)
+    def fail(self, exc: BaseException, index: int) -> int:
+        """Keep the first error of the run; return the trap that unwinds the guest."""
+        if self.error is None:
+            self.error = exc
+        fn = self.functions[index]
+        return _new_trap(f"host function {fn.module}.{fn.name} failed")
 
 
-@ffi.wasmtime_func_unchecked_callback_t
-def _trampoline(env, caller, values, _count):
-    # An exception escaping a ctypes callback would be printed and read as "success": never.
-    try:
-        context = _caller_context(caller)
-        run = _unintern(_context_get_data(context))
-        return run.call((env or 0) - 1, values, context)
-    except BaseException:  # noqa: BLE001
-        return _new_trap("ispc: host call dispatch failed")
+class _Current(threading.local):
+    run: _Run | None = None
 
 
-_memory_data = _bindings._wasmtime_memory_data
-_memory_data_size = _bindings._wasmtime_memory_data_size
+#: The run executing on this thread. The guest runs on the thread that called into wasmtime and
+#: calls its host functions there, so this finds the right run without asking wasmtime for the
+#: store's data (two FFI calls per host call); nothing about a run is captured at link time.
+_current = _Current()
+
+
+def _trampoline(index: int, params: tuple[str, ...], results: tuple[str, ...]):
+    """The C callback of import ``index``: one per host function of a linked module, made once
+    at link time for its signature. It reads the arguments straight from the value array, calls
+    the run's handler, takes the gas it charged out of the store's fuel and writes the result.
+    Any failure becomes this run's error and a trap (an exception escaping a ctypes callback
+    would be printed and read as success)."""
+    words = tuple(2 * i for i in range(len(params)))
+    masks = tuple(_M32 if kind == "i32" else _M64 for kind in params)
+    result_mask = None if not results else _M32 if results[0] == "i32" else _M64
+    one = words[0] if len(words) == 1 else None
+    mask0 = masks[0] if masks else 0
+
+    @_CALLBACK
+    def trampoline(env, caller, values, count):
+        run = _current.run
+        if run is None:
+            return _new_trap("ispc: host call outside a run")
+        try:
+            memory = run.memory
+            if memory is not None:
+                memory.fresh = False   # base and size are read again, once, by this call
+            handler = run.handlers[index]
+            if not words:
+                result = handler(run.env)
+            elif one is not None:
+                result = handler(run.env, values[one] & mask0)
+            else:
+                result = handler(run.env, *[values[w] & m for w, m in zip(words, masks)])
+            gas = run.ctx.drain_host_gas()
+            if gas:
+                debt = run.debt + gas
+                if debt >= FUEL_SYNC_GAS:
+                    run.debt = 0
+                    run.take_fuel(debt)
+                else:
+                    run.debt = debt
+            if result_mask is not None:
+                if type(result) is not int and (isinstance(result, bool)
+                                                or not isinstance(result, int)):
+                    raise TypeError(f"{run.functions[index].name} returned {result!r:.40}, "
+                                    f"expected an int")
+                values[0] = result & result_mask   # an i32 result is the word's low half
+            elif result is not None:
+                raise TypeError(f"{run.functions[index].name} returned {result!r:.40}, "
+                                f"expected None")
+            return 0
+        except BaseException as exc:  # noqa: BLE001 - every failure must become this run's trap
+            try:
+                return run.fail(exc, index)
+            except BaseException:  # noqa: BLE001
+                return _new_trap("ispc: host call failed")
+
+    return trampoline
 
 
 class _Memory:
-    """GuestMemory over a wasmtime memory export; invalid once its run has finished."""
+    """GuestMemory over a wasmtime memory export; invalid once its run has finished.
 
-    __slots__ = ("_context", "_memory", "_alive")
+    Base and size are read from wasmtime once per host call (the trampoline clears ``fresh``;
+    ``memory.grow`` between calls may move or resize linear memory, nothing during one), and
+    accesses go through a memoryview of exactly that range, so even a wrong bounds check could
+    not reach outside linear memory."""
 
-    def __init__(self, context, memory) -> None:
+    __slots__ = ("_context", "_memory", "_address", "_alive", "fresh", "_view", "_key")
+
+    def __init__(self, context: int, memory) -> None:
         self._context = context
-        self._memory = memory
+        self._memory = memory   # keeps the wasmtime_memory_t alive
+        self._address = ctypes.addressof(memory)
         self._alive = True
+        self.fresh = False
+        self._view = memoryview(b"")
+        self._key = (0, 0)
 
     def close(self) -> None:
         self._alive = False
+        self._view = memoryview(b"")
 
-    def _base_and_size(self) -> tuple[int, int]:
-        # Asked on every access: memory.grow may move or resize linear memory.
+    def _current(self) -> memoryview:
         if not self._alive:
             raise MemoryAccessError("the execution that owned this memory has finished")
-        memory = ctypes.byref(self._memory)
-        size = _memory_data_size(self._context, memory)
-        base = ctypes.cast(_memory_data(self._context, memory), ctypes.c_void_p).value or 0
-        return base, size
+        if not self.fresh:
+            size = _memory_data_size(self._context, self._address)
+            base = _memory_data(self._context, self._address) or 0
+            if (base, size) != self._key:
+                self._key = (base, size)
+                self._view = memoryview((ctypes.c_ubyte * size).from_address(base)).cast("B") \
+                    if size else memoryview(b"")
+            self.fresh = True
+        return self._view
 
     def size(self) -> int:
-        return self._base_and_size()[1]
-
-    def _check(self, ptr: int, length: int, size: int) -> None:
-        if ptr < 0 or length < 0 or ptr + length > size:
-            raise MemoryAccessError(f"range [{ptr}, {ptr + length}) is outside linear memory "
-                                    f"of {size} bytes")
+        return len(self._current())
 
     def read(self, ptr: int, length: int) -> bytes:
-        base, size = self._base_and_size()
-        self._check(ptr, length, size)
-        return ctypes.string_at(base + ptr, length) if length else b""
+        view = self._current()
+        if ptr < 0 or length < 0 or ptr + length > len(view):
+            raise MemoryAccessError(f"range [{ptr}, {ptr + length}) is outside linear memory "
+                                    f"of {len(view)} bytes")
+        return view[ptr:ptr + length].tobytes()
 
     def write(self, ptr: int, data: bytes) -> None:
-        base, size = self._base_and_size()
-        data = bytes(data)
-        self._check(ptr, len(data), size)
-        if data:
-            ctypes.memmove(base + ptr, data, len(data))
+        view = self._current()
+        if ptr < 0 or ptr + len(data) > len(view):
+            raise MemoryAccessError(f"range [{ptr}, {ptr + len(data)}) is outside linear "
+                                    f"memory of {len(view)} bytes")
+        view[ptr:ptr + len(data)] = data
 
 
 class CompiledModule:
     """A validated contract: its code hash, deploy-time facts, and per-engine linked forms."""
 
-    __slots__ = ("code", "code_hash", "info", "_linked", "_lock")
+    __slots__ = ("code", "code_hash", "info", "_linked", "_lock", "_trampolines", "_bound")
 
     def __init__(self, code: bytes, info: ModuleInfo) -> None:
         self.code = code
@@ -208,6 +279,21 @@ class CompiledModule:
         self.info = info
         self._linked: dict[int, Any] = {}   # stack_bytes -> InstancePre
         self._lock = threading.Lock()
+        # One C callback per import, alive as long as the module (wasmtime holds raw pointers).
+        self._trampolines = tuple(_trampoline(index, imp.params, imp.results)
+                                  for index, imp in enumerate(info.func_imports))
+        # The last host-function set this module's imports were bound to, and the binding:
+        # a coordinator passes the same tuple on every run, so this is worked out once.
+        self._bound: tuple[Sequence[HostFunction], tuple[HostFunction, ...]] | None = None
+
+    def bound_functions(self, host_functions: Sequence[HostFunction]) -> tuple[HostFunction, ...]:
+        """``bind_imports(info, host_functions)``, remembered for the last ``host_functions``."""
+        bound = self._bound
+        if bound is not None and bound[0] is host_functions:
+            return bound[1]
+        functions = tuple(bind_imports(self.info, host_functions))
+        self._bound = (host_functions, functions)
+        return functions
 
 
 class _EngineSlot:
@@ -314,7 +400,7 @@ class WasmtimeEngine:
                 if compiled is not None:
                     self._compiled.move_to_end(key)
             if compiled is not None:
-                bind_imports(compiled.info, host_functions)   # this request's providers
+                compiled.bound_functions(host_functions)   # this request's providers
                 return compiled
         info = check_module(code, host_functions, max_module_bytes=self.max_module_bytes)
         compiled = CompiledModule(bytes(code), info)
@@ -354,10 +440,12 @@ class WasmtimeEngine:
                 ty = wasmtime.FuncType([_VALTYPES[t]() for t in imp.params],
                                        [_VALTYPES[t]() for t in imp.results])
                 module_name, name = imp.module.encode(), imp.name.encode()
+                callback = ctypes.cast(compiled._trampolines[index],
+                                       ffi.wasmtime_func_unchecked_callback_t)
                 error = ffi.wasmtime_linker_define_func_unchecked(
                     linker.ptr(), ctypes.create_string_buffer(module_name), len(module_name),
-                    ctypes.create_string_buffer(name), len(name), ty.ptr(), _trampoline,
-                    index + 1, _NULL_FINALIZER)
+                    ctypes.create_string_buffer(name), len(name), ty.ptr(), callback, None,
+                    _NULL_FINALIZER)
                 if error:
                     raise ModuleRejected(f"cannot link {imp.module}.{imp.name}: "
                                          f"{_first_line(wasmtime.WasmtimeError._from_ptr(error))}",
@@ -374,8 +462,9 @@ class WasmtimeEngine:
                                  code="not-compiled")
         check_method(module.info, method)
         limits = env.ctx.limits
-        # Bind this run's handlers by import name now: nothing is kept from compile time.
-        functions = bind_imports(module.info, host_functions)
+        # This run's handlers by import name (the binding is remembered per host-function set,
+        # the handlers take the run's env on every call: nothing of a run is kept).
+        functions = module.bound_functions(host_functions)
         slot = self._slot(check_stack_bytes(limits.stack_bytes))
         pre = self._link(module, slot)
         initial = module.info.memories[0][0] * WASM_PAGE
@@ -383,8 +472,9 @@ class WasmtimeEngine:
             raise MemoryLimitExceeded(f"the module's initial memory of {initial} bytes exceeds "
                                       f"the cap of {limits.memory_bytes}", limit="memory_bytes")
         run = _Run(env, functions)
-        store = wasmtime.Store(slot.engine, data=run)
+        store = wasmtime.Store(slot.engine)
         memory = None
+        previous = _current.run
         try:
             fuel = max(0, min(int(limits.fuel), MAX_U64))   # never negative: -1 means unlimited
             store.set_fuel(fuel)
@@ -393,15 +483,22 @@ class WasmtimeEngine:
                              memories=1)
             store.set_epoch_deadline(slot.watchdog.deadline_ticks(limits.timeout_s))
             context = store._context()
+            run.context = ctypes.cast(context, ctypes.c_void_p).value or 0
             with slot.watchdog:
                 instance = self._instantiate(pre, context, run)
-                memory = _Memory(context, self._export(context, instance, "memory").of.memory)
-                env.memory = memory
+                memory = _Memory(run.context,
+                                 self._export(context, instance, "memory").of.memory)
+                env.memory = run.memory = memory
                 func = self._export(context, instance, method).of.func
                 values = (ffi.wasmtime_val_raw_t * 1)()
                 trap = ctypes.POINTER(ffi.wasm_trap_t)()
-                error = ffi.wasmtime_func_call_unchecked(context, ctypes.byref(func), values, 1,
-                                                         ctypes.byref(trap))
+                _current.run = run
+                try:
+                    error = ffi.wasmtime_func_call_unchecked(context, ctypes.byref(func), values,
+                                                             1, ctypes.byref(trap))
+                finally:
+                    _current.run = previous
+                memory.fresh = False   # the guest ran since the last host call
             # Store fuel paid for wasm code and (through _Run) host gas; report wasm fuel alone:
             # the coordinator adds ctx.gas_used to it.
             fuel_used = max(0, fuel - store.get_fuel() - run.host_fuel)
@@ -409,6 +506,9 @@ class WasmtimeEngine:
                 raise _host_error(run.error)
             if error or trap:
                 raise self._failure(error, trap, memory, limits, fuel_used)
+            if fuel_used + env.ctx.gas_used > limits.fuel:   # the host gas not yet taken
+                raise OutOfGas(f"wasm fuel plus host gas exceed the budget of {limits.fuel}",
+                               limit="fuel", host_gas=env.ctx.gas_used, fuel_used=fuel_used)
             return EngineOutcome(status=values[0].i32 & _M32, fuel_used=fuel_used)
         finally:
             if memory is not None:

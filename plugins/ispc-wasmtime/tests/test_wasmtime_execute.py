@@ -92,6 +92,14 @@ CONTRACT = wasmtime.wat2wasm(r'''
   (func (export "host_badresult") (result i32) (call $fail (i32.const 3)))
   (func (export "big_return") (result i32) (call $put (i32.const 0) (i32.const 65536)))
   (func (export "wrong_sig") (param i32) (result i32) (i32.const 0))
+  (func (export "grow_between_calls") (result i32)
+    ;; the host reads base and size again on each call: the second page exists only after the
+    ;; grow, and the end of that page is still the end
+    (drop (call $put (i32.const 16) (i32.const 5)))
+    (drop (memory.grow (i32.const 1)))
+    (i32.store (i32.const 65600) (i32.const 0x21646c6f))
+    (if (i32.ne (call $put (i32.const 131070) (i32.const 5)) (i32.const 3)) (then unreachable))
+    (call $put (i32.const 65600) (i32.const 4)))
   (func (export "grow_then_trap") (result i32)
     ;; 10 of 16 pages under a 1 MiB cap: a grow would still succeed, so this is just a trap
     (drop (memory.grow (i32.const 9))) unreachable)
@@ -139,6 +147,12 @@ def test_out_of_range_pointer_is_a_status_not_a_crash(engine, compiled):
     result = run(engine, compiled, "oob")
     failed(result, Exception, "contract-failed")
     assert result.status == 3
+
+
+def test_memory_grown_between_host_calls_is_seen_by_the_next_call(engine, compiled):
+    result = run(engine, compiled, "grow_between_calls")
+    assert result.ok, result.error
+    assert result.return_data == b"old!"
 
 
 def test_nonzero_status(engine, compiled):
@@ -247,6 +261,25 @@ def test_fuel_budget_covers_wasm_fuel_and_host_gas_together(engine):
     for budget in (total - 100, max(wasm, free.gas_used) + 1):
         short = run_direct(engine, compiled, "run", GAS_HOST, limits=ExecutionLimits(fuel=budget))
         failed(short, OutOfGas, "out-of-gas")
+
+
+SMALL_CHARGE = wasmtime.wat2wasm(r'''(module
+  (import "env" "charge" (func $charge (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "run") (result i32) (call $charge (i32.const 500))))''')
+
+
+def test_host_gas_not_yet_taken_from_fuel_still_counts_against_the_budget(engine):
+    """Host gas below the engine's sync step is not taken out of the store's fuel at once; a run
+    whose wasm fuel plus that gas exceed the budget is still OutOfGas (not a result, and not the
+    coordinator's gas-over-budget verdict on the engine)."""
+    compiled = engine.compile(SMALL_CHARGE, GAS_HOST)
+    free = run_direct(engine, compiled, "run", GAS_HOST, limits=ExecutionLimits(fuel=10 ** 9))
+    assert free.ok and free.gas_used == 500
+    total = free.fuel_used + free.gas_used
+    assert run_direct(engine, compiled, "run", GAS_HOST, limits=ExecutionLimits(fuel=total)).ok
+    short = run_direct(engine, compiled, "run", GAS_HOST, limits=ExecutionLimits(fuel=total - 1))
+    failed(short, OutOfGas, "out-of-gas")
 
 
 def test_host_gas_cannot_drive_store_fuel_negative(engine):
