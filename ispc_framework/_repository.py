@@ -180,16 +180,50 @@ def check_spendable(draft: SealedDraft, view: _UnspentLookup) -> None:
                            f"{tx_input.outpoint.index}) does not exist", input_index=index)
 
 
+class _MemoryState:
+    """The data of a MemoryRepository, shared by its views (which only read it)."""
+
+    __slots__ = ("lock", "blocks", "chain_id", "utxos", "outputs", "created_at", "spent_at",
+                 "applied", "blobs", "revision", "storage", "storage_versions")
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.blocks: list[BlockInfo] = []
+        self.chain_id = ""
+        self.utxos: dict[OutPoint, TxOutput] = {}
+        self.outputs: dict[OutPoint, TxOutput] = {}  # every output ever made
+        self.created_at: dict[OutPoint, int] = {}
+        self.spent_at: dict[OutPoint, int] = {}
+        # signed transaction id -> (block height, stored result encoding)
+        self.applied: dict[bytes, tuple[int, bytes]] = {}
+        self.blobs: dict[bytes, bytes] = {}
+        self.revision = 0
+        # contract -> key -> [(height, value or None)], oldest first: the whole history
+        self.storage: dict[bytes, dict[bytes, list[tuple[int, bytes | None]]]] = {}
+        # contract -> [(height, version, root)], oldest first
+        self.storage_versions: dict[bytes, list[tuple[int, int, bytes]]] = {}
+
+
+def _head(state: _MemoryState) -> ChainPins:
+    with state.lock:
+        if not state.blocks:
+            raise NotFound("the chain has no genesis block", code="no-genesis",
+                           hint="run `ispc init` first")
+        top = state.blocks[-1]
+        return ChainPins(top.height, top.timestamp, top.block_hash, state.chain_id)
+
+
 class _MemoryView:
     """Read-only facade over a MemoryRepository (no writer methods exist on it), at the head or,
     with ``height``, at a past block (outputs created later are hidden, later spends undone)."""
 
-    __slots__ = ("_repo", "_height")
-    _repo: MemoryRepository
+    # It holds the repository's data, never the repository: no writer is reachable from it.
+    __slots__ = ("_state", "_height")
+    _state: _MemoryState
     _height: int | None
 
-    def __init__(self, repo: MemoryRepository, height: int | None = None) -> None:
-        object.__setattr__(self, "_repo", repo)
+    def __init__(self, state: _MemoryState, height: int | None = None) -> None:
+        object.__setattr__(self, "_state", state)
         object.__setattr__(self, "_height", height)
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -197,40 +231,40 @@ class _MemoryView:
 
     def _visible(self, outpoint: OutPoint) -> bool:
         if self._height is None:
-            return outpoint in self._repo._utxos
-        created = self._repo._created_at.get(outpoint)
-        spent = self._repo._spent_at.get(outpoint)
+            return outpoint in self._state.utxos
+        created = self._state.created_at.get(outpoint)
+        spent = self._state.spent_at.get(outpoint)
         return created is not None and created <= self._height and (
             spent is None or spent > self._height)
 
     def head(self) -> ChainPins:
         if self._height is None:
-            return self._repo._head()
-        with self._repo._lock:
-            block = self._repo._blocks[self._height]
-            return ChainPins(block.height, block.timestamp, block.block_hash, self._repo._chain_id)
+            return _head(self._state)
+        with self._state.lock:
+            block = self._state.blocks[self._height]
+            return ChainPins(block.height, block.timestamp, block.block_hash, self._state.chain_id)
 
     def block_hash(self, height: int) -> bytes | None:
-        with self._repo._lock:
-            blocks = self._repo._blocks
+        with self._state.lock:
+            blocks = self._state.blocks
             top = len(blocks) - 1 if self._height is None else self._height
             return blocks[height].block_hash if 0 <= height <= top else None
 
     def utxo(self, outpoint: OutPoint) -> TxOutput | None:
-        with self._repo._lock:
-            return self._repo._outputs.get(outpoint) if self._visible(outpoint) else None
+        with self._state.lock:
+            return self._state.outputs.get(outpoint) if self._visible(outpoint) else None
 
     def utxo_exists(self, outpoint: OutPoint) -> bool:
         return self.utxo(outpoint) is not None
 
     def was_spent(self, outpoint: OutPoint) -> bool:
-        with self._repo._lock:
-            spent = self._repo._spent_at.get(outpoint)
+        with self._state.lock:
+            spent = self._state.spent_at.get(outpoint)
             return spent is not None and (self._height is None or spent <= self._height)
 
     def resource(self, content_hash: bytes) -> ResourceOutput | None:
-        with self._repo._lock:
-            for outpoint, output in self._repo._outputs.items():
+        with self._state.lock:
+            for outpoint, output in self._state.outputs.items():
                 if output.resource is not None and output.resource.content_hash == content_hash \
                         and self._visible(outpoint):
                     return output.resource
@@ -240,45 +274,45 @@ class _MemoryView:
         return self.resource(content_hash) is not None
 
     def resource_content(self, content_hash: bytes) -> bytes | None:
-        with self._repo._lock:
-            return self._repo._blobs.get(content_hash)
+        with self._state.lock:
+            return self._state.blobs.get(content_hash)
 
     def revision(self) -> int:
-        with self._repo._lock:
-            return self._repo._revision if self._height is None else -1
+        with self._state.lock:
+            return self._state.revision if self._height is None else -1
 
     def utxos_of(self, owner: bytes) -> list[tuple[OutPoint, TxOutput]]:
-        with self._repo._lock:
-            return [(op, out) for op, out in self._repo._outputs.items()
+        with self._state.lock:
+            return [(op, out) for op, out in self._state.outputs.items()
                     if out.owner == owner and self._visible(op)]
 
     def blocks(self, limit: int = 10) -> list[BlockInfo]:
-        with self._repo._lock:
-            blocks = self._repo._blocks if self._height is None \
-                else self._repo._blocks[:self._height + 1]
+        with self._state.lock:
+            blocks = self._state.blocks if self._height is None \
+                else self._state.blocks[:self._height + 1]
             return list(reversed(blocks[-limit:])) if limit > 0 else []
 
     def applied_transaction(self, transaction_id: bytes) -> tuple[int, bytes] | None:
         """(block height, stored result encoding) of an applied signed transaction."""
-        with self._repo._lock:
-            found = self._repo._applied.get(transaction_id)
+        with self._state.lock:
+            found = self._state.applied.get(transaction_id)
         if found is None or (self._height is not None and found[0] > self._height):
             return None
         return found
 
     def state_get(self, contract: bytes, key: bytes, height: int) -> bytes | None:
-        with self._repo._lock:
-            return _as_of(self._repo._state.get(contract, {}).get(key, ()), height)
+        with self._state.lock:
+            return _as_of(self._state.storage.get(contract, {}).get(key, ()), height)
 
     def state_items(self, contract: bytes, height: int) -> dict[bytes, bytes]:
-        with self._repo._lock:
-            keys = self._repo._state.get(contract, {})
+        with self._state.lock:
+            keys = self._state.storage.get(contract, {})
             found = ((key, _as_of(history, height)) for key, history in keys.items())
             return {key: value for key, value in found if value is not None}
 
     def state_version(self, contract: bytes, height: int) -> tuple[int, bytes]:
-        with self._repo._lock:
-            versions = [entry for entry in self._repo._state_versions.get(contract, ())
+        with self._state.lock:
+            versions = [entry for entry in self._state.storage_versions.get(contract, ())
                         if entry[0] <= height]
             return (versions[-1][1], versions[-1][2]) if versions else (0, EMPTY_ROOT)
 
@@ -299,42 +333,29 @@ def _as_of(history: Iterable[tuple[int, bytes | None]], height: int) -> bytes | 
 class _MemoryReader:
     """What an apply ``check`` callback sees: the state inside the write lock."""
 
-    def __init__(self, repo: MemoryRepository) -> None:
-        self._repo = repo
+    def __init__(self, state: _MemoryState) -> None:
+        self._state = state
 
     def utxo(self, outpoint: OutPoint) -> TxOutput | None:
-        return self._repo._utxos.get(outpoint)
+        return self._state.utxos.get(outpoint)
 
 
 class MemoryRepository:
     """In-memory reference repository: same rules as ispc-sqlite, no persistence."""
 
     def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self._blocks: list[BlockInfo] = []
-        self._chain_id = ""
-        self._utxos: dict[OutPoint, TxOutput] = {}
-        self._outputs: dict[OutPoint, TxOutput] = {}  # every output ever made
-        self._created_at: dict[OutPoint, int] = {}
-        self._spent_at: dict[OutPoint, int] = {}
-        self._applied: dict[bytes, tuple[int, bytes]] = {}
-        self._blobs: dict[bytes, bytes] = {}
-        self._revision = 0
-        # contract -> key -> [(height, value or None)], oldest first: the whole history
-        self._state: dict[bytes, dict[bytes, list[tuple[int, bytes | None]]]] = {}
-        # contract -> [(height, version, root)], oldest first
-        self._state_versions: dict[bytes, list[tuple[int, int, bytes]]] = {}
+        self._state = _MemoryState()
 
     def view(self) -> ChainView:
-        return _MemoryView(self)
+        return _MemoryView(self._state)
 
     def view_at(self, height: int) -> ChainView:
         """A read-only view of the chain as it was at block ``height``."""
-        with self._lock:
-            if not 0 <= height < len(self._blocks):
+        with self._state.lock:
+            if not 0 <= height < len(self._state.blocks):
                 raise NotFound(f"there is no block {height}", code="no-such-height",
                                hint="`ispc chain` lists the blocks")
-        return _MemoryView(self, height)
+        return _MemoryView(self._state, height)
 
     def writer(self) -> MemoryRepository:
         return self
@@ -343,40 +364,36 @@ class MemoryRepository:
         pass
 
     def _head(self) -> ChainPins:
-        with self._lock:
-            if not self._blocks:
-                raise NotFound("the chain has no genesis block", code="no-genesis",
-                               hint="run `ispc init` first")
-            top = self._blocks[-1]
-            return ChainPins(top.height, top.timestamp, top.block_hash, self._chain_id)
+        return _head(self._state)
 
     def create_genesis(self, chain_id: str, timestamp: int,
                        allocations: Sequence[TxOutput]) -> AppliedBlock:
-        with self._lock:
-            if self._blocks:
+        with self._state.lock:
+            if self._state.blocks:
                 raise RepositoryError("the chain already has a genesis block",
                                       code="genesis-exists", hint="use a new repository")
             check_timestamp(timestamp)
-            self._chain_id = chain_id
+            self._state.chain_id = chain_id
             return self._append_block(SealedDraft((), tuple(allocations), ()), 0, timestamp,
                                       GENESIS_PARENT)
 
     def store_resource(self, content: bytes) -> bytes:
         key = content_hash(content)
-        with self._lock:
-            if key not in self._blobs:
-                self._blobs[key] = bytes(content)
-                self._revision += 1
+        with self._state.lock:
+            if key not in self._state.blobs:
+                self._state.blobs[key] = bytes(content)
+                self._state.revision += 1
         return key
 
     def apply(self, draft: SealedDraft, *, timestamp: int | None = None,
               expected_head: ChainPins | None = None, check: ApplyCheck | None = None,
               record: tuple[bytes, bytes] | None = None) -> AppliedBlock:
-        with self._lock:  # the whole check-and-write is one critical section
+        state = self._state
+        with state.lock:  # the whole check-and-write is one critical section
             head = self._head()
             check_head(head, expected_head)
             if record is not None:
-                check_new_transaction(record[0], record[0] in self._applied)
+                check_new_transaction(record[0], record[0] in state.applied)
             check_spendable(draft, self.view())
             if draft.state is not None:
                 view = self.view()
@@ -385,7 +402,7 @@ class MemoryRepository:
                 check_delta(draft.state, version, root, view.state_items(contract, head.height)
                             if draft.state.writes else None)
             if check is not None:
-                check(_MemoryReader(self))
+                check(_MemoryReader(state))
             when = head.timestamp + 1 if timestamp is None else timestamp
             check_timestamp(when)
             if when < head.timestamp:
@@ -393,30 +410,32 @@ class MemoryRepository:
                                       hint="omit --timestamp to use head + 1")
             applied = self._append_block(draft, head.height + 1, when, head.block_hash)
             if record is not None:
-                self._applied[record[0]] = (applied.block.height, bytes(record[1]))
+                state.applied[record[0]] = (applied.block.height, bytes(record[1]))
             return applied
 
     def _append_block(self, draft: SealedDraft, height: int, timestamp: int,
                       parent: bytes) -> AppliedBlock:
+        # Only called after every check passed, so nothing below can fail half-way.
+        state = self._state
         tx_id = transaction_id_of(draft, height)
         for tx_input in draft.inputs:
             if not tx_input.reference_only:
-                del self._utxos[tx_input.outpoint]
-                self._spent_at[tx_input.outpoint] = height
+                del state.utxos[tx_input.outpoint]
+                state.spent_at[tx_input.outpoint] = height
         created = tuple(OutPoint(tx_id, index) for index in range(len(draft.outputs)))
-        self._utxos.update(zip(created, draft.outputs))
+        state.utxos.update(zip(created, draft.outputs))
+        state.outputs.update(zip(created, draft.outputs))
+        state.created_at.update((op, height) for op in created)
         delta = draft.state
         if delta is not None and delta.writes:
-            keys = self._state.setdefault(delta.contract, {})
+            keys = state.storage.setdefault(delta.contract, {})
             for write in delta.writes:
                 keys.setdefault(write.key, []).append((height, write.value))
-            self._state_versions.setdefault(delta.contract, []).append(
+            state.storage_versions.setdefault(delta.contract, []).append(
                 (height, delta.version, delta.root))
-        self._outputs.update(zip(created, draft.outputs))
-        self._created_at.update((op, height) for op in created)
         block = BlockInfo(height, timestamp, block_hash_of(parent, height, timestamp,
-                                                           self._chain_id, tx_id),
+                                                           state.chain_id, tx_id),
                           parent, tx_id, len(draft.outputs))
-        self._blocks.append(block)
-        self._revision += 1
+        state.blocks.append(block)
+        state.revision += 1
         return AppliedBlock(block, created)

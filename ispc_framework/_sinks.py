@@ -8,17 +8,33 @@ import threading
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from ._encoding import to_json
-from ._errors import ConfigError
-from ._trace import ExecutionTrace
+import attrs
 
-__all__ = ["TraceSink", "JsonlTraceSink"]
+from ._encoding import from_json, to_json
+from ._errors import ConfigError
+from ._trace import ExecutionTrace, TraceRecord
+
+__all__ = ["TraceSink", "JsonlTraceSink", "StoredTrace"]
 
 
 @runtime_checkable
 class TraceSink(Protocol):
+    """Where sealed traces go. ``write`` gets every sealed trace of a finished run, in order,
+    possibly from several threads; a failure is logged by the core, never loses the result.
+    ``read`` (optional, needed for the conformance read-back checks) returns what was stored."""
+
     def write(self, summary: dict[str, Any], trace: ExecutionTrace) -> None: ...
     def close(self) -> None: ...
+
+
+@attrs.frozen
+class StoredTrace:
+    """One trace as a sink read it back: the run's summary, the trace header, records, root."""
+
+    summary: dict[str, Any]
+    header: bytes
+    records: tuple[TraceRecord, ...]
+    root: bytes
 
 
 class JsonlTraceSink:
@@ -46,6 +62,19 @@ class JsonlTraceSink:
                 os.write(fd, line.encode())
             finally:
                 os.close(fd)
+
+    def read(self) -> list[StoredTrace]:
+        """Every trace in the file, in the order written."""
+        if not self.path.exists():
+            return []
+        out = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            data = json.loads(line)
+            summary = {k: v for k, v in data.items() if k not in ("header", "root", "records")}
+            out.append(StoredTrace(summary, bytes.fromhex(data["header"]),
+                                   tuple(from_json(r) for r in data["records"]),
+                                   bytes.fromhex(data["root"])))
+        return out
 
     def close(self) -> None:
         pass

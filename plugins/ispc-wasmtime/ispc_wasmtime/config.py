@@ -61,4 +61,9 @@ def build_config(stack_bytes: int):
     for name, value in deterministic_settings(stack_bytes).items():
         setattr(config, name, value)
     # wasmtime's own on-disk cache is off by default; ours is keyed by version + config.
+    # One compile thread: the parallel compiler's process-wide thread pool does not survive
+    # fork, so a forked process (the conformance runner forks one per check) that compiled
+    # after its parent had waited forever; it also keeps a hostile module's compile to one
+    # core. Compiled code is the same either way.
+    config.parallel_compilation = False
     return config
