@@ -257,11 +257,13 @@ class ExecutionContext:
                       "documentation (or source) says what the status means"))
         gas_used = min(engine_fuel + self._gas_used, MAX_U64)
         if engine_fuel < 0 or gas_used > self.limits.fuel:
-            raise ExecutionError(f"the engine reported {engine_fuel} fuel and the host charged "
+            engine = f"engine {self.engine!r}" if self.engine else "the engine"
+            raise ExecutionError(f"{engine} reported {engine_fuel} fuel and the host charged "
                                  f"{self._gas_used} gas, more than the budget of "
                                  f"{self.limits.fuel}", code="gas-over-budget",
-                                 hint="the engine does not enforce its fuel limit; report it to "
-                                      "the engine's authors and select another engine")
+                                 hint="the engine does not enforce its fuel limit (`ispc "
+                                      "conformance NAME` shows it); report it to the engine's "
+                                      "authors and select another engine")
         if status is None:
             draft = SealedDraft()
         elif storage_view is not None:

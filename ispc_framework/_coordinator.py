@@ -27,7 +27,7 @@ from ._config import Config, load_config
 from ._context import ContextManager, ExecutionContext, ExecutionRequest, RunSeal
 from ._encoding import digest, encode
 from ._engines import (EngineOutcome, HostEnv, HostFunction, OnnxEngine, WasmEngine,
-                       check_bounded)
+                       check_bounded, check_outcome)
 from ._errors import (ContractFailed, InputMissing, InputSpent, NotFound, PluginError,
                      ReadOnlyViolation, RepositoryError, TransactionRejected, ValidationError,
                      VerificationFailed)
@@ -40,6 +40,7 @@ from ._hostabi.compose import host_functions_for
 from ._hostabi.provider import HostABIProvider
 from ._authorization import Spender, check_spends, state_output_refusal
 from ._transaction import SignedTransaction, check_transaction
+from .plugins._execution_hook import call_execution_wrappers
 from .plugins._manager import PluginManager
 from ._proving import ProofRequest, Prover
 from ._repository import AppliedBlock, ChainView, Repository
@@ -190,6 +191,7 @@ class _WasmPath(_Path):
 
     def finish(self, ctx: ExecutionContext, outcome: EngineOutcome,
                view: Any) -> tuple[RunSeal, dict[str, Any]]:
+        check_outcome(ctx.engine, outcome)  # status a u32, fuel a count: before anything seals
         sealed = ctx.finish(status=outcome.status, engine_fuel=outcome.fuel_used,
                             storage_view=view)
         return sealed, {"status": outcome.status, "return_data": sealed.return_data,
@@ -234,6 +236,9 @@ class Coordinator:
         self.config = config or load_config()
         self.plugins = plugins or PluginManager.from_config(self.config)
         self.plugins.bind_config(self.config)  # unknown [plugin.x] tables are errors here
+        for record in self.plugins.records():   # hook plugins' settings, before they see them
+            if record.kind == "hooks" and record.status == "ok" and record.spec is not None:
+                self.config.plugin_settings(record.spec)
         self.plugins.hook.ispc_configure.call_historic(kwargs={"config": self.config})
         self.contexts = ContextManager()
         self._repository = repository
@@ -408,12 +413,15 @@ class Coordinator:
 
     def _run_hooked(self, request: ExecutionRequest, ctx: ExecutionContext, run: Callable[[], Any],
                     expected: type | tuple[type, ...]) -> Any:
-        outcome = self.plugins.hook.ispc_execution.call_extra(
-            [lambda request, context: run()], {"request": request, "context": ctx})
-        if not isinstance(outcome, expected):  # e.g. a wrapper that forgot to return the result
-            raise PluginError(f"an ispc_execution wrapper returned {type(outcome).__name__}, not "
-                              f"the run's result", code="hook-result-lost",
-                              hint="a wrapper must `return (yield)`")
+        """Run inside the plugins' ``ispc_execution`` wrappers, which may only observe it: the
+        result is the run's own (plugins/_execution_hook.py refuses a replaced outcome)."""
+        outcome = call_execution_wrappers(self.plugins.hook.ispc_execution, request, ctx, run)
+        if not isinstance(outcome, expected):
+            raise PluginError(f"engine {ctx.engine!r} returned {type(outcome).__name__}, not "
+                              f"{getattr(expected, '__name__', 'a tuple of tensors')}",
+                              code="engine-result-invalid", plugin=ctx.engine,
+                              hint="the engine breaks its protocol; run `ispc conformance "
+                                   f"{ctx.engine}`")
         return outcome
 
     def _admit(self, view: Any, transaction: SignedTransaction, pins: ChainPins

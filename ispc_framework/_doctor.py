@@ -9,7 +9,7 @@ import attrs
 
 from ._config import Config
 from ._engines import check_bounded
-from ._errors import ISPCError
+from ._errors import ISPCError, PluginError
 from .plugins._manager import KIND_LABELS, PluginManager
 
 __all__ = ["Check", "run_checks"]
@@ -51,6 +51,31 @@ def _plugin_checks(spec, settings: dict[str, Any], subject: str) -> list[Check]:
         return [Check("error", subject, f"the plugin's doctor check failed: "
                       f"{type(exc).__name__}: {exc}", "report it to the plugin's authors",
                       "plugin-doctor-failed")]
+def _build_engine(plugins: PluginManager, spec: Any, settings: dict[str, Any], config: Config,
+                  subject: str) -> list[Check]:
+    """Build the selected engine as a run would (so one that cannot work on this Python fails
+    here, not at the first run) and check the capabilities the object declares, which are the
+    ones runs use; a descriptor that claims more than the object is a warning."""
+    engine = plugins.create(spec, settings)
+    try:
+        try:
+            declared = frozenset(engine.capabilities())
+        except Exception as exc:  # a broken engine object is this check's error, not doctor's
+            raise PluginError(f"engine {spec.name!r}: capabilities() raised "
+                              f"{type(exc).__name__}: {exc}", code="engine-broken",
+                              plugin=spec.name, hint=f"run `ispc conformance {spec.name}`") from exc
+        if spec.runtime == "wasm":
+            check_bounded(spec.name, declared, config.get("engine.wasm.allow_unbounded"))
+    finally:
+        close = getattr(engine, "close", None)
+        if close is not None:
+            close()
+    if declared != spec.capabilities:
+        return [Check("warning", subject, f"the descriptor declares capabilities "
+                      f"{sorted(spec.capabilities)}, the engine object {sorted(declared)}; runs "
+                      "use the object's", "fix the plugin's EngineSpec capabilities",
+                      "capabilities-mismatch")]
+    return []
 
 
 def _build(plugins: PluginManager, spec, settings: dict[str, Any]) -> Any:
@@ -143,9 +168,9 @@ def run_checks(config: Config, plugins: PluginManager) -> list[Check]:
         try:
             spec = plugins.select(kind, name, runtime)
             settings = config.plugin_settings(spec)
-            if runtime == "wasm":
-                check_bounded(name, spec.capabilities, config.get("engine.wasm.allow_unbounded"))
-            if kind in ("engine", "hostabi", "trace_sink"):  # stateless: building is the check
+            if kind == "engine":   # as a run builds it; the object's capabilities
+                checks.extend(_build_engine(plugins, spec, settings, config, subject))
+            elif kind in ("hostabi", "trace_sink"):  # stateless: building is the check
                 _close(_build(plugins, spec, settings))
         except ISPCError as exc:
             source = config.sources.get(key, "default")
@@ -173,4 +198,11 @@ def run_checks(config: Config, plugins: PluginManager) -> list[Check]:
                             "matches no installed plugin, so it blocks nothing",
                             "use a name `ispc plugins` shows (or a distribution name)",
                             "plugin-not-found"))
+    for record in plugins.records():
+        if record.kind == "hooks" and record.status == "ok" and record.spec is not None:
+            try:
+                config.plugin_settings(record.spec)
+            except ISPCError as exc:
+                checks.append(Check("error", f"[plugin.{record.name}]", exc.message, exc.hint,
+                                    exc.code))
     return checks

@@ -25,6 +25,7 @@ __all__ = [
     "WASM_VALUE_TYPES",
     "BOUNDING_CAPABILITIES",
     "check_bounded",
+    "check_outcome",
     "GuestMemory",
     "HostEnv",
     "HostFunction",
@@ -111,6 +112,27 @@ class EngineOutcome:
 
     status: int
     fuel_used: int
+
+
+def check_outcome(engine: str, outcome: Any) -> EngineOutcome:
+    """An engine's report is checked, not trusted: an EngineOutcome whose fuel is a count and
+    whose status is a u32 (fuel plus host gas above the budget is refused by
+    ``ExecutionContext.finish``: ``gas-over-budget``). The coordinator and the conformance suite
+    both call it right after ``execute``."""
+    from ._errors import PluginError
+
+    hint = f"the engine breaks its protocol; run `ispc conformance {engine}`"
+    if not isinstance(outcome, EngineOutcome):
+        raise PluginError(f"engine {engine!r} returned {type(outcome).__name__}, not an "
+                          f"EngineOutcome", code="engine-result-invalid", plugin=engine, hint=hint)
+    fuel, status = outcome.fuel_used, outcome.status
+    if isinstance(fuel, bool) or not isinstance(fuel, int) or fuel < 0:
+        raise PluginError(f"engine {engine!r} reported {fuel!r} fuel used, not a count",
+                          code="engine-result-invalid", plugin=engine, hint=hint)
+    if isinstance(status, bool) or not isinstance(status, int) or not 0 <= status < 2**32:
+        raise PluginError(f"engine {engine!r} reported status {status!r}, not a u32",
+                          code="engine-result-invalid", plugin=engine, hint=hint)
+    return outcome
 
 
 @runtime_checkable

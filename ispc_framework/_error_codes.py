@@ -77,6 +77,8 @@ def _class_codes() -> tuple[ErrorCode, ...]:
 CLASS_CODES: tuple[ErrorCode, ...] = _class_codes()
 
 _REBUILD_MVP = "build for wasm32 MVP (clang -mcpu=mvp; asc without --enable flags)"
+_HOOK_HINT = ("an execution wrapper may only observe the run: `return (yield)`; fix or block that "
+              "plugin in [plugins] block = [...]")
 _ONNX_LIST = "make every graph input and output a plain numeric or bool tensor with a declared rank"
 
 _SIGN = "sign the request: `ispc run ... --as KEYNAME` (docs/authorization.md)"
@@ -204,9 +206,44 @@ _SPECIFIC: tuple[ErrorCode, ...] = (
               "<kind> <name>: <factory> built a <type> that lacks <methods> of the <protocol> "
               "protocol",
               "implement every method of the kind's protocol in ispc_framework.plugins"),
-    ErrorCode("hook-result-lost", PluginError,
-              "an ispc_execution wrapper returned <type>, not the run's result",
-              "a wrapper must `return (yield)`"),
+    ErrorCode("plugin-unknown-hook", PluginLoadError,
+              "implements unknown hook(s) <names> (did you mean <hook>?)",
+              "docs/plugin-authors.md lists the hook names; fix the spelling"),
+    # PluginError: ispc_execution wrappers only observe a run (plugins/_execution_hook.py)
+    ErrorCode("hook-altered-context", PluginError,
+              "ispc_execution wrapper of plugin <name> changed the run's context before (or "
+              "after) the run", _HOOK_HINT),
+    ErrorCode("hook-failed", PluginError,
+              "ispc_execution wrapper of plugin <name> raised before (or after) the run: "
+              "<error>", _HOOK_HINT),
+    ErrorCode("hook-no-yield", PluginError,
+              "ispc_execution wrapper of plugin <name> returned without yielding: the run would "
+              "be skipped", _HOOK_HINT),
+    ErrorCode("hook-not-wrapper", PluginError,
+              "ispc_execution wrapper of plugin <name> is not a wrapper (it would replace the "
+              "execution)", _HOOK_HINT),
+    ErrorCode("hook-replaced-outcome", PluginError,
+              "ispc_execution wrapper of plugin <name> replaced the run's outcome "
+              "(force_result/force_exception, a swallowed error or another return value)",
+              _HOOK_HINT),
+    ErrorCode("hook-yielded-twice", PluginError,
+              "ispc_execution wrapper of plugin <name> yielded more than once", _HOOK_HINT),
+    # PluginError: an engine's report is checked, not trusted
+    ErrorCode("engine-broken", PluginError, "engine <name>: capabilities() raised <error>",
+              "run `ispc conformance <name>`"),
+    ErrorCode("engine-result-invalid", PluginError,
+              "engine <name> returned <type>, not <type> (or reported a fuel count or status "
+              "that is not a u32)",
+              "the engine breaks its protocol; run `ispc conformance <name>` and select another "
+              "engine"),
+    # PluginError: ispc conformance NAME
+    ErrorCode("conformance-ambiguous", PluginError, "<name> names several plugins: <kinds>",
+              "add --kind, e.g. --kind <kind>"),
+    ErrorCode("conformance-needs-pytest", PluginError,
+              "the conformance suites need pytest, which is not installed",
+              "pip install 'ispc-framework[conformance]'"),
+    ErrorCode("conformance-unknown-suite", PluginError, "unknown suite <suite>; suites: <suites>",
+              "pass --kind with one of them"),
     # ExecutionError
     ErrorCode("engine-error", ExecutionError, "wasmer failed: <reason>",
               "an engine failure that is not a trap; report it with the module"),
@@ -220,10 +257,10 @@ _SPECIFIC: tuple[ErrorCode, ...] = (
               "a worker was killed (out of memory?) or crashed; the pool cannot be used again: "
               "make a new one"),
     ErrorCode("gas-over-budget", ExecutionError,
-              "the engine reported <n> fuel and the host charged <n> gas, more than the budget "
-              "of <fuel>",
-              "the engine does not enforce its fuel limit; report it to the engine's authors and "
-              "select another engine"),
+              "engine <name> reported <n> fuel and the host charged <n> gas, more than the "
+              "budget of <fuel>",
+              "the engine does not enforce its fuel limit (`ispc conformance NAME` shows it); "
+              "report it to the engine's authors and select another engine"),
     ErrorCode("onnx-worker-crashed", ExecutionError, "the onnxruntime worker died: <reason>",
               "the model crashed onnxruntime or the OS killed the worker (out of memory); the "
               "next run starts a fresh one"),
@@ -247,6 +284,11 @@ _SPECIFIC: tuple[ErrorCode, ...] = (
     ErrorCode("invalid-module", ModuleRejected,
               "<engine> rejected the module: <reason> (parses, but does not validate or uses a "
               "disabled feature)", _REBUILD_MVP),
+    ErrorCode("compile-limit", ModuleRejected,
+              "compiling the <n>-byte module took longer than <seconds> s (or needed more than "
+              "<MiB> MiB)",
+              "the module's code is too expensive to compile (for example deeply nested "
+              "blocks); split large functions or flatten the nesting"),
     ErrorCode("malformed-module", ModuleRejected,
               "malformed WebAssembly module: <reason> (not bytes, bad magic or version, does "
               "not parse)",
@@ -322,6 +364,11 @@ _SPECIFIC: tuple[ErrorCode, ...] = (
     ErrorCode("onnx-tensor-too-large", ModuleRejected,
               "tensor <name> would need <n> bytes, over the memory cap of <cap>",
               "raise [limits] memory_mb or fix the model's shapes"),
+    ErrorCode("onnx-too-many-elements", ModuleRejected,
+              "the model has more than <cap> <what> (counted <n> before stopping): refused "
+              "before parsing",
+              "models this large are not accepted; raise the engine's ModelCaps only for trusted "
+              "models"),
     ErrorCode("onnx-unsupported-feature", ModuleRejected,
               "model-local functions and training info are not accepted",
               "export the model with functions inlined, for inference only"),

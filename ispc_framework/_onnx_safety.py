@@ -5,6 +5,9 @@ itself. The loader runs its steps in a fixed order, each cheaper than the next, 
 the model executes until all of them passed:
 
 1. byte-size cap (before parsing: protobuf parsing of a huge blob is itself a cost);
+   then count-level caps read from the wire format without parsing (:mod:`._onnx_scan`: nodes,
+   tensors, value infos, attributes, graph nesting), so a file of millions of empty messages is
+   refused in well under a second and a few MB instead of gigabytes at parse;
 2. parse (malformed bytes -> ``onnx-malformed``);
 3. external data anywhere in the model is rejected: a tensor whose data lives in a file made
    onnxruntime read a file from the working directory, and ``onnx.checker`` accepts such models.
@@ -43,6 +46,7 @@ import attrs
 from ._errors import LimitExceeded, ModuleRejected, ValidationError
 from ._limits import ExecutionLimits
 from ._model import TENSOR_DTYPES, Tensor
+from ._onnx_scan import scan_counts
 
 if TYPE_CHECKING:  # loaded only when a model is checked
     import numpy.typing as npt
@@ -139,6 +143,7 @@ def load_checked_model(model_bytes: bytes, policy: ModelPolicy,
         raise ModuleRejected(f"model is {len(model_bytes)} bytes, the cap is {limits.max_model_bytes}",
                       code="onnx-model-too-large",
                       size=len(model_bytes), limit=limits.max_model_bytes)
+    scan_counts(model_bytes)
     model = _parse(model_bytes)
     _reject_external_data_and_foreign_domains(model, policy)
     if len(model.functions) or len(model.training_info):

@@ -210,24 +210,53 @@ def check_spendable(draft: SealedDraft, view: _UnspentLookup) -> None:
                            f"{tx_input.outpoint.index}) does not exist", input_index=index)
 
 
+class _MemoryState:
+    """The data of a MemoryRepository, shared by its views (which only read it): a view holds
+    this, never the repository, so no writer is reachable from a view."""
+
+    __slots__ = ("lock", "blocks", "chain_id", "utxos", "outputs", "resource_outputs",
+                 "created_at", "spent_at", "applied", "drafts", "signed_at", "blobs", "revision",
+                 "storage", "storage_versions")
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.blocks: list[BlockInfo] = []
+        self.chain_id = ""
+        self.utxos: dict[OutPoint, TxOutput] = {}
+        self.outputs: dict[OutPoint, TxOutput] = {}  # every output ever made
+        self.resource_outputs: dict[bytes, list[OutPoint]] = {}  # content hash -> oldest first
+        self.created_at: dict[OutPoint, int] = {}
+        self.spent_at: dict[OutPoint, int] = {}
+        # signed transaction id -> (block height, stored result encoding)
+        self.applied: dict[bytes, tuple[int, bytes]] = {}
+        self.drafts: list[SealedDraft] = []  # the draft each block applied, by height
+        self.signed_at: dict[int, tuple[bytes, bytes]] = {}  # height -> (signed tx id, result)
+        self.blobs: dict[bytes, bytes] = {}
+        self.revision = 0
+        # contract -> key -> [(height, value or None)], oldest first: the whole history
+        self.storage: dict[bytes, dict[bytes, list[tuple[int, bytes | None]]]] = {}
+        # contract -> [(height, version, root)], oldest first
+        self.storage_versions: dict[bytes, list[tuple[int, int, bytes]]] = {}
+
+
 class _MemoryView:
     """Read-only facade over a MemoryRepository (no writer methods exist on it). It is a snapshot:
     it shows the chain as it was when it was opened (``height`` None) or at a past block, however
     many blocks are applied meanwhile (outputs created later are hidden, later spends undone),
     like a SQLite read transaction."""
 
-    __slots__ = ("_repo", "_top", "_revision", "_chain_id")
-    _repo: MemoryRepository
+    __slots__ = ("_state", "_top", "_revision", "_chain_id")
+    _state: _MemoryState
     _top: int
     _revision: int
     _chain_id: str
 
-    def __init__(self, repo: MemoryRepository, height: int | None = None) -> None:
-        with repo._lock:
-            top = len(repo._blocks) - 1 if height is None else height
-            revision = repo._revision if height is None else -1  # the past does not change
-            chain_id = repo._chain_id
-        object.__setattr__(self, "_repo", repo)
+    def __init__(self, state: _MemoryState, height: int | None = None) -> None:
+        with state.lock:
+            top = len(state.blocks) - 1 if height is None else height
+            revision = state.revision if height is None else -1  # the past does not change
+            chain_id = state.chain_id
+        object.__setattr__(self, "_state", state)
         object.__setattr__(self, "_top", top)   # -1: opened before genesis
         object.__setattr__(self, "_revision", revision)
         object.__setattr__(self, "_chain_id", chain_id)
@@ -236,94 +265,94 @@ class _MemoryView:
         raise ReadOnlyViolation("a chain view is read-only")
 
     def _visible(self, outpoint: OutPoint) -> bool:
-        created = self._repo._created_at.get(outpoint)
+        created = self._state.created_at.get(outpoint)
         if created is None or created > self._top:
             return False
-        spent = self._repo._spent_at.get(outpoint)
+        spent = self._state.spent_at.get(outpoint)
         return spent is None or spent > self._top
 
     def head(self) -> ChainPins:
         if self._top < 0:
             raise NotFound("the chain has no genesis block", code="no-genesis",
                            hint="run `ispc init` first")
-        with self._repo._lock:
-            block = self._repo._blocks[self._top]
+        with self._state.lock:
+            block = self._state.blocks[self._top]
         return ChainPins(block.height, block.timestamp, block.block_hash, self._chain_id)
 
     def block_hash(self, height: int) -> bytes | None:
-        with self._repo._lock:
-            return self._repo._blocks[height].block_hash if 0 <= height <= self._top else None
+        with self._state.lock:
+            return self._state.blocks[height].block_hash if 0 <= height <= self._top else None
 
     def utxo(self, outpoint: OutPoint) -> TxOutput | None:
-        with self._repo._lock:
-            return self._repo._outputs.get(outpoint) if self._visible(outpoint) else None
+        with self._state.lock:
+            return self._state.outputs.get(outpoint) if self._visible(outpoint) else None
 
     def utxo_exists(self, outpoint: OutPoint) -> bool:
-        with self._repo._lock:
+        with self._state.lock:
             return self._visible(outpoint)
 
     def was_spent(self, outpoint: OutPoint) -> bool:
-        with self._repo._lock:
-            spent = self._repo._spent_at.get(outpoint)
+        with self._state.lock:
+            spent = self._state.spent_at.get(outpoint)
             return spent is not None and spent <= self._top
 
     def resource(self, content_hash: bytes) -> ResourceOutput | None:
         """The oldest visible unspent resource output for ``content_hash`` (indexed by hash)."""
-        with self._repo._lock:
-            for outpoint in self._repo._resource_outputs.get(content_hash, ()):
+        with self._state.lock:
+            for outpoint in self._state.resource_outputs.get(content_hash, ()):
                 if self._visible(outpoint):
-                    return self._repo._outputs[outpoint].resource
+                    return self._state.outputs[outpoint].resource
         return None
 
     def resource_exists(self, content_hash: bytes) -> bool:
         return self.resource(content_hash) is not None
 
     def resource_content(self, content_hash: bytes) -> bytes | None:
-        with self._repo._lock:
-            return self._repo._blobs.get(content_hash)
+        with self._state.lock:
+            return self._state.blobs.get(content_hash)
 
     def revision(self) -> int:
         """The snapshot's revision (-1 for a past view): constant for the view's lifetime."""
         return self._revision
 
     def utxos_of(self, owner: bytes) -> list[tuple[OutPoint, TxOutput]]:
-        with self._repo._lock:
-            return [(op, out) for op, out in self._repo._outputs.items()
+        with self._state.lock:
+            return [(op, out) for op, out in self._state.outputs.items()
                     if out.owner == owner and self._visible(op)]
 
     def blocks(self, limit: int = 10) -> list[BlockInfo]:
-        with self._repo._lock:
-            blocks = self._repo._blocks[:self._top + 1]
+        with self._state.lock:
+            blocks = self._state.blocks[:self._top + 1]
             return list(reversed(blocks[-limit:])) if limit > 0 else []
 
     def applied_transaction(self, transaction_id: bytes) -> tuple[int, bytes] | None:
         """(block height, stored result encoding) of an applied signed transaction."""
-        with self._repo._lock:
-            found = self._repo._applied.get(transaction_id)
+        with self._state.lock:
+            found = self._state.applied.get(transaction_id)
         if found is None or found[0] > self._top:
             return None
         return found
 
     def block_record(self, height: int) -> BlockRecord | None:
-        with self._repo._lock:
+        with self._state.lock:
             if not 0 <= height <= self._top:
                 return None
-            signed = self._repo._signed_at.get(height)
-            return BlockRecord(self._repo._blocks[height], self._repo._drafts[height],
+            signed = self._state.signed_at.get(height)
+            return BlockRecord(self._state.blocks[height], self._state.drafts[height],
                                *(signed if signed else (None, None)))
 
     def find_transaction(self, transaction_id: bytes) -> int | None:
-        with self._repo._lock:
-            for block in self._repo._blocks[:self._top + 1]:
+        with self._state.lock:
+            for block in self._state.blocks[:self._top + 1]:
                 if block.transaction_id == transaction_id:
                     return block.height
-            found = self._repo._applied.get(transaction_id)
+            found = self._state.applied.get(transaction_id)
             return found[0] if found is not None and found[0] <= self._top else None
 
     def events(self, since: int = 0, contract: bytes | None = None
                ) -> list[tuple[int, int, Event]]:
-        with self._repo._lock:
-            drafts = self._repo._drafts[:self._top + 1]
+        with self._state.lock:
+            drafts = self._state.drafts[:self._top + 1]
         return [(height, index, event)
                 for height, draft in enumerate(drafts) if height >= since
                 for index, event in enumerate(draft.events)
@@ -331,9 +360,9 @@ class _MemoryView:
 
     def resource_outputs(self, category: ResourceCategory | None = None
                          ) -> list[tuple[int, OutPoint, TxOutput]]:
-        with self._repo._lock:
-            found = [(self._repo._created_at[op], op, out)
-                     for op, out in self._repo._outputs.items()
+        with self._state.lock:
+            found = [(self._state.created_at[op], op, out)
+                     for op, out in self._state.outputs.items()
                      if out.resource is not None and self._visible(op)
                      and (category is None or out.resource.category == category)]
         return sorted(found, key=lambda row: (row[0], row[1].index))
@@ -341,21 +370,21 @@ class _MemoryView:
     # Storage reads never look past the view's own block (a height above it reads it).
 
     def state_get(self, contract: bytes, key: bytes, height: int) -> bytes | None:
-        with self._repo._lock:
-            return _as_of(self._repo._state.get(contract, {}).get(key, ()),
+        with self._state.lock:
+            return _as_of(self._state.storage.get(contract, {}).get(key, ()),
                           min(height, self._top))
 
     def state_items(self, contract: bytes, height: int) -> dict[bytes, bytes]:
         height = min(height, self._top)
-        with self._repo._lock:
-            keys = self._repo._state.get(contract, {})
+        with self._state.lock:
+            keys = self._state.storage.get(contract, {})
             found = ((key, _as_of(history, height)) for key, history in keys.items())
             return {key: value for key, value in found if value is not None}
 
     def state_version(self, contract: bytes, height: int) -> tuple[int, bytes]:
         height = min(height, self._top)
-        with self._repo._lock:
-            versions = [entry for entry in self._repo._state_versions.get(contract, ())
+        with self._state.lock:
+            versions = [entry for entry in self._state.storage_versions.get(contract, ())
                         if entry[0] <= height]
             return (versions[-1][1], versions[-1][2]) if versions else (0, EMPTY_ROOT)
 
@@ -376,45 +405,29 @@ def _as_of(history: Iterable[tuple[int, bytes | None]], height: int) -> bytes | 
 class _MemoryReader:
     """What an apply ``check`` callback sees: the state inside the write lock."""
 
-    def __init__(self, repo: MemoryRepository) -> None:
-        self._repo = repo
+    def __init__(self, state: _MemoryState) -> None:
+        self._state = state
 
     def utxo(self, outpoint: OutPoint) -> TxOutput | None:
-        return self._repo._utxos.get(outpoint)
+        return self._state.utxos.get(outpoint)
 
 
 class MemoryRepository:
     """In-memory reference repository: same rules as ispc-sqlite, no persistence."""
 
     def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self._blocks: list[BlockInfo] = []
-        self._chain_id = ""
-        self._utxos: dict[OutPoint, TxOutput] = {}
-        self._outputs: dict[OutPoint, TxOutput] = {}  # every output ever made
-        self._resource_outputs: dict[bytes, list[OutPoint]] = {}  # content hash -> oldest first
-        self._created_at: dict[OutPoint, int] = {}
-        self._spent_at: dict[OutPoint, int] = {}
-        self._applied: dict[bytes, tuple[int, bytes]] = {}
-        self._drafts: list[SealedDraft] = []  # the draft each block applied, by height
-        self._signed_at: dict[int, tuple[bytes, bytes]] = {}  # height -> (signed tx id, result)
-        self._blobs: dict[bytes, bytes] = {}
-        self._revision = 0
-        # contract -> key -> [(height, value or None)], oldest first: the whole history
-        self._state: dict[bytes, dict[bytes, list[tuple[int, bytes | None]]]] = {}
-        # contract -> [(height, version, root)], oldest first
-        self._state_versions: dict[bytes, list[tuple[int, int, bytes]]] = {}
+        self._state = _MemoryState()
 
     def view(self) -> ChainView:
-        return _MemoryView(self)
+        return _MemoryView(self._state)
 
     def view_at(self, height: int) -> ChainView:
         """A read-only view of the chain as it was at block ``height``."""
-        with self._lock:
-            if not 0 <= height < len(self._blocks):
+        with self._state.lock:
+            if not 0 <= height < len(self._state.blocks):
                 raise NotFound(f"there is no block {height}", code="no-such-height",
                                hint="`ispc chain` lists the blocks")
-        return _MemoryView(self, height)
+        return _MemoryView(self._state, height)
 
     def writer(self) -> MemoryRepository:
         return self
@@ -423,40 +436,40 @@ class MemoryRepository:
         pass
 
     def _head(self) -> ChainPins:
-        with self._lock:
-            if not self._blocks:
+        with self._state.lock:
+            if not self._state.blocks:
                 raise NotFound("the chain has no genesis block", code="no-genesis",
                                hint="run `ispc init` first")
-            top = self._blocks[-1]
-            return ChainPins(top.height, top.timestamp, top.block_hash, self._chain_id)
+            top = self._state.blocks[-1]
+            return ChainPins(top.height, top.timestamp, top.block_hash, self._state.chain_id)
 
     def create_genesis(self, chain_id: str, timestamp: int,
                        allocations: Sequence[TxOutput]) -> AppliedBlock:
-        with self._lock:
-            if self._blocks:
+        with self._state.lock:
+            if self._state.blocks:
                 raise RepositoryError("the chain already has a genesis block",
                                       code="genesis-exists", hint="use a new repository")
             check_timestamp(timestamp)
-            self._chain_id = chain_id
+            self._state.chain_id = chain_id
             return self._append_block(SealedDraft((), tuple(allocations), ()), 0, timestamp,
                                       GENESIS_PARENT)
 
     def store_resource(self, content: bytes) -> bytes:
         key = content_hash(content)
-        with self._lock:
-            if key not in self._blobs:
-                self._blobs[key] = bytes(content)
-                self._revision += 1
+        with self._state.lock:
+            if key not in self._state.blobs:
+                self._state.blobs[key] = bytes(content)
+                self._state.revision += 1
         return key
 
     def apply(self, draft: SealedDraft, *, timestamp: int | None = None,
               expected_head: ChainPins | None = None, check: ApplyCheck | None = None,
               record: tuple[bytes, bytes] | None = None) -> AppliedBlock:
-        with self._lock:  # the whole check-and-write is one critical section
+        with self._state.lock:  # the whole check-and-write is one critical section
             head = self._head()
             check_head(head, expected_head)
             if record is not None:
-                check_new_transaction(record[0], record[0] in self._applied)
+                check_new_transaction(record[0], record[0] in self._state.applied)
             check_spendable(draft, self.view())
             if draft.state is not None:
                 view = self.view()
@@ -465,15 +478,15 @@ class MemoryRepository:
                 check_delta(draft.state, version, root, view.state_items(contract, head.height)
                             if draft.state.writes else None)
             if check is not None:
-                check(_MemoryReader(self))
+                check(_MemoryReader(self._state))
             when = head.timestamp + 1 if timestamp is None else timestamp
             check_timestamp(when)
             if when < head.timestamp:
                 raise RepositoryError("block timestamp goes backwards", code="timestamp-order")
             applied = self._append_block(draft, head.height + 1, when, head.block_hash)
             if record is not None:
-                self._applied[record[0]] = (applied.block.height, bytes(record[1]))
-                self._signed_at[applied.block.height] = (record[0], bytes(record[1]))
+                self._state.applied[record[0]] = (applied.block.height, bytes(record[1]))
+                self._state.signed_at[applied.block.height] = (record[0], bytes(record[1]))
             return applied
 
     def _append_block(self, draft: SealedDraft, height: int, timestamp: int,
@@ -481,27 +494,27 @@ class MemoryRepository:
         tx_id = transaction_id_of(draft, height)
         for tx_input in draft.inputs:
             if not tx_input.reference_only:
-                del self._utxos[tx_input.outpoint]
-                self._spent_at[tx_input.outpoint] = height
+                del self._state.utxos[tx_input.outpoint]
+                self._state.spent_at[tx_input.outpoint] = height
         created = tuple(OutPoint(tx_id, index) for index in range(len(draft.outputs)))
-        self._utxos.update(zip(created, draft.outputs))
+        self._state.utxos.update(zip(created, draft.outputs))
         delta = draft.state
         if delta is not None and delta.writes:
-            keys = self._state.setdefault(delta.contract, {})
+            keys = self._state.storage.setdefault(delta.contract, {})
             for write in delta.writes:
                 keys.setdefault(write.key, []).append((height, write.value))
-            self._state_versions.setdefault(delta.contract, []).append(
+            self._state.storage_versions.setdefault(delta.contract, []).append(
                 (height, delta.version, delta.root))
-        self._outputs.update(zip(created, draft.outputs))
-        self._created_at.update((op, height) for op in created)
+        self._state.outputs.update(zip(created, draft.outputs))
+        self._state.created_at.update((op, height) for op in created)
         for outpoint, output in zip(created, draft.outputs):
             if output.resource is not None:
-                self._resource_outputs.setdefault(output.resource.content_hash,
+                self._state.resource_outputs.setdefault(output.resource.content_hash,
                                                   []).append(outpoint)
         block = BlockInfo(height, timestamp, block_hash_of(parent, height, timestamp,
-                                                           self._chain_id, tx_id),
+                                                           self._state.chain_id, tx_id),
                           parent, tx_id, len(draft.outputs))
-        self._blocks.append(block)
-        self._drafts.append(draft)
-        self._revision += 1
+        self._state.blocks.append(block)
+        self._state.drafts.append(draft)
+        self._state.revision += 1
         return AppliedBlock(block, created)

@@ -8,24 +8,55 @@ import threading
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from ._errors import ConfigError
-from ._trace import ExecutionTrace
+import attrs
+
+from ._encoding import from_json
+from ._errors import ConfigError, DecodeError
+from ._trace import ExecutionTrace, TraceRecord, decode_records
 from ._trace import _encode_record as encode_record  # the unrolled encode(record)
 
-__all__ = ["TraceSink", "JsonlTraceSink"]
+__all__ = ["TraceSink", "JsonlTraceSink", "StoredTrace", "records_from_line"]
+
+
+def records_from_line(records: Any) -> tuple[TraceRecord, ...]:
+    """The records of one jsonl line: hex of each record's trace encoding (what
+    :class:`JsonlTraceSink` writes), or the JSON objects of lines written before that format.
+    DecodeError for anything else."""
+    if not isinstance(records, list):
+        raise DecodeError("trace", "a trace line's records are not a list")
+    if all(isinstance(r, str) for r in records):
+        try:
+            return decode_records(b"".join(bytes.fromhex(r) for r in records))
+        except ValueError:
+            raise DecodeError("trace", "a trace line's record is not hex") from None
+    return tuple(from_json(r) for r in records)
 
 
 @runtime_checkable
 class TraceSink(Protocol):
+    """Where sealed traces go. ``write`` gets every sealed trace of a finished run, in order,
+    possibly from several threads; a failure is logged by the core, never loses the result.
+    ``read`` (optional, needed for the conformance read-back checks) returns what was stored."""
+
     def write(self, summary: dict[str, Any], trace: ExecutionTrace) -> None: ...
     def close(self) -> None: ...
+
+
+@attrs.frozen
+class StoredTrace:
+    """One trace as a sink read it back: the run's summary, the trace header, records, root."""
+
+    summary: dict[str, Any]
+    header: bytes
+    records: tuple[TraceRecord, ...]
+    root: bytes
 
 
 class JsonlTraceSink:
     """One JSON object per execution: the summary, the trace header, root and records, each
     record as the hex of its canonical encoding (the bytes the trace root chains), so a line is
     written without turning records into JSON objects and checked with
-    ``ExecutionTrace.replay_root(header, [decode(bytes.fromhex(r)) for r in records])``.
+    ``ExecutionTrace.replay_root(header, records_from_line(records))``.
 
     Each line is written with a single ``write`` on a file descriptor opened in append mode, so
     concurrent runs (threads, or processes sharing the file) never interleave inside a line. The
@@ -66,6 +97,19 @@ class JsonlTraceSink:
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._fd_owner = os.getpid()
         return self._fd
+
+    def read(self) -> list[StoredTrace]:
+        """Every trace in the file, in the order written."""
+        if not self.path.exists():
+            return []
+        out = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            data = json.loads(line)
+            summary = {k: v for k, v in data.items() if k not in ("header", "root", "records")}
+            out.append(StoredTrace(summary, bytes.fromhex(data["header"]),
+                                   records_from_line(data["records"]),
+                                   bytes.fromhex(data["root"])))
+        return out
 
     def close(self) -> None:
         with self._lock:

@@ -23,10 +23,13 @@ fi
 dirs=(tests)
 for d in plugins/*/tests; do [ "$d" = plugins/ispc-wasmer/tests ] || dirs+=("$d"); done
 .venv/bin/python -m pytest -q "${workers[@]}" "${dirs[@]}" "$@"
+# Every first-party plugin passes its suite from the installed `ispc conformance NAME`.
+scripts/conformance.sh .venv
 if [ -x .venv310/bin/python ]; then
   # "wasm_spec": wasmer's run of the WebAssembly spec suite is slow but runs only here.
   .venv310/bin/python -m pytest -q "${workers[@]}" -m "not slow or wasm_spec" tests \
     plugins/ispc-wasmer/tests "$@"
+  scripts/conformance.sh .venv310 wasmer
 fi
 if [ -x .venv313/bin/python ]; then
   .venv313/bin/python -m pytest -q "${workers[@]}" -m "not slow" tests plugins/ispc-sqlite/tests \

@@ -42,6 +42,23 @@ class Engine:
         raise ModuleRejected("the {name} engine runs no code (a plugin-system test fixture)")
 '''
 
+# An engine object missing most of the protocol: selected, doctor must report it.
+INCOMPLETE_MODULE = '''
+from ispc_framework.plugins import hookimpl, EngineSpec
+
+@hookimpl
+def ispc_register_engines():
+    return [EngineSpec(name="{name}", runtime="wasm", factory="{module}:Engine",
+                       description="an engine object without compile or execute")]
+
+class Engine:
+    name = "{name}"
+    def __init__(self, settings):
+        pass
+    def capabilities(self):
+        return frozenset()
+'''
+
 BROKEN_MODULE = '''
 raise ImportError("this plugin is broken on purpose")
 '''

@@ -105,10 +105,10 @@ def test_trace_sink_gets_a_replayable_trace(key_dir, tmp_path):
     data = json.loads(line)
     assert data["root"] == result.trace_root.hex()
     assert data["execution_result_hash"] == result.execution_result_hash.hex()
-    from ispc_framework._encoding import decode
+    from ispc_framework._sinks import records_from_line
     from ispc_framework._trace import TraceRecord
 
-    records = [decode(bytes.fromhex(r)) for r in data["records"]]  # canonical encodings
+    records = records_from_line(data["records"])  # each record's trace encoding, as hex
     assert all(type(r) is TraceRecord for r in records)
     assert records[0].kind == "start" and records[-1].kind == "end"
     assert "ispc.v1.tx_add_asset_output" in [r.function for r in records]

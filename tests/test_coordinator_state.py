@@ -13,8 +13,9 @@ import pytest
 
 from ispc_framework import (Coordinator, ExecutionRequest, MemoryRepository, devnet_key,
                             load_config, sign_request)
-from ispc_framework._encoding import decode, decode_value
+from ispc_framework._encoding import decode_value
 from ispc_framework._errors import ReadOnlyViolation, VerificationFailed
+from ispc_framework._sinks import records_from_line
 from ispc_framework._model import ResourceCategory, ResourceOutput, SealedDraft, TxOutput
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,7 +64,7 @@ def test_the_trace_records_the_read_and_write_sets(deployed, tmp_path):
     coordinator, repository, counter = deployed
     coordinator.execute(signed(ExecutionRequest(counter, "increment")), prove=False)
     [line] = (tmp_path / "traces.jsonl").read_text().splitlines()
-    records = [decode(bytes.fromhex(r)) for r in json.loads(line)["records"]]
+    records = records_from_line(json.loads(line)["records"])
     accesses = [decode_value(r.result)[2] for r in records
                 if r.function.startswith("ispc.state.") and len(decode_value(r.result)) == 3]
     assert accesses == [(("state-read", b"count"),), (("state-write", b"count"),)]

@@ -9,7 +9,8 @@ import subprocess
 import sys
 
 import pytest
-from plugin_dists import (BROKEN_MODULE, DUP_MODULE, GOOD_MODULE, MALFORMED_MODULE,
+from plugin_dists import (BROKEN_MODULE, DUP_MODULE, GOOD_MODULE, INCOMPLETE_MODULE,
+                          MALFORMED_MODULE,
                           OLD_API_MODULE, REPLACER_MODULE, build_wheels, make_scratch_env, run_ispc,
                           write_plugin)
 
@@ -28,6 +29,7 @@ def scratch(tmp_path_factory):
         write_plugin(root / "src", "ispc-oldapi", OLD_API_MODULE),
         write_plugin(root / "src", "ispc-malformed", MALFORMED_MODULE),
         write_plugin(root / "src", "ispc-replacer", REPLACER_MODULE),
+        write_plugin(root / "src", "ispc-incomplete", INCOMPLETE_MODULE),
     ]
     python = make_scratch_env(root / "venv", build_wheels(projects, root / "wheels"))
     work = root / "work"
@@ -111,12 +113,26 @@ def test_doctor_strict_only_about_selected_plugins(scratch):
     assert broken["level"] == "warning"  # not selected: a warning, not fatal
 
 
+def test_doctor_builds_the_selected_engine(scratch):
+    """Doctor builds the selected engine as a run would: an object missing the protocol's
+    methods is an error before any run (unselected, the same plugin is not looked at)."""
+    python, work = scratch
+    config = write_config(work, '[engine.wasm]\nname = "incomplete"\n[engine.onnx]\n'
+                                'name = "none"\n[prover]\nname = "none"\n[hostabi]\n'
+                                'providers = []\n')
+    done = run_ispc(python, "--config", str(config), "doctor", "--json", cwd=work, env=env())
+    assert done.returncode == 2
+    check = {c["subject"]: c for c in json.loads(done.stdout)}["engine.wasm.name = 'incomplete'"]
+    assert check["level"] == "error" and check["code"] == "plugin-protocol-mismatch"
+    assert "compile" in check["message"] and "execute" in check["message"]
+
+
 def test_doctor_reports_bad_plugin_settings_and_missing_engine(scratch):
     python, work = scratch
     config = write_config(work, '[engine.wasm]\nname = "wasmer"\n[plugin.toy]\nsped = 3\n')
     done = run_ispc(python, "--config", str(config), "doctor", cwd=work, env=env())
     assert done.returncode == 2
-    assert "wasm engine 'wasmer' is not installed. Available: toy" in done.stdout
+    assert "wasm engine 'wasmer' is not installed. Available: incomplete, toy" in done.stdout
     assert "pip install ispc-wasmer [plugin-not-found]" in done.stdout
 
 

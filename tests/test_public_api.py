@@ -48,6 +48,7 @@ EXPECTED_PLUGIN_API = {
     "KINDS", "PLUGIN_API_VERSION", "PluginSpec", "EngineSpec", "HostABIProviderSpec",
     "ProverSpec", "TraceSinkSpec", "RepositorySpec", "Setting", "load_factory", "resolve_settings",
     "check_distinct_inputs",
+    "HookSpec", "traced_host_function", "StoredTrace",
     # the protocols a plugin object implements
     "WasmEngine", "OnnxEngine", "Prover", "ChainView", "RepositoryWriter", "Repository",
     "TraceSink", "HostABIProvider",

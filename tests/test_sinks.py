@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import os
 
-from ispc_framework._encoding import decode, encode
-from ispc_framework._sinks import JsonlTraceSink
-from ispc_framework._trace import ExecutionTrace
+from ispc_framework._sinks import JsonlTraceSink, records_from_line
+from ispc_framework._trace import ExecutionTrace, _encode_record
 
 
 def _trace(calls: int) -> ExecutionTrace:
@@ -26,8 +25,8 @@ def test_a_line_holds_the_records_canonical_bytes(tmp_path):
     (line,) = (tmp_path / "t.jsonl").read_text().splitlines()
     data = json.loads(line)
     assert data["transaction_id"] == "ab" and data["root"] == trace.root.hex()
-    assert [bytes.fromhex(r) for r in data["records"]] == [encode(r) for r in trace.records]
-    records = [decode(bytes.fromhex(r)) for r in data["records"]]
+    assert [bytes.fromhex(r) for r in data["records"]] == [_encode_record(r) for r in trace.records]
+    records = records_from_line(data["records"])
     assert ExecutionTrace.replay_root(bytes.fromhex(data["header"]), records) == trace.root
     sink.close()
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from .._encoding import decode, decode_value, from_json
+from .._encoding import decode, decode_value
 from .._errors import ISPCError, NotFound
 from .._model import ResourceCategory
 from ._app import State, console, emit_json
@@ -237,6 +237,7 @@ def _result_of(state: State, what: str) -> Any:
 
 def _from_sinks(state: State, result: Any) -> tuple[Any, str] | None:
     """The records a JSON-lines sink kept for ``result`` and that hash to its trace root."""
+    from .._sinks import records_from_line
     from .._trace import ExecutionTrace
 
     config = state.config
@@ -252,7 +253,7 @@ def _from_sinks(state: State, result: Any) -> tuple[Any, str] | None:
                 continue
             try:
                 entry = json.loads(line)
-                records = [from_json(r) for r in entry["records"]]
+                records = list(records_from_line(entry["records"]))
                 header = bytes.fromhex(entry["header"])
             except (ValueError, KeyError, TypeError, ISPCError):
                 continue

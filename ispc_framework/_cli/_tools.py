@@ -11,7 +11,7 @@ import click
 
 from .._errors import ValidationError
 from ._app import State
-from ._output import emit_json, step_progress, working
+from ._output import emit_json, step_progress
 
 
 TESTING_SETUP_WARNING = ("TESTING ONLY: single-party setup. Whoever ran it knows the toxic "
@@ -132,81 +132,99 @@ def demo_cmd(state: State, workdir: str | None, examples: str, prover_name: str 
         emit_json(report)
 
 
+_SUITE_ALIASES = {"wasm-engine", "onnx-engine", "hostabi", "prover", "trace-sink", "repository",
+                  "hooks"}
+
+
 @click.command("conformance")
-@click.argument("kind", type=click.Choice(["repository", "wasm-engine"]))
-@click.argument("name")
+@click.argument("names", nargs=-1, required=True, metavar="NAME")
+@click.option("--kind", "suite", type=click.Choice(sorted(_SUITE_ALIASES)), default=None,
+              help="Which suite, where NAME names plugins of several kinds.")
+@click.option("--known-issues", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="TOML file of known issues run as strict xfails (default: the plugin's own "
+                   "conformance_known_issues.toml).")
+@click.option("--junitxml", "junit_path", type=click.Path(dir_okay=False), default=None,
+              help="Write a JUnit XML report here (with --spec-tests: the spec-test report).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True),
+              default=None, is_flag=False, flag_value="-",
+              help="Print the report as JSON (schema in docs/cli.md; the checks go to stderr); "
+                   "--json PATH writes it to PATH (with --spec-tests: the spec-test report).")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=1), default=None,
+              help="Seconds one check (default 60, provers 300) or one spec script (default "
+                   "300) may take before its process is killed.")
+@click.option("-k", "select_expr", default=None,
+              help="Run only checks matching this pytest -k expression.")
 @click.option("--spec-tests", "spec_dir", type=click.Path(file_okay=False, exists=True),
               default=None, help="wasm-engine only: also run the WebAssembly spec test suite's "
               ".wast scripts in DIR (a checkout of github.com/WebAssembly/testsuite).")
+@click.option("--backend-tests", is_flag=True,
+              help="onnx-engine only: also run onnx's backend node tests, one check each.")
 @click.option("--file", "spec_files", multiple=True, metavar="NAME",
               help="Run only this .wast script of the suite (repeatable).")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True),
-              default=None, is_flag=False, flag_value="-",
-              help="Print the report as JSON (schema in docs/cli.md); --json PATH writes the "
-                   "spec-test report to PATH instead.")
-@click.option("--junitxml", "junit_path", type=click.Path(dir_okay=False), default=None,
-              help="Write the spec-test report as JUnit XML to PATH.")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(min=1), default=300,
-              show_default=True, help="Seconds one script may take before its worker is killed.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Scripts run at a time, each in its own worker process.")
+              help="Spec scripts run at a time, each in its own worker process.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
               help="Keep the wast2json conversions here (default: a temporary directory).")
 @click.pass_obj
-def conformance_cmd(state: State, kind: str, name: str, spec_dir: str | None,
-                    spec_files: tuple[str, ...], json_path: str | None, junit_path: str | None,
-                    timeout_s: float, jobs: int, cache_dir: str | None) -> None:
-    """Run the core's conformance checks against an installed plugin (exit 1 on a failure).
+def conformance_cmd(state: State, names: tuple[str, ...], suite: str | None,
+                    known_issues: str | None, junit_path: str | None, json_path: str | None,
+                    timeout_s: float | None, select_expr: str | None, spec_dir: str | None,
+                    backend_tests: bool, spec_files: tuple[str, ...], jobs: int,
+                    cache_dir: str | None) -> None:
+    """Run the conformance suite for the installed plugin NAME (exit 1 if a check fails).
 
-    Repositories get a fresh instance per check, settings of type "path" pointing into a scratch
-    directory. ONNX engines use the onnx backend node tests instead (docs/conformance.md).
+    The suite follows from the plugin's kind; every check is printed as it finishes and runs in
+    its own process under --timeout. `ispc conformance KIND NAME` (e.g. `ispc conformance
+    wasm-engine wasmtime`) still works. Docs: docs/conformance.md, docs/plugin-authors.md.
 
     \b
-    Example:
+    Examples:
+      ispc conformance wasmtime --junitxml wasmtime.xml --json wasmtime.json
       ispc conformance wasm-engine wasmtime --spec-tests ../wasm-testsuite --json spec.json
+      ispc conformance onnxruntime --backend-tests --json onnxruntime.json
     """
-    import itertools
-    import tempfile
+    from ..conformance.installed import run_installed
 
-    from ..conformance import repository, wasm_engine
-
-    to_stdout = json_path == "-"
-    if spec_dir is None and (spec_files or (json_path and not to_stdout) or junit_path):
-        raise ValidationError("--spec-tests", "--file, --json PATH and --junitxml need "
-                              "--spec-tests DIR")
-    if spec_dir is not None and kind != "wasm-engine":
+    if len(names) == 2 and names[0] in _SUITE_ALIASES:
+        suite, names = suite or names[0], names[1:]
+    if len(names) != 1:
+        raise click.UsageError("give one plugin NAME (or KIND NAME)")
+    if spec_dir is None and spec_files:
+        raise ValidationError("--spec-tests", "--file needs --spec-tests DIR")
+    if spec_dir is not None and suite not in (None, "wasm-engine"):
         raise ValidationError("--spec-tests", "the spec test suite is for wasm engines only")
-    plugin_kind, runtime = ("repository", None) if kind == "repository" else ("engine", "wasm")
-    spec = state.plugins.select(plugin_kind, name, runtime)
-    settings = state.config.plugin_settings(spec)
-    if kind == "wasm-engine":
-        with working(f"{kind} conformance of {name}"):
-            report = wasm_engine.run(state.plugins.create(spec, settings))
-    else:
-        path_keys = [s.name for s in spec.settings if s.type == "path"]
-        counter = itertools.count()
-        with tempfile.TemporaryDirectory(prefix="ispc-conformance-") as scratch:
-            def fresh():
-                fresh_settings = dict(settings)
-                for key in path_keys:
-                    fresh_settings[key] = str(Path(scratch) / f"{key}-{next(counter)}")
-                return state.plugins.create(spec, fresh_settings)
-
-            with working(f"{kind} conformance of {name}"):
-                report = repository.run(fresh)
-    if not to_stdout:
-        click.echo(report.render())
+    with_spec = spec_dir is not None
+    to_stdout = json_path == "-"
+    echo = (lambda line: click.echo(line, err=True)) if to_stdout else click.echo
+    report = run_installed(state.plugins, state.config, names[0], suite=suite,
+                           known_issues=known_issues,
+                           junitxml=None if with_spec else junit_path,
+                           json_path=None if with_spec or to_stdout else json_path,
+                           timeout_s=None if timeout_s is None or with_spec else timeout_s,
+                           echo=echo, select_expr=select_expr, backend_tests=backend_tests)
+    for error in report.errors:
+        click.echo(f"error: {error}", err=True)
+    for level, info in report.levels.items():
+        state_text = "met" if info["met"] else "NOT met: " + ", ".join(
+            f"{check} {outcome}" for check, outcome in info["not_passed"].items())
+        echo(f"level {level}: {state_text}")
+    echo(report.summary())
     ok = report.ok
     spec_report = None
-    if spec_dir is not None:
+    if with_spec:
+        if report.suite != "wasm-engine":
+            raise ValidationError("--spec-tests", "the spec test suite is for wasm engines only")
+        from ..conformance.installed import find_plugin
+
+        _record, spec = find_plugin(state.plugins, names[0], "wasm-engine")
+        settings = state.config.plugin_settings(spec)
+        assert spec_dir is not None
         spec_report = _spec_tests(spec, settings, state, Path(spec_dir), spec_files,
-                                  None if to_stdout else json_path, junit_path, timeout_s, jobs,
-                                  cache_dir, quiet=to_stdout)
+                                  None if to_stdout else json_path, junit_path, timeout_s or 300,
+                                  jobs, cache_dir, quiet=to_stdout)
         ok = spec_report.ok and ok
     if to_stdout:
-        emit_json({"kind": report.kind, "ok": ok,
-                   "checks": [{"name": c.name, "passed": c.passed, "detail": c.detail}
-                              for c in report.checks],
+        emit_json({**report.as_dict(), "ok": ok,
                    "spec_tests": spec_report.to_json() if spec_report is not None else None})
     if not ok:
         raise SystemExit(1)

@@ -27,6 +27,7 @@ class Check:
     name: str
     passed: bool
     detail: str = ""
+    skipped: bool = False   # not run (``detail`` says why): neither passed nor failed
 
 
 @attrs.frozen
@@ -36,14 +37,22 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return all(check.passed for check in self.checks)
+        """No check failed (skipped ones did not pass either: see :attr:`skipped`)."""
+        return all(check.passed or check.skipped for check in self.checks)
+
+    @property
+    def skipped(self) -> tuple[Check, ...]:
+        return tuple(check for check in self.checks if check.skipped)
 
     def render(self) -> str:
-        lines = [f"{self.kind} conformance: {sum(c.passed for c in self.checks)} passed, "
-                 f"{sum(not c.passed for c in self.checks)} failed"]
+        passed = sum(c.passed for c in self.checks)
+        skipped = len(self.skipped)
+        lines = [f"{self.kind} conformance: {passed} passed, "
+                 f"{len(self.checks) - passed - skipped} failed"
+                 + (f", {skipped} skipped" if skipped else "")]
         for check in self.checks:
-            lines.append(f"  {'ok  ' if check.passed else 'FAIL'} {check.name}"
-                         + (f": {check.detail}" if check.detail else ""))
+            mark = "SKIP" if check.skipped else "ok  " if check.passed else "FAIL"
+            lines.append(f"  {mark} {check.name}" + (f": {check.detail}" if check.detail else ""))
         return "\n".join(lines)
 
 

@@ -13,6 +13,13 @@ In a plugin's tests::
 
 Regenerate the xfail list after an upgrade with :func:`regenerate` (``python test_x.py
 --regenerate`` in the plugins here). Importing this module imports onnx.
+
+``ispc conformance NAME --backend-tests`` runs the same node tests as :class:`OnnxBackendSuite`,
+one check per node test (``backend_node[test_abs_cpu]``) in the conformance report, with the
+engine's known gaps (its ``backend_known_issues()`` file, in the format above) as strict xfails.
+The checks of this class run one after another in one forked process per batch (the runner's
+``fork_group``), each still under its own deadline: a node test that hangs is killed and the
+batch goes on in a fresh process.
 """
 
 from __future__ import annotations
@@ -33,7 +40,8 @@ from .._errors import ModuleRejected  # noqa: E402
 from .._limits import ExecutionLimits  # noqa: E402
 from .._onnx_safety import tensor_from_array, tensor_to_array  # noqa: E402
 
-__all__ = ["make_backend", "node_test_case", "regenerate", "UNSUPPORTED_VERSION_CODES", "INCLUDE"]
+__all__ = ["make_backend", "node_test_case", "regenerate", "UNSUPPORTED_VERSION_CODES", "INCLUDE",
+           "node_test_names", "run_node_test", "known_issues_of"]   # and OnnxBackendSuite (lazy)
 
 UNSUPPORTED_VERSION_CODES = frozenset({"onnx-ir-unsupported", "onnx-opset-unsupported"})
 INCLUDE = r"_cpu$"
@@ -133,3 +141,93 @@ def regenerate(engine: Any, xfails_file: Path, include: str = INCLUDE) -> None:
     print(f"ran {result.testsRun}, skipped {len(result.skipped)}, "
           f"failed {len(result.failures) + len(result.errors)}:",
           {k: len(v) for k, v in groups.items()})
+
+
+# ------------------------------------------------------------ the node tests as conformance checks
+
+#: xfail group (the text before ":" in the file) -> known-issue category
+_CATEGORIES = {"io-dtype": "unsupported", "io-non-tensor": "unsupported", "domain": "unsupported",
+               "nondeterministic": "unsupported", "checker": "unsupported"}
+
+
+class _BoundEngine:
+    """The engine the shared test classes run on, set per call (building onnx's test classes
+    takes seconds, so one set serves every engine in a process)."""
+
+    engine: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(type(self).engine, name)
+
+
+_SHARED: dict[str, type[unittest.TestCase]] = {}
+
+
+def _shared_case() -> type[unittest.TestCase]:
+    if "case" not in _SHARED:
+        _SHARED["case"] = _suite(_BoundEngine(), {}, INCLUDE)
+    return _SHARED["case"]
+
+
+def node_test_names() -> list[str]:
+    """The names of onnx's backend node tests (``test_abs_cpu``, ...), sorted."""
+    return sorted(n for n in vars(_shared_case()) if n.startswith("test_"))
+
+
+def run_node_test(engine: Any, name: str) -> None:
+    """Run one node test on ``engine``: returns, or raises AssertionError, unittest.SkipTest or
+    the engine's error."""
+    _BoundEngine.engine = engine
+    try:
+        case = _shared_case()(name)
+        getattr(case, name)()
+    finally:
+        _BoundEngine.engine = None
+
+
+def known_issues_of(xfails_file: Path | str) -> dict[str, Any]:
+    """An engine's xfail file as conformance known issues of the ``backend_node[...]`` checks:
+    gaps of the core's tensor model or loader policy are "unsupported", the rest "known-bug"."""
+    from .runner import KnownIssue
+
+    groups = json.loads(Path(xfails_file).read_text(encoding="utf-8"))
+    return {f"backend_node[{name}]": KnownIssue(_CATEGORIES.get(reason.split(":")[0],
+                                                                "known-bug"), reason)
+            for reason, names in groups.items() for name in names}
+
+
+def _pytest_suite() -> type:
+    import pytest
+
+    from .suite import PluginSuite
+
+    class OnnxBackendSuite(PluginSuite):
+        """onnx's backend node tests as pytest tests, one per node test, on one engine object
+        per process (building one per test would cost more than the tests)."""
+
+        suite = "onnx-engine"
+        fork_group = "onnx-backend"
+        _engines: dict[int, Any] = {}
+
+        @pytest.fixture
+        def backend_engine(self, make_plugin: Any) -> Any:
+            held = self._engines.get(id(make_plugin))
+            if held is None or held[0] is not make_plugin:
+                held = self._engines[id(make_plugin)] = (make_plugin, make_plugin())
+            return held[1]
+
+        @pytest.mark.parametrize("node_test", node_test_names())
+        def test_backend_node(self, backend_engine: Any, node_test: str) -> None:
+            try:
+                run_node_test(backend_engine, node_test)
+            except unittest.SkipTest as exc:
+                pytest.skip(str(exc))
+
+    return OnnxBackendSuite
+
+
+def __getattr__(name: str) -> Any:
+    if name == "OnnxBackendSuite":   # made on first use: it lists the node tests, imports pytest
+        globals()[name] = made = _pytest_suite()
+        return made
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,19 +1,42 @@
-"""Repository conformance: a plugin's repository must behave like the core's MemoryRepository."""
+"""Repository conformance: a plugin's repository must behave like the core's MemoryRepository.
+
+Checks: the same ids, hashes and lookups as the reference for a fixed script and for seeded
+random operation sequences (a stateful test written here rather than with hypothesis, so an
+operator's `ispc conformance` needs no test libraries); contract storage history, versions and
+roots as the reference's, with stale or wrongly rooted deltas refused and nothing written; atomic
+apply (a draft mixing good and bad
+inputs leaves every earlier output, resource and block exactly as it was); views that expose only
+the ChainView read methods and cannot write through any attribute they hold; concurrent readers.
+As pytest tests: subclass :class:`RepositorySuite` (``make_plugin`` returns a factory of fresh,
+empty repositories).
+"""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
+
+import pytest
 
 from .._errors import (InputMissing, InputSpent, ISPCError, NotFound, ReadOnlyViolation,
                       StateConflict, ValidationError)
 from .._model import (AssetOutput, NativeCoin, OutPoint, ResourceCategory, ResourceOutput,
                      SealedDraft, StateDelta, TxInput, TxOutput)
-from .._repository import MemoryRepository, content_hash
+from .._repository import ChainView, MemoryRepository, content_hash
 from .._state import EMPTY_ROOT, build_delta
 from . import Report, run_checks
+from .suite import PluginSuite, add_checks
 
-__all__ = ["run"]
+__all__ = ["run", "CHECKS", "RepositorySuite", "READ_METHODS", "SUITE_VERSION"]
+
+SUITE_VERSION = "2"
+#: What a view may offer: the ChainView protocol, plus read methods the core knows of.
+READ_METHODS = frozenset(name for name in vars(ChainView) if not name.startswith("_")) | {
+    "close", "was_spent", "block", "state_outputs", "query"}
+_WRITE_METHODS = ("create_genesis", "store_resource", "apply", "writer")
 
 ALICE, BOB = b"\xa1" * 32, b"\xb0" * 32
 
@@ -69,8 +92,8 @@ def _storage_script(repo: Any) -> list:
     return seen
 
 
-def run(make_repository: Callable[[], Any]) -> Report:
-    """``make_repository()`` must return a fresh, empty repository each time it is called."""
+def _bind(make_repository: Callable[[], Any]) -> dict[str, Callable[[], None]]:
+    """Every check as a closure over the factory of fresh, empty repositories."""
 
     def same_as_reference():
         expected, actual = _script(MemoryRepository()), _script(make_repository())
@@ -149,16 +172,85 @@ def run(make_repository: Callable[[], Any]) -> Report:
 
     def views_are_read_only():
         repo = make_repository()
-        repo.writer().create_genesis("c", 1, [])
+        genesis = repo.writer().create_genesis("c", 1, [_coin(ALICE, 1)])
         view = repo.view()
-        for name in ("create_genesis", "store_resource", "apply"):
-            assert not hasattr(view, name), f"a view must not offer {name}()"
-        try:
-            view.anything = 1
-        except (ReadOnlyViolation, AttributeError):
-            pass
-        else:
-            raise AssertionError("setting an attribute on a view must fail")
+        extra = sorted(n for n in dir(view) if not n.startswith("_") and n not in READ_METHODS)
+        assert not extra, (f"a view may offer only the ChainView read methods; it also offers "
+                           f"{', '.join(extra)}")
+        for name in ("anything", "head"):
+            try:
+                setattr(view, name, 1)
+            except (ReadOnlyViolation, AttributeError):
+                pass
+            else:
+                raise AssertionError(f"setting view.{name} must fail (ReadOnlyViolation)")
+        revision = view.revision()
+        for path, held in _reachable(view):
+            for name in _WRITE_METHODS:
+                assert not callable(getattr(held, name, None)), \
+                    f"the view holds a writer: {path}.{name}() is reachable"
+            if callable(getattr(held, "execute", None)):   # a DB-API connection or cursor
+                _refuses(partial(held.execute, "CREATE TABLE ispc_conformance_probe (x)"),
+                         f"{path}.execute() of a write statement")
+        if callable(getattr(view, "query", None)):
+            _refuses(lambda: view.query("DELETE FROM utxos"), "view.query() of a write")
+        assert view.revision() == revision and view.utxo_exists(genesis.created[0]), \
+            "writing through the view changed the repository"
+
+    def apply_is_atomic():
+        repo = make_repository()
+        writer = repo.writer()
+        genesis = writer.create_genesis("atomic", 1, [_coin(ALICE, 4), _coin(BOB, 6)])
+        key = writer.store_resource(b"kept")
+        view = repo.view()
+        before = _snapshot(view, genesis.created, key)
+        missing = OutPoint(b"\x07" * 32, 3)
+        good = [TxInput(o) for o in genesis.created]
+        bad_drafts: list[tuple[str, SealedDraft, type[ISPCError]]] = [
+            ("good inputs then a missing one", SealedDraft((*good, TxInput(missing)),
+                                                           (_coin(BOB, 10),), ()), InputMissing),
+            ("a missing input then good ones", SealedDraft((TxInput(missing), *good),
+                                                           (_coin(BOB, 10),), ()), InputMissing),
+            ("a good input spent twice", SealedDraft((good[0], good[1], good[0]),
+                                                     (_coin(BOB, 10),), ()), ValidationError),
+        ]
+        for label, draft, error in bad_drafts:
+            try:
+                writer.apply(draft)
+            except error:
+                pass
+            except ISPCError as exc:
+                raise AssertionError(f"{label}: expected {error.__name__}, got "
+                                     f"{type(exc).__name__}: {exc}") from None
+            else:
+                raise AssertionError(f"{label}: apply must fail with {error.__name__}")
+            after = _snapshot(view, genesis.created, key)
+            changed = [k for k in before if before[k] != after[k]]
+            assert not changed, (f"{label}: the failed apply was not atomic, it changed "
+                                 f"{', '.join(changed)}")
+        writer.apply(SealedDraft(tuple(good), (_coin(BOB, 10),), ()))   # still spendable
+        assert not view.utxo_exists(genesis.created[0]), "a valid apply did not spend its input"
+
+    def same_as_reference_random():
+        for seed in range(4):
+            expected, actual = _random_script(seed, MemoryRepository()), \
+                _random_script(seed, make_repository())
+            for step, (want, got) in enumerate(zip(expected, actual)):
+                assert want == got, (f"seed {seed} step {step}: MemoryRepository gives "
+                                     f"{want!r:.140}, this repository {got!r:.140}")
+            assert len(expected) == len(actual), f"seed {seed}: different number of steps"
+
+    def concurrent_readers():
+        repo = make_repository()
+        writer = repo.writer()
+        genesis = writer.create_genesis("readers", 1, [_coin(ALICE, n + 1) for n in range(8)])
+        key = writer.store_resource(b"shared")
+        view = repo.view()
+        expected = _snapshot(view, genesis.created, key)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            seen = list(pool.map(lambda _: _snapshot(view, genesis.created, key), range(32)))
+        wrong = [i for i, got in enumerate(seen) if got != expected]
+        assert not wrong, f"{len(wrong)} of 32 concurrent reads of one view saw other data"
 
     def apply_is_compare_and_swap():
         """docs/authorization.md: head, replay and the caller's check decided in the write."""
@@ -205,15 +297,130 @@ def run(make_repository: Callable[[], Any]) -> Report:
             return
         raise AssertionError("a negative timestamp must raise a typed ISPCError")
 
-    return run_checks("repository", [
-        ("same ids, hashes and lookups as MemoryRepository", same_as_reference),
-        ("contract storage history, versions and roots as MemoryRepository",
-         storage_same_as_reference),
-        ("storage conflicts and wrong roots are refused, nothing written",
-         storage_conflicts_write_nothing),
-        ("head() needs a genesis block", head_needs_genesis),
-        ("failed applies write nothing; double spends fail", failures_write_nothing),
-        ("execution views cannot write", views_are_read_only),
-        ("apply is a compare-and-swap with replay records; past views", apply_is_compare_and_swap),
-        ("bad input gives typed errors", errors_are_typed),
-    ])
+    return {name: check for name, check in locals().items() if callable(check)
+            and name in _IDS}
+
+
+CHECKS: tuple[tuple[str, str, str | None], ...] = (
+    ("same_as_reference", "same ids, hashes and lookups as MemoryRepository", None),
+    ("same_as_reference_random", "seeded random operations match MemoryRepository", None),
+    ("storage_same_as_reference",
+     "contract storage history, versions and roots as MemoryRepository", None),
+    ("storage_conflicts_write_nothing",
+     "storage conflicts and wrong roots are refused, nothing written", None),
+    ("head_needs_genesis", "head() needs a genesis block", None),
+    ("failures_write_nothing", "failed applies write nothing; double spends fail", None),
+    ("apply_is_atomic", "a draft mixing good and bad inputs leaves everything intact", None),
+    ("views_are_read_only", "views offer only read methods and cannot write by any path", None),
+    ("apply_is_compare_and_swap",
+     "apply is a compare-and-swap with replay records; past views", None),
+    ("concurrent_readers", "concurrent readers of one view see the same data", None),
+    ("errors_are_typed", "bad input gives typed errors", None),
+)
+_IDS = {check for check, _title, _needs in CHECKS}
+LEVELS: dict[str, tuple[str, ...]] = {}
+
+
+def run(make_repository: Callable[[], Any]) -> Report:
+    """``make_repository()`` must return a fresh, empty repository each time it is called."""
+    bound = _bind(make_repository)
+    return run_checks("repository", [(title, bound[check]) for check, title, _ in CHECKS])
+
+
+class RepositorySuite(PluginSuite):
+    """:data:`CHECKS` as pytest tests; ``make_plugin`` returns a factory of fresh repositories.
+    (The ``plugin`` fixture is not used: every check makes the repositories it needs.)"""
+
+    suite = "repository"
+    suite_version = SUITE_VERSION
+
+    @pytest.fixture
+    def plugin(self, make_plugin: Callable[[], Any]) -> Any:
+        made: list[Any] = []
+
+        def fresh() -> Any:
+            made.append(make_plugin())
+            return made[-1]
+
+        yield fresh
+        for repo in made:
+            close = getattr(repo, "close", None)
+            if callable(close):
+                close()
+
+
+add_checks(RepositorySuite, CHECKS, _bind)
+
+
+def _reachable(view: Any) -> list[tuple[str, Any]]:
+    """The objects a view holds in its attributes (slots and __dict__), one level deep."""
+    names = set(getattr(view, "__dict__", {}) or {})
+    for cls in type(view).__mro__:
+        slots = getattr(cls, "__slots__", ())
+        names |= {slots} if isinstance(slots, str) else set(slots)
+    names -= {"__weakref__", "__dict__"}
+    out = []
+    for name in sorted(names):
+        try:
+            out.append((f"view.{name}", object.__getattribute__(view, name)))
+        except AttributeError:
+            continue
+    return out
+
+
+def _refuses(write: Callable[[], Any], what: str) -> None:
+    try:
+        write()
+    except Exception:  # noqa: BLE001 - any refusal will do; acceptance is the failure
+        return
+    raise AssertionError(f"{what} succeeded: the view can write")
+
+
+def _snapshot(view: Any, outpoints: Any, key: bytes) -> dict[str, Any]:
+    return {"revision": view.revision(), "head": view.head(),
+            "blocks": [b.block_hash for b in view.blocks(50)],
+            "utxos": [view.utxo(o) for o in outpoints],
+            "alice": sorted(view.utxos_of(ALICE), key=repr),
+            "bob": sorted(view.utxos_of(BOB), key=repr),
+            "resource": (view.resource_exists(key), view.resource_content(key))}
+
+
+def _random_script(seed: int, repo: Any) -> list[Any]:
+    """A seeded sequence of spends (valid and invalid), resource stores and reads."""
+    rng = random.Random(seed)
+    owners = [ALICE, BOB, b"\xc0" * 32]
+    writer, view = repo.writer(), repo.view()
+    genesis = writer.create_genesis(f"random-{seed}", 10, [_coin(rng.choice(owners), 1 + n)
+                                                           for n in range(6)])
+    unspent, seen = list(genesis.created), [genesis]
+    for step in range(30):
+        action = rng.choice(("spend", "spend", "bad", "resource", "read"))
+        if action == "spend" and unspent:
+            chosen = rng.sample(unspent, rng.randint(1, min(3, len(unspent))))
+            outputs = tuple(_coin(rng.choice(owners), rng.randint(1, 9))
+                            for _ in range(rng.randint(0, 3)))
+            try:
+                applied = writer.apply(SealedDraft(tuple(TxInput(o) for o in chosen), outputs,
+                                                   ()), timestamp=100 + step)
+            except ISPCError as exc:
+                seen.append(type(exc).__name__)
+                continue
+            unspent = [o for o in unspent if o not in chosen] + list(applied.created)
+            seen.append(applied)
+        elif action == "bad":
+            inputs = [TxInput(OutPoint(bytes([step]) * 32, 0))]
+            if unspent:
+                inputs.insert(0, TxInput(rng.choice(unspent)))
+            try:
+                writer.apply(SealedDraft(tuple(inputs), (_coin(BOB, 1),), ()))
+                seen.append("accepted a missing input")
+            except ISPCError as exc:
+                seen.append(type(exc).__name__)
+        elif action == "resource":
+            content = rng.randbytes(rng.randint(1, 64))
+            seen.append(writer.store_resource(content) == content_hash(content))
+        else:
+            seen.append((view.head(), sorted(view.utxos_of(rng.choice(owners)), key=repr),
+                         [b.height for b in view.blocks(5)]))
+    seen.append(sorted(((o, view.utxo(o)) for o in unspent), key=repr))
+    return seen

@@ -13,8 +13,8 @@ with its own host functions under fresh contexts, and checks outcomes and typed 
 
 Capability rule: a check that only makes sense for an engine declaring a capability (see
 :data:`CAPABILITIES`, the names ispc-wasmtime and ispc-wasmer use) runs only when
-``engine.capabilities()`` declares it. Otherwise it is reported as passed with the note
-``skipped: ...``, so every report lists the same checks and shows what was not demanded. An
+``engine.capabilities()`` declares it. Otherwise it is reported as skipped (never as passed), so
+every report lists the same checks and shows what was not demanded. An
 engine without "metering" or "timeout" must never be given an infinite loop, and one without
 "memory-limit" a grow-until-refused loop: those guests would not terminate there.
 """
@@ -27,18 +27,22 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .._context import ContextManager, ExecutionRequest
-from .._engines import EngineOutcome, HostEnv, HostFunction, WasmEngine
-from .._errors import (HostCallFailed, ISPCError, LimitExceeded, ModuleRejected, OutOfGas,
-                      StackExhausted, Timeout, Trap)
+from .._engines import EngineOutcome, HostEnv, HostFunction, WasmEngine, check_outcome
+from .._errors import (ContractFailed, HostCallFailed, ISPCError, LimitExceeded, ModuleRejected,
+                      OutOfGas, StackExhausted, Timeout, Trap)
 from .._limits import ExecutionLimits
 from .._model import ChainPins
 from . import Check, Report, run_checks
+from .suite import PluginSuite, add_checks
 
-__all__ = ["run", "CAPABILITIES", "WAT", "WASM"]
+__all__ = ["run", "CAPABILITIES", "CHECKS", "LEVELS", "WAT", "WASM", "WasmEngineSuite",
+           "SUITE_VERSION", "nested_blocks_module"]
+
+SUITE_VERSION = "3"
 
 #: Capabilities that switch on checks here, spelled as the engines declare them.
 CAPABILITIES = frozenset({"metering", "memory-limit", "timeout", "stack-limit",
-                          "nan-canonicalization", "threads"})
+                          "nan-canonicalization", "threads", "compile-limits"})
 
 _IMPORTS = "conformance"   # import module of the suite's host functions
 _M32 = (1 << 32) - 1
@@ -167,6 +171,42 @@ WASM: dict[str, bytes] = {
         "00010801000a090202000b040041000b000e046e616d650107010004696e6974"),
 }
 
+#: what compiling one hostile module may cost the calling process (a bounded engine compiles
+#: large modules elsewhere, or refuses them) and the time it may take
+_COMPILE_BUDGET_MB = 512
+_COMPILE_BUDGET_S = 40.0
+
+
+def nested_blocks_module(depth: int) -> bytes:
+    """A valid module whose ``run`` nests ``depth`` empty blocks: about 3 bytes of code per
+    block, and compile memory and time grow with the nesting (cranelift: ~290 bytes of memory
+    per byte of code)."""
+    def leb(n: int) -> bytes:
+        out = bytearray()
+        while True:
+            byte, n = n & 0x7F, n >> 7
+            out.append(byte | (0x80 if n else 0))
+            if not n:
+                return bytes(out)
+
+    def section(number: int, payload: bytes) -> bytes:
+        return bytes([number]) + leb(len(payload)) + payload
+
+    body = b"\x00" + b"\x02\x40" * depth + b"\x0b" * depth + b"\x41\x00\x0b"
+    return (b"\x00asm\x01\x00\x00\x00" + section(1, b"\x01\x60\x00\x01\x7f")
+            + section(3, b"\x01\x00") + section(5, b"\x01\x00\x01")
+            + section(7, b"\x02\x06memory\x02\x00\x03run\x00\x00")
+            + section(10, leb(1) + leb(len(body)) + body))
+
+
+_REPEATS = 5
+_DETERMINISM_METHODS = ("seven", "observe", "poke_memory", "give", "bump")
+#: method of WASM["host"] -> (status, fuel_used) as the reference engine (ispc-wasmtime) reports
+#: them; tests/test_conformance_wasm.py checks the table against it.
+GOLDEN: dict[str, tuple[int, int]] = {
+    "seven": (7, 2), "high_status": (0xFFFFFFFE, 2), "poke_memory": (0x4C524F57, 4),
+    "bump": (0, 17), "give": (0, 22)}
+
 _PINS = ChainPins(height=7, timestamp=1_700_000_000, block_hash=b"\x22" * 32,
                   chain_id="ispc-conformance")
 _RESOURCE = b"\x11" * 32
@@ -232,7 +272,8 @@ class _Host:
 
 class _Session:
     """Drives one engine the way the coordinator does: compile, then one context and one HostEnv
-    per execution, destroyed afterwards."""
+    per execution, through the run object (``ExecutionContext.begin`` before ``execute``, the
+    engine's report checked, ``finish`` after it: gas above the budget is refused there)."""
 
     def __init__(self, engine: Any) -> None:
         self.engine = engine
@@ -251,7 +292,14 @@ class _Session:
                                 engine=self.engine.name,
                                 engine_fingerprint=self.engine.fingerprint()) as ctx:
             env = HostEnv(ctx, self.view)
-            return self.engine.execute(module, method, env, functions), env
+            ctx.begin(method, b"")
+            outcome = check_outcome(self.engine.name,
+                                    self.engine.execute(module, method, env, functions))
+            try:
+                ctx.finish(status=outcome.status, engine_fuel=outcome.fuel_used)
+            except ContractFailed:
+                pass   # these methods answer in their status; the run was sealed all the same
+            return outcome, env
 
     def status(self, name: str, method: str, host: _Host | None = None, **kw: Any) -> int:
         return self.execute(name, method, host, **kw)[0].status
@@ -276,8 +324,8 @@ class _Session:
         raise AssertionError(f"compile accepted the {name!r} module")
 
 
-def run(engine: Any) -> Report:
-    """Run every check against ``engine`` (a WasmEngine plugin object)."""
+def _bind(engine: Any) -> dict[str, Callable[[], None]]:
+    """Every check as a closure over ``engine`` and a fresh session, by check id."""
     session = _Session(engine)
     try:
         declared = engine.capabilities()
@@ -430,32 +478,158 @@ def run(engine: Any) -> Report:
             status = session.status("limits", method)
             assert status == bits, f"{method}: 0/0 gave {status:#010x}, canonical is {bits:#x}"
 
-    checks: list[tuple[str, Callable[[], None], str | None]] = [
-        ("engine object has the WasmEngine surface", protocol_surface, None),
-        ("compile rejects malformed bytes", rejects_malformed, None),
-        ("compile rejects an unknown import, naming it", rejects_unknown_import, None),
-        ("compile rejects a module without a memory export", rejects_missing_memory, None),
-        ("compile rejects a start function", rejects_start_function, None),
-        ("a () -> i32 method's status is returned", runs_a_method, None),
-        ("host functions get the run's HostEnv", host_gets_the_run_env, None),
-        ("guest memory works through env.memory", guest_memory_through_env, None),
-        ("a host ISPCError passes through unchanged", host_ispc_errors_pass_through, None),
-        ("other host failures become HostCallFailed", other_host_errors_fail_the_call, None),
-        ("unreachable is a Trap", unreachable_traps, None),
-        ("no global or memory state between runs", no_state_between_runs, None),
-        ("each run sees only its own context", own_context_per_run, None),
-        ("i32/i64 values cross the boundary unsigned", values_cross_unsigned, None),
-        ("concurrent runs are isolated", concurrent_runs_are_isolated, "threads"),
-        ("an infinite loop runs out of gas", loop_runs_out_of_gas, "metering"),
-        ("unbounded recursion is StackExhausted", recursion_exhausts_stack, "stack-limit"),
-        ("memory.grow past the cap returns -1", grow_refused_at_cap, "memory-limit"),
-        ("a loop with ample fuel times out", loop_times_out, "timeout"),
-        ("NaN results are canonical", nan_is_canonical, "nan-canonicalization"),
-    ]
-    ran = run_checks("wasm-engine", [(name, check) for name, check, needs in checks
+    def observed(method: str) -> tuple[Any, ...]:
+        """Everything a run of ``method`` shows: status, fuel, host-call arguments, memory."""
+        host = _Host()
+        outcome, _env = session.execute("host", method, host)
+        return (outcome.status, outcome.fuel_used,
+                tuple((name, args) for name, _e, args in host.calls),
+                tuple(sorted(host.memory_seen.items())))
+
+    def deterministic_repeats():
+        for method in _DETERMINISM_METHODS:
+            runs = [observed(method) for _ in range(_REPEATS)]
+            different = [i for i, run in enumerate(runs) if run != runs[0]]
+            assert not different, (f"{method}: run {different[0] + 1} of {_REPEATS} differed "
+                                   f"from the first: {runs[different[0]]!r:.160} vs "
+                                   f"{runs[0]!r:.160} (the engine is not deterministic)")
+
+    def deterministic_across_threads():
+        expected = {method: observed(method) for method in _DETERMINISM_METHODS}
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            seen = list(pool.map(lambda m: (m, observed(m)), list(_DETERMINISM_METHODS) * 4))
+        for method, run in seen:
+            assert run == expected[method], (f"{method} from a second thread gave {run!r:.160}, "
+                                             f"the main thread {expected[method]!r:.160}")
+
+    def reference_results():
+        metered = "metering" in declared
+        for method, (status, fuel) in GOLDEN.items():
+            outcome, _env = session.execute("host", method)
+            assert outcome.status == status, \
+                f"{method}: status {outcome.status}, the reference engine returns {status}"
+            if metered:
+                assert outcome.fuel_used == fuel, (f"{method}: fuel_used {outcome.fuel_used}, "
+                                                   f"the reference engine uses {fuel}")
+
+    def golden(kind: str) -> None:
+        from . import wasm_examples
+
+        functions = wasm_examples.host_functions()
+        cases = {name: case for name, case in wasm_examples.load_golden()["cases"].items()
+                 if name.startswith("hostile_") == (kind == "hostile")}
+        failed = []
+        for name, case in cases.items():
+            differences = wasm_examples.replay(engine, case, functions,
+                                               metered="metering" in declared)
+            if differences:
+                failed.append(f"{name}: " + "; ".join(differences[:2]))
+        assert not failed, (f"{len(failed)} of {len(cases)} {kind} contracts differ from the "
+                            f"reference engine: " + " | ".join(failed[:4]))
+
+    def compile_is_bounded():
+        import resource
+
+        code = nested_blocks_module(2_500_000)   # 7.5 MB: under the 8 MiB module cap
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        started = time.monotonic()
+        try:
+            engine.compile(code, _Host().functions())
+        except ModuleRejected as exc:
+            rejected: ModuleRejected | None = exc
+        else:
+            rejected = None
+        elapsed = time.monotonic() - started
+        grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024
+        assert grown_mb < _COMPILE_BUDGET_MB, \
+            (f"compiling {len(code)} bytes of nested blocks grew this process by {grown_mb} MB "
+             f"(the budget is {_COMPILE_BUDGET_MB} MB): compilation has no memory bound")
+        assert elapsed < _COMPILE_BUDGET_S, \
+            (f"compiling {len(code)} bytes of nested blocks took {elapsed:.1f} s (the budget is "
+             f"{_COMPILE_BUDGET_S} s): compilation has no time bound")
+        assert rejected is None or rejected.code in ("compile-limit", "invalid-module"), \
+            f"refused with [{rejected.code}], expected [compile-limit]"
+
+    def example_contracts_match_reference():
+        golden("example")
+
+    def hostile_contracts_match_reference():
+        golden("hostile")
+
+    return {name: check for name, check in locals().items() if callable(check)
+            and name in _IDS}
+
+
+#: (check id, title, capability it needs or None), in the order they run.
+CHECKS: tuple[tuple[str, str, str | None], ...] = (
+    ("protocol_surface", "engine object has the WasmEngine surface", None),
+    ("rejects_malformed", "compile rejects malformed bytes", None),
+    ("rejects_unknown_import", "compile rejects an unknown import, naming it", None),
+    ("rejects_missing_memory", "compile rejects a module without a memory export", None),
+    ("rejects_start_function", "compile rejects a start function", None),
+    ("runs_a_method", "a () -> i32 method's status is returned", None),
+    ("host_gets_the_run_env", "host functions get the run's HostEnv", None),
+    ("guest_memory_through_env", "guest memory works through env.memory", None),
+    ("host_ispc_errors_pass_through", "a host ISPCError passes through unchanged", None),
+    ("other_host_errors_fail_the_call", "other host failures become HostCallFailed", None),
+    ("unreachable_traps", "unreachable is a Trap", None),
+    ("no_state_between_runs", "no global or memory state between runs", None),
+    ("own_context_per_run", "each run sees only its own context", None),
+    ("values_cross_unsigned", "i32/i64 values cross the boundary unsigned", None),
+    ("concurrent_runs_are_isolated", "concurrent runs are isolated", "threads"),
+    ("deterministic_repeats", f"the same call {_REPEATS} times gives identical results", None),
+    ("deterministic_across_threads", "the same call from two threads gives identical results",
+     "threads"),
+    ("reference_results", "status (and, when metered, fuel) equal the reference engine's", None),
+    ("example_contracts_match_reference",
+     "the example contracts give the reference engine's return data, drafts, trace roots and "
+     "gas", None),
+    ("hostile_contracts_match_reference",
+     "the hostile contracts end in the reference engine's typed errors", None),
+    ("loop_runs_out_of_gas", "an infinite loop runs out of gas", "metering"),
+    ("recursion_exhausts_stack", "unbounded recursion is StackExhausted", "stack-limit"),
+    ("grow_refused_at_cap", "memory.grow past the cap returns -1", "memory-limit"),
+    ("loop_times_out", "a loop with ample fuel times out", "timeout"),
+    ("nan_is_canonical", "NaN results are canonical", "nan-canonicalization"),
+    ("compile_is_bounded",
+     f"compiling a 7.5 MB module of nested blocks stays under {_COMPILE_BUDGET_MB} MB and "
+     f"{_COMPILE_BUDGET_S:g} s", "compile-limits"),
+)
+_IDS = {check for check, _title, _needs in CHECKS}
+
+
+def run(engine: Any) -> Report:
+    """Run every check against ``engine`` (a WasmEngine plugin object) without pytest; a check
+    whose capability is not declared is reported as skipped (``Check.skipped``), never passed."""
+    try:
+        declared = engine.capabilities()
+    except Exception:  # noqa: BLE001 - the surface check reports it; demand no capability
+        declared = frozenset()
+    bound = _bind(engine)
+    ran = run_checks("wasm-engine", [(title, bound[check]) for check, title, needs in CHECKS
                                      if needs is None or needs in declared])
     results = iter(ran.checks)
     return Report(ran.kind, tuple(
         next(results) if needs is None or needs in declared
-        else Check(name, True, f"skipped: {engine.name} does not declare {needs!r}")
-        for name, _check, needs in checks))
+        else Check(title, False, f"{engine.name} does not declare {needs!r}", skipped=True)
+        for _check, title, needs in CHECKS))
+
+
+class WasmEngineSuite(PluginSuite):
+    """The checks of :data:`CHECKS` as pytest tests; subclass it with a ``make_plugin`` fixture."""
+
+    suite = "wasm-engine"
+    suite_version = SUITE_VERSION
+
+
+add_checks(WasmEngineSuite, CHECKS, lambda engine: _bind(engine))
+
+#: Compliance levels an operator can rely on: each needs every listed check to have passed.
+LEVELS: dict[str, tuple[str, ...]] = {
+    "safe-for-untrusted-code": ("loop_runs_out_of_gas", "recursion_exhausts_stack",
+                                "grow_refused_at_cap", "loop_times_out", "nan_is_canonical",
+                                "deterministic_repeats", "no_state_between_runs",
+                                "hostile_contracts_match_reference", "compile_is_bounded"),
+    "reference-results": ("reference_results", "example_contracts_match_reference"),
+    "concurrent-runs": ("concurrent_runs_are_isolated", "deterministic_across_threads"),
+}

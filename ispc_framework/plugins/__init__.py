@@ -27,7 +27,7 @@ from .._lazy import lazy_namespace
 _EXPORTS: dict[str, list[str]] = {
     "._specs": [
         "KINDS", "PLUGIN_API_VERSION", "PluginSpec", "EngineSpec", "HostABIProviderSpec",
-        "ProverSpec", "RepositorySpec", "TraceSinkSpec", "Setting", "load_factory",
+        "ProverSpec", "RepositorySpec", "TraceSinkSpec", "HookSpec", "Setting", "load_factory",
         "resolve_settings"],
     "._hookspecs": ["hookimpl", "hookspec"],
     "._manager": ["AUTOLOAD_ENV", "ENTRY_POINT_GROUP", "PluginManager", "PluginRecord"],
@@ -46,6 +46,7 @@ _EXPORTS: dict[str, list[str]] = {
         "cpu_isa_class", "load_checked_model", "model_hash", "validate_inputs", "tensor_to_array",
         "tensor_from_array", "outputs_to_tensors", "canonical_tensor_bytes"],
     ".._hostabi.provider": ["HostABIProvider"],
+    ".._hostabi.traced": ["traced_host_function"],
     ".._proving": ["ProofRequest", "Prover", "Progress"],
     ".._prover_worker": ["PROVER_PROTOCOL", "WorkerClient"],
     ".._worker_prover": ["WorkerProver", "COMMON_SETTINGS", "worker_prover_settings",
@@ -62,7 +63,7 @@ _EXPORTS: dict[str, list[str]] = {
     ".._authorization": ["Spender", "spend_refusal", "check_spends", "contract_state_id"],
     ".._transaction": ["SignedTransaction", "check_signatures", "check_transaction"],
     ".._signing": ["SigningKey", "verify_signature", "address_of"],
-    ".._sinks": ["TraceSink"],
+    ".._sinks": ["TraceSink", "StoredTrace"],
     ".._draft": ["check_distinct_inputs"],
     ".._context": ["ChainPins", "ExecutionRequest", "ExecutionContext", "ContextManager"],
     ".._limits": ["ExecutionLimits"],
@@ -93,7 +94,7 @@ _EXPORTS: dict[str, list[str]] = {
 if TYPE_CHECKING:  # the same names, for type checkers (tests/test_public_api.py keeps them equal)
     from ._specs import (
         KINDS, PLUGIN_API_VERSION, PluginSpec, EngineSpec, HostABIProviderSpec, ProverSpec,
-        RepositorySpec, TraceSinkSpec, Setting, load_factory, resolve_settings)
+        RepositorySpec, TraceSinkSpec, HookSpec, Setting, load_factory, resolve_settings)
     from ._hookspecs import (
         hookimpl, hookspec)
     from ._manager import (
@@ -113,6 +114,8 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_public_api.py
         tensor_from_array, outputs_to_tensors, canonical_tensor_bytes)
     from .._hostabi.provider import (
         HostABIProvider)
+    from .._hostabi.traced import (
+        traced_host_function)
     from .._proving import (
         ProofRequest, Prover, Progress)
     from .._prover_worker import (
@@ -136,7 +139,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_public_api.py
     from .._signing import (
         SigningKey, verify_signature, address_of)
     from .._sinks import (
-        TraceSink)
+        TraceSink, StoredTrace)
     from .._draft import (
         check_distinct_inputs)
     from .._context import (
@@ -178,7 +181,7 @@ __all__ = [
     "EngineSpec", "EngineUnavailable", "Event", "ExecutionContext", "ExecutionError",
     "ExecutionLimits", "ExecutionRequest", "ExecutionTrace", "FuncImport", "FungibleToken",
     "GENESIS_PARENT", "GuestMemory", "HASH_LEN", "HeightLock", "HostABIProvider",
-    "HostABIProviderSpec", "HostCallFailed", "HostEnv", "HostFunction", "INVALID", "ISPCError",
+    "HookSpec", "HostABIProviderSpec", "HostCallFailed", "HostEnv", "HostFunction", "INVALID", "ISPCError",
     "InputMissing", "InputNotAuthorized", "InputSpent", "KINDS", "KeyNotFound", "KeyRecord",
     "KeyStore", "LimitExceeded", "LockingCondition", "MAX_AMOUNT", "MAX_STATE_KEY_BYTES",
     "MAX_STATE_VALUE_BYTES", "MAX_TABLES", "MAX_TABLE_ELEMENTS", "MAX_U32", "MAX_U64",
@@ -193,7 +196,8 @@ __all__ = [
     "ResourceCategory", "ResourceOutput", "ResultCommitment", "SPEC_TESTS", "SPEC_VALUE_TYPES",
     "SchemaError", "SealedDraft", "SealedError", "Setting", "SignedTransaction", "SigningKey",
     "SingleKeyLock", "SpecSession", "SpecTestEngine", "Spender", "StackExhausted",
-    "StateConflict", "StateDelta", "StateOutput", "StateProof", "StateWrite", "TENSOR_DTYPES",
+    "StateConflict", "StateDelta", "StateOutput", "StateProof", "StateWrite", "StoredTrace",
+    "TENSOR_DTYPES",
     "Tensor", "TensorSpec", "TimeLock", "Timeout", "Token", "TraceLimitExceeded", "TraceRecord",
     "TraceSink", "TraceSinkSpec", "TransactionRejected", "Trap", "TxInput", "TxOutput",
     "UNLINKABLE", "ValidationError", "VerificationFailed", "WASM_FEATURES", "WASM_PAGE",
@@ -208,6 +212,7 @@ __all__ = [
     "is_testing_key", "issuer_element", "load_checked_model", "load_factory", "model_hash",
     "outputs_to_tensors", "parse_module", "prove", "public_inputs", "resolve_settings",
     "result_limbs", "sha256_file", "spend_refusal", "state_root", "supports_spec_tests",
-    "tensor_from_array", "tensor_to_array", "to_json", "token_element", "transaction_id_of",
-    "validate_inputs", "verify_proof", "verify_signature", "vk_hash", "worker_prover_settings"
+    "tensor_from_array", "tensor_to_array", "to_json", "token_element", "traced_host_function",
+    "transaction_id_of", "validate_inputs", "verify_proof", "verify_signature", "vk_hash",
+    "worker_prover_settings"
 ]

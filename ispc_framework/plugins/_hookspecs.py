@@ -12,7 +12,8 @@ from typing import Any
 
 import pluggy
 
-from ._specs import EngineSpec, HostABIProviderSpec, ProverSpec, RepositorySpec, TraceSinkSpec
+from ._specs import (EngineSpec, HookSpec, HostABIProviderSpec, ProverSpec, RepositorySpec,
+                     TraceSinkSpec)
 
 PROJECT = "ispc"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -44,6 +45,12 @@ def ispc_register_trace_sinks() -> list[TraceSinkSpec]:
 @hookspec
 def ispc_register_repositories() -> list[RepositorySpec]:
     """Return the repositories this plugin provides."""
+
+
+@hookspec
+def ispc_register_hooks() -> list[HookSpec]:
+    """Name a hook-only plugin and declare its ``[plugin.<name>]`` settings (validated at start;
+    read them in ``ispc_configure`` with ``config.plugin_settings(spec)``)."""
 
 
 @hookspec(historic=True)

@@ -23,8 +23,8 @@ import pluggy
 from .._errors import (PluginAPIMismatch, PluginConflict, PluginError, PluginLoadError,
                       PluginNotFound)
 from . import _hookspecs as hookspecs
-from ._specs import (KINDS, PLUGIN_API_VERSION, EngineSpec, HostABIProviderSpec, PluginSpec,
-                    ProverSpec, RepositorySpec, TraceSinkSpec, load_factory)
+from ._specs import (KINDS, PLUGIN_API_VERSION, EngineSpec, HookSpec, HostABIProviderSpec,
+                     PluginSpec, ProverSpec, RepositorySpec, TraceSinkSpec, load_factory)
 
 __all__ = ["PluginManager", "PluginRecord", "ENTRY_POINT_GROUP", "AUTOLOAD_ENV"]
 
@@ -40,9 +40,10 @@ _REGISTRATION_HOOKS = {
     "ispc_register_provers": ProverSpec,
     "ispc_register_trace_sinks": TraceSinkSpec,
     "ispc_register_repositories": RepositorySpec,
+    "ispc_register_hooks": HookSpec,
 }
 KIND_LABELS = {"engine": "engine", "hostabi": "HostABI provider", "prover": "prover",
-               "trace_sink": "trace sink", "repository": "repository"}
+               "trace_sink": "trace sink", "repository": "repository", "hooks": "hook plugin"}
 
 
 class _Origin(TypedDict):
@@ -103,6 +104,26 @@ def _refuse_execution_replacement(module: Any) -> None:
                               hint="decorate it with @hookimpl(wrapper=True)")
 
 
+def _refuse_unknown_hooks(pm: pluggy.PluginManager, plugin: Any) -> None:
+    """pluggy accepts a ``@hookimpl`` whose name matches no hookspec and never calls it (its
+    ``check_pending`` would say so, for every plugin at once): a misspelt registration hook
+    (``ispc_register_tracesinks``) would silently register nothing. Refuse it at load."""
+    unknown = sorted(name for name, caller in vars(pm.hook).items()
+                     if isinstance(caller, pluggy.HookCaller) and caller.spec is None
+                     and any(impl.plugin is plugin and not impl.optionalhook
+                             for impl in caller.get_hookimpls()))
+    if unknown:
+        known = [name for name in dir(hookspecs) if name.startswith("ispc_")]
+        guesses = [difflib.get_close_matches(name, known, 1) for name in unknown]
+        pm.unregister(plugin)
+        raise PluginLoadError(
+            "implements unknown hook(s) " + ", ".join(
+                f"{name}" + (f" (did you mean {guess[0]}?)" if guess else "")
+                for name, guess in zip(unknown, guesses)),
+            code="plugin-unknown-hook",
+            hint="docs/plugin-authors.md lists the hook names; fix the spelling")
+
+
 class PluginManager:
     """Finds plugins, records their descriptors and failures, and builds selected ones."""
 
@@ -135,7 +156,15 @@ class PluginManager:
     def register(self, plugin: Any, name: str | None = None) -> None:
         """Register an in-process plugin object (tests, embedding applications)."""
         _refuse_execution_replacement(plugin)
-        self.pm.register(plugin, name=name)
+        records = self.records()
+        registered = self.pm.register(plugin, name=name) or name or ""
+        _refuse_unknown_hooks(self.pm, plugin)
+        # Its descriptors are selectable like an installed plugin's (tests, embedding apps).
+        base = _Origin(plugin=registered, distribution="(in-process)", version="")
+        found = [r for r in self._specs_of(plugin, base)
+                 if r.error != "registers no components"]
+        records.extend(found)
+        self._mark_conflicts(records)
 
     # ------------------------------------------------------------------------------ discovery
 
@@ -206,10 +235,14 @@ class PluginManager:
             # Registered under distribution:name, so two distributions using one entry-point name
             # both load and their clash is reported as a conflict, not hidden.
             self.pm.register(module, name=f"{distribution}:{entry_point.name}")
+            _refuse_unknown_hooks(self.pm, module)
         except Exception as exc:  # a broken plugin must not take the others down
             log.warning("plugin %s (%s) failed to load: %s", entry_point.name, distribution, exc)
             return [PluginRecord(status="failed", error=f"{type(exc).__name__}: {exc}", **base)]
         log.debug("loaded plugin %s from %s %s", entry_point.name, distribution, version)
+        return self._specs_of(module, base)
+
+    def _specs_of(self, module: Any, base: _Origin) -> list[PluginRecord]:
         out: list[PluginRecord] = []
         for hook_name, spec_type in _REGISTRATION_HOOKS.items():
             for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
@@ -307,6 +340,16 @@ class PluginManager:
         raise PluginNotFound(f"{label} {name!r} is not installed. Available: {choices}",
                              plugin=name, hint=f"did you mean {close[0]!r}? (`ispc plugins` lists "
                              "what is installed)" if close else _install_hint(kind, name))
+
+    def hook_plugin(self, spec: PluginSpec) -> Any:
+        """The object whose hooks a hook plugin registered (its module, or its factory's object)."""
+        if spec.factory:
+            return load_factory(spec)
+        for record in self.records():
+            if record.spec is spec:
+                return (self.pm.get_plugin(record.plugin) if record.distribution == "(in-process)"
+                        else self.pm.get_plugin(f"{record.distribution}:{record.plugin}"))
+        raise PluginNotFound(f"hook plugin {spec.name!r} is not registered", plugin=spec.name)
 
     def create(self, spec: PluginSpec, settings: dict[str, Any] | None = None) -> Any:
         """Build the plugin object: import its factory, call it with its settings, and check the

@@ -28,12 +28,13 @@ __all__ = [
     "ProverSpec",
     "TraceSinkSpec",
     "RepositorySpec",
+    "HookSpec",
     "load_factory",
 ]
 
 #: The plugin API this core provides. A plugin states the range it supports in ``api``.
 PLUGIN_API_VERSION = 1
-KINDS = ("engine", "hostabi", "prover", "trace_sink", "repository")
+KINDS = ("engine", "hostabi", "prover", "trace_sink", "repository", "hooks")
 SETTING_TYPES: dict[str, type[Any] | tuple[type[Any], ...]] = {
     "str": str, "int": int, "float": (int, float), "bool": bool, "list": list,
     "path": str}
@@ -189,6 +190,21 @@ class TraceSinkSpec(PluginSpec):
 @attrs.frozen(kw_only=True)
 class RepositorySpec(PluginSpec):
     kind: str = _kind("repository")
+
+
+def _check_optional_factory(instance: Any, attribute: Any, value: str) -> None:
+    if value:
+        _check_factory(instance, attribute, value)
+
+
+@attrs.frozen(kw_only=True)
+class HookSpec(PluginSpec):
+    """A plugin that only implements hooks (``ispc_configure``, ``ispc_execution``) declares its
+    name and its ``[plugin.<name>]`` settings with this. ``factory`` is optional: without it the
+    conformance suite checks the registered module's hooks."""
+
+    factory: str = attrs.field(default="", validator=_check_optional_factory)
+    kind: str = _kind("hooks")
 
 
 def load_factory(spec: PluginSpec, target_name: str | None = None) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from .._context import ContextManager, ExecutionRequest
-from .._engines import HostEnv, HostFunction, WasmEngine
+from .._engines import HostEnv, HostFunction, WasmEngine, check_outcome
 from .._errors import ContractFailed, ISPCError
 from .._limits import ExecutionLimits
 from .._model import ChainPins, SealedDraft
@@ -58,7 +58,8 @@ def run_direct(engine: WasmEngine, compiled: Any, method: str, host_functions: S
         env = HostEnv(ctx, view)
         try:
             ctx.begin(method, input)
-            outcome = engine.execute(compiled, method, env, host_functions)
+            outcome = check_outcome(engine.name,
+                                    engine.execute(compiled, method, env, host_functions))
             # A run with a view seals its storage delta against that view's storage.
             sealed = ctx.finish(status=outcome.status, engine_fuel=outcome.fuel_used,
                                 storage_view=view)

@@ -71,6 +71,13 @@ class ReferenceEngine:
     def fingerprint(self) -> str:
         return ";".join(f"{k}={v}" for k, v in self.fingerprint_fields().items())
 
+    def backend_known_issues(self):
+        """onnx's backend node tests this engine fails, grouped by reason (the conformance
+        suite's ``--backend-tests`` runs them as strict xfails)."""
+        from pathlib import Path
+
+        return Path(__file__).with_name("backend_known_issues.json")
+
     def capabilities(self) -> frozenset[str]:
         return frozenset({"onnx", "tensor-caps", "model-cache"})
 

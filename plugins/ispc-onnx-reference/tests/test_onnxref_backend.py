@@ -2,7 +2,7 @@
 evaluator engine.
 
 Scope and xfail rules: ispc_framework/conformance/onnx_backend.py. Known gaps are in
-``onnxref_backend_xfails.json``; regenerate after an onnx upgrade with
+the engine's ``backend_known_issues.json``; regenerate after an onnx upgrade with
 
     ONNX_HOME=$(mktemp -d) python plugins/ispc-onnx-reference/tests/test_onnxref_backend.py --regenerate
 """
@@ -10,7 +10,6 @@ Scope and xfail rules: ispc_framework/conformance/onnx_backend.py. Known gaps ar
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -19,8 +18,9 @@ pytest.importorskip("onnx.reference")
 from ispc_framework.conformance import onnx_backend  # noqa: E402
 from ispc_onnx_reference.engine import ReferenceEngine  # noqa: E402
 
-XFAILS_FILE = Path(__file__).with_name("onnxref_backend_xfails.json")
 ENGINE = ReferenceEngine()
+
+XFAILS_FILE = ENGINE.backend_known_issues()
 
 if __name__ == "__main__" and "--regenerate" in sys.argv:
     onnx_backend.regenerate(ENGINE, XFAILS_FILE)

@@ -142,6 +142,13 @@ class OnnxRuntimeEngine:
                                                    "cpu_isa", "threads", "provider", "profile"))
         return self._fingerprint
 
+    def backend_known_issues(self):
+        """onnx's backend node tests this engine fails, grouped by reason (the conformance
+        suite's ``--backend-tests`` runs them as strict xfails)."""
+        from pathlib import Path
+
+        return Path(__file__).with_name("backend_known_issues.json")
+
     def capabilities(self) -> frozenset[str]:
         common = {"onnx", "deterministic-profile", "session-cache", "timeout", "tensor-caps"}
         if self.isolation == "process":

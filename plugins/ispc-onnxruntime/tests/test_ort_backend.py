@@ -1,7 +1,7 @@
 """onnx's backend node-test suite (the core's ONNX conformance suite) against onnxruntime.
 
 Scope and xfail rules: ispc_framework/conformance/onnx_backend.py. Known gaps are in
-``ort_backend_xfails.json``; regenerate after an onnx/onnxruntime upgrade with
+the engine's ``backend_known_issues.json``; regenerate after an onnx/onnxruntime upgrade with
 
     ONNX_HOME=$(mktemp -d) python plugins/ispc-onnxruntime/tests/test_ort_backend.py --regenerate
 """
@@ -9,7 +9,6 @@ Scope and xfail rules: ispc_framework/conformance/onnx_backend.py. Known gaps ar
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -18,10 +17,11 @@ pytest.importorskip("onnxruntime")
 from ispc_framework.conformance import onnx_backend  # noqa: E402
 from ispc_onnxruntime.engine import OnnxRuntimeEngine  # noqa: E402
 
-XFAILS_FILE = Path(__file__).with_name("ort_backend_xfails.json")
 # In-process isolation: the suite is about operator coverage, and worker round trips would
 # only add time; the worker path has its own tests.
 ENGINE = OnnxRuntimeEngine(isolation="inprocess")
+
+XFAILS_FILE = ENGINE.backend_known_issues()
 
 if __name__ == "__main__" and "--regenerate" in sys.argv:
     onnx_backend.regenerate(ENGINE, XFAILS_FILE)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import sys
+import os
 import threading
 import weakref
 from collections.abc import Mapping, Sequence
@@ -45,7 +46,7 @@ WASMER_VERSION = "1.1.0"
 #: "threads": safe to call from any thread; "spec-tests": spec_session() (wasm_spec_protocol).
 CAPABILITIES: frozenset[str] = frozenset({"threads", "spec-tests"})
 MISSING_CAPABILITIES = frozenset({"metering", "memory-limit", "nan-canonicalization", "timeout",
-                                  "stack-limit"})
+                                  "stack-limit", "compile-limits"})
 _M32 = 0xFFFFFFFF
 _FIX = (f"wasmer-python {WASMER_VERSION} ships wheels only for CPython 3.7-3.10 (on 3.11+ pip "
         f"installs a stub that raises ImportError). Run ispc under Python 3.10 with "
@@ -100,6 +101,16 @@ def _worker() -> ThreadPoolExecutor:
 def _remember_worker_thread() -> None:
     global _worker_thread
     _worker_thread = threading.current_thread()
+
+
+def _forget_worker_after_fork() -> None:
+    """A forked child (the conformance runner forks per check) has no copy of the worker
+    thread: it starts its own on first use instead of waiting on the parent's forever."""
+    global _worker_pool, _worker_thread, _worker_lock
+    _worker_lock, _worker_pool, _worker_thread = threading.Lock(), None, None
+
+
+os.register_at_fork(after_in_child=_forget_worker_after_fork)
 
 
 class WasmerModule:

@@ -62,8 +62,10 @@ def build_config(stack_bytes: int):
         setattr(config, name, value)
     # wasmtime's own on-disk cache is off by default; ours is keyed by version + config.
     # Serial compilation: wasmtime's parallel compilation threads do not survive fork(), and a
-    # forked process then hangs forever on its first compile. Contracts are small: serial
-    # compilation measured as fast (0.93x the parallel time for the example token). It does not
-    # change the compiled code, so it is not part of deterministic_settings or the fingerprint.
+    # forked process (the pool's workers, the conformance runner's per-check forks) then hangs
+    # forever on its first compile; it also keeps a hostile module's compile to one core.
+    # Contracts are small: serial compilation measured as fast (0.93x the parallel time for the
+    # example token). It does not change the compiled code, so it is not part of
+    # deterministic_settings or the fingerprint.
     config.parallel_compilation = False
     return config

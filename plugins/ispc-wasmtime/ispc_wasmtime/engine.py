@@ -44,6 +44,7 @@ from ispc_framework.plugins import (MAX_TABLE_ELEMENTS, MAX_U64, WASM_PAGE, Modu
 from wasmtime import _ffi as ffi
 
 from .cache import ModuleCache, cache_key
+from .bounded_compile import IN_PROCESS_BYTES, compile_bounded
 from .compile_deadline import compile_within
 from .config import WASMTIME_MAJOR, build_config, settings_digest, wasmtime_version
 from .plugin import SETTINGS
@@ -53,7 +54,7 @@ __all__ = ["WasmtimeEngine", "CompiledModule", "CAPABILITIES", "MAX_STACK_BYTES"
            "MAX_TABLE_ELEMENTS"]
 
 CAPABILITIES = frozenset({"metering", "memory-limit", "nan-canonicalization", "timeout",
-                          "stack-limit", "threads", "spec-tests"})
+                          "stack-limit", "threads", "spec-tests", "compile-limits"})
 #: Largest ``limits.stack_bytes`` this engine accepts. wasmtime requires ``max_wasm_stack`` below
 #: its async stack size (2 MiB by default) and panics, killing the process, above it; the guest
 #: also runs on the calling thread's native stack, so the bound is kept well under that.
@@ -413,6 +414,8 @@ class WasmtimeEngine:
 
     def _module(self, compiled: CompiledModule, slot: _EngineSlot):
         def build():
+            if len(compiled.code) > IN_PROCESS_BYTES:   # a memory and time budget (see there)
+                return compile_bounded(slot.engine, slot.stack_bytes, compiled.code)
             try:
                 return compile_within(self.compile_timeout_s,
                                       lambda: wasmtime.Module(slot.engine, compiled.code))

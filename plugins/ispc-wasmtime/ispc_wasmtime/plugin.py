@@ -9,7 +9,7 @@ from ispc_framework.plugins import hookimpl
 from ispc_framework.plugins import EngineSpec, Setting
 
 CAPABILITIES = ("metering", "memory-limit", "nan-canonicalization", "timeout", "stack-limit",
-                "threads", "spec-tests")
+                "threads", "spec-tests", "compile-limits")
 
 #: ``[plugin.wasmtime]``: declared once; the config and WasmtimeEngine both check against it.
 SETTINGS = (

@@ -298,3 +298,25 @@ def test_failed_disk_cache_write_leaves_no_temp_file(tmp_path, monkeypatch):
     monkeypatch.setattr(cache_module.os, "replace", broken_replace)
     engine.compile(wat(f"{MEMORY} {RUN}"), HOST)   # compiles anyway: the cache is optional
     assert os.listdir(tmp_path) == []
+
+
+def test_a_module_too_costly_to_compile_is_refused_within_a_budget():
+    """7.5 MB of nested blocks took 2.2 GB and seconds to compile in process: above 256 KiB the
+    module is compiled in a child with 1 GiB of address space and a deadline."""
+    import resource
+
+    from ispc_framework.conformance.wasm_engine import nested_blocks_module
+    from ispc_framework.testing import run_direct
+    from ispc_wasmtime.bounded_compile import IN_PROCESS_BYTES
+
+    engine = WasmtimeEngine()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ModuleRejected) as info:
+        engine.compile(nested_blocks_module(2_500_000), [])
+    assert info.value.code == "compile-limit" and "[compile-limit]" in str(info.value)
+    assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) < 256 * 1024   # KB
+    # a large module within the budget compiles in the child and runs here
+    code = nested_blocks_module(100_000)
+    assert len(code) > IN_PROCESS_BYTES
+    result = run_direct(engine, engine.compile(code, []), "run", [])
+    assert result.ok and result.status == 0
