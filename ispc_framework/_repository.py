@@ -36,6 +36,7 @@ __all__ = [
     "Repository",
     "transaction_id_of",
     "block_hash_of",
+    "genesis_hash_of",
     "content_hash",
     "check_spendable",
     "check_timestamp",
@@ -81,6 +82,13 @@ def block_hash_of(parent_hash: bytes, height: int, timestamp: int, chain_id: str
                   chain_id.encode(), transaction_id)
 
 
+def genesis_hash_of(chain_id: str, timestamp: int, allocations: Sequence[TxOutput]) -> bytes:
+    """The hash block 0 gets from ``create_genesis(chain_id, timestamp, allocations)`` (so a
+    signer can bind a transaction to a chain it knows the genesis of)."""
+    tx_id = transaction_id_of(SealedDraft((), tuple(allocations), ()), 0)
+    return block_hash_of(GENESIS_PARENT, 0, timestamp, chain_id, tx_id)
+
+
 @runtime_checkable
 class ChainView(Protocol):
     """Read-only chain access for executions. Implementations must not be able to write."""
@@ -91,6 +99,9 @@ class ChainView(Protocol):
     def utxo_exists(self, outpoint: OutPoint) -> bool: ...
     def resource(self, content_hash: bytes) -> ResourceOutput | None: ...
     def resource_exists(self, content_hash: bytes) -> bool: ...
+    # A blob stored while the head is at height h is available from block h + 1 on (from 0
+    # before genesis): a view at height H sees only blobs available at H, so what a run pinned
+    # to a block can read does not change when someone stores a blob later.
     def resource_content(self, content_hash: bytes) -> bytes | None: ...
     def revision(self) -> int: ...
     def utxos_of(self, owner: bytes) -> list[tuple[OutPoint, TxOutput]]: ...
@@ -250,7 +261,11 @@ class _MemoryView:
 
     def resource_content(self, content_hash: bytes) -> bytes | None:
         with self._repo._lock:
-            return self._repo._blobs.get(content_hash)
+            available = self._repo._blob_heights.get(content_hash)
+            height = len(self._repo._blocks) - 1 if self._height is None else self._height
+            if available is None or available > max(height, 0):
+                return None
+            return self._repo._blobs[content_hash]
 
     def revision(self) -> int:
         """The snapshot's revision (-1 for a past view): constant for the view's lifetime."""
@@ -333,6 +348,7 @@ class MemoryRepository:
         self._spent_at: dict[OutPoint, int] = {}
         self._applied: dict[bytes, tuple[int, bytes]] = {}
         self._blobs: dict[bytes, bytes] = {}
+        self._blob_heights: dict[bytes, int] = {}  # the block from which a blob is available
         self._revision = 0
         # contract -> key -> [(height, value or None)], oldest first: the whole history
         self._state: dict[bytes, dict[bytes, list[tuple[int, bytes | None]]]] = {}
@@ -380,6 +396,7 @@ class MemoryRepository:
         with self._lock:
             if key not in self._blobs:
                 self._blobs[key] = bytes(content)
+                self._blob_heights[key] = len(self._blocks)  # head + 1 (0 before genesis)
                 self._revision += 1
         return key
 

@@ -22,7 +22,8 @@ _MIME = {"contract": "application/wasm", "model": "application/onnx",
 
 
 @click.command("init")
-@click.option("--chain-id", default="ispc-devnet", show_default=True)
+@click.option("--chain-id", default=None,
+              help="Chain id (default: ispc-devnet-<8 random hex digits>, unique per devnet).")
 @click.option("--timestamp", type=int, default=None, help="Genesis time (default: now).")
 @click.option("--allocate", multiple=True, metavar="ADDRESS:AMOUNT",
               help="Native coins for ADDRESS (64 hex digits, or a key name of the key "
@@ -30,11 +31,16 @@ _MIME = {"contract": "application/wasm", "model": "application/onnx",
 @click.option("--key-dir", type=click.Path(file_okay=False), default=None)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def init_cmd(state: State, chain_id: str, timestamp: int | None, allocate: tuple[str, ...],
-             key_dir: str | None, as_json: bool) -> None:
-    """Create the genesis block of a devnet repository.
+def init_cmd(state: State, chain_id: str | None, timestamp: int | None,
+             allocate: tuple[str, ...], key_dir: str | None, as_json: bool) -> None:
+    """Create the genesis block of a devnet repository. Signatures are bound to its genesis
+    hash, so a transaction signed for one devnet never applies on another.
 
     Example: ispc keys new alice && ispc init --allocate alice:1000"""
+    if chain_id is None:
+        import secrets
+
+        chain_id = f"ispc-devnet-{secrets.token_hex(4)}"
     outputs = []
     for item in allocate:
         address, sep, amount = item.partition(":")
