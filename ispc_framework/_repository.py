@@ -262,8 +262,7 @@ class _MemoryView:
     def resource_content(self, content_hash: bytes) -> bytes | None:
         with self._repo._lock:
             available = self._repo._blob_heights.get(content_hash)
-            height = len(self._repo._blocks) - 1 if self._height is None else self._height
-            if available is None or available > max(height, 0):
+            if available is None or available > max(self._top, 0):
                 return None
             return self._repo._blobs[content_hash]
 
