@@ -18,6 +18,14 @@ table):
   its owner contract's execution.
 
 Reference-only inputs read an output without spending it and need no authorization.
+
+**Spend allowance.** A signature authorises a request, and the called contract chooses the inputs;
+so, on top of the rules above, an output that the transaction may spend *only because a signer
+signed* (no lock and owned by a signer, or a Single/MultiKeyLock the signers satisfy) must also be
+in the signed transaction's ``spends`` (``Spender.allowance``): a contract the signer calls cannot
+take any other output of the signer. Outputs the executing contract may spend by its own
+authority (owned by it, ContractLock) need no allowance. ``allowance=None`` lifts the rule; only
+``run_direct`` (engine tests, which have no transaction) uses it.
 """
 
 from __future__ import annotations
@@ -28,7 +36,8 @@ import attrs
 
 from ._encoding import digest
 from ._errors import InputNotAuthorized
-from ._model import (ContractLock, HeightLock, LockingCondition, MultiKeyLock, ResourceCategory,
+from ._model import (ContractLock, HeightLock, LockingCondition, MultiKeyLock, OutPoint,
+                     ResourceCategory,
                     SingleKeyLock, TimeLock, TxOutput)
 
 __all__ = ["Spender", "spend_refusal", "check_spend", "check_spends", "contract_state_id",
@@ -42,12 +51,15 @@ def _key_set(value: Iterable[bytes]) -> frozenset[bytes]:
 @attrs.frozen
 class Spender:
     """Who is spending: the transaction's signers (public keys = addresses), the executing
-    resource's address, and the pinned chain values the bounds are compared with."""
+    resource's address, the pinned chain values the bounds are compared with, and the outpoints
+    the signers allow to be spent on their authority (None: no allowance rule)."""
 
     signers: frozenset[bytes] = attrs.field(converter=_key_set)
     contract: bytes
     height: int
     timestamp: int
+    allowance: frozenset[OutPoint] | None = attrs.field(
+        default=frozenset(), converter=attrs.converters.optional(frozenset))
 
 
 def _lock_refusal(lock: LockingCondition, spender: Spender) -> str | None:
@@ -71,8 +83,21 @@ def _lock_refusal(lock: LockingCondition, spender: Spender) -> str | None:
     return f"unknown lock {type(lock).__name__}"  # never spendable: fail closed
 
 
-def spend_refusal(output: TxOutput, spender: Spender) -> str | None:
-    """Why ``spender`` may not spend ``output``, or None if it may."""
+def spend_refusal(output: TxOutput, spender: Spender,
+                  outpoint: OutPoint | None = None) -> str | None:
+    """Why ``spender`` may not spend ``output`` (at ``outpoint``), or None if it may."""
+    reason = _authority_refusal(output, spender)
+    if reason is not None or spender.allowance is None or not spender.signers:
+        return reason
+    if _authority_refusal(output, attrs.evolve(spender, signers=())) is None:
+        return None  # the contract's own authority: no signature involved
+    if outpoint is None or outpoint not in spender.allowance:
+        return ("spendable only on a signer's authority, and not in the transaction's spend "
+                "allowance (its signed `spends`)")
+    return None
+
+
+def _authority_refusal(output: TxOutput, spender: Spender) -> str | None:
     resource = output.resource
     if resource is not None and resource.category == ResourceCategory.CONTRACT \
             and resource.content_hash != spender.contract:
@@ -89,17 +114,22 @@ def spend_refusal(output: TxOutput, spender: Spender) -> str | None:
     return None
 
 
-def check_spend(output: TxOutput, spender: Spender, *, input_index: int) -> None:
-    reason = spend_refusal(output, spender)
+def check_spend(output: TxOutput, spender: Spender, *, input_index: int,
+                outpoint: OutPoint | None = None) -> None:
+    reason = spend_refusal(output, spender, outpoint)
     if reason is not None:
         raise InputNotAuthorized(f"input {input_index} may not be spent: {reason}",
                                  input_index=input_index)
 
 
-def check_spends(outputs: Iterable[TxOutput], spender: Spender) -> None:
-    """Check every spent output (in the order of the draft's non-reference inputs)."""
-    for index, output in enumerate(outputs):
-        check_spend(output, spender, input_index=index)
+def check_spends(outputs: Iterable[TxOutput], spender: Spender,
+                 outpoints: Iterable[OutPoint] | None = None) -> None:
+    """Check every spent output (in the order of the draft's non-reference inputs, whose
+    outpoints ``outpoints`` lists: the allowance is checked against them)."""
+    outputs = list(outputs)
+    points = list(outpoints) if outpoints is not None else [None] * len(outputs)
+    for index, (output, point) in enumerate(zip(outputs, points, strict=True)):
+        check_spend(output, spender, input_index=index, outpoint=point)
 
 
 CONTRACT_STATE_DOMAIN = "ispc/contract-state"

@@ -117,13 +117,14 @@ class ExecutionContext:
     """
 
     __slots__ = ("id", "request", "pins", "limits", "engine", "engine_fingerprint",
-                 "contract_address", "transaction_id", "signers", "created_at", "_draft",
+                 "contract_address", "transaction_id", "signers", "allowance", "created_at", "_draft",
                  "_trace", "_gas_used", "_gas_drained", "_return_data", "_logs", "_log_bytes",
                  "_alive", "_function", "__weakref__")
 
     def __init__(self, context_id: int, request: ExecutionRequest, pins: ChainPins,
                  limits: ExecutionLimits, engine: str = "", engine_fingerprint: str = "", *,
-                 signers: tuple[bytes, ...] = (), transaction_id: bytes | None = None) -> None:
+                 signers: tuple[bytes, ...] = (), transaction_id: bytes | None = None,
+                 allowance: frozenset | None = frozenset()) -> None:
         if len(request.input) > limits.max_input_bytes:
             raise LimitExceeded(f"call input is {len(request.input)} bytes, the cap is "
                                 f"{limits.max_input_bytes}", code="input-too-large",
@@ -142,6 +143,8 @@ class ExecutionContext:
             "ispc/transaction-id", pins_encoded, request_encoded)
         #: the public keys that signed the transaction: what locks and owners are checked against
         self.signers = tuple(signers)
+        #: the outpoints the signers allow to be spent (None: no allowance rule; run_direct)
+        self.allowance = allowance
         self.created_at = time.monotonic()
         self._draft = TransactionDraft(limits)
         self._trace = ExecutionTrace(self._trace_header(pins_encoded, request_encoded), limits)
@@ -165,9 +168,9 @@ class ExecutionContext:
                                code="context-destroyed")
 
     def spender(self) -> Spender:
-        """Who this run spends as (signers, contract, pinned height and timestamp)."""
+        """Who this run spends as (signers, contract, pinned height and timestamp, allowance)."""
         return Spender(self.signers, self.contract_address, self.pins.height,
-                       self.pins.timestamp)
+                       self.pins.timestamp, self.allowance)
 
     @property
     def alive(self) -> bool:
@@ -333,12 +336,13 @@ class ContextManager:
     def create(self, request: ExecutionRequest, pins: ChainPins,
                limits: ExecutionLimits | None = None, *, engine: str = "",
                engine_fingerprint: str = "", signers: tuple[bytes, ...] = (),
-               transaction_id: bytes | None = None) -> ExecutionContext:
+               transaction_id: bytes | None = None,
+               allowance: frozenset | None = frozenset()) -> ExecutionContext:
         with self._lock:
             context_id = next(self._ids)
         ctx = ExecutionContext(context_id, request, pins, limits or ExecutionLimits(), engine,
                                engine_fingerprint, signers=signers,
-                               transaction_id=transaction_id)
+                               transaction_id=transaction_id, allowance=allowance)
         with self._lock:
             self._active[context_id] = ctx
             self._created += 1

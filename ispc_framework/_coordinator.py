@@ -49,7 +49,8 @@ from ._state import check_parent
 from ._timing import phase
 
 __all__ = ["Coordinator", "result_hash_of", "execution_state_id", "execution_state_output",
-           "final_transaction", "spender_of", "EXECUTION_STATE_DOMAIN"]
+           "final_transaction", "spender_of", "spent_outpoints", "genesis_of",
+           "EXECUTION_STATE_DOMAIN"]
 
 EXECUTION_STATE_DOMAIN = "ispc/execution-state"
 log = logging.getLogger(__name__)
@@ -89,7 +90,21 @@ def check_own_state(result: WasmExecutionResult | OnnxExecutionResult) -> None:
 
 def spender_of(result: WasmExecutionResult | OnnxExecutionResult) -> Spender:
     return Spender(result.commitment.signers, result.contract, result.pins.height,
-                   result.pins.timestamp)
+                   result.pins.timestamp, result.transaction.allowance)
+
+
+def spent_outpoints(draft: SealedDraft) -> list:
+    """The outpoints a draft spends (its non-reference inputs), in order."""
+    return [i.outpoint for i in draft.inputs if not i.reference_only]
+
+
+def genesis_of(view: Any) -> bytes:
+    """The hash of block 0 of ``view``'s chain: what every signature is bound to."""
+    genesis = view.block_hash(0)
+    if genesis is None:
+        raise NotFound("the chain has no genesis block", code="no-genesis",
+                       hint="run `ispc init` first")
+    return genesis
 
 
 def _state_output(commitment: ResultCommitment, result_hash: bytes, proof: Any) -> StateOutput:
@@ -429,7 +444,7 @@ class Coordinator:
         """Refuse a transaction before it runs: unsigned, wrongly signed, for another chain,
         expired, or already applied (docs/authorization.md). Returns it with its id (a hash of
         its whole body, so computed once per run)."""
-        tx = check_transaction(transaction, pins)
+        tx = check_transaction(transaction, pins, genesis_of(view))
         transaction_id = tx.id
         if view.applied_transaction(transaction_id) is not None:
             raise TransactionRejected(f"transaction {transaction_id.hex()[:16]}… is already on "
@@ -468,7 +483,7 @@ class Coordinator:
         limits = self.limits
         with self.contexts.open(request, pins, limits, engine=engine.name,
                                 engine_fingerprint=fingerprint, signers=tx.signers,
-                                transaction_id=transaction_id) as ctx:
+                                transaction_id=transaction_id, allowance=tx.allowance) as ctx:
             ctx.begin(*path.start(request))
             env = HostEnv(ctx, view)
             with phase("execute"):
@@ -481,7 +496,8 @@ class Coordinator:
                 execution_state_id(ctx.contract_address), pins.height + 1, None, **produced)
             result_hash = commitment.hash()
             spent = self._spent_outputs(view, sealed.draft)
-            check_spends(spent, ctx.spender())  # the host call checked each; this is the seal
+            # the host call checked each; this is the seal
+            check_spends(spent, ctx.spender(), spent_outpoints(sealed.draft))
             proof = self._prove(ctx, result_hash, sealed.draft, spent) if prove else None
             self._check_unchanged(view, revision)
             result = path.result(commitment, result_hash,
@@ -544,11 +560,13 @@ class Coordinator:
                           summary["transaction_id"], type(exc).__name__, exc)
 
     def verify_result(self, result: WasmExecutionResult | OnnxExecutionResult) -> None:
-        """Check everything a result file claims that needs no chain: its commitment hashes to
-        its result hash, its state output is exactly the committed one, its transaction is
-        signed by its signers for its chain and was valid at its pins, its spent outputs may be
-        spent by those signers and this contract, it writes only its own storage, and the proof
-        verifies against the key it names for this hash, draft, spent outputs and contract."""
+        """Check everything a result file claims: its commitment hashes to its result hash, its
+        state output is exactly the committed one, its transaction is signed by its signers for
+        this chain (its genesis) and was valid at its pins, the outputs it spends (read from this
+        chain at its pinned block, never from the file) may be spent by those signers and this
+        contract within the transaction's spend allowance, it writes only its own storage, and
+        the proof verifies against the key it names for this hash, draft, spent outputs and
+        contract."""
         if not isinstance(result, (WasmExecutionResult, OnnxExecutionResult)):
             raise ValidationError("result", f"expected an execution result, got "
                                   f"{type(result).__name__}")
@@ -569,13 +587,14 @@ class Coordinator:
                                                         proof):
             raise VerificationFailed("the state output is not the one the result commits to",
                                      code="state-output-mismatch")
-        check_transaction(commitment.transaction, result.pins)
-        spending = [i for i in result.draft.inputs if not i.reference_only]
+        spending = spent_outpoints(result.draft)
         if len(spending) != len(result.spent_outputs):
             raise VerificationFailed(f"the draft spends {len(spending)} input(s) but the result "
                                      f"carries {len(result.spent_outputs)} spent output(s)",
                                      code="spent-outputs-incomplete")
-        check_spends(result.spent_outputs, spender_of(result))
+        genesis, spent = self._read_pinned(result)
+        check_transaction(commitment.transaction, result.pins, genesis)
+        check_spends(spent, spender_of(result), spending)
         for index, output in enumerate(result.draft.outputs):
             reason = None if output.state is None else state_output_refusal(output,
                                                                             result.contract)
@@ -583,9 +602,35 @@ class Coordinator:
                 raise VerificationFailed(f"draft output {index}: {reason}",
                                          code="foreign-state-output")
         request = ProofRequest(proof.circuit_id, result.execution_result_hash, result.draft,
-                               result.spent_outputs, result.contract)
+                               spent, result.contract)
         with phase("verify"):
             self.prover().verify(proof, result.execution_result_hash, request=request)
+
+    def _read_pinned(self, result: WasmExecutionResult | OnnxExecutionResult
+                     ) -> tuple[bytes, tuple[TxOutput, ...]]:
+        """This chain's genesis hash and the outputs ``result``'s draft spends, read at the
+        result's pinned block (which must be on this chain). The result file's
+        ``spent_outputs`` are not covered by the result hash (and the proof binds only outpoint,
+        token and amount), so they are compared, never trusted."""
+        try:
+            view = self.repository.view_at(result.pins.height)
+        except NotFound:
+            view = None
+        try:
+            if view is None or view.head() != result.pins:
+                raise VerificationFailed(
+                    f"this chain has no block {result.pins.height} with hash "
+                    f"{result.pins.block_hash.hex()[:16]}… (chain {result.pins.chain_id!r}): the "
+                    f"result was made on another chain", code="result-pins-unknown")
+            genesis = genesis_of(view)
+            spent = self._spent_outputs(view, result.draft)
+        finally:
+            if view is not None:
+                _close(view)
+        if spent != tuple(result.spent_outputs):
+            raise VerificationFailed("the result's spent outputs are not the outputs its inputs "
+                                     "name at its pinned block", code="spent-outputs-forged")
+        return genesis, spent
 
     def apply_result(self, result: WasmExecutionResult | OnnxExecutionResult) -> AppliedBlock:
         """Verify a result and apply its transaction as one block (devnet).
@@ -622,7 +667,7 @@ class Coordinator:
         finally:
             _close(view)
         spender = spender_of(result)
-        spending = [i.outpoint for i in result.draft.inputs if not i.reference_only]
+        spending = spent_outpoints(result.draft)
 
         def check(reader: Any) -> None:
             current = []
@@ -635,7 +680,7 @@ class Coordinator:
                 raise InputSpent("an input's output on the chain is not the one the run proved",
                                  code="spent-output-mismatch",
                                  hint="run the request again against the current head")
-            check_spends(current, spender)
+            check_spends(current, spender, spending)
 
         with phase("apply"):
             return self.repository.writer().apply(

@@ -26,6 +26,7 @@ from ._coordinator import Coordinator
 from ._errors import ISPCError, NotFound, VerificationFailed
 from ._model import (AssetOutput, NativeCoin, ResourceCategory, ResourceOutput,
                     SealedDraft, Tensor, TxOutput)
+from ._repository import genesis_hash_of
 from ._signing import devnet_key
 from ._timing import collect
 from ._transaction import sign_request
@@ -55,9 +56,15 @@ class Step:
                 "lines": self.lines, "blocks": self.blocks}
 
 
-def _as(key, request: ExecutionRequest):
-    """``request`` signed by ``key`` for the demo chain."""
-    return sign_request(request, [key], chain_id=CHAIN_ID, valid_until=2**64 - 1)
+#: the demo chain's genesis allocations (signatures are bound to its genesis hash)
+ALLOCATIONS = (TxOutput(ALICE, asset=AssetOutput(NativeCoin(), 1000)),)
+
+
+def _as(key, request: ExecutionRequest, spends=()):
+    """``request`` signed by ``key`` for the demo chain, allowing ``spends`` to be spent."""
+    return sign_request(request, [key], chain_id=CHAIN_ID,
+                        genesis_hash=genesis_hash_of(CHAIN_ID, GENESIS_TIME, ALLOCATIONS),
+                        valid_until=2**64 - 1, spends=spends)
 
 
 def _model_inputs(path: Path, name: str) -> tuple[Tensor, ...]:
@@ -196,8 +203,8 @@ class _Demo:
         with self._step("devnet genesis: 1000 native coins for alice",
                         f"ispc init --chain-id {CHAIN_ID} --timestamp {GENESIS_TIME} "
                         "--allocate alice:1000"):
-            applied = self.c.repository.writer().create_genesis(
-                CHAIN_ID, GENESIS_TIME, [TxOutput(ALICE, asset=AssetOutput(NativeCoin(), 1000))])
+            applied = self.c.repository.writer().create_genesis(CHAIN_ID, GENESIS_TIME,
+                                                                ALLOCATIONS)
             self._block(applied, "genesis: alice's 1000 coins (native)")
 
     def deploy_token(self, wasm: Path) -> None:
@@ -287,9 +294,11 @@ class _Demo:
         spend = _spend(BOB, 200, self.minted)
         with self._step("alice transfers 200 TOK to bob, spending the minted output (change back "
                         "to alice)", f"ispc run TOKEN transfer --input {spend.hex()} --as alice "
-                        "--apply", f"ispc balance {BOB.hex()}"):
+                        f"--spend {self.minted.tx_id.hex()}:{self.minted.index} --apply",
+                        f"ispc balance {BOB.hex()}"):
+            # alice's signature allows exactly this output to be spent (spend allowance)
             result = self.c.execute(_as(ALICE_KEY, ExecutionRequest(self.token, "transfer",
-                                                                    spend)))
+                                                                    spend), [self.minted]))
             change = struct.unpack("<Q", result.return_data)[0]
             self._say(f"status {result.status}, change {change} TOK, inputs "
                       f"{len(result.draft.inputs)}, outputs {len(result.draft.outputs)}; proof "

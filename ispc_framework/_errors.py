@@ -197,7 +197,8 @@ class InputNotAuthorized(AuthorizationError):
 
     code = "input-not-authorized"
     hint = ("the output's lock or owner does not allow this transaction's signers or this "
-            "contract to spend it; sign with the owner's key (`--as NAME`)")
+            "contract to spend it, or the signers did not list it in the transaction's spend "
+            "allowance; sign with the owner's key (`--as NAME`) and allow it (`--spend TXID:INDEX`)")
 
 
 class TransactionRejected(AuthorizationError):

@@ -38,6 +38,7 @@ __all__ = [
     "Repository",
     "transaction_id_of",
     "block_hash_of",
+    "genesis_hash_of",
     "content_hash",
     "check_spendable",
     "check_timestamp",
@@ -95,6 +96,13 @@ def block_hash_of(parent_hash: bytes, height: int, timestamp: int, chain_id: str
                   chain_id.encode(), transaction_id)
 
 
+def genesis_hash_of(chain_id: str, timestamp: int, allocations: Sequence[TxOutput]) -> bytes:
+    """The hash block 0 gets from ``create_genesis(chain_id, timestamp, allocations)`` (so a
+    signer can bind a transaction to a chain it knows the genesis of)."""
+    tx_id = transaction_id_of(SealedDraft((), tuple(allocations), ()), 0)
+    return block_hash_of(GENESIS_PARENT, 0, timestamp, chain_id, tx_id)
+
+
 @runtime_checkable
 class ChainView(Protocol):
     """Read-only chain access for executions. Implementations must not be able to write."""
@@ -105,6 +113,9 @@ class ChainView(Protocol):
     def utxo_exists(self, outpoint: OutPoint) -> bool: ...
     def resource(self, content_hash: bytes) -> ResourceOutput | None: ...
     def resource_exists(self, content_hash: bytes) -> bool: ...
+    # A blob stored while the head is at height h is available from block h + 1 on (from 0
+    # before genesis): a view at height H sees only blobs available at H, so what a run pinned
+    # to a block can read does not change when someone stores a blob later.
     def resource_content(self, content_hash: bytes) -> bytes | None: ...
     def revision(self) -> int: ...
     def utxos_of(self, owner: bytes) -> list[tuple[OutPoint, TxOutput]]: ...
@@ -215,8 +226,8 @@ class _MemoryState:
     this, never the repository, so no writer is reachable from a view."""
 
     __slots__ = ("lock", "blocks", "chain_id", "utxos", "outputs", "resource_outputs",
-                 "created_at", "spent_at", "applied", "drafts", "signed_at", "blobs", "revision",
-                 "storage", "storage_versions")
+                 "created_at", "spent_at", "applied", "drafts", "signed_at", "blobs",
+                 "blob_heights", "revision", "storage", "storage_versions")
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -232,6 +243,7 @@ class _MemoryState:
         self.drafts: list[SealedDraft] = []  # the draft each block applied, by height
         self.signed_at: dict[int, tuple[bytes, bytes]] = {}  # height -> (signed tx id, result)
         self.blobs: dict[bytes, bytes] = {}
+        self.blob_heights: dict[bytes, int] = {}  # the block from which a blob is available
         self.revision = 0
         # contract -> key -> [(height, value or None)], oldest first: the whole history
         self.storage: dict[bytes, dict[bytes, list[tuple[int, bytes | None]]]] = {}
@@ -309,7 +321,10 @@ class _MemoryView:
 
     def resource_content(self, content_hash: bytes) -> bytes | None:
         with self._state.lock:
-            return self._state.blobs.get(content_hash)
+            available = self._state.blob_heights.get(content_hash)
+            if available is None or available > max(self._top, 0):
+                return None
+            return self._state.blobs[content_hash]
 
     def revision(self) -> int:
         """The snapshot's revision (-1 for a past view): constant for the view's lifetime."""
@@ -459,6 +474,8 @@ class MemoryRepository:
         with self._state.lock:
             if key not in self._state.blobs:
                 self._state.blobs[key] = bytes(content)
+                # available from head + 1 (0 before genesis): a pinned run never sees it
+                self._state.blob_heights[key] = len(self._state.blocks)
                 self._state.revision += 1
         return key
 

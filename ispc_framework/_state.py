@@ -13,10 +13,13 @@ Why a sparse Merkle tree (SMT) and not a Merkle tree over the sorted key/value l
 * a leaf's position depends only on its key, so the root is a function of the key/value set alone
   (no insertion order, no rebalancing), which is what makes an independent re-computation in a
   test, another language or a light client straightforward;
-* it can later be updated incrementally (store the inner nodes) without changing the root or the
-  proofs; today the root is recomputed from the contract's whole storage when a run writes it
-  (O(n log n) hashes, n = keys of that contract: 22 ms at 1,000 keys, benchmarks/
-  contract_storage.py), which is fine at devnet sizes and documented in docs/contracts.md.
+* it can be updated incrementally without changing the root or the proofs: :class:`_Tree` is a
+  persistent (path-copying) form of the same tree, and a run's or an apply's new root is its
+  parent tree with the writes applied, O(k log n) hashes for k writes (n keys). The trees of the
+  most recent roots are kept (:data:`_TREES`, keyed by root, which is a function of the key/value
+  set alone), so the contract's whole storage is read and hashed only on a miss (a new process,
+  an evicted root). Tests check incremental roots against the full recomputation and an
+  independent naive implementation under Hypothesis.
 
 Why our own ~100 lines instead of a library: the Python SMT packages on PyPI are unmaintained or
 fix a hash and node layout we would then have to pin forever; the tree below is small enough to
@@ -43,7 +46,9 @@ adopted later without changing what results commit to.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -114,6 +119,111 @@ def _leaves(items: Mapping[bytes, bytes]) -> list[tuple[bytes, bytes]]:
 def state_root(items: Mapping[bytes, bytes]) -> bytes:
     """The root of a contract's storage holding ``items`` (key -> value)."""
     return _subtree(_leaves(items), 0)
+
+
+# ------------------------------------------------------------------ incremental (persistent) tree
+
+@attrs.frozen
+class _Leaf:
+    key_hash: bytes
+    hash: bytes
+    count = 1
+
+
+@attrs.frozen
+class _Inner:
+    left: _Leaf | _Inner | None
+    right: _Leaf | _Inner | None
+    count: int  # entries below; always >= 2 (a subtree of one entry is its leaf)
+    hash: bytes
+
+
+def _hash_of(node) -> bytes:
+    return EMPTY_ROOT if node is None else node.hash
+
+
+def _count(node) -> int:
+    return 0 if node is None else node.count
+
+
+def _inner(left, right):
+    """The node over ``left`` and ``right``, compacted: no entry is None, one is its leaf."""
+    count = _count(left) + _count(right)
+    if count == 0:
+        return None
+    if count == 1:
+        return left if left is not None else right
+    return _Inner(left, right, count, _node(_hash_of(left), _hash_of(right)))
+
+
+def _put(node, hashed: bytes, leaf, depth: int):
+    """``node`` (at ``depth``) with the entry of key hash ``hashed`` set to ``leaf`` (a _Leaf)
+    or removed (``leaf`` None); unchanged nodes are shared with the old tree."""
+    if node is None:
+        return leaf
+    if isinstance(node, _Leaf):
+        if node.key_hash == hashed:
+            return leaf
+        if leaf is None:
+            return node
+        # two entries: split where their paths first differ (one node per shared bit)
+        children = [None, None]
+        children[_bit(node.key_hash, depth)] = node
+        children[_bit(hashed, depth)] = _put(children[_bit(hashed, depth)], hashed, leaf,
+                                             depth + 1)
+        return _inner(*children)
+    if _bit(hashed, depth):
+        return _inner(node.left, _put(node.right, hashed, leaf, depth + 1))
+    return _inner(_put(node.left, hashed, leaf, depth + 1), node.right)
+
+
+def _build(items: Mapping[bytes, bytes]):
+    node = None
+    for key, value in items.items():
+        hashed = key_hash(key)
+        node = _put(node, hashed, _Leaf(hashed, leaf_hash(hashed, value)), 0)
+    return node
+
+
+def _with_writes(node, writes: Iterable[StateWrite]):
+    for write in writes:
+        hashed = key_hash(write.key)
+        leaf = None if write.value is None else _Leaf(hashed, leaf_hash(hashed, write.value))
+        node = _put(node, hashed, leaf, 0)
+    return node
+
+
+#: the trees of recently seen roots, newest last (a root names its key/value set)
+_TREES: OrderedDict[bytes, _Leaf | _Inner | None] = OrderedDict()
+_TREES_KEPT = 64
+_TREES_LOCK = threading.Lock()
+
+
+def _remember(node) -> bytes:
+    root = _hash_of(node)
+    with _TREES_LOCK:
+        _TREES[root] = node
+        _TREES.move_to_end(root)
+        while len(_TREES) > _TREES_KEPT:
+            _TREES.popitem(last=False)
+    return root
+
+
+def root_after(parent_root: bytes, writes: Iterable[StateWrite],
+               load_items: Callable[[], Mapping[bytes, bytes]]) -> bytes:
+    """The root after ``writes`` over the storage whose root is ``parent_root``: incremental from
+    the remembered tree of ``parent_root``; ``load_items`` (that storage) is called only when the
+    tree is not remembered, and must give a storage with that root (else state-root-mismatch)."""
+    with _TREES_LOCK:
+        found = parent_root in _TREES
+        node = _TREES.get(parent_root)
+    if not found:
+        node = _build(load_items())
+        if _hash_of(node) != parent_root:
+            raise ValidationError("StateDelta.parent_root", "the contract's storage does not "
+                                  "have the parent root", code="state-root-mismatch")
+        _remember(node)
+    return _remember(_with_writes(node, writes))
 
 
 @attrs.frozen
@@ -224,7 +334,7 @@ def build_delta(contract: bytes, committed: Mapping[bytes, bytes], parent_versio
     contract's storage at the pinned block). Writes that change nothing are kept: they are what
     the run asked for, and they make the delta conflict with any concurrent change."""
     ordered = tuple(StateWrite(key, writes[key]) for key in sorted(writes))
-    root = state_root(apply_writes(committed, ordered)) if ordered else parent_root
+    root = root_after(parent_root, ordered, lambda: committed) if ordered else parent_root
     return StateDelta(contract, parent_version, parent_root,
                       parent_version + (1 if ordered else 0), root,
                       tuple(sorted(set(reads))), ordered)
@@ -241,16 +351,19 @@ def check_parent(delta: StateDelta, current_version: int, current_root: bytes) -
 
 
 def check_delta(delta: StateDelta, current_version: int, current_root: bytes,
-                current_items: Mapping[bytes, bytes] | None) -> None:
+                current_items: Mapping[bytes, bytes] | Callable[[], Mapping[bytes, bytes]] | None
+                ) -> None:
     """The apply rule: :func:`check_parent`, then ValidationError (``state-root-mismatch``) if
-    the delta's new root is not what its writes give (``current_items`` may be None for a delta
-    without writes: nothing to recompute)."""
+    the delta's new root is not what its writes give. ``current_items`` is the contract's
+    storage, or a function returning it (called only if the tree of ``current_root`` is not
+    remembered: :func:`root_after`); it may be None for a delta without writes."""
     check_parent(delta, current_version, current_root)
     if delta.writes:
         if current_items is None:
             raise ValidationError("StateDelta.root", "cannot check the new root without the "
                                   "contract's storage")
-        if state_root(apply_writes(current_items, delta.writes)) != delta.root:
+        load = current_items if callable(current_items) else (lambda: current_items)
+        if root_after(current_root, delta.writes, load) != delta.root:
             raise ValidationError("StateDelta.root", "the delta's root is not the root its "
                                   "writes give", code="state-root-mismatch")
 
@@ -263,5 +376,26 @@ def seal_run_draft(draft: TransactionDraft, view: ChainView, contract: bytes,
         return draft.seal()
     version, root = view.state_version(contract, height)
     writes = draft.state_writes
-    committed = view.state_items(contract, height) if writes else {}
+    committed = _LazyItems(lambda: view.state_items(contract, height))
     return draft.seal(build_delta(contract, committed, version, root, draft.state_reads, writes))
+
+
+class _LazyItems(Mapping):
+    """A contract's storage read from the view only if the tree of its root is not remembered."""
+
+    def __init__(self, load: Callable[[], Mapping[bytes, bytes]]) -> None:
+        self._load, self._items = load, None
+
+    def _get(self) -> Mapping[bytes, bytes]:
+        if self._items is None:
+            self._items = self._load()
+        return self._items
+
+    def __getitem__(self, key: bytes) -> bytes:
+        return self._get()[key]
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())

@@ -3,7 +3,8 @@
 # on Python 3.11 (.venv) on two cores (pytest-xdist), then on Python 3.10 (.venv310: the wasmer
 # engine, the cross-engine differential tests and the core suite on the oldest supported Python)
 # and on Python 3.13 (.venv313: the core suite, the default repository and engine). Tests marked
-# slow run once, in the 3.11 phase (wasmer's spec-suite run, marked wasm_spec, in the 3.10 one). Extra arguments go to every pytest call.
+# slow run once, in the 3.11 phase (wasmer's spec-suite run, marked wasm_spec, and the wasmer
+# variants of slow tests, marked slow_wasmer, in the 3.10 one). Extra arguments go to every pytest call.
 # Run scripts/bootstrap.sh once first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +28,7 @@ for d in plugins/*/tests; do [ "$d" = plugins/ispc-wasmer/tests ] || dirs+=("$d"
 scripts/conformance.sh .venv
 if [ -x .venv310/bin/python ]; then
   # "wasm_spec": wasmer's run of the WebAssembly spec suite is slow but runs only here.
-  .venv310/bin/python -m pytest -q "${workers[@]}" -m "not slow or wasm_spec" tests \
+  .venv310/bin/python -m pytest -q "${workers[@]}" -m "not slow or wasm_spec or slow_wasmer" tests \
     plugins/ispc-wasmer/tests "$@"
   scripts/conformance.sh .venv310 wasmer
 fi

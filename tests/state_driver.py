@@ -39,11 +39,13 @@ class StorageRun:
     """One run of ``contract`` pinned to the repository's head."""
 
     def __init__(self, repo, contract: bytes, *, caller: bytes = bytes(32),
-                 limits: ExecutionLimits | None = None, nonce: int = 0) -> None:
+                 limits: ExecutionLimits | None = None, nonce: int = 0,
+                 signers: tuple[bytes, ...] = (), allowance: frozenset = frozenset()) -> None:
         self.view = repo.view()
         self.contract = contract
         request = ExecutionRequest(contract, "run", caller=caller, nonce=nonce)
-        self.ctx = MANAGER.create(request, self.view.head(), limits or ExecutionLimits())
+        self.ctx = MANAGER.create(request, self.view.head(), limits or ExecutionLimits(),
+                                  signers=signers, allowance=allowance)
         self.memory = Memory()
         self.env = HostEnv(self.ctx, self.view, self.memory)
 

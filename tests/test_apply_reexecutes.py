@@ -2,17 +2,21 @@
 make is refused at apply with result-mismatch, and nothing is written."""
 from __future__ import annotations
 
+import struct
+
 import attrs
 import pytest
 
+from ispc_framework import ExecutionRequest
+
 from ispc_framework._coordinator import _state_output
-from ispc_framework._errors import ContractFailed, VerificationFailed
+from ispc_framework._errors import ContractFailed, ISPCError, VerificationFailed
 from ispc_framework._model import (AssetOutput, NativeCoin, SealedDraft, SingleKeyLock, TxInput,
                                   TxOutput)
 from ispc_framework._proving import ProofRequest
 from ispc_framework._signing import devnet_key
 
-from .test_coordinator import ALICE, key_dir, make, mint  # noqa: F401
+from .test_coordinator import ALICE, key_dir, make, mint, signed  # noqa: F401
 
 MALLORY_KEY = devnet_key("mallory")
 MALLORY = MALLORY_KEY.public_key
@@ -60,11 +64,18 @@ def test_reproved_draft_spending_the_signer_is_refused(key_dir, tmp_path):  # no
     view = coordinator.repository.view()
     coin_op, coin = next((op, o) for op, o in view.utxos_of(ALICE)
                          if o.asset and isinstance(o.asset.token, NativeCoin))
-    honest = coordinator.execute(mint(token, 1))
     draft = SealedDraft((TxInput(coin_op),),
                         (TxOutput(MALLORY, asset=AssetOutput(NativeCoin(), coin.asset.amount)),),
                         ())
-    assert refused(coordinator, reprove(coordinator, honest, draft, (coin,)))
+    # alice allowed nothing to be spent: verify already refuses it (spend allowance, R3)
+    honest = coordinator.execute(mint(token, 1))
+    with pytest.raises(ISPCError) as info:
+        coordinator.verify_result(reprove(coordinator, honest, draft, (coin,)))
+    assert info.value.code == "input-not-authorized"
+    # alice allowed the coin, but her mint does not spend it: only re-execution can tell
+    allowing = coordinator.execute(signed(ExecutionRequest(token, "mint", struct.pack("<Q", 1)),
+                                          spends=[coin_op]))
+    assert refused(coordinator, reprove(coordinator, allowing, draft, (coin,)))
     assert coordinator.repository.view().utxo(coin_op) == coin
 
 
@@ -72,3 +83,22 @@ def test_honest_result_still_applies(key_dir, tmp_path):  # noqa: F811
     coordinator, token = make(key_dir, tmp_path)
     result = coordinator.execute(mint(token, 1))
     assert coordinator.apply_result(result).block.height == 2
+
+
+def test_reproved_result_writing_another_contracts_storage_is_refused(key_dir, tmp_path):  # noqa: F811
+    """#14: a result re-proved (valid hash and proof) whose storage delta names another
+    contract is refused at verify and at apply (state-not-own), and nothing is written."""
+    from ispc_framework._state import EMPTY_ROOT, build_delta
+
+    coordinator, token = make(key_dir, tmp_path)
+    honest = coordinator.execute(mint(token, 1))
+    victim = b"\x99" * 32
+    delta = build_delta(victim, {}, 0, EMPTY_ROOT, [], {b"owner": MALLORY})
+    forged = reprove(coordinator, honest, attrs.evolve(honest.draft, state=delta), ())
+    revision = coordinator.repository.view().revision()
+    for step in (coordinator.verify_result, coordinator.apply_result):
+        with pytest.raises(VerificationFailed) as info:
+            step(forged)
+        assert info.value.code == "state-not-own"
+    view = coordinator.repository.view()
+    assert view.revision() == revision and view.state_items(victim, 99) == {}

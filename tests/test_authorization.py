@@ -34,8 +34,17 @@ CONTRACT, OTHER = b"\xc1" * 32, b"\xc2" * 32
 COIN = AssetOutput(NativeCoin(), 5)
 
 
-def spender(signers=(), contract=CONTRACT, height=10, timestamp=1000):
-    return Spender(signers, contract, height, timestamp)
+def spender(signers=(), contract=CONTRACT, height=10, timestamp=1000, allowance=None):
+    """A spender; allowance None lifts the spend-allowance rule (the lock table tests locks)."""
+    return Spender(signers, contract, height, timestamp, allowance)
+
+
+def _genesis_outpoint(output):
+    """Where ``_host_allows``/``_apply_allows`` put ``output``: genesis output 0."""
+    from ispc_framework._model import OutPoint
+    from ispc_framework._repository import transaction_id_of
+
+    return OutPoint(transaction_id_of(SealedDraft((), (output,), ()), 0), 0)
 
 
 @pytest.mark.parametrize("output, who, allowed", [
@@ -72,6 +81,24 @@ def test_every_lock_positive_and_negative(output, who, allowed):
     assert (spend_refusal(output, who) is None) is allowed
 
 
+def test_the_spend_allowance_bounds_only_what_rests_on_a_signature():
+    from ispc_framework._model import OutPoint
+
+    mine, other = OutPoint(b"\x01" * 32, 0), OutPoint(b"\x02" * 32, 0)
+    allowing = spender([KEYS[0]], allowance={mine})
+    for output in (TxOutput(KEYS[0], asset=COIN),
+                   TxOutput(KEYS[1], (SingleKeyLock(KEYS[0]),), asset=COIN),
+                   TxOutput(KEYS[1], (MultiKeyLock(1, KEYS[:2]),), asset=COIN)):
+        assert spend_refusal(output, allowing, mine) is None
+        assert "allowance" in spend_refusal(output, allowing, other)
+        assert "allowance" in spend_refusal(output, allowing)          # outpoint unknown
+    for output in (TxOutput(CONTRACT, asset=COIN),                      # the contract's own
+                   TxOutput(KEYS[0], (ContractLock(CONTRACT),), asset=COIN)):
+        assert spend_refusal(output, allowing, other) is None
+    # an allowance never widens the lock rule
+    assert spend_refusal(TxOutput(KEYS[1], asset=COIN), allowing, mine) is not None
+
+
 # ------------------------------------------------------------ host check == verify == apply
 
 keys = st.sampled_from(KEYS)
@@ -88,7 +115,7 @@ outputs = st.builds(lambda owner, locks: TxOutput(owner, tuple(locks), asset=COI
                     st.lists(lock_trees, max_size=2))
 
 
-def _host_allows(output, signers) -> bool:
+def _host_allows(output, signers, allowance) -> bool:
     repo = MemoryRepository()
     created = repo.create_genesis("t", 1000, [output]).created[0]
     for _ in range(10):
@@ -96,7 +123,8 @@ def _host_allows(output, signers) -> bool:
     view = repo.view()
     pins = attrs.evolve(view.head(), timestamp=1000)  # ...so pin the timestamp the rule uses
     manager = ContextManager()
-    with manager.open(ExecutionRequest(CONTRACT, "m"), pins, signers=tuple(signers)) as ctx:
+    with manager.open(ExecutionRequest(CONTRACT, "m"), pins, signers=tuple(signers),
+                      allowance=allowance) as ctx:
         try:
             tx_add_input(HostEnv(ctx, view), encode(created), False, b"")
         except GuestError as exc:
@@ -105,12 +133,12 @@ def _host_allows(output, signers) -> bool:
     return True
 
 
-def _apply_allows(output, signers) -> bool:
+def _apply_allows(output, signers, allowance) -> bool:
     repo = MemoryRepository()
     created = repo.create_genesis("t", 1000, [output]).created[0]
     try:
         repo.apply(SealedDraft((TxInput(created),)), check=lambda reader: check_spends(
-            [reader.utxo(created)], spender(signers)))
+            [reader.utxo(created)], spender(signers, allowance=allowance), [created]))
     except InputNotAuthorized:
         assert repo.view().utxo(created) == output  # nothing written
         return False
@@ -118,15 +146,19 @@ def _apply_allows(output, signers) -> bool:
 
 
 @settings(max_examples=60, deadline=None)
-@given(outputs, st.sets(keys, max_size=4))
-def test_host_check_verify_and_apply_agree(output, signers):
-    pure = spend_refusal(output, spender(signers)) is None
+@given(outputs, st.sets(keys, max_size=4), st.booleans())
+def test_host_check_verify_and_apply_agree(output, signers, allowed):
+    point = _genesis_outpoint(output)
+    allowance = frozenset({point}) if allowed else frozenset()
+    who = spender(signers, allowance=allowance)
+    pure = spend_refusal(output, who, point) is None
     try:
-        check_spends([output], spender(signers))   # what verify runs
+        check_spends([output], who, [point])   # what verify runs
         verified = True
     except InputNotAuthorized:
         verified = False
-    assert pure == verified == _host_allows(output, signers) == _apply_allows(output, signers)
+    assert pure == verified == _host_allows(output, signers, allowance) == \
+        _apply_allows(output, signers, allowance)
 
 
 # ------------------------------------------------------------------- theft, end to end
@@ -174,7 +206,8 @@ def test_forged_results_are_refused_at_verify_and_apply(key_dir, tmp_path):  # n
     outpoint = coordinator.apply_result(coordinator.execute(mint(token))).created[0]
     spend = devnet_key("bob").public_key + struct.pack("<Q", 1) + bytes([1]) + \
         outpoint.tx_id + struct.pack("<I", outpoint.index)
-    result = coordinator.execute(signed(ExecutionRequest(token, "transfer", spend)))
+    result = coordinator.execute(signed(ExecutionRequest(token, "transfer", spend),
+                                        spends=[outpoint]))
     view = coordinator.repository.view()
     foreign = next(op for op, out in view.utxos_of(ALICE) if out.asset and out.asset.amount == 50)
     tx = result.commitment.transaction

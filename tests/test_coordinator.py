@@ -16,6 +16,7 @@ from ispc_framework import (AssetOutput, Coordinator, ExecutionRequest, MemoryRe
 from ispc_framework._errors import (ContractFailed, ISPCError, NotFound, RepositoryError,
                                    ValidationError)
 from ispc_framework.plugins import hookimpl
+from ispc_framework._repository import genesis_hash_of
 from ispc_framework._signing import devnet_key
 from ispc_framework._trace import ExecutionTrace
 from ispc_framework._transaction import sign_request
@@ -24,6 +25,8 @@ REPO = Path(__file__).resolve().parents[1]
 TOKEN = REPO / "examples" / "contracts" / "build" / "token_c.wasm"
 ALICE_KEY, BOB_KEY = devnet_key("alice"), devnet_key("bob")
 ALICE, BOB = ALICE_KEY.public_key, BOB_KEY.public_key
+#: the genesis make() writes (signatures are bound to it)
+GENESIS = genesis_hash_of("test", 1000, [TxOutput(ALICE, asset=AssetOutput(NativeCoin(), 50))])
 
 # slow: every run is proven (run once, in the Python 3.11 phase of scripts/test.sh)
 pytestmark = [pytest.mark.skipif(not TOKEN.is_file(), reason="run examples/contracts/build.sh"),
@@ -59,8 +62,10 @@ def make(key_dir, tmp_path, repository=None, **extra):
     return coordinator, key
 
 
-def signed(request, key=ALICE_KEY, chain_id="test", valid_until=2**64 - 1):
-    return sign_request(request, [key], chain_id=chain_id, valid_until=valid_until)
+def signed(request, key=ALICE_KEY, chain_id="test", valid_until=2**64 - 1, spends=(),
+           genesis=GENESIS):
+    return sign_request(request, [key], chain_id=chain_id, genesis_hash=genesis,
+                        valid_until=valid_until, spends=spends)
 
 
 def mint(token, amount=500, key=ALICE_KEY, nonce=0):
@@ -217,7 +222,8 @@ def test_sqlite_round_trip_apply_and_spend(key_dir, tmp_path):
     outpoint = applied.created[0]
     transfer = BOB + struct.pack("<Q", 200) + bytes([1]) + outpoint.tx_id + \
         struct.pack("<I", outpoint.index)
-    result = coordinator.execute(signed(ExecutionRequest(token, "transfer", transfer)))
+    result = coordinator.execute(signed(ExecutionRequest(token, "transfer", transfer),
+                                        spends=[outpoint]))
     assert struct.unpack("<Q", result.return_data) == (300,)
     assert [o.asset.amount for o in result.spent_outputs] == [500]
     coordinator.apply_result(result)
@@ -249,8 +255,10 @@ def test_a_stale_result_is_not_applied(key_dir, tmp_path):
     coordinator, token = make(key_dir, tmp_path)
     outpoint = coordinator.apply_result(coordinator.execute(mint(token))).created[0]
     spend = BOB + struct.pack("<Q", 1) + bytes([1]) + outpoint.tx_id + struct.pack("<I", outpoint.index)
-    first = coordinator.execute(signed(ExecutionRequest(token, "transfer", spend)))
-    second = coordinator.execute(signed(ExecutionRequest(token, "transfer", spend, nonce=1)))
+    first = coordinator.execute(signed(ExecutionRequest(token, "transfer", spend),
+                                       spends=[outpoint]))
+    second = coordinator.execute(signed(ExecutionRequest(token, "transfer", spend, nonce=1),
+                                        spends=[outpoint]))
     coordinator.apply_result(first)
     height = coordinator.repository.view().head().height
     with pytest.raises(RepositoryError) as info:

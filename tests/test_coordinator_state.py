@@ -17,6 +17,7 @@ from ispc_framework._encoding import decode_value
 from ispc_framework._errors import ReadOnlyViolation, VerificationFailed
 from ispc_framework._sinks import records_from_line
 from ispc_framework._model import ResourceCategory, ResourceOutput, SealedDraft, TxOutput
+from ispc_framework._repository import genesis_hash_of
 
 REPO = Path(__file__).resolve().parents[1]
 COUNTER = REPO / "examples" / "contracts" / "build" / "counter_c.wasm"
@@ -24,8 +25,10 @@ ALICE_KEY = devnet_key("alice")
 ALICE = ALICE_KEY.public_key
 
 
-def signed(request):
-    return sign_request(request, [ALICE_KEY], chain_id="test", valid_until=2**64 - 1)
+def signed(request, spends=()):
+    return sign_request(request, [ALICE_KEY], chain_id="test",
+                        genesis_hash=genesis_hash_of("test", 1000, []), valid_until=2**64 - 1,
+                        spends=spends)
 
 pytestmark = pytest.mark.skipif(not COUNTER.is_file(), reason="run examples/contracts/build.sh")
 

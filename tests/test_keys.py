@@ -60,3 +60,72 @@ def test_passphrase_protected_key(tmp_path):
             load_key_file(path, passphrase)
         assert info.value.code == code
     assert "argon2id" in keys(tmp_path, "list")
+
+
+# --- R6: key directory hygiene (attacker's review) ------------------------------------------
+
+def test_a_loose_key_dir_or_file_is_refused_and_new_dirs_are_private(tmp_path):
+    import os
+
+    loose = tmp_path / "keys"
+    loose.mkdir()
+    os.chmod(loose, 0o777)
+    with pytest.raises(ConfigError) as info:
+        KeyStore(loose).new("alice")
+    assert info.value.code == "key-dir-insecure" and "chmod 700" in info.value.hint
+    assert not list(loose.iterdir())                              # nothing written
+    os.chmod(loose, 0o700)
+    store = KeyStore(loose)
+    key = store.new("alice")
+    os.chmod(store.path("alice"), 0o644)                         # e.g. copied with cp
+    with pytest.raises(ConfigError) as info:
+        store.load("alice")
+    assert info.value.code == "key-file-insecure" and "chmod 600" in info.value.hint
+    with pytest.raises(ConfigError):
+        load_key_file(store.path("alice"))                       # `--key FILE` too
+    os.chmod(store.path("alice"), 0o600)
+    os.chmod(loose, 0o750)
+    with pytest.raises(ConfigError) as info:
+        store.load("alice")
+    assert info.value.code == "key-dir-insecure"
+    os.chmod(loose, 0o700)
+    assert store.load("alice").public_key == key.public_key
+    nested = tmp_path / "home" / ".ispc" / "keys"                # ~/.ispc made 0700 too
+    KeyStore(nested).new("bob")
+    for path in (nested, nested.parent):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o700
+
+
+def _resealed(tmp_path, ops, mem):
+    import nacl.pwhash
+    import nacl.secret
+    import nacl.utils
+
+    store = KeyStore(tmp_path / "k")
+    store.new("bob", "correct horse")
+    data = json.loads(store.path("bob").read_text())
+    seed = load_key_file(store.path("bob"), "correct horse").seed
+    kdf = nacl.pwhash.argon2id
+    salt = nacl.utils.random(kdf.SALTBYTES)
+    box_key = kdf.kdf(32, b"correct horse", salt, kdf.OPSLIMIT_MIN, kdf.MEMLIMIT_MIN)
+    data.update(salt=salt.hex(), opslimit=ops, memlimit=mem,
+                sealed_seed=bytes(nacl.secret.SecretBox(box_key).encrypt(seed)).hex())
+    path = tmp_path / "k" / "tampered.key.json"
+    path.write_text(json.dumps(data))
+    path.chmod(0o600)
+    return path
+
+
+@pytest.mark.slow  # derives a moderate Argon2id key once
+@pytest.mark.parametrize("limits", ["min", "huge", "bool"])
+def test_kdf_limits_from_the_file_are_bounded(tmp_path, limits):
+    import nacl.pwhash
+
+    kdf = nacl.pwhash.argon2id
+    ops, mem = {"min": (kdf.OPSLIMIT_MIN, kdf.MEMLIMIT_MIN),
+                "huge": (kdf.OPSLIMIT_MODERATE, 2**40),        # would allocate 1 TiB
+                "bool": (True, kdf.MEMLIMIT_MODERATE)}[limits]
+    path = _resealed(tmp_path, ops, mem)
+    with pytest.raises(ValidationError) as info:
+        load_key_file(path, "correct horse")
+    assert info.value.code == "key-kdf-limits" and info.value.hint

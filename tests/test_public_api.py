@@ -66,7 +66,7 @@ EXPECTED_PLUGIN_API = {
     # provers and repositories
     "ProofRequest", "Progress", "BlockInfo", "BlockRecord", "AppliedBlock", "GENESIS_PARENT", "block_hash_of",
     "content_hash", "transaction_id_of", "check_spendable", "check_timestamp", "MemoryRepository",
-    "ApplyCheck", "check_head", "check_new_transaction",
+    "ApplyCheck", "check_head", "check_new_transaction", "genesis_hash_of",
     # signed transactions and who may spend what (docs/authorization.md)
     "Spender", "spend_refusal", "check_spends", "contract_state_id", "SignedTransaction",
     "check_signatures", "check_transaction", "SigningKey", "verify_signature", "address_of",

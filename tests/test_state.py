@@ -67,6 +67,41 @@ def test_inclusion_and_absence_proofs_check_and_tampering_fails(items, probe):
         assert not verify_proof(proof, digest("x", root))
 
 
+# keys drawn from a small alphabet so that batches overwrite and delete existing keys
+_keys = st.binary(min_size=1, max_size=2)
+batches = st.lists(st.dictionaries(_keys, st.none() | st.binary(max_size=4), max_size=6),
+                   max_size=8)
+
+
+@settings(max_examples=80, deadline=None)
+@given(storages, batches, st.booleans())
+def test_incremental_roots_equal_the_full_and_the_independent_computation(start, steps, forget):
+    """#14: roots updated write by write from a remembered tree are byte-identical to the full
+    recomputation and to the naive implementation, whether the parent's tree is remembered or
+    (``forget``) rebuilt from the storage."""
+    from ispc_framework import _state
+
+    items = dict(start)
+    root = state_root(items)
+    for writes in steps:
+        if forget:
+            _state._TREES.clear()
+        ordered = [m.StateWrite(key, writes[key]) for key in sorted(writes)]
+        root = _state.root_after(root, ordered, lambda items=items: dict(items))
+        items = apply_writes(items, ordered)
+        assert root == state_root(items) == naive_root(items)
+
+
+def test_a_storage_that_does_not_have_the_parent_root_is_refused():
+    from ispc_framework import _state
+
+    _state._TREES.clear()
+    with pytest.raises(ValidationError) as info:
+        _state.root_after(digest("x", b"not this storage's root"), [m.StateWrite(b"k", b"v")],
+                          lambda: {b"a": b"b"})
+    assert info.value.code == "state-root-mismatch"
+
+
 def test_empty_storage_root_and_order_independence():
     assert state_root({}) == EMPTY_ROOT
     a = {b"a": b"1", b"b": b"2", b"c": b""}

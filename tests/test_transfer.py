@@ -85,11 +85,28 @@ def test_insufficient_funds_and_bad_arguments_change_nothing():
     assert draft.inputs == () and draft.outputs == ()
 
 
+def test_a_signed_transfer_of_the_callers_own_allowed_outputs_is_allowed():
+    """The caller signed and allowed two of its outputs: transfer selects among exactly those
+    (largest first), pays the recipient and returns the change to the caller."""
+    repo, created = chain(coin(ALICE, 40), coin(ALICE, 100, locks=(SingleKeyLock(ALICE),)),
+                          coin(ALICE, 500))
+    run = StorageRun(repo, CONTRACT, caller=ALICE, signers=(ALICE,),
+                     allowance=frozenset(created[:2]))
+    assert transfer(run, 1, BOB, 120) == Status.OK
+    draft = run.seal()
+    assert [i.outpoint for i in draft.inputs] == [created[1], created[0]]  # never the 500
+    assert [(o.owner, o.asset.amount) for o in draft.outputs] == [(BOB, 120), (ALICE, 20)]
+    repo.apply(draft)
+    run = StorageRun(repo, CONTRACT, caller=ALICE, signers=(ALICE,))   # nothing allowed now
+    assert transfer(run, 1, BOB, 1) == Status.INSUFFICIENT_FUNDS
+    assert run.seal().inputs == ()
+
+
 def test_a_transfer_from_a_caller_that_did_not_sign_is_refused_and_writes_nothing():
-    """Until a context carries the transaction's signers (issue #12), the caller is an asserted
-    value: spending its outputs must be refused whatever the caller field says."""
-    repo, _ = chain(coin(ALICE, 100), coin(ALICE, 100, locks=(SingleKeyLock(ALICE),)))
-    run = StorageRun(repo, CONTRACT, caller=ALICE)
+    """The caller field alone is not a signature: spending its outputs is refused whatever
+    the caller field says, even with those outputs in the allowance."""
+    repo, created = chain(coin(ALICE, 100), coin(ALICE, 100, locks=(SingleKeyLock(ALICE),)))
+    run = StorageRun(repo, CONTRACT, caller=ALICE, signers=(BOB,), allowance=frozenset(created))
     assert transfer(run, 1, BOB, 10) == Status.NOT_AUTHORIZED
     assert run.ctx.trace.records[-1].status == Status.NOT_AUTHORIZED
     draft = run.seal()

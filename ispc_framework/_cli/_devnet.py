@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import tempfile
 import time
@@ -45,13 +46,21 @@ def _genesis_outputs(allocate: tuple[str, ...], key_dir: str | None) -> list[TxO
     return outputs
 
 
+def _new_chain_id() -> str:
+    """A fresh devnet's id: unique, so two devnets never share one (signatures also cover the
+    genesis hash, so even equal ids would not let a transaction replay across them)."""
+    return f"ispc-devnet-{secrets.token_hex(4)}"
+
+
 def _config_in_effect(state: State) -> bool:
     return bool(state.config_path or os.environ.get("ISPC_CONFIG")
                 or Path(CONFIG_FILE).is_file())
 
 
 _genesis_options = [
-    click.option("--chain-id", default="ispc-devnet", show_default=True),
+    click.option("--chain-id", default=None,
+                 help="Chain id (default: ispc-devnet-<8 random hex digits>, unique per devnet; "
+                      "signatures are bound to the genesis hash either way)."),
     click.option("--timestamp", type=int, default=None, help="Genesis time (default: now)."),
     click.option("--allocate", multiple=True, metavar="ADDRESS:AMOUNT",
                  help="Native coins for ADDRESS (64 hex digits, or a key name of the key "
@@ -71,7 +80,7 @@ def genesis_options(command):
 @click.option("--key-dir", type=click.Path(file_okay=False), default=None,
               help="Key directory for --allocate names (genesis-only mode).")
 @click.pass_obj
-def init_cmd(state: State, chain_id: str, timestamp: int | None, allocate: tuple[str, ...],
+def init_cmd(state: State, chain_id: str | None, timestamp: int | None, allocate: tuple[str, ...],
              as_json: bool, key_dir: str | None) -> None:
     """Make a devnet here in one command, or the genesis block of the configured chain.
 
@@ -83,6 +92,7 @@ def init_cmd(state: State, chain_id: str, timestamp: int | None, allocate: tuple
     \b
     Example: ispc init && ispc balance alice
     Example: ispc --config ispc.toml init --allocate alice:1000"""
+    chain_id = chain_id or _new_chain_id()
     if not _config_in_effect(state):
         _quick_start(state, Path("."), chain_id, timestamp, allocate, as_json)
         return
@@ -106,7 +116,7 @@ def devnet_group() -> None:
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
 @genesis_options
 @click.pass_obj
-def devnet_init(state: State, directory: str, chain_id: str, timestamp: int | None,
+def devnet_init(state: State, directory: str, chain_id: str | None, timestamp: int | None,
                 allocate: tuple[str, ...], as_json: bool) -> None:
     """Make a working devnet in DIRECTORY (default: here; made if missing): ispc.toml, testing
     accounts alice and bob with 1000 coins each, single-party testing prover keys, the genesis
@@ -115,7 +125,7 @@ def devnet_init(state: State, directory: str, chain_id: str, timestamp: int | No
     \b
     Example:
       ispc devnet init mynet && cd mynet && ispc keys list"""
-    _quick_start(state, Path(directory), chain_id, timestamp, allocate, as_json)
+    _quick_start(state, Path(directory), chain_id or _new_chain_id(), timestamp, allocate, as_json)
 
 
 def _quick_start(state: State, directory: Path, chain_id: str, timestamp: int | None,

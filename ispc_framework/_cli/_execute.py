@@ -72,10 +72,11 @@ def _warm_prover(coordinator: Any, circuit_id: str | None = None, proving: bool 
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def run_cmd(state: State, contract: str, method: str, input_hex: str, input_file: str | None,
-            as_name, key_file, key_dir, passphrase_env, valid_for: int, nonce: int,
-            no_prove: bool, out: str | None, apply_now: bool, as_json: bool) -> None:
+            as_name, key_file, key_dir, passphrase_env, valid_for: int, spends: tuple[str, ...],
+            nonce: int, no_prove: bool, out: str | None, apply_now: bool, as_json: bool) -> None:
     """Run METHOD of the deployed CONTRACT (content hash), signed by --as KEYNAME (the
-    contract's caller); nothing is written unless --apply. With -v, per-phase timings.
+    contract's caller); nothing is written unless --apply. The contract may spend only those of
+    your outputs you name with --spend. With -v, per-phase timings.
 
     \b
     Example: ispc run TOKEN mint --input 0900000000000000 --as alice --out mint.json
@@ -87,7 +88,7 @@ def run_cmd(state: State, contract: str, method: str, input_hex: str, input_file
                                call_input(input_hex, input_file, state.config.limits.max_input_bytes),
                                nonce=nonce)
     transaction = sign(coordinator, request, as_name, key_file, key_dir, passphrase_env,
-                       valid_for)
+                       valid_for, spends)
     with timed() as timings, working("executing" if no_prove else "executing and proving"):
         result = coordinator.execute(transaction, prove=not no_prove)
     applied = _deliver(coordinator, "wasm", result, out, apply_now, as_json, timings)
@@ -118,8 +119,8 @@ def run_cmd(state: State, contract: str, method: str, input_hex: str, input_file
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def infer_cmd(state: State, model: str, inputs_file: str, as_name, key_file, key_dir,
-              passphrase_env, valid_for: int, nonce: int, no_prove: bool, out: str | None,
-              apply_now: bool, as_json: bool) -> None:
+              passphrase_env, valid_for: int, spends: tuple[str, ...], nonce: int,
+              no_prove: bool, out: str | None, apply_now: bool, as_json: bool) -> None:
     """Run the deployed ONNX MODEL (content hash) on the inputs; the result commits to all.
     Outputs print as values (with --json too: name, dtype, shape, values).
 
@@ -131,7 +132,7 @@ def infer_cmd(state: State, model: str, inputs_file: str, as_name, key_file, key
     request = ExecutionRequest(parse_hex(model, "MODEL", 32), "onnx.run", b"",
                                tensors=tensors, nonce=nonce)
     transaction = sign(coordinator, request, as_name, key_file, key_dir, passphrase_env,
-                       valid_for)
+                       valid_for, spends)
     with timed() as timings, working("running" if no_prove else "running and proving"):
         result = coordinator.execute_model(transaction, prove=not no_prove)
     applied = _deliver(coordinator, "onnx", result, out, apply_now, as_json, timings)

@@ -263,16 +263,32 @@ def signing_options(command):
             click.option("--passphrase-env", metavar="VAR", default=None,
                          help="Environment variable holding the key's passphrase."),
             click.option("--valid-for", default=100, show_default=True, type=int,
-                         help="Blocks after the current head during which it may run.")]):
+                         help="Blocks after the current head during which it may run."),
+            click.option("--spend", "spends", multiple=True, metavar="TXID:INDEX",
+                         help="Allow the contract to spend this output of yours (as `ispc utxo` "
+                              "lists it); repeatable. Nothing else of yours can be spent.")]):
         command = option(command)
     return command
 
 
+def parse_outpoint(text: str, field: str):
+    """TXID:INDEX (64 hex digits, a colon, a decimal index), as `ispc utxo` prints it."""
+    from .._model import OutPoint
+
+    tx_id, sep, index = text.partition(":")
+    if not sep or not index.isdigit():
+        raise ValidationError(field, f"{text!r} must look like TXID:INDEX")
+    return OutPoint(parse_hex(tx_id, field, 32), int(index))
+
+
 def sign(coordinator: Any, request: ExecutionRequest, as_name, key_file, key_dir,
-          passphrase_env, valid_for: int):
+          passphrase_env, valid_for: int, spends: tuple[str, ...] = ()):
+    from .._coordinator import genesis_of
     from .._transaction import sign_request
 
     key = signer(as_name, key_file, key_dir, passphrase_env)
-    head = coordinator.repository.view().head()
-    return sign_request(request, [key], chain_id=head.chain_id,
-                        valid_until=head.height + max(valid_for, 0))
+    view = coordinator.repository.view()
+    head = view.head()
+    return sign_request(request, [key], chain_id=head.chain_id, genesis_hash=genesis_of(view),
+                        valid_until=head.height + max(valid_for, 0),
+                        spends=[parse_outpoint(item, "--spend") for item in spends])

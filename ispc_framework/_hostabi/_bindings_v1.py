@@ -361,8 +361,9 @@ SPEC = {'abi_version': 1,
                                     'the pinned view (NOT_FOUND otherwise) and not already an '
                                     'input (DUPLICATE). Spending (not reference_only) needs the '
                                     "output's lock/owner to allow this transaction's signers or "
-                                    'this contract (INPUT_NOT_AUTHORIZED otherwise; '
-                                    'docs/authorization.md).',
+                                    "this contract, and an output spendable only on a signer's "
+                                    "authority must be in the signed transaction's spend allowance "
+                                    '(INPUT_NOT_AUTHORIZED otherwise; docs/authorization.md).',
                              'determinism': "appends to this execution's own draft only"},
                             {'name': 'tx_add_asset_output',
                              'category': 'write',
@@ -705,14 +706,16 @@ SPEC = {'abi_version': 1,
                                           'NOT_AUTHORIZED'],
                              'doc': "Pay `amount` of `token` to `to` from the source's outputs. "
                                     "Selection rule: the source's unspent asset outputs of the "
-                                    'token in the pinned view that this execution may spend and '
-                                    'that are not yet inputs of the draft, largest amount first, '
-                                    'ties by outpoint (tx_id, then index) ascending, taken until '
-                                    'they cover the amount. Adds them as inputs, one output of '
-                                    '`amount` owned by `to` (no locks), and, if they exceed it, '
-                                    'one change output owned by the source (no locks). Costs 100 '
-                                    'gas per candidate output scanned and 1500 per input added; '
-                                    'the outpoints read and spent are recorded in the trace. All '
-                                    'or nothing: on any status but OK the draft is unchanged.',
+                                    'token in the pinned view that this execution may spend (for '
+                                    "source 1, only outpoints in the signed transaction's spend "
+                                    'allowance) and that are not yet inputs of the draft, largest '
+                                    'amount first, ties by outpoint (tx_id, then index) ascending, '
+                                    'taken until they cover the amount. Adds them as inputs, one '
+                                    'output of `amount` owned by `to` (no locks), and, if they '
+                                    'exceed it, one change output owned by the source (no locks). '
+                                    'Costs 100 gas per candidate output scanned and 1500 per input '
+                                    'added; the outpoints read and spent are recorded in the '
+                                    'trace. All or nothing: on any status but OK the draft is '
+                                    'unchanged.',
                              'determinism': "reads the pinned view; appends to this execution's "
                                             'own draft only'}]}]}

@@ -116,10 +116,12 @@ def balance(env: HostEnv, owner: bytes, token: bytes) -> tuple[int]:
     return (sum(_amount(output) for _, output in _holdings(env, owner, _token(token))),)
 
 
-def _may_spend(output: TxOutput, ctx: Any, signers: tuple[bytes, ...]) -> bool:
-    """The lock rule of ispc_framework._authorization, for this run's signers and contract."""
-    spender = Spender(signers, ctx.contract_address, ctx.pins.height, ctx.pins.timestamp)
-    return spend_refusal(output, spender) is None
+def _may_spend(point: OutPoint, output: TxOutput, ctx: Any, signers: tuple[bytes, ...]) -> bool:
+    """The lock and allowance rule of ispc_framework._authorization, for this run's signers,
+    contract and spend allowance (a caller's outputs outside the allowance are not candidates)."""
+    spender = Spender(signers, ctx.contract_address, ctx.pins.height, ctx.pins.timestamp,
+                      getattr(ctx, "allowance", frozenset()))
+    return spend_refusal(output, spender, point) is None
 
 
 def select_inputs(candidates: list[tuple[OutPoint, TxOutput]],
@@ -152,7 +154,7 @@ def transfer(env: HostEnv, source: int, to: bytes, token: bytes, amount: int) ->
     draft = ctx.draft
     taken = {tx_input.outpoint for tx_input in draft.inputs}
     candidates = [(point, output) for point, output in _holdings(env, address, asset_token)
-                  if point not in taken and _may_spend(output, ctx, signers)]
+                  if point not in taken and _may_spend(point, output, ctx, signers)]
     chosen, total = select_inputs(candidates, amount)
     if total < amount:
         raise GuestError(Status.INSUFFICIENT_FUNDS,

@@ -172,7 +172,7 @@ def tx_add_input(env: HostEnv, outpoint: bytes, reference_only: bool,
     if output is None:
         raise GuestError(Status.NOT_FOUND, "no such unspent output")
     if not reference_only:
-        reason = spend_refusal(output, env.ctx.spender())
+        reason = spend_refusal(output, env.ctx.spender(), point)
         if reason is not None:
             raise GuestError(Status.INPUT_NOT_AUTHORIZED, reason)
     return (draft.add_input(tx_input),)

@@ -59,7 +59,7 @@ _EXPORTS: dict[str, list[str]] = {
         "ChainView", "RepositoryWriter", "Repository", "BlockInfo", "BlockRecord", "AppliedBlock",
         "GENESIS_PARENT", "block_hash_of", "content_hash", "transaction_id_of", "check_spendable",
         "check_timestamp", "MemoryRepository", "ApplyCheck", "check_head",
-        "check_new_transaction"],
+        "check_new_transaction", "genesis_hash_of"],
     ".._authorization": ["Spender", "spend_refusal", "check_spends", "contract_state_id"],
     ".._transaction": ["SignedTransaction", "check_signatures", "check_transaction"],
     ".._signing": ["SigningKey", "verify_signature", "address_of"],
@@ -131,7 +131,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_public_api.py
         ChainView, RepositoryWriter, Repository, BlockInfo, BlockRecord, AppliedBlock,
         GENESIS_PARENT,
         block_hash_of, content_hash, transaction_id_of, check_spendable, check_timestamp,
-        MemoryRepository, ApplyCheck, check_head, check_new_transaction)
+        MemoryRepository, ApplyCheck, check_head, check_new_transaction, genesis_hash_of)
     from .._authorization import (
         Spender, spend_refusal, check_spends, contract_state_id)
     from .._transaction import (
@@ -208,7 +208,7 @@ __all__ = [
     "check_new_transaction", "check_rules", "check_signatures", "check_spendable",
     "check_spends", "check_timestamp", "check_transaction", "circuit_inputs", "coerce_limits",
     "content_hash", "contract_element", "contract_state_id", "cpu_isa_class", "decode",
-    "digest", "encode", "field_of", "from_json", "hash_of", "hookimpl", "hookspec",
+    "digest", "encode", "field_of", "from_json", "genesis_hash_of", "hash_of", "hookimpl", "hookspec",
     "is_testing_key", "issuer_element", "load_checked_model", "load_factory", "model_hash",
     "outputs_to_tensors", "parse_module", "prove", "public_inputs", "resolve_settings",
     "result_limbs", "sha256_file", "spend_refusal", "state_root", "supports_spec_tests",

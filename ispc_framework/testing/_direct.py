@@ -52,9 +52,11 @@ def run_direct(engine: WasmEngine, compiled: Any, method: str, host_functions: S
                view: Any = None, nonce: int = 0) -> DirectResult:
     resource_hash = code_hash or hashlib.sha256(getattr(compiled, "code", b"")).digest()
     request = ExecutionRequest(resource_hash, method, input, caller, nonce=nonce)
-    # A direct run stands for a transaction the caller signed: locks see the caller as signer.
+    # A direct run stands for a transaction the caller signed, allowing every outpoint to be
+    # spent (no allowance rule: there is no transaction): locks see the caller as signer.
     with _contexts.open(request, pins, limits, engine=engine.name,
-                        engine_fingerprint=engine.fingerprint(), signers=(caller,)) as ctx:
+                        engine_fingerprint=engine.fingerprint(), signers=(caller,),
+                        allowance=None) as ctx:
         env = HostEnv(ctx, view)
         try:
             ctx.begin(method, input)

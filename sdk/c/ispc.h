@@ -140,8 +140,9 @@ int32_t ispc_resource_exists(const uint8_t *content_hash /* 32 bytes */);
 
 /* tx_add_input: Add an input to the draft. The outpoint must be unspent in the pinned view
  * (NOT_FOUND otherwise) and not already an input (DUPLICATE). Spending (not reference_only)
- * needs the output's lock/owner to allow this transaction's signers or this contract
- * (INPUT_NOT_AUTHORIZED otherwise; docs/authorization.md).
+ * needs the output's lock/owner to allow this transaction's signers or this contract, and an
+ * output spendable only on a signer's authority must be in the signed transaction's spend
+ * allowance (INPUT_NOT_AUTHORIZED otherwise; docs/authorization.md).
  *   outpoint (bytes, max 64): canonical encoding of the OutPoint to spend or reference
  *   reference_only (bool): 1: read the output without spending it
  *   proof (bytes, max 4096): unlocking proof (may be empty)
@@ -284,12 +285,13 @@ int32_t ispc_state_balance(const uint8_t *owner /* 32 bytes */, const uint8_t *t
 
 /* transfer: Pay `amount` of `token` to `to` from the source's outputs. Selection rule: the
  * source's unspent asset outputs of the token in the pinned view that this execution may spend
- * and that are not yet inputs of the draft, largest amount first, ties by outpoint (tx_id, then
- * index) ascending, taken until they cover the amount. Adds them as inputs, one output of
- * `amount` owned by `to` (no locks), and, if they exceed it, one change output owned by the
- * source (no locks). Costs 100 gas per candidate output scanned and 1500 per input added; the
- * outpoints read and spent are recorded in the trace. All or nothing: on any status but OK the
- * draft is unchanged.
+ * (for source 1, only outpoints in the signed transaction's spend allowance) and that are not
+ * yet inputs of the draft, largest amount first, ties by outpoint (tx_id, then index)
+ * ascending, taken until they cover the amount. Adds them as inputs, one output of `amount`
+ * owned by `to` (no locks), and, if they exceed it, one change output owned by the source (no
+ * locks). Costs 100 gas per candidate output scanned and 1500 per input added; the outpoints
+ * read and spent are recorded in the trace. All or nothing: on any status but OK the draft is
+ * unchanged.
  *   source (u32): whose outputs to spend: 0 the running contract's, 1 the caller's (only if the
  *     caller signed the transaction)
  *   to (fixed): the recipient's address

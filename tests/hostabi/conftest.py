@@ -59,14 +59,15 @@ class Harness:
     """One execution: context, env, memory and the bound host functions of every provider."""
 
     def __init__(self, limits: ExecutionLimits | None = None, call_input: bytes = b"hello",
-                 signers: tuple[bytes, ...] = (OWNER,)) -> None:
+                 signers: tuple[bytes, ...] = (OWNER,), allowance: frozenset | None = None
+                 ) -> None:
         self.repo = MemoryRepository()
         coin = TxOutput(OWNER, (SingleKeyLock(OWNER),), asset=AssetOutput(NativeCoin(), 1000))
         self.resource_hash = content_hash(STORED)
         resource = TxOutput(OWNER, (), resource=ResourceOutput(
             self.resource_hash, ResourceCategory.CONTRACT, "application/wasm", len(STORED), "c"))
+        self.repo.store_resource(STORED)  # before genesis: available from block 0
         genesis = self.repo.create_genesis("ispc-test", 1_700_000_000, [coin, resource])
-        self.repo.store_resource(STORED)
         self.coin = genesis.created[0]
         self.coin_output = coin
         self.resource_output = resource.resource
@@ -74,9 +75,11 @@ class Harness:
         self.manager = ContextManager()
         request = ExecutionRequest(resource_hash=self.resource_hash, method="run",
                                    input=call_input, caller=CALLER)
-        # signed by OWNER, so the genesis coin (SingleKeyLock(OWNER)) is spendable here
+        # signed by OWNER allowing the genesis coin (SingleKeyLock(OWNER)) to be spent (default)
         self.ctx = self.manager.create(request, self.view.head(), limits or ExecutionLimits(),
-                                       signers=signers)
+                                       signers=signers,
+                                       allowance=frozenset({self.coin}) if allowance is None
+                                       else allowance)
         self.memory = ByteMemory()
         self.env = HostEnv(self.ctx, self.view, self.memory)
         self.functions = {f"{f.module}.{f.name}": f for f in

@@ -164,6 +164,19 @@ def test_tx_add_input(harness):
     assert len(harness.ctx.draft.inputs) == 1
 
 
+def test_tx_add_input_refuses_a_signer_output_outside_the_spend_allowance():
+    from .conftest import Harness
+
+    for allowance in (frozenset(), frozenset({OutPoint(bytes(32), 0)})):
+        h = Harness(allowance=allowance)  # OWNER signed, but did not allow the coin
+        ptr, length = h.outpoint()
+        assert h.call("tx_add_input", ptr, length, 0, 0, 0, _index(h)) == \
+            Status.INPUT_NOT_AUTHORIZED
+        assert h.ctx.draft.inputs == ()
+        assert h.call("tx_add_input", ptr, length, 1, 0, 0, _index(h)) == Status.OK  # a read
+        h.close()
+
+
 def test_tx_add_input_checks_the_index_pointer_before_touching_the_draft(harness):
     ptr, length = harness.outpoint()
     assert harness.call("tx_add_input", ptr, length, 0, 0, 0, OOB) == Status.OUT_OF_BOUNDS

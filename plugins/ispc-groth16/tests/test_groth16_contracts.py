@@ -24,8 +24,13 @@ ALICE_KEY = devnet_key("alice")  # the token contract's hard-coded owner
 ALICE, BOB = ALICE_KEY.public_key, devnet_key("bob").public_key
 
 
-def _signed(request):
-    return sign_request(request, [ALICE_KEY], chain_id="groth16-test", valid_until=2**64 - 1)
+def _signed(request, spends=()):
+    from ispc_framework.plugins import AssetOutput, NativeCoin, TxOutput, genesis_hash_of
+
+    genesis = genesis_hash_of("groth16-test", 1_700_000_000,
+                              [TxOutput(ALICE, asset=AssetOutput(NativeCoin(), 1000))])
+    return sign_request(request, [ALICE_KEY], chain_id="groth16-test", genesis_hash=genesis,
+                        valid_until=2**64 - 1, spends=spends)
 TOKEN_WASM = REPO / "examples" / "contracts" / "build" / "token_c.wasm"
 
 
@@ -62,7 +67,7 @@ def _mint_and_transfer(coordinator, writer, token):
     spent = (view.utxo(minted),)
     transfer = coordinator.execute(_signed(ExecutionRequest(
         token, "transfer", BOB + struct.pack("<Q", 200) + bytes([1]) + minted.tx_id
-        + struct.pack("<I", minted.index))))
+        + struct.pack("<I", minted.index)), [minted]))
     return [(mint, ()), (transfer, spent)]
 
 

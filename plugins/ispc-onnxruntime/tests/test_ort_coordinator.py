@@ -18,6 +18,7 @@ from ispc_framework import (Coordinator, ExecutionRequest, MemoryRepository,  # 
                             load_config, sign_request)
 from ispc_framework.plugins import ModuleRejected, ValidationError  # noqa: E402
 from ispc_framework.plugins import tensor_from_array, tensor_to_array  # noqa: E402
+from ispc_framework.plugins import genesis_hash_of  # noqa: E402
 
 MODELS = Path(__file__).resolve().parents[3] / "examples" / "models"
 OWNER = b"\x11" * 32
@@ -25,7 +26,8 @@ KEY = devnet_key("alice")
 
 
 def signed(request):
-    return sign_request(request, [KEY], chain_id="test", valid_until=2**64 - 1)
+    return sign_request(request, [KEY], chain_id="test",
+                        genesis_hash=genesis_hash_of("test", 1000, []), valid_until=2**64 - 1)
 
 
 def coordinator_with(engine: str, content: bytes, **settings):

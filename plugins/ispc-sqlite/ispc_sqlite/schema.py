@@ -112,6 +112,13 @@ CREATE TABLE applied_transactions (
 """
 
 
+_V5 = """
+ALTER TABLE resources ADD COLUMN available_height INTEGER NOT NULL DEFAULT 0
+"""
+# v5: a blob stored while the head is at height h is available from block h + 1 on, so a view
+# pinned to a block sees the same blobs whenever it is read; blobs of older files stay at 0.
+
+
 def _run_script(script: str) -> Callable[[sqlite3.Connection], None]:
     # executescript() would COMMIT the surrounding transaction; run statement by statement instead.
     def run(conn: sqlite3.Connection) -> None:
@@ -139,6 +146,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
     (2, _v2_state_outputs),
     (3, lambda conn: _run_script(_V3)(conn)),  # contract storage; older blocks wrote none
     (4, lambda conn: _run_script(_V4)(conn)),  # applied signed transactions
+    (5, lambda conn: _run_script(_V5)(conn)),  # the height from which each blob is available
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

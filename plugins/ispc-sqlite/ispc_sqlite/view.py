@@ -189,6 +189,12 @@ class SqliteChainView:
             return bytes(row[0]) if row else None
         if self._closed:
             raise RepositoryError(f"{self._where}: the view was closed", code="closed")
+        # only blobs available at this view's height (the head's for a head view); the cache,
+        # shared by views at every height, is consulted only for an available blob
+        if self._one("SELECT 1 FROM resources WHERE content_hash = ? AND available_height <= "
+                     "COALESCE(?, (SELECT MAX(height) FROM blocks), 0)",
+                     (key, self._height)) is None:
+            return None
         return self._cache.content(key, load)
 
     def revision(self) -> int:

@@ -132,8 +132,11 @@ class SqliteWriter:
                                 limit="max_resource_bytes")
         key = content_hash(data)
         with self._transaction() as conn:
-            inserted = conn.execute("INSERT OR IGNORE INTO resources (content_hash, size, content)"
-                                    " VALUES (?, ?, ?)", (key, len(data), data)).rowcount
+            # available from the next block on (0 before genesis): see ChainView.resource_content
+            inserted = conn.execute(
+                "INSERT OR IGNORE INTO resources (content_hash, size, content, available_height) "
+                "VALUES (?, ?, ?, (SELECT COALESCE(MAX(height) + 1, 0) FROM blocks))",
+                (key, len(data), data)).rowcount
             if inserted:
                 conn.execute("UPDATE chain_state SET revision = revision + 1")
         return key

@@ -135,12 +135,12 @@ def test_deploy_stores_content_once_and_records_a_resource_output(chain):
     view = repo.view()
     assert view.revision() == 2
     assert view.query("SELECT count(*) FROM resources") == [(1,)]
-    assert view.resource_content(key) == code
+    assert view.resource_content(key) is None  # available from the next block on (schema v5)
     assert not view.resource_exists(key)  # stored bytes alone are not a deployed resource
     applied = writer.apply(SealedDraft((), (resource_output(ALICE, code),), ()))
     assert not view.resource_exists(key)  # the old snapshot, cached lookups included
     view = repo.view()
-    assert view.resource_exists(key)
+    assert view.resource_exists(key) and view.resource_content(key) == code
     assert view.resource(key) == resource_output(ALICE, code).resource
     assert view.utxo(applied.created[0]).resource.content_hash == key
     assert view.resource_content(b"\0" * 32) is None and view.resource(b"\0" * 32) is None
@@ -285,13 +285,14 @@ def test_data_survives_reopening(tmp_path):
     with SqliteRepository(path) as repo:
         genesis = repo.writer().create_genesis("devnet", 1, [coin(ALICE, 9)])
         key = repo.writer().store_resource(b"model bytes")
+        repo.writer().apply(SealedDraft())  # the blob is available from this block on
         head = repo.view().head()
     with SqliteRepository(path) as again:
         view = again.view()
         assert view.head() == head
         assert view.utxo(genesis.created[0]) == coin(ALICE, 9)
         assert view.resource_content(key) == b"model bytes"
-        assert view.revision() == 2
+        assert view.revision() == 3
         assert again.migrated_from == SCHEMA_VERSION
 
 
@@ -373,6 +374,25 @@ def test_migration_from_v1_backfills_state_outputs(tmp_path):
         assert repo.view().state_outputs(b"\x09" * 32) == [
             (0, OutPoint(tx_id, 1), draft.outputs[1].state)]
         assert repo.verify() == []
+
+
+def test_migration_to_v5_keeps_older_blobs_visible_at_every_height(tmp_path):
+    """A v4 file's blobs have no availability height: v5 makes them available from block 0 (as
+    v4 behaved), while blobs stored after the migration are available from the next block."""
+    path = tmp_path / "v4.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    assert ensure_schema(conn, str(path), migrations=MIGRATIONS[:4]) == 0
+    conn.execute("INSERT INTO resources (content_hash, size, content) VALUES (?, 3, ?)",
+                 (content_hash(b"old"), b"old"))
+    conn.close()
+    with SqliteRepository(path) as repo:
+        assert repo.migrated_from == 4
+        repo.writer().create_genesis("v4", 1, [])
+        new = repo.writer().store_resource(b"new")
+        repo.writer().apply(SealedDraft())
+        assert repo.view_at(0).resource_content(content_hash(b"old")) == b"old"
+        assert repo.view_at(0).resource_content(new) is None
+        assert repo.view_at(1).resource_content(new) == b"new"
 
 
 def test_verify_detects_tampering(chain):
