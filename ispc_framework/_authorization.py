@@ -48,6 +48,10 @@ def _key_set(value: Iterable[bytes]) -> frozenset[bytes]:
     return frozenset(value)  # a typed converter (see _model._bytes_tuple)
 
 
+def _outpoint_set(value: Iterable[OutPoint] | None) -> frozenset[OutPoint] | None:
+    return None if value is None else frozenset(value)
+
+
 @attrs.frozen
 class Spender:
     """Who is spending: the transaction's signers (public keys = addresses), the executing
@@ -58,8 +62,8 @@ class Spender:
     contract: bytes
     height: int
     timestamp: int
-    allowance: frozenset[OutPoint] | None = attrs.field(
-        default=frozenset(), converter=attrs.converters.optional(frozenset))
+    allowance: frozenset[OutPoint] | None = attrs.field(default=frozenset(),
+                                                         converter=_outpoint_set)
 
 
 def _lock_refusal(lock: LockingCondition, spender: Spender) -> str | None:

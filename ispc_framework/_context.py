@@ -27,7 +27,7 @@ from ._errors import (ContextError, ContractFailed, ExecutionError, LimitExceede
                      ValidationError)
 from ._limits import ExecutionLimits
 from ._state import seal_run_draft
-from ._model import ADDRESS_LEN, HASH_LEN, MAX_U64, ChainPins, SealedDraft, Tensor
+from ._model import ADDRESS_LEN, HASH_LEN, MAX_U64, ChainPins, OutPoint, SealedDraft, Tensor
 from ._trace import TRACE_VERSION, ExecutionTrace
 
 __all__ = ["ChainPins", "ExecutionRequest", "ExecutionContext", "ContextManager", "ContextStats",
@@ -124,7 +124,7 @@ class ExecutionContext:
     def __init__(self, context_id: int, request: ExecutionRequest, pins: ChainPins,
                  limits: ExecutionLimits, engine: str = "", engine_fingerprint: str = "", *,
                  signers: tuple[bytes, ...] = (), transaction_id: bytes | None = None,
-                 allowance: frozenset | None = frozenset()) -> None:
+                 allowance: frozenset[OutPoint] | None = frozenset()) -> None:
         if len(request.input) > limits.max_input_bytes:
             raise LimitExceeded(f"call input is {len(request.input)} bytes, the cap is "
                                 f"{limits.max_input_bytes}", code="input-too-large",
@@ -337,7 +337,7 @@ class ContextManager:
                limits: ExecutionLimits | None = None, *, engine: str = "",
                engine_fingerprint: str = "", signers: tuple[bytes, ...] = (),
                transaction_id: bytes | None = None,
-               allowance: frozenset | None = frozenset()) -> ExecutionContext:
+               allowance: frozenset[OutPoint] | None = frozenset()) -> ExecutionContext:
         with self._lock:
             context_id = next(self._ids)
         ctx = ExecutionContext(context_id, request, pins, limits or ExecutionLimits(), engine,

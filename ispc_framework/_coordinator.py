@@ -32,7 +32,7 @@ from ._errors import (ContractFailed, InputMissing, InputSpent, NotFound, Plugin
                      ReadOnlyViolation, RepositoryError, TransactionRejected, ValidationError,
                      VerificationFailed)
 from ._limits import ExecutionLimits
-from ._model import (ChainPins, ContractLock, OnnxExecutionResult, ResourceCategory,
+from ._model import (ChainPins, ContractLock, OnnxExecutionResult, OutPoint, ResourceCategory,
                     ResultCommitment, SealedDraft, StateOutput, Tensor, TxOutput,
                     WasmExecutionResult, ZKStateProof)
 from ._repository import content_hash
@@ -93,14 +93,14 @@ def spender_of(result: WasmExecutionResult | OnnxExecutionResult) -> Spender:
                    result.pins.timestamp, result.transaction.allowance)
 
 
-def spent_outpoints(draft: SealedDraft) -> list:
+def spent_outpoints(draft: SealedDraft) -> list[OutPoint]:
     """The outpoints a draft spends (its non-reference inputs), in order."""
     return [i.outpoint for i in draft.inputs if not i.reference_only]
 
 
 def genesis_of(view: Any) -> bytes:
     """The hash of block 0 of ``view``'s chain: what every signature is bound to."""
-    genesis = view.block_hash(0)
+    genesis: bytes | None = view.block_hash(0)
     if genesis is None:
         raise NotFound("the chain has no genesis block", code="no-genesis",
                        hint="run `ispc init` first")

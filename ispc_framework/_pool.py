@@ -24,9 +24,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import Any, cast
 
 from . import _errors
 from ._config import Config, load_config
@@ -48,7 +48,11 @@ def _start_worker(config: Config) -> None:
     _coordinator = Coordinator(config)
 
 
-def _run(kind: str, transaction: SignedTransaction, prove: bool) -> tuple[str, Any]:
+#: what a worker sends back: ("ok", result) or ("error", (class name, message, code, hint, details))
+_Outcome = tuple[str, Any]
+
+
+def _run(kind: str, transaction: SignedTransaction, prove: bool) -> _Outcome:
     """One execution in a worker: ("ok", result) or ("error", the error's parts)."""
     try:
         run = _coordinator.execute_model if kind == "onnx" else _coordinator.execute
@@ -59,7 +63,7 @@ def _run(kind: str, transaction: SignedTransaction, prove: bool) -> tuple[str, A
         return "error", (type(exc).__name__, exc.message, exc.code, exc.hint, details)
 
 
-def _raise_again(name: str, message: str, code: str, hint: str, details: dict) -> None:
+def _raise_again(name: str, message: str, code: str, hint: str, details: dict[str, Any]) -> None:
     cls = getattr(_errors, name, None)
     if not (isinstance(cls, type) and issubclass(cls, ISPCError)):
         cls = ExecutionError
@@ -107,7 +111,7 @@ class ExecutionPool:
             initializer=_start_worker, initargs=(self.config,))
 
     def submit(self, transaction: SignedTransaction, *, prove: bool = True,
-               kind: str | None = None):
+               kind: str | None = None) -> Future[_Outcome]:
         """Queue one transaction; returns a future of its outcome (see :meth:`result`)."""
         if not isinstance(transaction, SignedTransaction):
             raise ValidationError("transaction", f"expected a SignedTransaction, got "
@@ -118,7 +122,7 @@ class ExecutionPool:
         return self._executor.submit(_run, kind, transaction, bool(prove))
 
     @staticmethod
-    def result(future) -> WasmExecutionResult | OnnxExecutionResult:
+    def result(future: Future[_Outcome]) -> WasmExecutionResult | OnnxExecutionResult:
         """The result of a :meth:`submit` future, or its error raised again here."""
         try:
             status, value = future.result()
@@ -127,7 +131,7 @@ class ExecutionPool:
                                  code="pool-worker-died") from None
         if status == "error":
             _raise_again(*value)
-        return value
+        return cast("WasmExecutionResult | OnnxExecutionResult", value)
 
     def imap(self, transactions: Iterable[SignedTransaction], *, prove: bool = True,
              kind: str | None = None) -> Iterator[WasmExecutionResult | OnnxExecutionResult]:

@@ -48,8 +48,8 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
 
@@ -138,15 +138,18 @@ class _Inner:
     hash: bytes
 
 
-def _hash_of(node) -> bytes:
+_Node: TypeAlias = "_Leaf | _Inner | None"  # a subtree: None is the empty one
+
+
+def _hash_of(node: _Node) -> bytes:
     return EMPTY_ROOT if node is None else node.hash
 
 
-def _count(node) -> int:
+def _count(node: _Node) -> int:
     return 0 if node is None else node.count
 
 
-def _inner(left, right):
+def _inner(left: _Node, right: _Node) -> _Node:
     """The node over ``left`` and ``right``, compacted: no entry is None, one is its leaf."""
     count = _count(left) + _count(right)
     if count == 0:
@@ -156,7 +159,7 @@ def _inner(left, right):
     return _Inner(left, right, count, _node(_hash_of(left), _hash_of(right)))
 
 
-def _put(node, hashed: bytes, leaf, depth: int):
+def _put(node: _Node, hashed: bytes, leaf: _Leaf | None, depth: int) -> _Node:
     """``node`` (at ``depth``) with the entry of key hash ``hashed`` set to ``leaf`` (a _Leaf)
     or removed (``leaf`` None); unchanged nodes are shared with the old tree."""
     if node is None:
@@ -167,7 +170,7 @@ def _put(node, hashed: bytes, leaf, depth: int):
         if leaf is None:
             return node
         # two entries: split where their paths first differ (one node per shared bit)
-        children = [None, None]
+        children: list[_Node] = [None, None]
         children[_bit(node.key_hash, depth)] = node
         children[_bit(hashed, depth)] = _put(children[_bit(hashed, depth)], hashed, leaf,
                                              depth + 1)
@@ -177,7 +180,7 @@ def _put(node, hashed: bytes, leaf, depth: int):
     return _inner(_put(node.left, hashed, leaf, depth + 1), node.right)
 
 
-def _build(items: Mapping[bytes, bytes]):
+def _build(items: Mapping[bytes, bytes]) -> _Node:
     node = None
     for key, value in items.items():
         hashed = key_hash(key)
@@ -185,7 +188,7 @@ def _build(items: Mapping[bytes, bytes]):
     return node
 
 
-def _with_writes(node, writes: Iterable[StateWrite]):
+def _with_writes(node: _Node, writes: Iterable[StateWrite]) -> _Node:
     for write in writes:
         hashed = key_hash(write.key)
         leaf = None if write.value is None else _Leaf(hashed, leaf_hash(hashed, write.value))
@@ -194,12 +197,12 @@ def _with_writes(node, writes: Iterable[StateWrite]):
 
 
 #: the trees of recently seen roots, newest last (a root names its key/value set)
-_TREES: OrderedDict[bytes, _Leaf | _Inner | None] = OrderedDict()
+_TREES: OrderedDict[bytes, _Node] = OrderedDict()
 _TREES_KEPT = 64
 _TREES_LOCK = threading.Lock()
 
 
-def _remember(node) -> bytes:
+def _remember(node: _Node) -> bytes:
     root = _hash_of(node)
     with _TREES_LOCK:
         _TREES[root] = node
@@ -380,11 +383,12 @@ def seal_run_draft(draft: TransactionDraft, view: ChainView, contract: bytes,
     return draft.seal(build_delta(contract, committed, version, root, draft.state_reads, writes))
 
 
-class _LazyItems(Mapping):
+class _LazyItems(Mapping[bytes, bytes]):
     """A contract's storage read from the view only if the tree of its root is not remembered."""
 
     def __init__(self, load: Callable[[], Mapping[bytes, bytes]]) -> None:
-        self._load, self._items = load, None
+        self._load = load
+        self._items: Mapping[bytes, bytes] | None = None
 
     def _get(self) -> Mapping[bytes, bytes]:
         if self._items is None:
@@ -394,7 +398,7 @@ class _LazyItems(Mapping):
     def __getitem__(self, key: bytes) -> bytes:
         return self._get()[key]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[bytes]:
         return iter(self._get())
 
     def __len__(self) -> int:

@@ -64,12 +64,12 @@ def _u64(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         raise ValidationError("SignedTransaction.valid_until", "expected an integer in [0, 2^64)")
 
 
-def _spends(value) -> tuple[OutPoint, ...] | None:
+def _spends(value: Any) -> tuple[OutPoint, ...] | None:
     if value is None:
         return None
     if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
         raise ValidationError("SignedTransaction.spends", "expected a sequence of OutPoints")
-    items = tuple(value)
+    items: tuple[Any, ...] = tuple(value)
     if len(items) > MAX_SPENDS or not all(isinstance(item, OutPoint) for item in items):
         raise ValidationError("SignedTransaction.spends",
                               f"expected at most {MAX_SPENDS} OutPoints")
