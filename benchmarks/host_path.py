@@ -244,7 +244,7 @@ def transfer_figures(quick: bool) -> dict[str, float] | None:
                                                                                   coin.index)
     chain_id = repo.view().head().chain_id
     tx = sign_request(ExecutionRequest(address, "transfer", data), [alice], chain_id=chain_id,
-                      valid_until=2 ** 40)
+                      genesis_hash=repo.view().block_hash(0), valid_until=2 ** 40, spends=[coin])
 
     def transfer():
         coordinator.execute(tx, prove=False)

@@ -39,19 +39,22 @@ def token_transfer(coordinator) -> Any:
     writer = coordinator.repository.writer()
     writer.create_genesis("bench", 1000, [TxOutput(alice.public_key,
                                                    asset=AssetOutput(NativeCoin(), 1))])
+    genesis = coordinator.repository.view().block_hash(0)
     code = TOKEN.read_bytes()
     token = writer.store_resource(code)
     writer.apply(SealedDraft((), (TxOutput(alice.public_key, resource=ResourceOutput(
         token, ResourceCategory.CONTRACT, "application/wasm", len(code), "token")),), ()))
 
-    def sign(request):
-        return sign_request(request, [alice], chain_id="bench", valid_until=2**64 - 1)
+    def sign(request, spends=()):
+        return sign_request(request, [alice], chain_id="bench", valid_until=2**64 - 1,
+                            genesis_hash=genesis, spends=spends)
 
     minted = coordinator.execute(sign(ExecutionRequest(token, "mint", struct.pack("<Q", 500))),
                                  prove=False)
     coin = writer.apply(final_transaction(minted)).created[0]
     return sign(ExecutionRequest(token, "transfer", bob.public_key + struct.pack("<Q", 200)
-                                 + bytes([1]) + coin.tx_id + struct.pack("<I", coin.index)))
+                                 + bytes([1]) + coin.tx_id + struct.pack("<I", coin.index)),
+                spends=[coin])
 
 
 def run(quick: bool) -> dict:

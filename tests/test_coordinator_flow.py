@@ -17,12 +17,15 @@ from ispc_framework._errors import NotFound, RepositoryError, ValidationError
 from ispc_framework._signing import devnet_key
 from ispc_framework._transaction import sign_request
 from ispc_framework.plugins import hookimpl
+from ispc_framework._repository import genesis_hash_of
 
 TOKEN = Path(__file__).resolve().parents[1] / "examples" / "contracts" / "build" / "token_c.wasm"
 ALICE_KEY = devnet_key("alice")
 ALICE = ALICE_KEY.public_key
 
 pytestmark = pytest.mark.skipif(not TOKEN.is_file(), reason="run examples/contracts/build.sh")
+
+FLOW_GENESIS = genesis_hash_of("flow", 1000, [TxOutput(ALICE, asset=AssetOutput(NativeCoin(), 5))])
 
 
 def chain():
@@ -39,7 +42,8 @@ def chain():
 
 def mint(key, nonce=0):
     request = ExecutionRequest(key, "mint", struct.pack("<Q", 7), nonce=nonce)
-    return sign_request(request, [ALICE_KEY], chain_id="flow", valid_until=10 ** 6)
+    return sign_request(request, [ALICE_KEY], chain_id="flow", genesis_hash=FLOW_GENESIS,
+                        valid_until=10 ** 6)
 
 
 class CountingView:
@@ -83,11 +87,11 @@ def test_content_that_does_not_hash_to_its_address_is_refused():
     """A repository handing out other bytes under a contract's hash (corrupt or hostile) never
     gets them compiled, and cannot poison the cache for later runs."""
     coordinator, repository, key = chain()
-    repository._blobs[key] = TOKEN.read_bytes() + b"\x00"   # the stored bytes, tampered with
+    repository._state.blobs[key] = TOKEN.read_bytes() + b"\x00"   # the stored bytes, tampered with
     with pytest.raises(RepositoryError) as info:
         coordinator.execute(mint(key), prove=False)
     assert info.value.code == "resource-content-mismatch" and info.value.hint
-    repository._blobs[key] = TOKEN.read_bytes()
+    repository._state.blobs[key] = TOKEN.read_bytes()
     assert coordinator.execute(mint(key), prove=False).status == 0
     coordinator.close()
 
@@ -109,7 +113,8 @@ def test_both_kinds_of_run_go_through_the_same_wrapped_flow():
     assert seen == [("mint", "wasmtime")]
     with pytest.raises(ValidationError) as info:
         coordinator.execute_model(sign_request(ExecutionRequest(key, "onnx.run"), [ALICE_KEY],
-                                               chain_id="flow", valid_until=10 ** 6),
+                                               chain_id="flow", genesis_hash=FLOW_GENESIS,
+                                               valid_until=10 ** 6),
                                   prove=False)
     assert info.value.code == "wrong-resource-kind"
     coordinator.close()

@@ -19,6 +19,7 @@ from ispc_framework._model import AssetOutput, NativeCoin
 from ispc_framework._signing import devnet_key
 from ispc_framework._transaction import sign_request
 from ispc_framework.plugins import EngineSpec, HookSpec, Setting, hookimpl
+from ispc_framework._repository import genesis_hash_of
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = REPO / "examples" / "contracts" / "build" / "token_c.wasm"
@@ -44,7 +45,9 @@ def make(**overrides):
 def mint(token, key=ALICE_KEY):
     """A signed mint of 500 (only the token's owner, alice, may mint)."""
     return sign_request(ExecutionRequest(token, "mint", struct.pack("<Q", 500)), [key],
-                        chain_id="test", valid_until=2**64 - 1)
+                        chain_id="test", valid_until=2**64 - 1,
+                        genesis_hash=genesis_hash_of("test", 1000, [
+                            TxOutput(ALICE, asset=AssetOutput(NativeCoin(), 50))]))
 
 
 class Replacer:

@@ -21,6 +21,7 @@ from ispc_framework._coordinator import final_transaction
 from ispc_framework._keys import KeyStore
 from ispc_framework._signing import devnet_key
 from ispc_framework._transaction import sign_request
+from ispc_framework._repository import genesis_hash_of
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = REPO / "examples" / "contracts" / "build" / "token_c.wasm"
@@ -31,8 +32,10 @@ pytestmark = [pytest.mark.skipif(not TOKEN.is_file(), reason="run examples/contr
               pytest.mark.slow]
 
 
-def signed(request, key=ALICE_KEY):
-    return sign_request(request, [key], chain_id="pool", valid_until=2**64 - 1)
+def signed(request, key=ALICE_KEY, spends=()):
+    return sign_request(request, [key], chain_id="pool", valid_until=2**64 - 1, spends=spends,
+                        genesis_hash=genesis_hash_of("pool", 1000, [TxOutput(
+                            ALICE_KEY.public_key, asset=AssetOutput(NativeCoin(), 1))]))
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +57,8 @@ def chain(tmp_path_factory):
     coin = writer.apply(final_transaction(minted)).created[0]
     transfers = [signed(ExecutionRequest(token, "transfer", BOB_KEY.public_key
                                          + struct.pack("<Q", 10 + n) + bytes([1]) + coin.tx_id
-                                         + struct.pack("<I", coin.index), nonce=n))
+                                         + struct.pack("<I", coin.index), nonce=n),
+                        spends=[coin])
                  for n in range(6)]
     expected = [coordinator.execute(tx, prove=False) for tx in transfers]  # in this process
     yield root, config, token, transfers, expected
@@ -121,7 +125,9 @@ def test_cli_batch_with_workers(chain):
                              for n, tx in enumerate(t.commitment.transaction for t in expected)))
     runner = CliRunner(env={"ISPC_KEY_DIR": str(root / "accounts")})
     out = root / "results.jsonl"
+    [coin] = expected[0].commitment.transaction.spends   # the transfers' allowance
     result = runner.invoke(cli, ["--config", str(toml), "batch", str(calls), "--as", "alice",
+                                 "--spend", f"{coin.tx_id.hex()}:{coin.index}",
                                  "--workers", "2", "--no-prove", "--json", "--out", str(out)],
                            catch_exceptions=False)
     assert result.exit_code == 0, result.output

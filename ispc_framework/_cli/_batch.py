@@ -58,7 +58,7 @@ def _requests(path: str) -> list[ExecutionRequest]:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def batch_cmd(state: State, requests_file: str, as_name, key_file, key_dir, passphrase_env,
-              valid_for: int, workers: int, start_method: str | None, no_prove: bool,
+              valid_for: int, spends: tuple[str, ...], workers: int, start_method: str | None, no_prove: bool,
               out: str | None, as_json: bool) -> None:
     """Run every contract call of REQUESTS_FILE (JSON lines), signed by --as KEYNAME, against
     the current head; nothing is written to the chain. With --workers N the calls run on N
@@ -67,11 +67,11 @@ def batch_cmd(state: State, requests_file: str, as_name, key_file, key_dir, pass
     Example: ispc batch calls.jsonl --as alice --workers 2 --no-prove --out results.jsonl
 
     where each line of calls.jsonl is {"contract": "<hash>", "method": "transfer",
-    "input": "<hex>", "nonce": 1}."""
+    "input": "<hex>", "nonce": 1}. Every call may spend the outputs named with --spend."""
     requests = _requests(requests_file)
     coordinator = state.coordinator
     transactions = [sign(coordinator, request, as_name, key_file, key_dir, passphrase_env,
-                         valid_for) for request in requests]
+                         valid_for, spends) for request in requests]
     results = _run(state, transactions, workers, start_method, not no_prove, as_json)
     lines = [json.dumps({"kind": "wasm", "result": to_json(r)}, sort_keys=True) for r in results]
     if out:

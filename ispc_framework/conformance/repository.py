@@ -224,12 +224,13 @@ def _bind(make_repository: Callable[[], Any]) -> dict[str, Callable[[], None]]:
                                      f"{type(exc).__name__}: {exc}") from None
             else:
                 raise AssertionError(f"{label}: apply must fail with {error.__name__}")
-            after = _snapshot(view, genesis.created, key)
+            after = _snapshot(repo.view(), genesis.created, key)  # views are snapshots: a new one
             changed = [k for k in before if before[k] != after[k]]
             assert not changed, (f"{label}: the failed apply was not atomic, it changed "
                                  f"{', '.join(changed)}")
         writer.apply(SealedDraft(tuple(good), (_coin(BOB, 10),), ()))   # still spendable
-        assert not view.utxo_exists(genesis.created[0]), "a valid apply did not spend its input"
+        assert not repo.view().utxo_exists(genesis.created[0]), \
+            "a valid apply did not spend its input"
 
     def same_as_reference_random():
         for seed in range(4):
@@ -389,7 +390,7 @@ def _random_script(seed: int, repo: Any) -> list[Any]:
     """A seeded sequence of spends (valid and invalid), resource stores and reads."""
     rng = random.Random(seed)
     owners = [ALICE, BOB, b"\xc0" * 32]
-    writer, view = repo.writer(), repo.view()
+    writer = repo.writer()
     genesis = writer.create_genesis(f"random-{seed}", 10, [_coin(rng.choice(owners), 1 + n)
                                                            for n in range(6)])
     unspent, seen = list(genesis.created), [genesis]
@@ -419,8 +420,10 @@ def _random_script(seed: int, repo: Any) -> list[Any]:
         elif action == "resource":
             content = rng.randbytes(rng.randint(1, 64))
             seen.append(writer.store_resource(content) == content_hash(content))
-        else:
+        else:  # views are snapshots: a read after writes opens a new one
+            view = repo.view()
             seen.append((view.head(), sorted(view.utxos_of(rng.choice(owners)), key=repr),
                          [b.height for b in view.blocks(5)]))
+    view = repo.view()
     seen.append(sorted(((o, view.utxo(o)) for o in unspent), key=repr))
     return seen

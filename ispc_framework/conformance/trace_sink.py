@@ -21,7 +21,7 @@ import pytest
 
 from .._encoding import encode
 from .._limits import ExecutionLimits
-from .._trace import ExecutionTrace
+from .._trace import TRACE_VERSION, ExecutionTrace
 from .suite import PluginSuite, add_checks
 
 __all__ = ["CHECKS", "LEVELS", "TraceSinkSuite", "SUITE_VERSION", "sample_trace"]
@@ -31,7 +31,7 @@ SUITE_VERSION = "1"
 
 def sample_trace(n: int, calls: int = 3) -> tuple[dict[str, Any], ExecutionTrace]:
     """A sealed trace of a run numbered ``n`` and its summary, as the coordinator makes them."""
-    header = encode({"version": 1, "conformance": n})
+    header = encode({"version": TRACE_VERSION, "conformance": n})
     trace = ExecutionTrace(header, ExecutionLimits())
     trace.append("start", "method", args=n.to_bytes(8, "little"))
     for i in range(calls):
