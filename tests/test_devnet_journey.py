@@ -175,10 +175,12 @@ def test_the_devnet_journey(tmp_path):
                                   bytes.fromhex(token), blocks_ahead=3)
     transfer = (bytes.fromhex(made["accounts"][1]["address"]) + struct.pack("<Q", 15) +
                 bytes([1]) + locked.tx_id + struct.pack("<I", locked.index)).hex()
-    refused = ispc.json("run", token, "transfer", "--input", transfer, "--as", "alice", code=1)
+    allow = ("--spend", f"{locked.tx_id.hex()}:{locked.index}")   # alice's spend allowance
+    refused = ispc.json("run", token, "transfer", "--input", transfer, "--as", "alice", *allow,
+                        code=1)
     assert refused["code"] == "contract-failed"  # the token's status 2: not spendable yet
     ispc.json("devnet", "advance", "--blocks", "3", schema="devnet advance")
-    ispc.json("run", token, "transfer", "--input", transfer, "--as", "alice", "--apply")
+    ispc.json("run", token, "transfer", "--input", transfer, "--as", "alice", *allow, "--apply")
     assert "15  TOK (token of token_c.wasm)" in ispc("balance", "bob")
 
     # advance: height and time move for time-lock tests; old results go stale
