@@ -14,7 +14,6 @@ in memory >= 8x, both with signatures.
 
 from __future__ import annotations
 
-import struct
 import sys
 import tempfile
 from pathlib import Path
@@ -30,31 +29,11 @@ TOKEN = Path(__file__).resolve().parents[1] / "examples/contracts/build/token_c.
 
 
 def token_transfer(coordinator) -> Any:
-    """Genesis, the token deployed, 500 minted to alice: alice's signed transfer to bob."""
-    from ispc_framework import (AssetOutput, ExecutionRequest, NativeCoin, ResourceCategory,
-                                ResourceOutput, SealedDraft, TxOutput, devnet_key,
-                                final_transaction, sign_request)
+    """Genesis, the token deployed, 500 minted to alice: alice's signed transfer to bob (the same
+    chain as the repository benchmark's)."""
+    from benchmarks.repository_transfers import token_chain
 
-    alice, bob = devnet_key("alice"), devnet_key("bob")
-    writer = coordinator.repository.writer()
-    writer.create_genesis("bench", 1000, [TxOutput(alice.public_key,
-                                                   asset=AssetOutput(NativeCoin(), 1))])
-    genesis = coordinator.repository.view().block_hash(0)
-    code = TOKEN.read_bytes()
-    token = writer.store_resource(code)
-    writer.apply(SealedDraft((), (TxOutput(alice.public_key, resource=ResourceOutput(
-        token, ResourceCategory.CONTRACT, "application/wasm", len(code), "token")),), ()))
-
-    def sign(request, spends=()):
-        return sign_request(request, [alice], chain_id="bench", valid_until=2**64 - 1,
-                            genesis_hash=genesis, spends=spends)
-
-    minted = coordinator.execute(sign(ExecutionRequest(token, "mint", struct.pack("<Q", 500))),
-                                 prove=False)
-    coin = writer.apply(final_transaction(minted)).created[0]
-    return sign(ExecutionRequest(token, "transfer", bob.public_key + struct.pack("<Q", 200)
-                                 + bytes([1]) + coin.tx_id + struct.pack("<I", coin.index)),
-                spends=[coin])
+    return token_chain(coordinator)
 
 
 def run(quick: bool) -> dict:
