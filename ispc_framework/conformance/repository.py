@@ -23,8 +23,8 @@ import pytest
 
 from .._errors import (InputMissing, InputSpent, ISPCError, NotFound, ReadOnlyViolation,
                       StateConflict, ValidationError)
-from .._model import (AssetOutput, NativeCoin, OutPoint, ResourceCategory, ResourceOutput,
-                     SealedDraft, StateDelta, TxInput, TxOutput)
+from .._model import (AssetOutput, Event, NativeCoin, OutPoint, ResourceCategory,
+                     ResourceOutput, SealedDraft, StateDelta, TxInput, TxOutput)
 from .._repository import ChainView, MemoryRepository, content_hash
 from .._state import EMPTY_ROOT, build_delta
 from . import Report, run_checks
@@ -72,6 +72,30 @@ def _script(repo: Any) -> list:
 CONTRACT, OTHER = b"\xc0" * 32, b"\xc1" * 32
 
 
+def _inspection_script(repo: Any) -> list:
+    """What `ispc block`, `tx`, `events` and `contracts` read: block records, transactions by
+    block or signed id, events, resource outputs; at the head and from a past view."""
+    writer = repo.writer()
+    genesis = writer.create_genesis("inspection", 1, [_coin(ALICE, 3)])
+    code = b"\x00asm inspection"
+    key = writer.store_resource(code)
+    deploy = writer.apply(SealedDraft((), (TxOutput(ALICE, resource=ResourceOutput(
+        key, ResourceCategory.CONTRACT, "application/wasm", len(code), "c")),), ()))
+    events = (Event(CONTRACT, "minted", b"\x01"), Event(OTHER, "noted", b""))
+    signed_id = b"\x5a" * 32
+    applied = writer.apply(SealedDraft((TxInput(genesis.created[0]),), (_coin(BOB, 3),), events),
+                           record=(signed_id, b"a stored result"))
+    writer.apply(SealedDraft((), (), (Event(CONTRACT, "later", b"\x02"),)))
+    seen: list = []
+    for view in (repo.view(), repo.view_at(applied.block.height)):
+        seen += [[view.block_record(h) for h in range(-1, 6)],
+                 view.find_transaction(deploy.block.transaction_id),
+                 view.find_transaction(signed_id), view.find_transaction(b"\x00" * 32),
+                 view.events(), view.events(since=3), view.events(contract=OTHER),
+                 view.resource_outputs(), view.resource_outputs(ResourceCategory.AI_MODEL)]
+    return seen
+
+
 def _storage_script(repo: Any) -> list:
     """Contract storage through applies: history at every height, versions, roots."""
     writer = repo.writer()
@@ -99,6 +123,12 @@ def _bind(make_repository: Callable[[], Any]) -> dict[str, Callable[[], None]]:
         expected, actual = _script(MemoryRepository()), _script(make_repository())
         for index, (want, got) in enumerate(zip(expected, actual)):
             assert want == got, f"step {index}: expected {want!r:.120}, got {got!r:.120}"
+
+    def inspection_same_as_reference():
+        expected = _inspection_script(MemoryRepository())
+        actual = _inspection_script(make_repository())
+        for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
+            assert want == got, f"read {index}: expected {want!r:.120}, got {got!r:.120}"
 
     def storage_same_as_reference():
         expected, actual = _storage_script(MemoryRepository()), _storage_script(make_repository())
@@ -305,6 +335,8 @@ def _bind(make_repository: Callable[[], Any]) -> dict[str, Callable[[], None]]:
 CHECKS: tuple[tuple[str, str, str | None], ...] = (
     ("same_as_reference", "same ids, hashes and lookups as MemoryRepository", None),
     ("same_as_reference_random", "seeded random operations match MemoryRepository", None),
+    ("inspection_same_as_reference",
+     "block records, transactions, events and resource outputs as MemoryRepository", None),
     ("storage_same_as_reference",
      "contract storage history, versions and roots as MemoryRepository", None),
     ("storage_conflicts_write_nothing",
