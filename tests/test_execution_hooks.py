@@ -212,7 +212,8 @@ def test_a_hook_only_plugin_declares_settings_that_are_validated():
         config.plugin_settings(spec)
     checks = run_checks(config, plugins)
     assert any(c.level == "error" and c.subject == "[plugin.audit]" for c in checks)
-    assert not any("not installed" in c.message for c in checks)
+    # the hook plugin's table is known (other selected kinds may be missing in this bare manager)
+    assert not any("not installed" in c.message for c in checks if "audit" in c.subject)
     good = load_config(overrides={"plugin.audit.level": "3"}, search_cwd=False, environ={})
     assert good.plugin_settings(spec) == {"level": 3}
 
