@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from repository_transfers import (bench_figure, default_coordinator,  # noqa: E402
-                                  token_chain)
+                                  print_figures, token_chain)
 
 from ispc_framework import ExecutionPool  # noqa: E402
 
@@ -51,10 +51,7 @@ def run(quick: bool = False) -> dict:
 
 
 def main() -> None:
-    for item in run("--quick" in sys.argv)["figures"]:
-        print(f"{item['name']}: {item['value']:.0f} {item['unit']}, baseline "
-              f"{item['baseline']['name']} {item['baseline']['value']:.0f}, ratio "
-              f"{item['ratio']:.2f}x")
+    print_figures(run("--quick" in sys.argv))
 
 
 if __name__ == "__main__":

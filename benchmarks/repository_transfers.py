@@ -117,11 +117,16 @@ def run(quick: bool = False) -> dict:
         "notes": [f"{rounds} alternating slices of {per_slice} unproven token transfers"]}
 
 
-def main() -> None:
-    for item in run("--quick" in sys.argv)["figures"]:
+def print_figures(result: dict) -> None:
+    """The figures of a ``run`` result, one line each (for running a module on its own)."""
+    for item in result["figures"]:
         print(f"{item['name']}: {item['value']:.0f} {item['unit']}, baseline "
               f"{item['baseline']['name']} {item['baseline']['value']:.0f}, ratio "
               f"{item['ratio']:.2f}x")
+
+
+def main() -> None:
+    print_figures(run("--quick" in sys.argv))
 
 
 if __name__ == "__main__":
