@@ -21,7 +21,8 @@ if TYPE_CHECKING:  # proving imports the model only; this module stays light for
     from ._proving import ProofRequest
 
 __all__ = ["field_of", "contract_element", "token_element", "issuer_element", "result_limbs",
-           "circuit_inputs", "public_inputs", "check_rules", "PUBLIC_SIGNALS"]
+           "circuit_inputs", "public_inputs", "check_rules", "commitment_elements",
+           "draft_commitment", "PUBLIC_SIGNALS"]
 
 #: The public inputs of ispc.draft.v1, in circuit order.
 PUBLIC_SIGNALS = ("commitment", "result_hi", "result_lo", "contract")
@@ -134,6 +135,27 @@ def circuit_inputs(request: ProofRequest, n_in: int, n_out: int) -> dict[str, An
         "out_issuer": [issuer_element(a.token) for _, a in assets] + [0] * pad_out,
         "out_amount": [a.amount for _, a in assets] + [0] * pad_out,
     }
+
+
+def commitment_elements(inputs: dict[str, Any], n_in: int, n_out: int) -> list[int]:
+    """The elements the commitment absorbs (rule 1 of the statement), from the circuit's input
+    signals: ``[1, contract, draft_digest, 256*NIN + NOUT]``, then ``(outpoint, token, amount)``
+    per input slot and ``(owner, token, issuer, amount)`` per output slot."""
+    elements = [1, inputs["contract"], inputs["draft_digest"], n_in * 256 + n_out]
+    for i in range(n_in):
+        elements += (inputs["in_outpoint"][i], inputs["in_token"][i], inputs["in_amount"][i])
+    for j in range(n_out):
+        elements += (inputs["out_owner"][j], inputs["out_token"][j], inputs["out_issuer"][j],
+                     inputs["out_amount"][j])
+    return elements
+
+
+def draft_commitment(request: ProofRequest, n_in: int, n_out: int) -> int:
+    """The public commitment ``C`` both circuits compute for ``request``: circomlib's Poseidon
+    sponge over :func:`commitment_elements`, natively (``_poseidon``), without a witness."""
+    from ._poseidon import poseidon_sponge
+
+    return poseidon_sponge(commitment_elements(circuit_inputs(request, n_in, n_out), n_in, n_out))
 
 
 def public_inputs(commitment: int, execution_result_hash: bytes,

@@ -24,7 +24,8 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ._draft_statement import check_rules, circuit_inputs, contract_element, result_limbs
+from ._draft_statement import (check_rules, circuit_inputs, contract_element, draft_commitment,
+                               result_limbs)
 from ._proving import Progress, ProofRequest
 from ._errors import (ConfigError, KeyNotFound, ProofError, ProverTimeout, ProverUnavailable,
                      ValidationError, VerificationFailed, WitnessError)
@@ -143,8 +144,10 @@ class WorkerProver:
 
     def draft_commitment(self, request: ProofRequest, circuit: Circuit, record: KeyRecord) -> int:
         """The public commitment the circuit computes for ``request`` (raise on a draft the
-        circuit rejects)."""
-        raise NotImplementedError
+        circuit rejects). By default the statement's Poseidon sponge, computed natively in this
+        process (:func:`._draft_statement.draft_commitment`); the draft's rules were checked
+        before it is called."""
+        return draft_commitment(request, circuit.n_in, circuit.n_out)
 
     def setup(self, circuit_id: str, *, progress: Progress | None = None) -> str:
         """Make and store keys for ``circuit_id`` (a subclass adds keyword-only options)."""

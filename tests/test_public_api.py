@@ -75,7 +75,8 @@ EXPECTED_PLUGIN_API = {
     "is_testing_key",
     "KeyStore", "KeyRecord", "vk_hash", "canonical_vk", "sha256_file", "PUBLIC_SIGNALS",
     "field_of", "contract_element", "token_element", "issuer_element", "result_limbs",
-    "circuit_inputs", "public_inputs", "check_rules",
+    "circuit_inputs", "public_inputs", "check_rules", "commitment_elements", "draft_commitment",
+    "poseidon_sponge",
     # one run
     "ChainPins", "ExecutionRequest", "ExecutionContext", "ContextManager", "ExecutionLimits",
     "ExecutionTrace", "TraceRecord",

@@ -52,9 +52,11 @@ _EXPORTS: dict[str, list[str]] = {
     ".._worker_prover": ["WorkerProver", "COMMON_SETTINGS", "worker_prover_settings",
                          "is_testing_key"],
     ".._prover_keys": ["KeyStore", "KeyRecord", "vk_hash", "canonical_vk", "sha256_file"],
+    ".._poseidon": ["poseidon_sponge"],
     ".._draft_statement": [
         "PUBLIC_SIGNALS", "field_of", "contract_element", "token_element", "issuer_element",
-        "result_limbs", "circuit_inputs", "public_inputs", "check_rules"],
+        "result_limbs", "circuit_inputs", "public_inputs", "check_rules", "commitment_elements",
+        "draft_commitment"],
     ".._repository": [
         "ChainView", "RepositoryWriter", "Repository", "BlockInfo", "BlockRecord", "AppliedBlock",
         "GENESIS_PARENT", "block_hash_of", "content_hash", "transaction_id_of", "check_spendable",
@@ -124,9 +126,11 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_public_api.py
         WorkerProver, COMMON_SETTINGS, worker_prover_settings, is_testing_key)
     from .._prover_keys import (
         KeyStore, KeyRecord, vk_hash, canonical_vk, sha256_file)
+    from .._poseidon import poseidon_sponge
     from .._draft_statement import (
         PUBLIC_SIGNALS, field_of, contract_element, token_element, issuer_element,
-        result_limbs, circuit_inputs, public_inputs, check_rules)
+        result_limbs, circuit_inputs, public_inputs, check_rules, commitment_elements,
+        draft_commitment)
     from .._repository import (
         ChainView, RepositoryWriter, Repository, BlockInfo, BlockRecord, AppliedBlock,
         GENESIS_PARENT,
@@ -207,10 +211,12 @@ __all__ = [
     "check_distinct_inputs", "check_head", "check_method", "check_module",
     "check_new_transaction", "check_rules", "check_signatures", "check_spendable",
     "check_spends", "check_timestamp", "check_transaction", "circuit_inputs", "coerce_limits",
-    "content_hash", "contract_element", "contract_state_id", "cpu_isa_class", "decode",
-    "digest", "encode", "field_of", "from_json", "genesis_hash_of", "hash_of", "hookimpl", "hookspec",
+    "commitment_elements", "content_hash", "contract_element", "contract_state_id",
+    "cpu_isa_class", "decode", "digest", "draft_commitment", "encode", "field_of", "from_json",
+    "genesis_hash_of", "hash_of", "hookimpl", "hookspec",
     "is_testing_key", "issuer_element", "load_checked_model", "load_factory", "model_hash",
-    "outputs_to_tensors", "parse_module", "prove", "public_inputs", "resolve_settings",
+    "outputs_to_tensors", "parse_module", "poseidon_sponge", "prove", "public_inputs",
+    "resolve_settings",
     "result_limbs", "sha256_file", "spend_refusal", "state_root", "supports_spec_tests",
     "tensor_from_array", "tensor_to_array", "to_json", "token_element", "traced_host_function",
     "transaction_id_of", "validate_inputs", "verify_proof", "verify_signature", "vk_hash",

@@ -2,12 +2,12 @@
 
 The trust rules and checks are the core's :class:`ispc_framework._worker_prover.WorkerProver`
 (shared with ispc-gnark). This module adds the circom circuits, the groth16py/snarkjs worker, the
-draft commitment recomputed with circom's witness generator, and the snarkjs/groth16py setup.
+snarkjs/groth16py setup. A draft's commitment is recomputed natively (the core's Poseidon sponge,
+``WorkerProver.draft_commitment``); the tests check it against circom's witness generator.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from ispc_framework.plugins import ConfigError
@@ -35,8 +35,6 @@ class Groth16Prover(WorkerProver):
         if cfg["backend"] not in ("groth16py", "snarkjs"):
             raise ConfigError(f"[plugin.groth16] backend {cfg['backend']!r} is unknown; "
                               "choose groth16py or snarkjs", code="config-invalid")
-        self._calculators: dict[str, Any] = {}  # vk hash -> WitnessCalculator (verify only)
-        self._calculators_lock = threading.Lock()  # warm_up's thread may be building one
 
     def _make_client(self, cfg: dict[str, Any]) -> WorkerClient:
         return WorkerClient(cfg["worker_command"] or None, backend=cfg["backend"],
@@ -71,28 +69,3 @@ class Groth16Prover(WorkerProver):
                       "verify_zkey": verify_zkey},
             timeout_s=float(self.settings["setup_timeout_s"]), on_progress=relay)
         return meta["vk_hash"]
-
-    def _calculator(self, record):
-        from .witness import WitnessCalculator
-
-        with self._calculators_lock:
-            calculator = self._calculators.get(record.vk_hash)
-            if calculator is None:
-                # Deserialized from the on-disk cache after the first compile (module_cache.py).
-                calculator = WitnessCalculator(record.file("circuit.wasm").read_bytes())
-                self._calculators[record.vk_hash] = calculator
-            return calculator
-
-    def _warm_local(self, circuit, record) -> None:
-        self._calculator(record)
-
-    def draft_commitment(self, request, circuit, record) -> int:
-        """circom's own witness generator (the key's circuit.wasm) computes the commitment."""
-        from ispc_framework.plugins import circuit_inputs
-
-        from .witness import WitnessCalculator
-
-        calculator = self._calculator(record)
-        with self._calculators_lock:  # one instance is not thread-safe
-            wtns = calculator.wtns(circuit_inputs(request, circuit.n_in, circuit.n_out))
-        return WitnessCalculator.signals(wtns, stop=2)[1]
