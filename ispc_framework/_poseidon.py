@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from operator import mul
+from operator import add, mul
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +88,7 @@ def poseidon16(inputs: Sequence[int], initial_state: int = 0) -> int:
     for c0, s_first, s_row, s_col in partial:
         head = (pow(head, 5, P) + c0) % P
         s0 = (s_first * head + sum(map(mul, s_row, rest))) % P
-        rest = [x + head * s for x, s in zip(rest, s_col)]
+        rest = list(map(add, rest, map(head.__mul__, s_col)))
         head = s0
     state = [head, *(x % P for x in rest)]
     for row in ark_last:                             # full rounds 6-8
