@@ -217,12 +217,17 @@ class WorkerProver:
         def warm() -> None:
             try:
                 circuit = self.get_circuit(circuit_id)
-                record = self.keys.current(circuit.circuit_id)
+                # The worker's start and key loading first (another process, another core),
+                # this side's re-hashing of the key's files after: the other way round the
+                # worker waited for it. The worker checks the key CURRENT names itself. No
+                # CURRENT key, nothing to prove or verify with: no worker either.
+                current = self.keys.current_hash(circuit.circuit_id)
+                if current is None:
+                    return
                 info = self._client.request("info")
                 if proving and "load" in (info.get("ops") or ()):
-                    self._request("load", circuit_id=circuit.circuit_id,
-                                  vk_hash=record.vk_hash)
-                self._warm_local(circuit, record)
+                    self._request("load", circuit_id=circuit.circuit_id, vk_hash=current)
+                self._warm_local(circuit, self.keys.current(circuit.circuit_id))
             except Exception as exc:  # noqa: BLE001 - the real request reports it
                 log.debug("prover warm-up of %s failed: %s: %s", circuit_id,
                           type(exc).__name__, exc)

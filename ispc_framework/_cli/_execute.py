@@ -193,10 +193,10 @@ def verify_cmd(state: State, result_file: str | None, tx_id: str | None, also_re
     """Verify a result: its commitment, signatures, locks and proof (a result file, or --tx ID
     for one the chain holds). Example: ispc verify mint.json --replay"""
     coordinator = state.coordinator
+    # Start the prover's worker before reading the result (the configured circuit: for a
+    # verifier the warm-up only starts the worker, whichever circuit the proof names).
+    _warm_prover(coordinator, proving=False)
     result = _result_from(coordinator, result_file, tx_id)
-    proof = getattr(result.state_output, "zk_proof", None)
-    if proof is not None:
-        _warm_prover(coordinator, proof.circuit_id, proving=False)
     with timed() as timings, working("verifying"):
         coordinator.verify_result(result)
     verified = {"verified": True, "result_hash": result.execution_result_hash.hex(),
