@@ -6,7 +6,10 @@ process), and `Coordinator.verify_result` in-process.
 
 A devnet is made in a scratch directory (SQLite chain, the example token, ispc-groth16 with a
 testing key cached in ``~/.cache/ispc-bench/groth16-keys``, so only the first run pays for the
-setup). One unmeasured run warms the on-disk caches (the compiled witness module), as any
+setup; a ceremony key in ``~/.cache/ispc-bench/groth16-ceremony-keys``, when one was made there,
+adds the ``groth16-ceremony`` rows, whose worker reads the snarkjs ``.zkey``). The CLI processes
+run without ``PYTHONDONTWRITEBYTECODE``, from bytecode as a user's install does. One unmeasured
+run warms the on-disk caches (the compiled witness module), as any
 user's second command would find them. Baselines, measured in alternating slices with each
 figure: ``ispc --version`` (interpreter and CLI start-up, no plugin work) for the two CLI
 figures, and the proof check alone (``prover.verify`` without the request: no draft
