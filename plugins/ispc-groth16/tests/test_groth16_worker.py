@@ -262,3 +262,16 @@ def test_non_protocol_output_and_version_mismatch(tmp_path):
         client.request("info")
     assert err.value.code == "prover-protocol-mismatch"
     client.close()
+
+
+def test_close_lets_the_worker_exit_by_itself():
+    """After its shutdown reply the worker leaves at once with status 0 (not killed by the
+    client's fallback), having flushed the reply."""
+    client = WorkerClient(timeout_s=60)
+    client.request("info")
+    proc = client._proc
+    client.close()
+    assert proc is not None and proc.returncode == 0
+    replies, _ = _talk([json.dumps({"protocol": 1, "id": 1, "op": "shutdown"}),
+                        json.dumps({"protocol": 1, "id": 2, "op": "info"})])
+    assert replies == [{"protocol": 1, "id": 1, "ok": True, "result": {}}]  # nothing after it
