@@ -68,3 +68,29 @@ def test_snarkjs_backend_needs_a_ceremony_key(testing_keys, make_prover, sample)
     with pytest.raises(KeyNotFound) as err:
         prover.prove(sample.request())
     assert err.value.code == "key-no-zkey" and "ceremony" in err.value.hint
+
+
+@pytest.mark.parametrize("name", ["circuit.zkey", "proving_key.groth16py"])
+def test_a_tampered_ceremony_key_file_is_refused_before_the_fast_load(ceremony_keys, tmp_path,
+                                                                      make_prover, sample, name):
+    """The worker reads a ceremony key from its .zkey (import_zkey, the fast path); a changed
+    .zkey, or a changed groth16py copy the fast path does not even read, is key-corrupt in this
+    process and in the worker's own `load`, never loaded."""
+    import shutil
+
+    from ispc_framework.plugins import ISPCError
+
+    copy = tmp_path / "keys"
+    shutil.copytree(ceremony_keys, copy)
+    record = KeyStore(copy).current("ispc.draft.v1.small")
+    blob = bytearray(record.file(name).read_bytes())
+    blob[len(blob) // 2] ^= 0x01
+    record.file(name).write_bytes(bytes(blob))
+    prover = make_prover(copy, allow_testing_keys=False)
+    with pytest.raises(KeyNotFound) as err:
+        prover.prove(sample.small())
+    assert err.value.code == "key-corrupt"
+    with pytest.raises(ISPCError) as err:  # the worker checks the files itself
+        prover.worker.request("load", {"key_dir": str(copy), "circuit_id": "ispc.draft.v1.small",
+                                       "vk_hash": record.vk_hash})
+    assert err.value.code == "key-corrupt"
