@@ -27,7 +27,8 @@ from ._errors import (ContextError, ContractFailed, ExecutionError, LimitExceede
                      ValidationError)
 from ._limits import ExecutionLimits
 from ._state import seal_run_draft
-from ._model import ADDRESS_LEN, HASH_LEN, MAX_U64, ChainPins, OutPoint, SealedDraft, Tensor
+from ._model import (ADDRESS_LEN, HASH_LEN, MAX_U64, ChainPins, Memoised, OutPoint, SealedDraft,
+                     Tensor)
 from ._trace import TRACE_VERSION, ExecutionTrace
 
 __all__ = ["ChainPins", "ExecutionRequest", "ExecutionContext", "ContextManager", "ContextStats",
@@ -66,7 +67,7 @@ def _by_name(tensors: Iterable[Tensor]) -> tuple[Tensor, ...]:
 
 
 @attrs.frozen
-class ExecutionRequest:
+class ExecutionRequest(Memoised):
     """What to run: a resource (contract code or model) by content hash, a method and its input.
 
     ``input`` is the call input of a contract; ``tensors`` the inputs of a model. ``nonce`` lets one

@@ -481,9 +481,10 @@ class Coordinator:
         engine = path.engine()
         fingerprint = engine.fingerprint()
         limits = self.limits
-        with self.contexts.open(request, pins, limits, engine=engine.name,
-                                engine_fingerprint=fingerprint, signers=tx.signers,
-                                transaction_id=transaction_id, allowance=tx.allowance) as ctx:
+        ctx = self.contexts.create(request, pins, limits, engine=engine.name,
+                                   engine_fingerprint=fingerprint, signers=tx.signers,
+                                   transaction_id=transaction_id, allowance=tx.allowance)
+        try:  # ContextManager.open, without a generator per run
             ctx.begin(*path.start(request))
             env = HostEnv(ctx, view)
             with phase("execute"):
@@ -504,6 +505,8 @@ class Coordinator:
                                  _state_output(commitment, result_hash, proof), spent)
             self._emit(ctx, result_hash)
             return result
+        finally:
+            self.contexts.destroy(ctx)
 
     def _execute(self, view: Any, transaction: SignedTransaction, prove: bool, *,
                  admit: bool = True) -> WasmExecutionResult:

@@ -28,7 +28,6 @@ import enum
 import hashlib
 import re
 import struct
-import weakref
 from typing import Any, overload
 
 import attrs
@@ -83,9 +82,15 @@ _IDS_BY_NAME = {path.partition(":")[2]: type_id for type_id, path in TYPE_TABLE.
 _TYPE_NAMES = frozenset(_IDS_BY_NAME)
 
 
+#: the registered classes that keep their encoding on the object (``_model.Memoised``)
+_MEMOISED: set[type] = set()
+
+
 def _register(type_id: int, cls: type) -> None:
     TYPE_IDS[cls] = type_id
     _TYPES_BY_ID[type_id] = cls
+    if issubclass(cls, m.Memoised):
+        _MEMOISED.add(cls)
 
 
 for _id, _path in TYPE_TABLE.items():
@@ -127,18 +132,11 @@ class Encoded(bytes):
     """Bytes that already are a canonical encoding; embedded as-is (lets callers cache parts)."""
 
 
-#: Canonical encodings already made for model objects that are still alive, by ``id``: a sealed
-#: draft is encoded from the encodings its items got when they were appended (to count their
-#: size), so committing to it and proving it never encode those items again. An entry leaves with
-#: its object (a weakref finalizer), so an id is never reused while it is here.
-_KNOWN: dict[int, bytes] = {}
-
-
-def remember_encoding(obj: Any, data: bytes) -> None:
-    """Record that ``data`` is ``encode(obj)`` for a frozen model object (tests check it)."""
-    key = id(obj)
-    _KNOWN[key] = bytes(data)
-    weakref.finalize(obj, _KNOWN.pop, key, None)
+def remember_encoding(obj: m.Memoised, data: bytes) -> None:
+    """Record that ``data`` is ``encode(obj)`` for a frozen :class:`~ispc_framework._model.Memoised`
+    object that was encoded from parts already made (a sealed draft from its items' encodings,
+    made when they were appended to count their size), so it is never encoded again."""
+    object.__setattr__(obj, "_ispc_encoding", bytes(data))
 
 
 _SMALL_HEADS = [[bytes([major << 5 | value]) for value in range(24)] for major in range(8)]
@@ -195,6 +193,17 @@ def _encode_int(number: int, buf: bytearray) -> None:
         raise ValidationError("value", "negative integers below -2^64 are not encodable")
 
 
+def _encode_model(value: Any, kind: type, buf: bytearray, depth: int) -> bytearray:
+    names = _model_fields(kind)
+    if kind in OPTIONAL_TAIL:
+        names = _encoded_fields(value, names)
+    buf += _head(4, len(names) + 1)
+    buf += _head(0, TYPE_IDS[kind])
+    for name in names:
+        encode_value(getattr(value, name), buf, depth + 1)
+    return buf
+
+
 @overload
 def encode_value(value: Any, out: None = None, depth: int = 0) -> bytes: ...
 @overload
@@ -231,18 +240,18 @@ def encode_value(value: Any, out: bytearray | None = None, depth: int = 0) -> by
     elif value is False:
         buf.append(0xF4)
     elif kind in TYPE_IDS:
-        known = _KNOWN.get(id(value)) if _KNOWN else None
-        if known is not None:
+        if kind in _MEMOISED:
+            known = getattr(value, "_ispc_encoding", None)
+            if known is None:
+                known = bytes(_encode_model(value, kind, bytearray(), depth))
+                object.__setattr__(value, "_ispc_encoding", known)
+            if out is None:
+                return known
             buf += known
-            return buf if out is not None else known
-        names = _model_fields(kind)
-        if kind in OPTIONAL_TAIL:
-            names = _encoded_fields(value, names)
-        buf += _head(4, len(names) + 1)
-        buf += _head(0, TYPE_IDS[kind])
-        for name in names:
-            encode_value(getattr(value, name), buf, depth + 1)
+        else:
+            _encode_model(value, kind, buf, depth)
     elif isinstance(value, int):  # enums
+
         _encode_int(int(value), buf)
     elif isinstance(value, (bytes, bytearray, memoryview)):
         raw = bytes(value)

@@ -55,6 +55,7 @@ __all__ = [
     "ResultCommitment",
     "WasmExecutionResult",
     "OnnxExecutionResult",
+    "Memoised",
 ]
 
 HASH_LEN = 32
@@ -221,6 +222,20 @@ _hash = _bytes_exact(HASH_LEN)
 _address = _bytes_exact(ADDRESS_LEN)
 _u32 = _int_range(0, MAX_U32)
 _u64 = _int_range(0, MAX_U64)
+
+class Memoised:
+    """Base of the frozen model classes that keep their canonical encoding after its first use.
+
+    One execution encodes its transaction, request, pins, draft and commitment several times
+    (the signature's message, the transaction id, the trace header, the result hash, the result
+    file); these objects are immutable, so the first encoding is the only one and
+    :func:`ispc_framework._encoding.encode_value` stores it here. The slot is not an attrs field:
+    equality, hashing, ``repr``, pickling and ``attrs.evolve`` ignore it (an evolved or unpickled
+    object encodes itself again), and nothing about the encoding changes.
+    """
+
+    __slots__ = ("_ispc_encoding",)
+
 
 # --------------------------------------------------------------------------------------- inputs
 
@@ -519,7 +534,7 @@ class StateDelta:
 
 
 @attrs.frozen
-class SealedDraft:
+class SealedDraft(Memoised):
     """A finished transaction draft: what one execution asks the chain to do. Immutable."""
 
     inputs: tuple[TxInput, ...] = attrs.field(
@@ -543,7 +558,7 @@ class SealedDraft:
 
 
 @attrs.frozen
-class ChainPins:
+class ChainPins(Memoised):
     """The chain values a run observes, read once from the repository head at request time."""
 
     height: int = attrs.field(validator=_u64)
@@ -559,7 +574,7 @@ def _signed_transaction(instance: Any, attribute: attrs.Attribute[Any], value: A
 
 
 @attrs.frozen
-class ResultCommitment:
+class ResultCommitment(Memoised):
     """Exactly what an ``execution_result_hash`` commits to, and so what a proof is bound to.
 
     One value for both kinds of run (``kind`` "wasm" or "onnx"; the other kind's fields stay

@@ -2,8 +2,9 @@
 
 Why a library: signature checking guards every spend, so it must be a well-reviewed, constant-time
 implementation, and every verifier (the coordinator, the HostABI's ``ed25519_verify``, any future
-node) must apply the *same* rule. We use libsodium's ``crypto_sign_verify_detached``, whose rule is
-pinned by tests/hostabi/test_signing.py with the edge-case vectors of "Taming the many EdDSAs" (Chalkias,
+node) must apply the *same* rule. We use libsodium's ``crypto_sign_open`` (PyNaCl's
+``nacl.bindings``; it checks through ``crypto_sign_verify_detached``), whose rule is pinned by
+tests/hostabi/test_signing.py with the edge-case vectors of "Taming the many EdDSAs" (Chalkias,
 Garillot, Nikolaenko 2020):
 
 * S must be canonical (S < L), else the signature is refused;
@@ -13,6 +14,14 @@ Garillot, Nikolaenko 2020):
 Of the paper's twelve vectors, exactly one (case 3: mixed-order A and R, which satisfies both
 equations) verifies; docs/authorization.md has the table.
 
+Why ``crypto_sign_open`` through ``nacl.bindings`` and not ``nacl.signing.VerifyKey`` or
+pyca/cryptography: measured side by side (libsodium 1.0.20 in PyNaCl 1.6.2, cryptography 48 on
+OpenSSL 3, a 32-byte message, the machine of docs/performance.md): ``crypto_sign_open`` 64.6 us,
+``VerifyKey(key).verify`` 67.8 us (the same call plus a key object), cryptography's
+``Ed25519PublicKey.verify`` 124.8 us; and OpenSSL's rule is not libsodium's (of the paper's
+vectors it accepts cases 0, 1, 2, 3 and 11, libsodium only 3). PyNaCl does not expose
+``crypto_sign_verify_detached`` itself (``benchmarks/signatures.py`` measures the bindings).
+
 An **address** is the 32-byte Ed25519 public key itself (as on Solana): a contract that locks a
 payment with ``SingleKeyLock(caller)`` or compares ``caller`` to a stored owner is comparing keys,
 and checking an unlocked output's owner against the signers needs no hash. Contract and model
@@ -21,6 +30,7 @@ addresses are SHA-256 content hashes, for which nobody holds a secret key.
 
 from __future__ import annotations
 
+import nacl.bindings
 import nacl.exceptions
 import nacl.signing
 
@@ -40,7 +50,7 @@ def verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
     if len(public_key) != PUBLIC_KEY_LEN or len(signature) != SIGNATURE_LEN:
         return False
     try:
-        nacl.signing.VerifyKey(bytes(public_key)).verify(bytes(message), bytes(signature))
+        nacl.bindings.crypto_sign_open(bytes(signature) + bytes(message), bytes(public_key))
     except (nacl.exceptions.BadSignatureError, nacl.exceptions.CryptoError, ValueError,
             TypeError):
         return False

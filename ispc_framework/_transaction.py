@@ -33,7 +33,7 @@ import attrs
 from ._context import ExecutionRequest
 from ._encoding import OPTIONAL_TAIL, digest, encode
 from ._errors import TransactionRejected, ValidationError
-from ._model import MAX_U64, ChainPins, OutPoint, _bytes_tuple
+from ._model import MAX_U64, ChainPins, Memoised, OutPoint, _bytes_tuple
 from ._signing import PUBLIC_KEY_LEN, SIGNATURE_LEN, SigningKey, address_of, verify
 
 __all__ = ["SignedTransaction", "sign_request", "check_signatures", "check_transaction", "MAX_SIGNERS",
@@ -78,8 +78,15 @@ def _spends(value: Any) -> tuple[OutPoint, ...] | None:
     return items or None
 
 
+class _TransactionMemo(Memoised):
+    """Where a SignedTransaction keeps its body and id once computed (see ``Memoised``): the
+    signature check, the replay check and the context all need them, for the same object."""
+
+    __slots__ = ("_ispc_body", "_ispc_id")
+
+
 @attrs.frozen
-class SignedTransaction:
+class SignedTransaction(_TransactionMemo):
     request: ExecutionRequest = attrs.field(
         validator=attrs.validators.instance_of(ExecutionRequest))
     chain_id: str = attrs.field(validator=attrs.validators.instance_of(str))
@@ -92,11 +99,17 @@ class SignedTransaction:
 
     def body(self) -> bytes:
         """The canonical encoding every signature covers (all fields but the signatures)."""
+        try:
+            return self._ispc_body
+        except AttributeError:
+            pass
         fields = {"request": self.request, "chain_id": self.chain_id,
                   "valid_until": self.valid_until, "signers": self.signers}
         if self.spends is not None:
             fields["spends"] = self.spends
-        return encode(fields)
+        body = encode(fields)
+        object.__setattr__(self, "_ispc_body", body)
+        return body
 
     def signing_message(self, genesis_hash: bytes) -> bytes:
         """What each signer signs: the body, bound to the chain whose block 0 is
@@ -111,7 +124,13 @@ class SignedTransaction:
 
     @property
     def id(self) -> bytes:
-        return digest(TRANSACTION_DOMAIN, self.body())
+        try:
+            return self._ispc_id
+        except AttributeError:
+            pass
+        tx_id = digest(TRANSACTION_DOMAIN, self.body())
+        object.__setattr__(self, "_ispc_id", tx_id)
+        return tx_id
 
     @property
     def caller(self) -> bytes:

@@ -52,6 +52,8 @@ def call_execution_wrappers(hook: Any, request: Any, context: Any,
                             run: Callable[[], Any]) -> Any:
     """Run ``run()`` inside every registered ``ispc_execution`` wrapper; return its own result."""
     impls = hook.get_hookimpls()
+    if not impls:  # nobody to observe the run, so nothing can alter it
+        return run()
     kwargs = {"request": request, "context": context}
     before = context_state(context)
     started: list[tuple[Any, Any]] = []
