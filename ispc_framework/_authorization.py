@@ -93,7 +93,8 @@ def spend_refusal(output: TxOutput, spender: Spender,
     reason = _authority_refusal(output, spender)
     if reason is not None or spender.allowance is None or not spender.signers:
         return reason
-    if _authority_refusal(output, attrs.evolve(spender, signers=())) is None:
+    if _authority_refusal(output, Spender((), spender.contract, spender.height,
+                                          spender.timestamp, spender.allowance)) is None:
         return None  # the contract's own authority: no signature involved
     if outpoint is None or outpoint not in spender.allowance:
         return ("spendable only on a signer's authority, and not in the transaction's spend "

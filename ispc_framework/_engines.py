@@ -119,6 +119,10 @@ def check_outcome(engine: str, outcome: Any) -> EngineOutcome:
     whose status is a u32 (fuel plus host gas above the budget is refused by
     ``ExecutionContext.finish``: ``gas-over-budget``). The coordinator and the conformance suite
     both call it right after ``execute``."""
+    if type(outcome) is EngineOutcome and type(outcome.fuel_used) is int \
+            and type(outcome.status) is int and outcome.fuel_used >= 0 \
+            and 0 <= outcome.status < 2**32:
+        return outcome  # the usual case, decided without building the errors' text
     from ._errors import PluginError
 
     hint = f"the engine breaks its protocol; run `ispc conformance {engine}`"

@@ -159,6 +159,8 @@ def _tuple_of(item_check: _Validator, *, max_items: int, min_items: int = 0) -> 
 
 def _metadata(value: Any) -> tuple[tuple[str, str], ...]:
     """Metadata is a small str->str map, stored as sorted pairs so it is hashable and canonical."""
+    if type(value) is tuple and not value:  # the usual case: no metadata
+        return ()
     if isinstance(value, Mapping):
         value = tuple(value.items())
     return tuple(sorted(tuple(pair) for pair in value))
@@ -567,10 +569,16 @@ class ChainPins(Memoised):
     chain_id: str = attrs.field(validator=_text(64, allow_empty=False))
 
 
-def _signed_transaction(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    from ._transaction import SignedTransaction  # transaction -> context -> model: import late
+_SIGNED_TRANSACTION: list[type] = []   # filled on first use: transaction -> context -> model
 
-    _instance_of(SignedTransaction)(instance, attribute, value)
+
+def _signed_transaction(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not _SIGNED_TRANSACTION:
+        from ._transaction import SignedTransaction
+
+        _SIGNED_TRANSACTION.append(SignedTransaction)
+    if not isinstance(value, _SIGNED_TRANSACTION[0]):
+        _fail(instance, attribute, f"expected SignedTransaction, got {type(value).__name__}")
 
 
 @attrs.frozen

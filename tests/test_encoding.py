@@ -262,3 +262,90 @@ def test_unrolled_host_call_part_matches_the_generic_encoder(first, blobs):
     from ispc_framework._encoding import encode_host_call_part
 
     assert encode_host_call_part(first, blobs) == encode([first, blobs])
+
+
+def _reference_encoding(value) -> bytes:
+    """The encoding written out plainly (one generic rule per kind, no specialised encoders,
+    no memoised parts): what the fast paths of the encoder must reproduce byte for byte."""
+    import attrs
+
+    from ispc_framework._encoding import Encoded, type_ids
+
+    def head(major: int, n: int) -> bytes:
+        for size, info in ((1, 24), (2, 25), (4, 26), (8, 27)):
+            if n < 24:
+                return bytes([major << 5 | n])
+            if n < 1 << (8 * size):
+                return bytes([major << 5 | info]) + n.to_bytes(size, "big")
+        raise AssertionError(n)
+
+    ids = type_ids()
+    if isinstance(value, Encoded):
+        return bytes(value)
+    if value is None:
+        return b"\xf6"
+    if value is True or value is False:
+        return b"\xf5" if value else b"\xf4"
+    if isinstance(value, int):
+        if value >= 2**64:
+            raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
+            return b"\xc2" + head(2, len(raw)) + raw
+        return head(0, value) if value >= 0 else head(1, -1 - value)
+    if isinstance(value, bytes):
+        return head(2, len(value)) + value
+    if isinstance(value, str):
+        raw = value.encode("utf-8")
+        return head(3, len(raw)) + raw
+    if isinstance(value, (tuple, list)):
+        return head(4, len(value)) + b"".join(_reference_encoding(item) for item in value)
+    if isinstance(value, dict):
+        items = sorted((_reference_encoding(k), v) for k, v in value.items())
+        return head(5, len(items)) + b"".join(k + _reference_encoding(v) for k, v in items)
+    names = [f.name for f in attrs.fields(type(value))]
+    from ispc_framework._encoding import OPTIONAL_TAIL
+
+    tail = OPTIONAL_TAIL.get(type(value), 0)
+    while tail and getattr(value, names[-1]) is None:
+        names.pop()
+        tail -= 1
+    return (head(4, len(names) + 1) + head(0, ids[type(value)])
+            + b"".join(_reference_encoding(getattr(value, name)) for name in names))
+
+
+@settings(max_examples=300, deadline=None)
+@given(every_model)
+def test_the_specialised_encoders_write_the_reference_encoding(obj):
+    assert encode(obj) == _reference_encoding(obj)
+    assert encode(decode(encode(obj))) == _reference_encoding(obj)   # a fresh object, no memo
+
+
+def test_a_field_whose_value_is_not_its_annotation_still_encodes_by_its_value():
+    import attrs
+
+    from ispc_framework._encoding import Encoded
+
+    # attrs lets object.__setattr__ through: the encoder must follow the value, not the type
+    # the class declares (an Encoded part is embedded as is, an enum is its integer)
+    point = m.OutPoint(b"\x01" * 32, 3)
+    object.__setattr__(point, "tx_id", Encoded(b"\x18\x2a"))
+    object.__setattr__(point, "index", m.ResourceCategory.STATIC)
+    assert encode(point) == bytes([0x83, 0x01, 0x18, 0x2a, 0x03])
+    resource = m.ResourceOutput(b"\x02" * 32, m.ResourceCategory.AI_MODEL, "x" * 30, 2**40, "")
+    assert encode(resource) == _reference_encoding(resource)
+    assert encode(attrs.evolve(resource, size=7)) == _reference_encoding(
+        attrs.evolve(resource, size=7))
+
+
+def test_memoised_objects_keep_one_encoding_and_fresh_objects_make_their_own():
+    import pickle
+
+    import attrs
+
+    pins = m.ChainPins(4, 5, b"\x03" * 32, "devnet")
+    first = encode(pins)
+    assert encode(pins) is first                    # kept on the object
+    assert pins._ispc_encoding == first == _reference_encoding(pins)
+    for fresh in (decode(first), pickle.loads(pickle.dumps(pins)), attrs.evolve(pins)):
+        assert fresh == pins and not hasattr(fresh, "_ispc_encoding")
+    moved = attrs.evolve(pins, height=9)
+    assert encode(moved) == _reference_encoding(moved) != first
