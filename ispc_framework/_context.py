@@ -120,7 +120,7 @@ class ExecutionContext:
     __slots__ = ("id", "request", "pins", "limits", "engine", "engine_fingerprint",
                  "contract_address", "transaction_id", "signers", "allowance", "created_at", "_draft",
                  "_trace", "_gas_used", "_gas_drained", "_return_data", "_logs", "_log_bytes",
-                 "_alive", "_function", "__weakref__")
+                 "_alive", "_function", "_spender", "__weakref__")
 
     def __init__(self, context_id: int, request: ExecutionRequest, pins: ChainPins,
                  limits: ExecutionLimits, engine: str = "", engine_fingerprint: str = "", *,
@@ -156,6 +156,7 @@ class ExecutionContext:
         self._logs: list[str] = []
         self._log_bytes = 0
         self._alive = True
+        self._spender: Spender | None = None
 
     def _trace_header(self, pins: Encoded, request: Encoded) -> bytes:
         """Engine-neutral commitment to what the run could observe (the trace's genesis)."""
@@ -169,9 +170,12 @@ class ExecutionContext:
                                code="context-destroyed")
 
     def spender(self) -> Spender:
-        """Who this run spends as (signers, contract, pinned height and timestamp, allowance)."""
-        return Spender(self.signers, self.contract_address, self.pins.height,
-                       self.pins.timestamp, self.allowance)
+        """Who this run spends as (signers, contract, pinned height and timestamp, allowance);
+        made once per run (every field is fixed at creation)."""
+        if self._spender is None:
+            self._spender = Spender(self.signers, self.contract_address, self.pins.height,
+                                    self.pins.timestamp, self.allowance)
+        return self._spender
 
     @property
     def alive(self) -> bool:

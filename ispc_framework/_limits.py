@@ -40,7 +40,7 @@ def memory_mb_to_bytes(value: object) -> int:
     return int(value * MiB)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # the key of per-limits caches, looked up on every execution
 class ExecutionLimits:
     """Caps for one execution; ``[limits]`` in ispc.toml sets them (same names)."""
 
