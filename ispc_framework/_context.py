@@ -328,10 +328,10 @@ class ContextManager:
     def __init__(self) -> None:
         # Re-entrant: a leaked context's finalizer can run during GC while this thread holds it.
         self._lock = threading.RLock()
-        self._destroyed_ids: set[int] = set()
         self._ids = itertools.count(1)
-        self._active: weakref.WeakValueDictionary[int, ExecutionContext] = \
-            weakref.WeakValueDictionary()
+        # id -> a weak reference whose callback counts a leak: destroy() drops the reference,
+        # and a dropped weak reference never calls back (cheaper than weakref.finalize per run)
+        self._active: dict[int, weakref.ref[ExecutionContext]] = {}
         self._created = 0
         self._destroyed = 0
         self._leaked = 0
@@ -348,28 +348,28 @@ class ContextManager:
         ctx = ExecutionContext(context_id, request, pins, limits or ExecutionLimits(), engine,
                                engine_fingerprint, signers=signers,
                                transaction_id=transaction_id, allowance=allowance)
+        reference = weakref.ref(ctx, lambda _ref: self._collected(context_id))
         with self._lock:
-            self._active[context_id] = ctx
+            self._active[context_id] = reference
             self._created += 1
-        weakref.finalize(ctx, self._collected, context_id)
         return ctx
 
     def _collected(self, context_id: int) -> None:
+        """A context was garbage-collected while still active: it leaked."""
         with self._lock:
-            if context_id in self._destroyed_ids:
-                self._destroyed_ids.discard(context_id)
+            if self._active.pop(context_id, None) is None:
                 return
             self._leaked += 1
         log.warning("execution context %d was never destroyed (leak)", context_id)
 
     def destroy(self, ctx: ExecutionContext) -> None:
         with self._lock:
-            if not ctx._alive or self._active.get(ctx.id) is not ctx:
+            reference = self._active.get(ctx.id)
+            if not ctx._alive or reference is None or reference() is not ctx:
                 raise ContextError(f"context {ctx.id} is not active in this manager",
                                    code="context-not-active")
             ctx._alive = False
             del self._active[ctx.id]
-            self._destroyed_ids.add(ctx.id)
             self._destroyed += 1
             duration = time.monotonic() - ctx.created_at
             self._total_duration += duration
@@ -386,9 +386,10 @@ class ContextManager:
 
     def active(self) -> tuple[ExecutionContext, ...]:
         with self._lock:
-            return tuple(self._active.values())
+            live = (reference() for reference in self._active.values())
+            return tuple(ctx for ctx in live if ctx is not None)
 
     def stats(self) -> ContextStats:
         with self._lock:
-            return ContextStats(self._created, len(self._active), self._destroyed, self._leaked,
+            return ContextStats(self._created, len(self.active()), self._destroyed, self._leaked,
                                 self._total_duration, self._max_duration)
