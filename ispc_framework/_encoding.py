@@ -313,18 +313,34 @@ def encode_value(value: Any, out: bytearray | None = None, depth: int = 0) -> by
     if depth > MAX_DEPTH:
         raise ValidationError("value", f"nested deeper than {MAX_DEPTH} levels")
     kind = type(value)
+    # one-byte heads (values below 24) are appended directly: most lengths and small integers
     if kind is bytes or kind is Encoded:
         if kind is bytes:
-            buf += _head(2, len(value))
+            size = len(value)
+            if size < 24:
+                buf.append(0x40 | size)
+            else:
+                buf += _head(2, size)
         buf += value
     elif kind is int:
-        _encode_int(value, buf)
+        if 0 <= value < 24:
+            buf.append(value)
+        else:
+            _encode_int(value, buf)
     elif kind is str:
         raw = value.encode("utf-8")
-        buf += _head(3, len(raw))
+        size = len(raw)
+        if size < 24:
+            buf.append(0x60 | size)
+        else:
+            buf += _head(3, size)
         buf += raw
     elif kind is tuple or kind is list:
-        buf += _head(4, len(value))
+        size = len(value)
+        if size < 24:
+            buf.append(0x80 | size)
+        else:
+            buf += _head(4, size)
         for item in value:
             encode_value(item, buf, depth + 1)
     elif value is None:
