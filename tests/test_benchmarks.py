@@ -81,3 +81,28 @@ def test_figure_medians_ratio_and_target():
     missed = figure("y", [2.0], target=("<=", 0.5), baseline=("b", [1.0]), target_of="ratio")
     assert missed["met"] is False and missed["target"] == {"op": "<=", "value": 0.5,
                                                            "of": "ratio"}
+
+
+def test_transfer_benchmarks_execute_a_fresh_transaction_object_per_transfer():
+    """The coordinator memoises a transaction's encoding, body and id on the object, so the
+    transfer benchmarks must not execute one object again and again: each transfer gets its own
+    object decoded from the bytes, and executing one leaves the others without a memo."""
+    from benchmarks.repository_transfers import (TOKEN, execute_slice, fresh_transactions,
+                                                 memory_coordinator, token_chain)
+
+    if not TOKEN.is_file():
+        pytest.skip("examples/contracts/build.sh has not been run")
+    coordinator = memory_coordinator()
+    try:
+        transfer = token_chain(coordinator)
+        fresh = fresh_transactions(transfer, 3)
+        assert all(tx == transfer and tx is not transfer for tx in fresh)
+        assert len({id(tx) for tx in fresh}) == 3
+        assert not any(hasattr(tx, "_ispc_body") for tx in fresh)
+        assert execute_slice(coordinator, fresh[:1]) > 0
+        assert hasattr(fresh[0], "_ispc_body")          # executing memoised on that object only
+        assert not any(hasattr(tx, "_ispc_body") for tx in fresh[1:])
+        assert coordinator.execute(fresh[1], prove=False) == coordinator.execute(transfer,
+                                                                                  prove=False)
+    finally:
+        coordinator.close()
