@@ -83,6 +83,8 @@ class _TransactionMemo(Memoised):
     signature check, the replay check and the context all need them, for the same object."""
 
     __slots__ = ("_ispc_body", "_ispc_id")
+    _ispc_body: bytes
+    _ispc_id: bytes
 
 
 @attrs.frozen
