@@ -215,6 +215,8 @@ def _encode_model(value: Any, kind: type, buf: bytearray, depth: int) -> bytearr
         encoder = _ENCODERS.get(kind)
         if encoder is None:
             encoder = _ENCODERS[kind] = _specialised_encoder(kind)
+            if kind not in _MEMOISED:
+                _DIRECT[kind] = encoder
         encoder(value, buf, depth + 1)
         return buf
     names = _model_fields(kind)
@@ -229,6 +231,9 @@ def _encode_model(value: Any, kind: type, buf: bytearray, depth: int) -> bytearr
 
 #: per model class, its encoder made by :func:`_specialised_encoder` (on first use)
 _ENCODERS: dict[type, Any] = {}
+#: the encoders a field of another model may call directly: classes without a memo or an
+#: optional tail (those go through encode_value, which keeps their rules in one place)
+_DIRECT: dict[type, Any] = {}
 
 # Field code of a specialised encoder, by the field's annotation. Each tests the value's exact
 # type and hands anything else to encode_value, so an annotation that does not hold changes
@@ -272,6 +277,40 @@ _FIELD_CODE = {
 }
 
 
+# A field holding a model (or anything else): its class's encoder when there is one
+_MODEL_FIELD_CODE = """\
+    enc = _DIRECT.get(type(v))
+    if enc is not None and d < MAX_DEPTH:
+        enc(v, buf, d + 1)
+    else:
+        encode_value(v, buf, d)"""
+
+# A ``tuple[...]`` field: the array head, then bytes inline and models by their encoders
+_TUPLE_FIELD_CODE = """\
+    if type(v) is tuple and d < MAX_DEPTH:
+        n = len(v)
+        if n < 24:
+            buf.append(0x80 | n)
+        else:
+            buf += _head(4, n)
+        for item in v:
+            if type(item) is bytes:
+                n = len(item)
+                if n < 24:
+                    buf.append(0x40 | n)
+                else:
+                    buf += _head(2, n)
+                buf += item
+            else:
+                enc = _DIRECT.get(type(item))
+                if enc is not None and d + 1 < MAX_DEPTH:
+                    enc(item, buf, d + 2)
+                else:
+                    encode_value(item, buf, d + 1)
+    else:
+        encode_value(v, buf, d)"""
+
+
 def _specialised_encoder(kind: type) -> Any:
     """An encoder for ``kind`` with its field list, array head and type id written out and the
     common field types inlined: the same bytes as the generic loop (tests compare the two on
@@ -286,14 +325,16 @@ def _specialised_encoder(kind: type) -> Any:
         annotation = field.type if isinstance(field.type, str) else getattr(
             field.type, "__name__", "")
         optional = annotation.endswith(" | None")
-        code = _FIELD_CODE.get(annotation.removesuffix(" | None").strip(),
-                               "    encode_value(v, buf, d)")
+        base = annotation.removesuffix(" | None").strip()
+        code = _FIELD_CODE.get(base, _TUPLE_FIELD_CODE if base.startswith("tuple[")
+                               else _MODEL_FIELD_CODE)
         lines.append(f"    v = value.{field.name}")
         if optional:
             lines.append("    if v is None:\n        buf.append(0xF6)\n    else:")
             code = "\n".join("    " + line for line in code.splitlines())
         lines.append(code)
-    namespace = {"encode_value": encode_value, "_head": _head, "MAX_U64": m.MAX_U64}
+    namespace = {"encode_value": encode_value, "_head": _head, "MAX_U64": m.MAX_U64,
+                 "MAX_DEPTH": MAX_DEPTH, "_DIRECT": _DIRECT}
     exec("\n".join(lines), namespace)  # noqa: S102 - our own code, from attrs field names
     return namespace["encode_fields"]
 

@@ -349,3 +349,22 @@ def test_memoised_objects_keep_one_encoding_and_fresh_objects_make_their_own():
         assert fresh == pins and not hasattr(fresh, "_ispc_encoding")
     moved = attrs.evolve(pins, height=9)
     assert encode(moved) == _reference_encoding(moved) != first
+
+
+def test_the_nesting_limit_is_where_it_was_for_every_path_of_the_encoder():
+    # a chain of k TimeLocks: the innermost key's bytes sit at depth k + 1 (the limit is 32),
+    # inside a TxOutput two levels deeper; the specialised encoders must refuse exactly there
+    def chain(k):
+        lock = m.SingleKeyLock(b"k" * 32)
+        for i in range(k):
+            lock = m.TimeLock(i, lock)
+        return lock
+
+    def output(k):
+        return m.TxOutput(b"a" * 32, (chain(k),), asset=m.AssetOutput(m.NativeCoin(), 1))
+
+    for value in (chain(31), output(29), (chain(30),)):
+        assert encode(value) == _reference_encoding(value)
+    for value in (chain(32), output(30), (chain(31),)):
+        with pytest.raises(ValidationError, match="nested deeper than 32 levels"):
+            encode(value)
