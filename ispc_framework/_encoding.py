@@ -5,7 +5,9 @@ own: it is a published standard with decoders in every language, so a verifier w
 or JavaScript can check our hashes without reading this file; its deterministic profile leaves no
 freedom (shortest-form heads, definite lengths, sorted map keys), so one value has one encoding.
 We implement the small subset we use here (about a hundred lines) instead of depending on a
-general CBOR library, because "canonical" is the whole point and the subset is easy to audit.
+general CBOR library, because "canonical" is the whole point and the subset is easy to audit;
+it is also faster here than cbor2's C encoder, which needs a Python callback per model object
+(measured in ``_specialised_encoder``'s docstring).
 
 Subset: unsigned and negative integers, byte strings, UTF-8 text, arrays, maps with text keys,
 ``false``/``true``/``null``, and tag 2 (positive bignum) for integers of 2^64 and above (BN254
@@ -315,9 +317,10 @@ def _specialised_encoder(kind: type) -> Any:
     """An encoder for ``kind`` with its field list, array head and type id written out and the
     common field types inlined: the same bytes as the generic loop (tests compare the two on
     random values and the golden vectors), without a generic dispatch per field. A fraction of
-    every execution's time went to that dispatch; cbor2's C encoder would need a Python
-    callback per model object (and has no way to embed an already-encoded part), which is
-    where that time goes."""
+    every execution's time went to that dispatch. Why not cbor2's C encoder: it needs a Python
+    ``default`` callback per model object and cannot embed an already-encoded part; measured
+    with cbor2 6.3 in canonical mode (which gives the same bytes), a TxOutput and a TxInput
+    took 3.3x as long as here, alternating in one process."""
     names = _model_fields(kind)
     prefix = _head(4, len(names) + 1) + _head(0, TYPE_IDS[kind])
     lines = ["def encode_fields(value, buf, d):", f"    buf += {prefix!r}"]
