@@ -37,7 +37,7 @@ TOKEN = ROOT / "examples" / "contracts" / "build" / "token_c.wasm"
 CACHE = Path(os.environ.get("ISPC_BENCH_CACHE", Path.home() / ".cache" / "ispc-bench"))
 KEY_DIR = CACHE / "groth16-keys"
 GNARK_KEY_DIR = CACHE / "gnark-keys"
-# A snarkjs ceremony key for ispc.draft.v1 (2^13 powers of tau: ~20 minutes to make here, so it
+# A snarkjs ceremony key for ispc.draft.v2 (2^13 powers of tau: ~20 minutes to make here, so it
 # is never made by the benchmark): `ispc setup --mode ceremony` with this key_dir makes one. When
 # it is there, the groth16py figures are also measured with it (the worker reads its .zkey).
 CEREMONY_KEY_DIR = CACHE / "groth16-ceremony-keys"
@@ -86,11 +86,11 @@ def make_devnet(root: Path) -> tuple[dict[str, Path], dict, str]:
         return done.stdout
 
     from ispc_groth16.keystore import KeyStore as ProverKeys
-    if ProverKeys(CEREMONY_KEY_DIR).current_hash("ispc.draft.v1") is None:
+    if ProverKeys(CEREMONY_KEY_DIR).current_hash("ispc.draft.v2") is None:
         print(f"# no ceremony key in {CEREMONY_KEY_DIR}: groth16py measured with the testing "
               "key only", file=sys.stderr)
         del configs["groth16-ceremony"]
-    if ProverKeys(KEY_DIR).current_hash("ispc.draft.v1") is None:
+    if ProverKeys(KEY_DIR).current_hash("ispc.draft.v2") is None:
         print(f"# making a testing key once (cached in {KEY_DIR})", file=sys.stderr, flush=True)
         ispc("groth16", "setup")
     try:
@@ -101,7 +101,7 @@ def make_devnet(root: Path) -> tuple[dict[str, Path], dict, str]:
         print(f"# gnark left out: {exc}", file=sys.stderr)
         del configs["gnark"]
     else:
-        if ProverKeys(GNARK_KEY_DIR).current_hash("ispc.draft.v1") is None:
+        if ProverKeys(GNARK_KEY_DIR).current_hash("ispc.draft.v2") is None:
             ispc("gnark", "setup")
     alice = devnet_key("alice").public_key.hex()
     ispc("groth16", "init", "--timestamp", "5", "--allocate", f"{alice}:77")

@@ -4,9 +4,9 @@
 
 Baseline (measured in the same run): groth16py proving the same circuit. Every other figure is
 printed with its ratio to that baseline. Keys are cached in --key-dir (default
-~/.cache/ispc-groth16-bench): the first run makes a testing key for ispc.draft.v1 (seconds) and a
-ceremony key for ispc.draft.v1.small (2^11 powers of tau, about 2 minutes on 2 cores);
---full-ceremony also makes a ceremony key for ispc.draft.v1 (2^13, about 5 minutes) so snarkjs
+~/.cache/ispc-groth16-bench): the first run makes a testing key for ispc.draft.v2 (seconds) and a
+ceremony key for ispc.draft.v2.small (2^10 powers of tau, about a minute on 2 cores);
+--full-ceremony also makes a ceremony key for ispc.draft.v2 (2^12, a few minutes) so snarkjs
 can be measured on the default circuit too.
 """
 
@@ -107,7 +107,7 @@ def bench_circuit(key_dir: Path, circuit_id: str, backends: list[str], runs: int
 
 def run(quick: bool) -> dict:
     """Figures for ``python -m benchmarks``: the witness in wasmtime against snarkjs' (Node) on
-    ispc.draft.v1, and the compiled witness module from the disk cache against compiling it."""
+    ispc.draft.v2, and the compiled witness module from the disk cache against compiling it."""
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -117,10 +117,10 @@ def run(quick: bool) -> dict:
     from ispc_groth16.module_cache import load_module
 
     key_dir = Path.home() / ".cache" / "ispc-groth16-bench"
-    ensure_key(key_dir, "ispc.draft.v1", "testing")
-    record = KeyStore(key_dir).current("ispc.draft.v1")
-    c = get_circuit("ispc.draft.v1")
-    request = full_request("ispc.draft.v1")
+    ensure_key(key_dir, "ispc.draft.v2", "testing")
+    record = KeyStore(key_dir).current("ispc.draft.v2")
+    c = get_circuit("ispc.draft.v2")
+    request = full_request("ispc.draft.v2")
     inputs = circuit_inputs(request, c.n_in, c.n_out)
     wasm = record.file("circuit.wasm").read_bytes()
     calculator = WitnessCalculator(wasm)
@@ -150,11 +150,11 @@ def run(quick: bool) -> dict:
             request, c.n_in, c.n_out)), stop=2)[1],
     }, 3 if quick else 15, number=5)
     return {"figures": [
-        figure("witness of ispc.draft.v1 in wasmtime", samples["wasmtime"], "ms", scale=1e3,
+        figure("witness of ispc.draft.v2 in wasmtime", samples["wasmtime"], "ms", scale=1e3,
                baseline=("snarkjs wtns calculate (node, start-up included)", samples["node"])),
         figure("witness module from the disk cache (checked)", samples["cached"], "ms",
                scale=1e3, baseline=("compiling the 3.9 MB module", samples["compile"])),
-        figure("draft commitment of ispc.draft.v1, native Poseidon (4 permutations)",
+        figure("draft commitment of ispc.draft.v2, native Poseidon (1 permutation)",
                commitments["native"], "ms", scale=1e3,
                baseline=("circom's witness generator in wasmtime", commitments["witness"])),
     ]}
@@ -168,12 +168,12 @@ def main() -> None:
     parser.add_argument("--full-ceremony", action="store_true")
     args = parser.parse_args()
     default_mode = "ceremony" if args.full_ceremony else "testing"
-    ensure_key(args.key_dir, "ispc.draft.v1", default_mode)
-    ensure_key(args.key_dir, "ispc.draft.v1.small", "ceremony")
+    ensure_key(args.key_dir, "ispc.draft.v2", default_mode)
+    ensure_key(args.key_dir, "ispc.draft.v2.small", "ceremony")
     print(f"baseline: groth16py on the same circuit; median of {args.runs} runs")
-    bench_circuit(args.key_dir, "ispc.draft.v1",
+    bench_circuit(args.key_dir, "ispc.draft.v2",
                   ["groth16py", "snarkjs"] if args.full_ceremony else ["groth16py"], args.runs)
-    bench_circuit(args.key_dir, "ispc.draft.v1.small", ["groth16py", "snarkjs"], args.runs)
+    bench_circuit(args.key_dir, "ispc.draft.v2.small", ["groth16py", "snarkjs"], args.runs)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "engine": {"wasm": {"name": "wasmtime", "allow_unbounded": False},
                "onnx": {"name": "onnxruntime"}},
     "hostabi": {"providers": ["ispc.v1", "ispc.crypto", "ispc.state"]},
-    "prover": {"name": "groth16", "circuit": "ispc.draft.v1"},
+    "prover": {"name": "groth16", "circuit": "ispc.draft.v2"},
     "repository": {"name": "sqlite"},
     "trace": {"sinks": []},
     "keys": {"dir": ""},  # the CLI's key directory; empty: $ISPC_KEY_DIR, else ~/.ispc/keys

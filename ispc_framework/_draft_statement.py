@@ -1,15 +1,18 @@
-"""The ``ispc.draft.v1`` statement's inputs: a ProofRequest (draft, spent outputs, contract,
-result hash) mapped to the circuit's signals, and the rules a draft must keep.
+"""The statements' inputs: a ProofRequest (draft, spent outputs, contract, result hash) mapped
+to the circuit's signals, the rules a draft must keep, and the commitment computed natively.
 
-Shared by every prover of the statement (ispc-groth16's circom circuit, ispc-gnark's gnark
-circuit), so both prove over identical inputs and produce identical public inputs. The exact
-mapping is part of the statement and is written down in docs/statement-ispc-draft-v1.md. Every 32-byte
+Shared by every prover of a statement (ispc-groth16's circom circuit, ispc-gnark's gnark
+circuit), so both prove over identical inputs and produce identical public inputs. Two statement
+versions exist, chosen by the circuit id (``ispc.draft.v1[.small]``, ``ispc.draft.v2[.small]``);
+both keep the same rules (:func:`check_rules`) and public inputs. The exact mappings are part of
+the statements: docs/statement-ispc-draft-v1.md and docs/statement-ispc-draft-v2.md. Every 32-byte
 value becomes one field element by domain-separated SHA-256 truncated to 31 bytes (248 bits, below
 the BN254 scalar modulus), so distinct values collide only with probability ~2^-124.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from ._draft import check_distinct_inputs
@@ -21,11 +24,24 @@ if TYPE_CHECKING:  # proving imports the model only; this module stays light for
     from ._proving import ProofRequest
 
 __all__ = ["field_of", "contract_element", "token_element", "issuer_element", "result_limbs",
-           "circuit_inputs", "public_inputs", "check_rules", "commitment_elements",
-           "draft_commitment", "PUBLIC_SIGNALS"]
+           "circuit_inputs", "public_inputs", "check_rules", "PUBLIC_SIGNALS",
+           "statement_version", "commitment_elements", "draft_commitment"]
 
-#: The public inputs of ispc.draft.v1, in circuit order.
+#: The public inputs of every statement version, in circuit order.
 PUBLIC_SIGNALS = ("commitment", "result_hi", "result_lo", "contract")
+
+_CIRCUIT_ID = re.compile(r"ispc\.draft\.v([12])(\.small)?")
+#: ispc.draft.v2: a slot packs ``amount + 2^64 * token index`` in 72 bits, three per element;
+#: the first element is ``2 | NIN << 8 | NOUT << 16 | mint mask << 24``.
+V2_SLOT_BITS, V2_SLOTS_PER_ELEMENT, V2_MINT_SHIFT = 72, 3, 24
+
+
+def statement_version(circuit_id: str) -> int:
+    """The statement a circuit id proves: 1 for ``ispc.draft.v1[.small]``, 2 for ``...v2``."""
+    match = _CIRCUIT_ID.fullmatch(circuit_id) if isinstance(circuit_id, str) else None
+    if match is None:
+        raise ValidationError("circuit_id", f"{circuit_id!r} names no ispc.draft statement")
+    return int(match.group(1))
 
 
 def field_of(value: bytes) -> int:
@@ -111,10 +127,13 @@ def check_rules(request: ProofRequest, n_in: int, n_out: int) -> None:
 
 
 def circuit_inputs(request: ProofRequest, n_in: int, n_out: int) -> dict[str, Any]:
-    """The circuit's input signals for ``request``, zero-padded to the capacities."""
+    """The circuit's input signals for ``request``, zero-padded to the capacities, in the form
+    of the statement ``request.circuit_id`` names."""
     spends, assets = _spends(request), _assets(request)
     if len(spends) > n_in or len(assets) > n_out:
         check_rules(request, n_in, n_out)  # raises the capacity error
+    if statement_version(request.circuit_id) == 2:
+        return _inputs_v2(request, spends, assets, n_in, n_out)
     hi, lo = result_limbs(request.execution_result_hash)
     pad_in, pad_out = n_in - len(spends), n_out - len(assets)
     # A spent output that is not an asset (a resource or state) carries no value: token 0, amount 0.
@@ -137,25 +156,77 @@ def circuit_inputs(request: ProofRequest, n_in: int, n_out: int) -> dict[str, An
     }
 
 
-def commitment_elements(inputs: dict[str, Any], n_in: int, n_out: int) -> list[int]:
-    """The elements the commitment absorbs (rule 1 of the statement), from the circuit's input
-    signals: ``[1, contract, draft_digest, 256*NIN + NOUT]``, then ``(outpoint, token, amount)``
-    per input slot and ``(owner, token, issuer, amount)`` per output slot."""
-    elements = [1, inputs["contract"], inputs["draft_digest"], n_in * 256 + n_out]
-    for i in range(n_in):
-        elements += (inputs["in_outpoint"][i], inputs["in_token"][i], inputs["in_amount"][i])
-    for j in range(n_out):
-        elements += (inputs["out_owner"][j], inputs["out_token"][j], inputs["out_issuer"][j],
-                     inputs["out_amount"][j])
+def _inputs_v2(request: ProofRequest, spends: list[tuple[OutPoint, TxOutput]],
+               assets: list[tuple[bytes, AssetOutput]], n_in: int, n_out: int) -> dict[str, Any]:
+    """ispc.draft.v2: amounts, small token indices and mint flags; no outpoints, owners or
+    issuers (draft_digest covers the whole draft). Output tokens are numbered 1, 2, ... in order
+    of first appearance among the asset outputs; an input's index is its token's number, or 0
+    when no output has that token (or it spends no asset). mint[t-1] says the executing
+    contract issued token t."""
+    hi, lo = result_limbs(request.execution_result_hash)
+    numbers: dict[int, int] = {}
+    mint = [0] * n_out
+    minter = contract_element(request.contract)
+    for _, asset in assets:
+        key = token_element(asset.token)
+        if key not in numbers:
+            numbers[key] = len(numbers) + 1
+            mint[numbers[key] - 1] = int(issuer_element(asset.token) == minter)
+    in_token = [numbers.get(token_element(s.asset.token), 0) if s.asset else 0 for _, s in spends]
+    pad_in, pad_out = n_in - len(spends), n_out - len(assets)
+    return {
+        "result_hi": hi,
+        "result_lo": lo,
+        "contract": minter,
+        "draft_digest": field_of(request.draft.digest()),
+        "in_amount": [s.asset.amount if s.asset else 0 for _, s in spends] + [0] * pad_in,
+        "out_amount": [a.amount for _, a in assets] + [0] * pad_out,
+        "in_token": in_token + [0] * pad_in,
+        "out_token": [numbers[token_element(a.token)] for _, a in assets] + [0] * pad_out,
+        "mint": mint,
+    }
+
+
+def commitment_elements(inputs: dict[str, Any], n_in: int, n_out: int,
+                        version: int = 1) -> list[int]:
+    """The elements the commitment absorbs (rule 1 of the statement), from the input signals.
+
+    v1: ``[1, contract, draft_digest, 256*NIN + NOUT]``, then ``(outpoint, token, amount)`` per
+    input slot and ``(owner, token, issuer, amount)`` per output slot (a sponge of Poseidon(16)).
+    v2: ``[2 | NIN << 8 | NOUT << 16 | mint mask << 24, contract, draft_digest]``, then the
+    slots (inputs, then outputs) as ``amount + 2^64 * token``, three per element at 72-bit
+    offsets (one Poseidon(16) permutation, zero-padded to 16)."""
+    if version == 1:
+        elements = [1, inputs["contract"], inputs["draft_digest"], n_in * 256 + n_out]
+        for i in range(n_in):
+            elements += (inputs["in_outpoint"][i], inputs["in_token"][i], inputs["in_amount"][i])
+        for j in range(n_out):
+            elements += (inputs["out_owner"][j], inputs["out_token"][j],
+                         inputs["out_issuer"][j], inputs["out_amount"][j])
+        return elements
+    head = 2 | n_in << 8 | n_out << 16
+    for t, bit in enumerate(inputs["mint"]):
+        head |= bit << (V2_MINT_SHIFT + t)
+    slots = [amount | token << 64 for amount, token in
+             zip(inputs["in_amount"] + inputs["out_amount"],
+                 inputs["in_token"] + inputs["out_token"], strict=True)]
+    elements = [head, inputs["contract"], inputs["draft_digest"]]
+    for start in range(0, len(slots), V2_SLOTS_PER_ELEMENT):
+        elements.append(sum(slot << (V2_SLOT_BITS * k) for k, slot in
+                            enumerate(slots[start:start + V2_SLOTS_PER_ELEMENT])))
     return elements
 
 
 def draft_commitment(request: ProofRequest, n_in: int, n_out: int) -> int:
-    """The public commitment ``C`` both circuits compute for ``request``: circomlib's Poseidon
-    sponge over :func:`commitment_elements`, natively (``_poseidon``), without a witness."""
-    from ._poseidon import poseidon_sponge
+    """The public commitment ``C`` both circuits of ``request.circuit_id`` compute, natively
+    (:mod:`._poseidon`), without a witness."""
+    from ._poseidon import INPUTS, poseidon16, poseidon_sponge
 
-    return poseidon_sponge(commitment_elements(circuit_inputs(request, n_in, n_out), n_in, n_out))
+    version = statement_version(request.circuit_id)
+    elements = commitment_elements(circuit_inputs(request, n_in, n_out), n_in, n_out, version)
+    if version == 1:
+        return poseidon_sponge(elements)
+    return poseidon16([*elements, *([0] * (INPUTS - len(elements)))])
 
 
 def public_inputs(commitment: int, execution_result_hash: bytes,

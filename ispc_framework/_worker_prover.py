@@ -1,4 +1,4 @@
-"""WorkerProver: the trust rules and checks every Groth16 prover plugin of ``ispc.draft.v1``
+"""WorkerProver: the trust rules and checks every Groth16 prover plugin of the ``ispc.draft`` statements
 shares (ispc-groth16, ispc-gnark), around a subprocess worker (docs/prover-protocol.md).
 
 The plugin maps the request to circuit signals (:mod:`.draft_statement`), the worker proves with
@@ -340,7 +340,7 @@ class WorkerProver:
 
         With ``request`` (the ProofRequest of the execution), also check that the proof's draft
         commitment and contract are those of that draft: without it the verifier learns that
-        *some* conserving draft with this commitment exists (docs/statement-ispc-draft-v1.md).
+        *some* conserving draft with this commitment exists (docs/statement-ispc-draft-v2.md).
         """
         if not isinstance(proof, ZKStateProof):
             raise VerificationFailed(f"expected a ZKStateProof, got {type(proof).__name__}",

@@ -26,7 +26,7 @@ def reprove(coordinator, result, draft, spent):
     """What anyone holding the (public) proving key can do: new commitment, hash and proof."""
     commitment = attrs.evolve(result.commitment, draft=draft, status=0)
     result_hash = commitment.hash()
-    proof = coordinator.prover().prove(ProofRequest("ispc.draft.v1", result_hash, draft, spent,
+    proof = coordinator.prover().prove(ProofRequest("ispc.draft.v2", result_hash, draft, spent,
                                                     result.contract))
     return attrs.evolve(result, commitment=commitment, execution_result_hash=result_hash,
                         state_output=_state_output(commitment, result_hash, proof),

@@ -53,7 +53,7 @@ def test_full_cycle_init_deploy_run_apply(chain):
     out = root / "mint.json"
     text = ispc(chain, "run", token, "mint", "--input", struct.pack("<Q", 9).hex(), "--as",
                 "alice", "--out", str(out))
-    assert "status 0" in text and "ispc.draft.v1 verified" in text
+    assert "status 0" in text and "ispc.draft.v2 verified" in text
     assert "ok: proof verified" in ispc(chain, "verify", str(out))
     assert "applied block 2" in ispc(chain, "apply", str(out))
     rows = json.loads(ispc(chain, "utxo", ALICE, "--json"))

@@ -93,18 +93,18 @@ def test_setup_without_circom2_fails_before_making_a_key_folder(tmp_path, monkey
     monkeypatch.setattr(circuits, "node_modules_candidates",
                         lambda node_modules=None: [tmp_path / "empty" / "node_modules"])
     with pytest.raises(ProverUnavailable) as caught:
-        make_keys("ispc.draft.v1", tmp_path / "keys", "testing", progress=lambda *a: None)
+        make_keys("ispc.draft.v2", tmp_path / "keys", "testing", progress=lambda *a: None)
     assert caught.value.code == "node-tool-missing"
     assert not (tmp_path / "keys").exists()
 
 
 def test_discarded_staging_removes_only_what_it_made(tmp_path):
     store = ProverKeyStore(tmp_path / "a" / "b")
-    store.discard(store.staging("ispc.draft.v1"))
+    store.discard(store.staging("ispc.draft.v2"))
     assert not (tmp_path / "a").exists()
     (tmp_path / "mine").mkdir()
     store = ProverKeyStore(tmp_path / "mine")
-    store.discard(store.staging("ispc.draft.v1"))
+    store.discard(store.staging("ispc.draft.v2"))
     assert list((tmp_path / "mine").iterdir()) == []
 
 

@@ -41,7 +41,7 @@ def key_dir(tmp_path_factory):
                                     "plugin.groth16.allow_testing_keys": "true"},
                          search_cwd=False)
     coordinator = Coordinator(config, repository=MemoryRepository())
-    coordinator.prover().setup("ispc.draft.v1")
+    coordinator.prover().setup("ispc.draft.v2")
     coordinator.close()
     return path
 
@@ -96,7 +96,7 @@ def test_execution_is_proven_deterministic_and_writes_nothing(key_dir, tmp_path)
     assert output.owner == ALICE and output.asset.amount == 500
     assert output.asset.token.contract == token
     proof = first.state_output.zk_proof
-    assert proof.circuit_id == "ispc.draft.v1" and proof.verification_key_hash
+    assert proof.circuit_id == "ispc.draft.v2" and proof.verification_key_hash
     coordinator.verify_result(first)
     assert first.contract == token and first.spent_outputs == ()
     third = coordinator.execute(mint(token, nonce=1))

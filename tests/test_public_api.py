@@ -70,13 +70,13 @@ EXPECTED_PLUGIN_API = {
     # signed transactions and who may spend what (docs/authorization.md)
     "Spender", "spend_refusal", "check_spends", "contract_state_id", "SignedTransaction",
     "check_signatures", "check_transaction", "SigningKey", "verify_signature", "address_of",
-    # provers with a subprocess worker (docs/prover-protocol.md) and the ispc.draft.v1 inputs
+    # provers with a subprocess worker (docs/prover-protocol.md) and the ispc.draft.v2 inputs
     "PROVER_PROTOCOL", "WorkerClient", "WorkerProver", "COMMON_SETTINGS", "worker_prover_settings",
     "is_testing_key",
     "KeyStore", "KeyRecord", "vk_hash", "canonical_vk", "sha256_file", "PUBLIC_SIGNALS",
     "field_of", "contract_element", "token_element", "issuer_element", "result_limbs",
     "circuit_inputs", "public_inputs", "check_rules", "commitment_elements", "draft_commitment",
-    "poseidon_sponge",
+    "poseidon_sponge", "statement_version",
     # one run
     "ChainPins", "ExecutionRequest", "ExecutionContext", "ContextManager", "ExecutionLimits",
     "ExecutionTrace", "TraceRecord",

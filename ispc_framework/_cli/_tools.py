@@ -37,7 +37,7 @@ def setup_cmd(state: State, circuit: str | None, mode: str | None, as_json: bool
     \b
     Example:
       ispc setup --mode testing
-      ispc -vv setup ispc.draft.v1.small --mode ceremony"""
+      ispc -vv setup ispc.draft.v2.small --mode ceremony"""
     import logging
 
     log = logging.getLogger("ispc.setup")
@@ -80,7 +80,7 @@ def prover_group() -> None:
 @prover_group.command("export-verifier")
 @click.option("--format", "fmt", type=click.Choice(["solidity"]), default="solidity",
               show_default=True)
-@click.option("--circuit", default="ispc.draft.v1", show_default=True)
+@click.option("--circuit", default="ispc.draft.v2", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write here instead of stdout.")
 @click.option("--json", "as_json", is_flag=True, help="Print the source inside a JSON object.")

@@ -1,7 +1,7 @@
 """Prover conformance: honest proofs round-trip, and every tampered or moved proof is refused.
 
 Through the Prover protocol only (:mod:`ispc_framework._proving`), for the core statement
-``ispc.draft.v1``: a proof of a real draft verifies for its execution result (with and without
+``ispc.draft.v2``: a proof of a real draft verifies for its execution result (with and without
 the request); changing any public input, any part of the proof bytes, the key it names or the
 circuit it claims makes ``verify`` raise a ProofError; a proof does not verify for another
 execution result or another draft (so a prover returning one fixed or replayed proof fails); a
@@ -40,8 +40,8 @@ SUITE_VERSION = "2"
 #: per-check deadline: each check builds a prover whose worker process loads its keys before the
 #: first verify (28 s measured on a busy 2-core machine), so 60 s is too tight
 CHECK_TIMEOUT_S = 300.0
-CIRCUIT = "ispc.draft.v1"
-OTHER_CIRCUIT = "ispc.draft.v1.small"
+CIRCUIT = "ispc.draft.v2"
+OTHER_CIRCUIT = "ispc.draft.v2.small"
 CONTRACT, OTHER_CONTRACT = b"\xc0" * 32, b"\xc1" * 32
 
 

@@ -13,7 +13,7 @@ module. Their tests also use :mod:`ispc_framework.testing` and :mod:`ispc_framew
 - the optional "spec-tests" protocol for raw module work (:class:`SpecTestEngine`,
   :class:`SpecSession`, :class:`WasmValue`), used by the spec-suite runner;
 - provers with a subprocess worker: :class:`WorkerClient` (docs/prover-protocol.md),
-  :class:`WorkerProver` (the shared trust rules), :class:`KeyStore`, and the ``ispc.draft.v1``
+  :class:`WorkerProver` (the shared trust rules), :class:`KeyStore`, and the ``ispc.draft``
   statement's inputs (:func:`circuit_inputs`, :func:`check_rules`, ...);
 - the data model, the canonical encoding and the typed errors (every class of the error tree).
 """
@@ -56,7 +56,7 @@ _EXPORTS: dict[str, list[str]] = {
     ".._draft_statement": [
         "PUBLIC_SIGNALS", "field_of", "contract_element", "token_element", "issuer_element",
         "result_limbs", "circuit_inputs", "public_inputs", "check_rules", "commitment_elements",
-        "draft_commitment"],
+        "draft_commitment", "statement_version"],
     ".._repository": [
         "ChainView", "RepositoryWriter", "Repository", "BlockInfo", "BlockRecord", "AppliedBlock",
         "GENESIS_PARENT", "block_hash_of", "content_hash", "transaction_id_of", "check_spendable",
@@ -130,7 +130,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_public_api.py
     from .._draft_statement import (
         PUBLIC_SIGNALS, field_of, contract_element, token_element, issuer_element,
         result_limbs, circuit_inputs, public_inputs, check_rules, commitment_elements,
-        draft_commitment)
+        draft_commitment, statement_version)
     from .._repository import (
         ChainView, RepositoryWriter, Repository, BlockInfo, BlockRecord, AppliedBlock,
         GENESIS_PARENT,
@@ -217,7 +217,8 @@ __all__ = [
     "is_testing_key", "issuer_element", "load_checked_model", "load_factory", "model_hash",
     "outputs_to_tensors", "parse_module", "poseidon_sponge", "prove", "public_inputs",
     "resolve_settings",
-    "result_limbs", "sha256_file", "spend_refusal", "state_root", "supports_spec_tests",
+    "result_limbs", "sha256_file", "spend_refusal", "state_root", "statement_version",
+    "supports_spec_tests",
     "tensor_from_array", "tensor_to_array", "to_json", "token_element", "traced_host_function",
     "transaction_id_of", "validate_inputs", "verify_proof", "verify_signature", "vk_hash",
     "worker_prover_settings"

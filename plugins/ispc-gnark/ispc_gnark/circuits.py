@@ -1,7 +1,9 @@
-"""The circuits ispc-gnark proves: the gnark form of ``ispc.draft.v1`` (worker/circuit).
+"""The circuits ispc-gnark proves: the gnark forms of ``ispc.draft.v2`` (the default) and
+``ispc.draft.v1`` (worker/circuit).
 
-The same statement as ispc-groth16's circom circuit (docs/statement-ispc-draft-v1.md), the same
-capacities and public inputs; only the constraint system differs. A key is usable only for the
+The same statements as ispc-groth16's circom circuits (docs/statement-ispc-draft-v2.md,
+docs/statement-ispc-draft-v1.md), the same capacities and public inputs; only the constraint
+systems differ. A key is usable only for the
 exact constraint system pinned here: the SHA-256 of gnark's serialisation of the compiled circuit
 (deterministic for one gnark version; go.sum pins it). Changing the circuit or gnark changes the
 pin, and keys made for the old one are refused (``key-circuit-mismatch``).
@@ -29,6 +31,12 @@ class Circuit:
 
 
 CIRCUITS = {c.circuit_id: c for c in (
+    # The default: one Poseidon permutation, small token indices (a 2^12 domain).
+    Circuit("ispc.draft.v2", 2, 8, 8, constraint_count=2413,
+            ccs_sha256="d65e3551b3df6c9d9d43dcca6265d40bf8c32716cfdcc6fbe183713f30187c2d"),
+    Circuit("ispc.draft.v2.small", 2, 2, 2, constraint_count=993,
+            ccs_sha256="0595e62ea9bc25eb4fb5576e58887aa7984ad76179f7071290223909487f6a7a"),
+    # The first statement, kept so keys and proofs made for it still work.
     Circuit("ispc.draft.v1", 1, 8, 8, constraint_count=4437,
             ccs_sha256="c7a29e042662dea596558335af0eaf66cd787a0e49e77108aedc6028486fd2cc"),
     Circuit("ispc.draft.v1.small", 1, 2, 2, constraint_count=1605,

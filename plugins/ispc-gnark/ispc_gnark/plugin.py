@@ -24,7 +24,7 @@ def ispc_register_provers():
         factory="ispc_gnark.prover:GnarkProver",
         description="Groth16 on BN254 with gnark (Go) through a long-lived subprocess worker",
         api=(1, 1),
-        circuits=("ispc.draft.v1", "ispc.draft.v1.small"),
+        circuits=("ispc.draft.v2", "ispc.draft.v2.small", "ispc.draft.v1", "ispc.draft.v1.small"),
         capabilities={"setup-testing", "setup-ceremony", "subprocess-worker", "backend-gnark",
                       "export-solidity"},
         doctor="ispc_gnark.build:doctor_checks",

@@ -43,16 +43,16 @@ def _setup(key_dir: Path, circuit_id: str, mode: str) -> str:
 
 @pytest.fixture(scope="session")
 def testing_keys(tmp_path_factory, worker_binary) -> Path:
-    """A key dir with a testing-only (single-party) gnark key for ispc.draft.v1."""
+    """A key dir with a testing-only (single-party) gnark key for ispc.draft.v2."""
     key_dir = tmp_path_factory.mktemp("gnark-keys-testing")
-    _setup(key_dir, "ispc.draft.v1", "testing")
+    _setup(key_dir, "ispc.draft.v2", "testing")
     return key_dir
 
 
 @pytest.fixture(scope="session")
 def small_testing_keys(tmp_path_factory, worker_binary) -> Path:
     key_dir = tmp_path_factory.mktemp("gnark-keys-small")
-    _setup(key_dir, "ispc.draft.v1.small", "testing")
+    _setup(key_dir, "ispc.draft.v2.small", "testing")
     return key_dir
 
 
@@ -82,7 +82,7 @@ def asset(owner: int, token, amount: int) -> TxOutput:
     return TxOutput(bytes([owner]) * 32, asset=AssetOutput(token, amount))
 
 
-def transfer_request(circuit_id: str = "ispc.draft.v1", result: bytes = b"\x11" * 32,
+def transfer_request(circuit_id: str = "ispc.draft.v2", result: bytes = b"\x11" * 32,
                      **overrides) -> ProofRequest:
     """Spends 1000 coin and 50 silver, pays 600 + 390 coin (10 fee), moves 50 silver, mints 7
     gold, reads one reference input and writes a resource output."""
@@ -101,10 +101,10 @@ def transfer_request(circuit_id: str = "ispc.draft.v1", result: bytes = b"\x11" 
 
 
 def small_request(result: bytes = b"\x22" * 32, **overrides) -> ProofRequest:
-    """Fits ispc.draft.v1.small (2 inputs, 2 outputs): pays 600 coin, mints 3 gold."""
+    """Fits ispc.draft.v2.small (2 inputs, 2 outputs): pays 600 coin, mints 3 gold."""
     draft = SealedDraft(inputs=(TxInput(outpoint(4)),),
                         outputs=(asset(7, NativeCoin(), 600), asset(9, GOLD, 3)))
-    fields = {"circuit_id": "ispc.draft.v1.small", "execution_result_hash": result,
+    fields = {"circuit_id": "ispc.draft.v2.small", "execution_result_hash": result,
               "draft": draft, "spent_outputs": (asset(1, NativeCoin(), 700),),
               "contract": CONTRACT}
     fields.update(overrides)

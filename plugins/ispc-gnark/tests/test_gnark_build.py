@@ -30,7 +30,7 @@ def test_the_plugin_is_registered_through_its_entry_point(tmp_path, worker_binar
     assert record.distribution == "ispc-gnark"
     assert spec.factory == "ispc_gnark.prover:GnarkProver"
     assert spec.doctor == "ispc_gnark.build:doctor_checks"
-    assert "setup-ceremony" in spec.capabilities and "ispc.draft.v1" in spec.circuits
+    assert "setup-ceremony" in spec.capabilities and "ispc.draft.v2" in spec.circuits
     prover = manager.create(spec, {"key_dir": str(tmp_path)})
     try:
         assert isinstance(prover, Prover)

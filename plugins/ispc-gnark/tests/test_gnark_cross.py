@@ -1,5 +1,6 @@
-"""The gnark circuit and the circom circuit state the same thing: identical public inputs for the
-same drafts (fixed and Hypothesis-generated), and gnark proofs are plain Groth16 that snarkjs and
+"""The gnark circuits and the circom circuits state the same thing: identical public inputs for
+the same drafts (fixed and Hypothesis-generated, both statement versions), equal to the
+commitment computed natively in Python, and gnark proofs are plain Groth16 that snarkjs and
 groth16py verify."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ispc_framework.plugins import circuit_inputs
+from ispc_framework.plugins import circuit_inputs, draft_commitment
 from ispc_framework.plugins import (AssetOutput, FungibleToken, NativeCoin, OutPoint, SealedDraft,
                                   TxInput, TxOutput)
 from ispc_framework.plugins import ProofRequest
@@ -56,11 +57,41 @@ def gnark(testing_keys, worker_binary):
     prover.close()
 
 
-def test_fixed_drafts_give_identical_public_inputs(gnark, circom_calculators, sample):
+def native_commitment(request) -> int:
+    from ispc_gnark.circuits import get_circuit
+
+    c = get_circuit(request.circuit_id)
+    return draft_commitment(request, c.n_in, c.n_out)
+
+
+def same_everywhere(gnark, calculators, request) -> tuple[int, ...]:
+    """The public inputs, after checking gnark, circom and the native commitment agree."""
+    public = gnark.public_inputs(request)
+    assert public == circom_public(calculators, request)
+    assert public[0] == native_commitment(request)
+    return public
+
+
+#: Known answer: the commitment of conftest's transfer_request (result 0x11 * 32) under
+#: ispc.draft.v2, computed once and checked in Python, circom's witness and gnark alike.
+V2_TRANSFER_COMMITMENT = \
+    17321171422800811627654679541785231257703914031999245538169400430813934550090
+
+
+def test_v2_known_answer_in_python_circom_and_gnark(gnark, circom_calculators, sample):
+    request = sample.request("ispc.draft.v2")
+    assert same_everywhere(gnark, circom_calculators, request)[0] == V2_TRANSFER_COMMITMENT
+
+
+@pytest.mark.parametrize("version", ["v2", "v1"])
+def test_fixed_drafts_give_identical_public_inputs(gnark, circom_calculators, sample, version):
+    def cid(request):
+        return attrs.evolve(request, circuit_id=request.circuit_id.replace("v2", version))
+
     for request in (sample.request(), sample.small(),
                     sample.request(result=bytes(32)), sample.small(result=b"\xff" * 32),
                     sample.request(draft=SealedDraft(inputs=(), outputs=()), spent_outputs=())):
-        assert gnark.public_inputs(request) == circom_public(circom_calculators, request)
+        same_everywhere(gnark, circom_calculators, cid(request))
 
 
 # Drafts that keep the rules: each input's asset split over up to two outputs (conserving),
@@ -81,7 +112,7 @@ def asset(owner: int, token, amount: int) -> TxOutput:
 
 
 @st.composite
-def valid_requests(draw, circuit_id="ispc.draft.v1", n_in=8, n_out=8):
+def valid_requests(draw, circuit_id="ispc.draft.v2", n_in=8, n_out=8):
     n_spent = draw(st.integers(0, n_in))
     spent = [asset(draw(st.integers(1, 250)), draw(_TOKENS), draw(_AMOUNTS))
              for _ in range(n_spent)]
@@ -103,20 +134,40 @@ def valid_requests(draw, circuit_id="ispc.draft.v1", n_in=8, n_out=8):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(request=valid_requests())
 def test_generated_drafts_give_identical_public_inputs(gnark, circom_calculators, request):
-    assert gnark.public_inputs(request) == circom_public(circom_calculators, request)
+    same_everywhere(gnark, circom_calculators, request)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(request=valid_requests("ispc.draft.v1.small", 2, 2))
+@given(request=valid_requests("ispc.draft.v2.small", 2, 2))
 def test_generated_small_drafts_give_identical_public_inputs(gnark, circom_calculators, request):
-    assert gnark.public_inputs(request) == circom_public(circom_calculators, request)
+    same_everywhere(gnark, circom_calculators, request)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(request=valid_requests("ispc.draft.v1"))
+def test_generated_v1_drafts_give_identical_public_inputs(gnark, circom_calculators, request):
+    same_everywhere(gnark, circom_calculators, request)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(first=valid_requests(), second=valid_requests())
+def test_distinct_drafts_have_distinct_v2_commitments(first, second):
+    """The commitment is injective in what it packs: equal exactly when the draft (its digest),
+    the contract and every signal the rules use are equal (the result is a public input of its
+    own, outside the commitment)."""
+    def packed(request):
+        inputs = circuit_inputs(request, 8, 8)
+        return {k: v for k, v in inputs.items() if k not in ("result_hi", "result_lo")}
+
+    assert (native_commitment(first) == native_commitment(second)) == (
+        packed(first) == packed(second))
 
 
 @pytest.fixture(scope="module")
 def gnark_proof(gnark, sample, testing_keys):
     request = sample.request()
     proof = gnark.prove(request)
-    record = gnark.keys.current("ispc.draft.v1")
+    record = gnark.keys.current("ispc.draft.v2")
     return proof, json.loads(record.file("verification_key.json").read_text())
 
 

@@ -29,12 +29,12 @@ def proved(testing_keys, worker_binary, sample):
 def test_round_trip(proved):
     prover, request, proof = proved
     assert len(proof.proof) == 256 and len(proof.public_inputs) == 4
-    assert proof.circuit_id == "ispc.draft.v1" and proof.constraint_count == 4437
+    assert proof.circuit_id == "ispc.draft.v2" and proof.constraint_count == 2413
     prover.verify(proof, request.execution_result_hash)
     prover.verify(proof, request.execution_result_hash, request=request)
     info = prover.info()
     assert info["backend"] == "gnark" and info["backend_version"] == "v0.16.0"
-    assert info["keys"]["ispc.draft.v1"]["testing_only"] is True
+    assert info["keys"]["ispc.draft.v2"]["testing_only"] is True
 
 
 @pytest.mark.parametrize("word", range(8))
@@ -103,12 +103,12 @@ def test_the_worker_itself_refuses_an_unsatisfiable_witness(make_prover, testing
     from ispc_framework.plugins import circuit_inputs
 
     prover = make_prover(testing_keys)
-    record = prover.keys.current("ispc.draft.v1")
+    record = prover.keys.current("ispc.draft.v2")
     inputs = circuit_inputs(sample.request(), 8, 8)
     inputs["out_amount"][0] += 10**6  # more coin out than in, not mintable
     with pytest.raises(WitnessError) as info:
         prover.worker.request("prove", {
-            "key_dir": str(testing_keys), "circuit_id": "ispc.draft.v1",
+            "key_dir": str(testing_keys), "circuit_id": "ispc.draft.v2",
             "vk_hash": record.vk_hash,
             "input": {k: [str(x) for x in v] if isinstance(v, list) else str(v)
                       for k, v in inputs.items()}})
@@ -116,10 +116,36 @@ def test_the_worker_itself_refuses_an_unsatisfiable_witness(make_prover, testing
     inputs["out_amount"][0] = 2**64  # out of range even for a mintable token
     with pytest.raises(WitnessError):
         prover.worker.request("prove", {
-            "key_dir": str(testing_keys), "circuit_id": "ispc.draft.v1",
+            "key_dir": str(testing_keys), "circuit_id": "ispc.draft.v2",
             "vk_hash": record.vk_hash,
             "input": {k: [str(x) for x in v] if isinstance(v, list) else str(v)
                       for k, v in inputs.items()}})
+
+
+@pytest.mark.parametrize("signal, slot, value, code", [
+    ("out_token", 0, 2, "witness-input"),     # output 0 can only name token 1 (or none)
+    ("in_token", 0, 9, "witness-input"),      # no token 9 with eight outputs
+    ("mint", 0, 2, "witness-input"),          # not a bit
+    ("mint", 2, 0, "witness-unsatisfied"),    # the 7 gold minted "by someone else"
+    ("in_amount", 0, 2**64, "witness-unsatisfied"),
+])
+def test_the_worker_refuses_a_v2_witness_outside_the_packing(make_prover, testing_keys, sample,
+                                                              signal, slot, value, code):
+    """What keeps the packing injective (indices in range, bits, u64 amounts) and the mint
+    exception honest holds in the worker itself, not only in the plugin's pre-checks."""
+    from ispc_framework.plugins import circuit_inputs
+
+    prover = make_prover(testing_keys)
+    record = prover.keys.current("ispc.draft.v2")
+    inputs = circuit_inputs(sample.request(), 8, 8)
+    inputs[signal][slot] = value
+    with pytest.raises(WitnessError) as info:
+        prover.worker.request("prove", {
+            "key_dir": str(testing_keys), "circuit_id": "ispc.draft.v2",
+            "vk_hash": record.vk_hash,
+            "input": {k: [str(x) for x in v] if isinstance(v, list) else str(v)
+                      for k, v in inputs.items()}})
+    assert info.value.code == code
 
 
 def test_testing_keys_are_refused_unless_allowed(make_prover, testing_keys, proved, sample):
@@ -140,8 +166,8 @@ def test_a_key_not_trusted_is_refused_even_if_it_is_in_key_dir(make_prover, tmp_
     key_dir = tmp_path / "keys"
     shutil.copytree(testing_keys, key_dir)
     other = make_prover(key_dir)
-    own_hash = other.keys.current_hash("ispc.draft.v1")
-    foreign = other.setup("ispc.draft.v1", mode="testing")  # now CURRENT is the new key
+    own_hash = other.keys.current_hash("ispc.draft.v2")
+    foreign = other.setup("ispc.draft.v2", mode="testing")  # now CURRENT is the new key
     assert foreign != own_hash
     with pytest.raises(VerificationFailed) as info:
         other.verify(proof, request.execution_result_hash)
@@ -159,7 +185,7 @@ def test_a_key_not_trusted_is_refused_even_if_it_is_in_key_dir(make_prover, tmp_
 def _key_dir_copy(testing_keys, tmp_path):
     key_dir = tmp_path / "keys"
     shutil.copytree(testing_keys, key_dir)
-    cid = key_dir / "ispc.draft.v1"
+    cid = key_dir / "ispc.draft.v2"
     return key_dir, cid / (cid / "CURRENT").read_text().strip()
 
 
@@ -170,7 +196,7 @@ def test_a_key_for_another_constraint_system_is_refused(make_prover, tmp_path, t
     (path / "meta.json").write_text(json.dumps(meta))
     prover = make_prover(key_dir)
     with pytest.raises(KeyNotFound) as info:
-        prover.keys.current("ispc.draft.v1")
+        prover.keys.current("ispc.draft.v2")
     assert info.value.code == "key-circuit-mismatch"
 
 
@@ -197,7 +223,7 @@ def test_a_modified_key_file_is_refused_by_plugin_and_worker(make_prover, tmp_pa
             prover.prove(sample.request())
         return
     with pytest.raises(KeyNotFound) as info:
-        prover.worker.request("prove", {"key_dir": str(key_dir), "circuit_id": "ispc.draft.v1",
+        prover.worker.request("prove", {"key_dir": str(key_dir), "circuit_id": "ispc.draft.v2",
                                         "vk_hash": path.name, "input": {}})
     assert info.value.code == "key-corrupt"
 
@@ -208,7 +234,7 @@ def test_the_groth16_key_layout_is_not_a_gnark_key(make_prover, tmp_path, testin
     meta["backend"] = "groth16py"
     (path / "meta.json").write_text(json.dumps(meta))
     with pytest.raises(KeyNotFound) as info:
-        make_prover(key_dir).keys.current("ispc.draft.v1")
+        make_prover(key_dir).keys.current("ispc.draft.v2")
     assert info.value.code == "key-circuit-mismatch"
 
 

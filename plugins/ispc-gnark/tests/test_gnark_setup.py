@@ -21,10 +21,10 @@ def ispc(*args: str) -> subprocess.CompletedProcess:
 def test_ceremony_key_proves_without_allowing_testing_keys(make_prover, tmp_path, sample):
     prover = make_prover(tmp_path, allow_testing_keys=False, setup_mode="ceremony")
     steps = []
-    vk_hash = prover.setup("ispc.draft.v1.small", contributions=2,
+    vk_hash = prover.setup("ispc.draft.v2.small", contributions=2,
                            progress=lambda text, done, total: steps.append((text, done, total)))
-    record = prover.keys.current("ispc.draft.v1.small")
-    assert record.vk_hash == vk_hash and (tmp_path / "ispc.draft.v1.small" / vk_hash).is_dir()
+    record = prover.keys.current("ispc.draft.v2.small")
+    assert record.vk_hash == vk_hash and (tmp_path / "ispc.draft.v2.small" / vk_hash).is_dir()
     meta = record.meta
     assert meta["mode"] == "ceremony" and meta["testing_only"] is False
     assert meta["contributions"] == 2 and len(meta["beacon"]) == 64
@@ -44,15 +44,15 @@ def test_ceremony_key_proves_without_allowing_testing_keys(make_prover, tmp_path
 def test_testing_setup_is_marked_and_cli_shows_progress(tmp_path, worker_binary):
     result = ispc(
         "--set", "prover.name=gnark", "--set", f"plugin.gnark.key_dir={tmp_path}",
-        "--set", "plugin.gnark.setup_mode=testing", "setup", "ispc.draft.v1.small")
+        "--set", "plugin.gnark.setup_mode=testing", "setup", "ispc.draft.v2.small")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "TESTING ONLY: single-party setup" in result.stderr  # the tools' lines stay quiet
     assert "] done" in result.stderr  # one progress line per step
     vk_hash = result.stdout.strip().rsplit(" ", 1)[-1]
-    meta = json.loads((tmp_path / "ispc.draft.v1.small" / vk_hash / "meta.json").read_text())
+    meta = json.loads((tmp_path / "ispc.draft.v2.small" / vk_hash / "meta.json").read_text())
     assert meta["testing_only"] is True and meta["mode"] == "testing"
     assert meta["backend"] == "gnark" and meta["vk_hash"] == vk_hash
-    assert (tmp_path / "ispc.draft.v1.small" / "CURRENT").read_text().strip() == vk_hash
+    assert (tmp_path / "ispc.draft.v2.small" / "CURRENT").read_text().strip() == vk_hash
 
 
 def test_a_failed_setup_leaves_no_key_behind(make_prover, tmp_path):
@@ -60,5 +60,5 @@ def test_a_failed_setup_leaves_no_key_behind(make_prover, tmp_path):
 
     prover = make_prover(tmp_path)
     with pytest.raises(ConfigError):
-        prover.setup("ispc.draft.v1.small", mode="bogus")
-    assert not (tmp_path / "ispc.draft.v1.small").exists()  # not even an empty key folder
+        prover.setup("ispc.draft.v2.small", mode="bogus")
+    assert not (tmp_path / "ispc.draft.v2.small").exists()  # not even an empty key folder

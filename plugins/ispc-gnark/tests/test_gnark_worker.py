@@ -27,12 +27,12 @@ def test_worker_replies_and_keeps_serving_after_errors(worker_binary):
         json.dumps({"protocol": 1, "id": 4, "op": "launch"}),
         json.dumps({"protocol": 1, "id": 5, "op": "prove"}),
         json.dumps({"protocol": 1, "id": 6, "op": "verify", "key_dir": "/nonexistent",
-                    "circuit_id": "ispc.draft.v1", "vk_hash": "ab" * 32, "proof": "",
+                    "circuit_id": "ispc.draft.v2", "vk_hash": "ab" * 32, "proof": "",
                     "public": []}),
-        json.dumps({"protocol": 1, "id": 7, "op": "public", "circuit_id": "ispc.draft.v1",
+        json.dumps({"protocol": 1, "id": 7, "op": "public", "circuit_id": "ispc.draft.v2",
                     "input": {"result_hi": "-1"}}),
         json.dumps({"protocol": 1, "id": 8, "op": "load", "key_dir": "/nonexistent",
-                    "circuit_id": "ispc.draft.v1", "vk_hash": "ab" * 32}),
+                    "circuit_id": "ispc.draft.v2", "vk_hash": "ab" * 32}),
         json.dumps({"protocol": 1, "id": 9, "op": "shutdown"}),
     ]
     done = subprocess.run([str(worker_binary)], input="".join(x + "\n" for x in lines),
@@ -53,8 +53,8 @@ def test_worker_replies_and_keeps_serving_after_errors(worker_binary):
 def test_gnark_logs_never_reach_stdout(worker_binary):
     """gnark logs while compiling; all of it must go to stderr."""
     # no cached constraint system (see the cache test below): this worker compiles
-    (worker_binary.parent / "ccs-ispc.draft.v1.bin").unlink(missing_ok=True)
-    line = json.dumps({"protocol": 1, "id": 1, "op": "circuit", "circuit_id": "ispc.draft.v1"})
+    (worker_binary.parent / "ccs-ispc.draft.v2.bin").unlink(missing_ok=True)
+    line = json.dumps({"protocol": 1, "id": 1, "op": "circuit", "circuit_id": "ispc.draft.v2"})
     done = subprocess.run([str(worker_binary)], input=line + "\n", capture_output=True,
                           text=True, timeout=120)
     assert [json.loads(x)["id"] for x in done.stdout.splitlines()] == [1]
@@ -127,7 +127,7 @@ def test_the_real_worker_killed_between_requests_is_restarted(make_prover, testi
 def test_warm_up_loads_the_proving_key_in_the_worker_that_proves(make_prover, testing_keys,
                                                                   sample):
     prover = make_prover(testing_keys)
-    prover.warm_up("ispc.draft.v1").join(timeout=300)
+    prover.warm_up("ispc.draft.v2").join(timeout=300)
     pid = prover.worker.pid
     assert pid is not None
     prover.verify(prover.prove(sample.request()), sample.request().execution_result_hash,
@@ -142,8 +142,8 @@ def test_the_compiled_circuit_cache_is_checked_and_rebuilt(make_prover, testing_
     recompiled (and rewritten), never trusted: keys still match and proofs still verify."""
     import hashlib
 
-    cache = worker_binary.parent / "ccs-ispc.draft.v1.bin"
-    make_prover(testing_keys).worker.request("circuit", {"circuit_id": "ispc.draft.v1"})
+    cache = worker_binary.parent / "ccs-ispc.draft.v2.bin"
+    make_prover(testing_keys).worker.request("circuit", {"circuit_id": "ispc.draft.v2"})
     good = cache.read_bytes()
     header_end = good.index(b"\n") + 1
     payload = good[header_end + 32:]

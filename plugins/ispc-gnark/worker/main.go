@@ -1,4 +1,4 @@
-// Command ispc-gnark-worker proves and verifies ispc.draft.v1 with gnark (Groth16, BN254),
+// Command ispc-gnark-worker proves and verifies ispc.draft.v2 and ispc.draft.v1 with gnark (Groth16, BN254),
 // speaking protocol 1 of docs/prover-protocol.md: one JSON request per line on stdin, one reply
 // per request on stdout, progress lines during setup. Logs go to stderr only.
 package main

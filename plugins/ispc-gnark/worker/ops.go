@@ -114,7 +114,7 @@ func compileCircuit(id string) (*compiled, error) {
 	caps := circuit.Circuits[id]
 	ccs, data := readCachedCCS(id, caps)
 	if ccs == nil {
-		ccsAny, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, circuit.New(caps))
+		ccsAny, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, circuit.Empty(caps))
 		if err != nil {
 			return nil, fmt.Errorf("compile %s: %w", id, err)
 		}
@@ -226,65 +226,100 @@ func opCircuit(r request) (any, error) {
 // ---------------------------------------------------------------------------------- witnesses
 
 // assignment builds the circuit's witness from the protocol's `input` (signal name -> decimal
-// string or list of them) and computes the public commitment natively.
-func assignment(r request, caps circuit.Capacities) (*circuit.DraftV1, error) {
+// string or list of them; the names and lengths are those of the circuit id's statement version)
+// and computes the public commitment natively. It returns the witness and its public inputs.
+func assignment(r request, caps circuit.Capacities) (frontend.Circuit, []*big.Int, error) {
 	var input map[string]json.RawMessage
 	if raw, ok := r.raw["input"]; !ok || json.Unmarshal(raw, &input) != nil {
-		return nil, protocolError("missing or non-object parameter \"input\"")
+		return nil, nil, protocolError("missing or non-object parameter \"input\"")
 	}
-	d := circuit.New(caps)
-	scalars := map[string]*frontend.Variable{"result_hi": &d.ResultHi, "result_lo": &d.ResultLo,
-		"contract": &d.Contract, "draft_digest": &d.DraftDigest}
-	lists := map[string][]frontend.Variable{"in_outpoint": d.InOutpoint, "in_token": d.InToken,
-		"in_amount": d.InAmount, "out_owner": d.OutOwner, "out_token": d.OutToken,
-		"out_issuer": d.OutIssuer, "out_amount": d.OutAmount}
+	scalarNames := []string{"result_hi", "result_lo", "contract", "draft_digest"}
+	listLens := map[string]int{"in_token": caps.NIn, "in_amount": caps.NIn, "out_token": caps.NOut,
+		"out_amount": caps.NOut}
+	if caps.Version == 2 {
+		listLens["mint"] = caps.NOut
+	} else {
+		listLens["in_outpoint"], listLens["out_owner"], listLens["out_issuer"] = caps.NIn, caps.NOut, caps.NOut
+	}
 	witnessErr := func(format string, args ...any) *wireError {
 		return fail("WitnessError", "witness-input", "the plugin derives the inputs from the draft (docs/proofs.md)", format, args...)
 	}
+	scalars, lists := map[string]*big.Int{}, map[string][]*big.Int{}
+	for _, name := range scalarNames {
+		scalars[name] = nil
+	}
 	for name, raw := range input {
-		if target, ok := scalars[name]; ok {
+		if _, ok := scalars[name]; ok {
 			var s string
 			v, good := (*big.Int)(nil), json.Unmarshal(raw, &s) == nil
 			if good {
 				v, good = decimal(s)
 			}
 			if !good {
-				return nil, witnessErr("signal %s must be a decimal field element", name)
+				return nil, nil, witnessErr("signal %s must be a decimal field element", name)
 			}
-			*target = v
+			scalars[name] = v
 			continue
 		}
-		target, ok := lists[name]
+		n, ok := listLens[name]
 		if !ok {
-			return nil, witnessErr("unknown signal %q", name)
+			return nil, nil, witnessErr("unknown signal %q", name)
 		}
 		var ss []string
-		if json.Unmarshal(raw, &ss) != nil || len(ss) != len(target) {
-			return nil, witnessErr("signal %s must be a list of %d decimal strings", name, len(target))
+		if json.Unmarshal(raw, &ss) != nil || len(ss) != n {
+			return nil, nil, witnessErr("signal %s must be a list of %d decimal strings", name, n)
 		}
+		vals := make([]*big.Int, n)
 		for i, s := range ss {
 			v, good := decimal(s)
 			if !good {
-				return nil, witnessErr("signal %s[%d] must be a decimal field element", name, i)
+				return nil, nil, witnessErr("signal %s[%d] must be a decimal field element", name, i)
 			}
+			vals[i] = v
+		}
+		lists[name] = vals
+	}
+	if len(input) != len(scalarNames)+len(listLens) {
+		return nil, nil, witnessErr("input has %d of the %d signals", len(input), len(scalarNames)+len(listLens))
+	}
+	hi, lo, contract, digest := scalars["result_hi"], scalars["result_lo"], scalars["contract"], scalars["draft_digest"]
+	if caps.Version == 2 {
+		d, err := circuit.AssignV2(caps, hi, lo, contract, digest, lists["in_amount"], lists["out_amount"],
+			lists["in_token"], lists["out_token"], lists["mint"])
+		if err != nil {
+			return nil, nil, witnessErr("%v", err)
+		}
+		return d, publicOf(d.Commitment, d.ResultHi, d.ResultLo, d.Contract), nil
+	}
+	d := circuit.New(caps)
+	d.ResultHi, d.ResultLo, d.Contract, d.DraftDigest = hi, lo, contract, digest
+	for name, target := range map[string][]frontend.Variable{"in_outpoint": d.InOutpoint, "in_token": d.InToken,
+		"in_amount": d.InAmount, "out_owner": d.OutOwner, "out_token": d.OutToken,
+		"out_issuer": d.OutIssuer, "out_amount": d.OutAmount} {
+		for i, v := range lists[name] {
 			target[i] = v
 		}
 	}
-	if len(input) != len(scalars)+len(lists) {
-		return nil, witnessErr("input has %d of the %d signals", len(input), len(scalars)+len(lists))
-	}
 	commitment, err := circuit.Commitment(d)
 	if err != nil {
-		return nil, witnessErr("%v", err)
+		return nil, nil, witnessErr("%v", err)
 	}
 	d.Commitment = commitment
-	return d, nil
+	return d, publicOf(d.Commitment, d.ResultHi, d.ResultLo, d.Contract), nil
 }
 
-func publicOf(d *circuit.DraftV1) []string {
-	out := []string{}
-	for _, v := range []frontend.Variable{d.Commitment, d.ResultHi, d.ResultLo, d.Contract} {
-		out = append(out, v.(*big.Int).String())
+func publicOf(vs ...frontend.Variable) []*big.Int {
+	out := []*big.Int{}
+	for _, v := range vs {
+		out = append(out, v.(*big.Int))
+	}
+	return out
+}
+
+func decimals(vs []*big.Int) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = v.String()
 	}
 	return out
 }
@@ -294,11 +329,11 @@ func opPublic(r request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := assignment(r, caps)
+	_, public, err := assignment(r, caps)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"public": publicOf(d)}, nil
+	return map[string]any{"public": decimals(public)}, nil
 }
 
 // ---------------------------------------------------------------------------------------- keys
@@ -537,8 +572,7 @@ func publicWitness(c *compiled, public []string) (witness.Witness, error) {
 	if len(public) != 4 {
 		return nil, fmt.Errorf("%d public inputs, the circuit has 4", len(public))
 	}
-	d := circuit.New(c.caps)
-	vals := make([]*big.Int, 4)
+	var vals [4]*big.Int
 	for i, s := range public {
 		v, ok := decimal(s)
 		if !ok {
@@ -546,8 +580,7 @@ func publicWitness(c *compiled, public []string) (witness.Witness, error) {
 		}
 		vals[i] = v
 	}
-	d.Commitment, d.ResultHi, d.ResultLo, d.Contract = vals[0], vals[1], vals[2], vals[3]
-	return frontend.NewWitness(d, ecc.BN254.ScalarField(), frontend.PublicOnly())
+	return frontend.NewWitness(circuit.WithPublic(c.caps, vals), ecc.BN254.ScalarField(), frontend.PublicOnly())
 }
 
 // ------------------------------------------------------------------------------- prove, verify
@@ -566,7 +599,7 @@ func (s *server) opProve(r request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := assignment(r, c.caps)
+	d, public, err := assignment(r, c.caps)
 	if err != nil {
 		return nil, err
 	}
@@ -583,7 +616,7 @@ func (s *server) opProve(r request) (any, error) {
 	if len(proof.Commitments) != 0 {
 		return nil, fmt.Errorf("the proof carries commitments: not plain Groth16")
 	}
-	return map[string]any{"proof": hex.EncodeToString(proofBytes(proof)), "public": publicOf(d)}, nil
+	return map[string]any{"proof": hex.EncodeToString(proofBytes(proof)), "public": decimals(public)}, nil
 }
 
 func (s *server) opVerify(r request) (any, error) {

@@ -1,4 +1,4 @@
-"""The ispc.draft.v1 signal mapping: it lives in the core (shared with ispc-gnark)."""
+"""The ispc.draft signal mappings (v1, v2): it lives in the core (shared with ispc-gnark)."""
 
 from ispc_framework.plugins import (check_rules, circuit_inputs, contract_element,
                                             field_of, issuer_element, public_inputs,

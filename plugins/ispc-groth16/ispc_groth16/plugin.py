@@ -26,7 +26,7 @@ def ispc_register_provers():
         factory="ispc_groth16.prover:Groth16Prover",
         description="Groth16 on BN254 through a subprocess prover (groth16py or snarkjs backend)",
         api=(1, 1),
-        circuits=("ispc.draft.v1", "ispc.draft.v1.small"),
+        circuits=("ispc.draft.v2", "ispc.draft.v2.small", "ispc.draft.v1", "ispc.draft.v1.small"),
         capabilities={"setup-testing", "setup-ceremony", "subprocess-worker", "backend-groth16py",
                       "backend-snarkjs"},
         settings=SETTINGS,

@@ -35,17 +35,18 @@ def snarkjs(node_modules) -> str:
 
 @pytest.fixture(scope="session")
 def testing_keys(tmp_path_factory, node_modules) -> Path:
-    """A key dir with a testing-only (groth16py single-party) key for ispc.draft.v1."""
+    """A key dir with a testing-only (groth16py single-party) key for ispc.draft.v2."""
     from ispc_groth16.setup import run_setup
 
     key_dir = tmp_path_factory.mktemp("keys-testing")
-    run_setup("ispc.draft.v1", key_dir, "testing", node_modules=str(node_modules))
+    run_setup("ispc.draft.v2", key_dir, "testing", node_modules=str(node_modules))
     return key_dir
 
 
 @pytest.fixture(scope="session")
 def ceremony_keys(tmp_path_factory, node_modules) -> Path:
-    """A key dir with a snarkjs ceremony key for ispc.draft.v1.small (2^11 powers of tau).
+    """A key dir with a snarkjs ceremony key for ispc.draft.v2.small (a 2^11 powers-of-tau file;
+    the circuit needs 2^10).
 
     The phase-1 file is cached in $ISPC_TEST_CACHE (default ~/.cache/ispc-groth16-tests) so
     only the first run pays for it (~1 minute on 2 cores); phase 2 is made fresh every run.
@@ -58,7 +59,7 @@ def ceremony_keys(tmp_path_factory, node_modules) -> Path:
     ptau = _local_ptau(11, cache, 1, lambda step, message: None, str(node_modules))
     key_dir = tmp_path_factory.mktemp("keys-ceremony")
     # zkey verify is skipped here only to keep the suite short; `ispc setup` runs it.
-    run_setup("ispc.draft.v1.small", key_dir, "ceremony", ptau=str(ptau),
+    run_setup("ispc.draft.v2.small", key_dir, "ceremony", ptau=str(ptau),
               node_modules=str(node_modules), verify_zkey=False)
     return key_dir
 
@@ -94,7 +95,7 @@ GOLD = FungibleToken(CONTRACT, b"gold")        # issued by the executing contrac
 SILVER = FungibleToken(OTHER_CONTRACT, b"ag")   # issued elsewhere: conserved
 
 
-def transfer_request(circuit_id: str = "ispc.draft.v1", result: bytes = b"\x11" * 32,
+def transfer_request(circuit_id: str = "ispc.draft.v2", result: bytes = b"\x11" * 32,
                      **overrides) -> ProofRequest:
     """A real draft: spends 1000 coin and 50 silver, pays 600 + 390 coin (10 fee), moves 50 silver,
     mints 7 gold, reads one reference input and writes a resource output."""
@@ -127,10 +128,10 @@ def sample():
 
 
 def small_request(result: bytes = b"\x22" * 32, **overrides) -> ProofRequest:
-    """A draft that fits ispc.draft.v1.small (2 inputs, 2 outputs): pays 600 coin, mints 3 gold."""
+    """A draft that fits ispc.draft.v2.small (2 inputs, 2 outputs): pays 600 coin, mints 3 gold."""
     draft = SealedDraft(inputs=(TxInput(outpoint(4)),),
                         outputs=(asset(7, NativeCoin(), 600), asset(9, GOLD, 3)))
-    fields = {"circuit_id": "ispc.draft.v1.small", "execution_result_hash": result,
+    fields = {"circuit_id": "ispc.draft.v2.small", "execution_result_hash": result,
               "draft": draft, "spent_outputs": (asset(1, NativeCoin(), 700),),
               "contract": CONTRACT}
     fields.update(overrides)

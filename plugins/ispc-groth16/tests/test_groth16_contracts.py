@@ -76,8 +76,8 @@ def _request(result, spent, token, circuit):
 
 
 @pytest.mark.parametrize("backend,circuit,keys", [
-    ("groth16py", "ispc.draft.v1", "testing_keys"),
-    ("snarkjs", "ispc.draft.v1.small", "ceremony_keys"),
+    ("groth16py", "ispc.draft.v2", "testing_keys"),
+    ("snarkjs", "ispc.draft.v2.small", "ceremony_keys"),
 ])
 def test_token_contract_drafts_prove_and_verify(request, tmp_path, node_modules, make_prover,
                                                 backend, circuit, keys):

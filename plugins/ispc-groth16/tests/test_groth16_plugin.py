@@ -23,7 +23,7 @@ def test_manager_finds_and_builds_the_prover(tmp_path):
     manager = PluginManager()
     spec = manager.select("prover", "groth16")
     assert spec.factory == "ispc_groth16.prover:Groth16Prover"
-    assert "ispc.draft.v1" in spec.circuits and spec.supports_api()
+    assert "ispc.draft.v2" in spec.circuits and spec.supports_api()
     assert {s.name for s in spec.settings} >= {"key_dir", "backend", "timeout_s",
                                                 "trusted_vk_hashes", "allow_testing_keys"}
     assert {s.name: s.default for s in spec.settings}["allow_testing_keys"] is False
@@ -32,7 +32,7 @@ def test_manager_finds_and_builds_the_prover(tmp_path):
         assert isinstance(prover, Prover)
         info = prover.info()
         assert info["protocol"] == 1 and info["backend"] == "groth16py"
-        assert info["circuits"]["ispc.draft.v1"] == {"version": 1, "inputs": 8, "outputs": 8}
+        assert info["circuits"]["ispc.draft.v2"] == {"version": 2, "inputs": 8, "outputs": 8}
     finally:
         prover.close()
 

@@ -38,19 +38,19 @@ def _fails(prover, proof, result=b"\x11" * 32, code="proof-invalid", **kw):
 
 def test_round_trip_records_key_and_circuit(prover, proof, sample, testing_keys):
     assert isinstance(proof, ZKStateProof)
-    assert (proof.scheme, proof.curve, proof.circuit_id) == ("groth16", "bn254", "ispc.draft.v1")
-    current = (testing_keys / "ispc.draft.v1" / "CURRENT").read_text().strip()
+    assert (proof.scheme, proof.curve, proof.circuit_id) == ("groth16", "bn254", "ispc.draft.v2")
+    current = (testing_keys / "ispc.draft.v2" / "CURRENT").read_text().strip()
     assert proof.verification_key_hash.hex() == current
     assert len(proof.proof) == 256 and len(proof.public_inputs) == 4
-    assert 2**12 < proof.constraint_count <= 2**13
+    assert 2**11 < proof.constraint_count <= 2**12
     prover.verify(proof, b"\x11" * 32)
     prover.verify(proof, b"\x11" * 32, request=sample.request())
-    key = prover.info()["keys"]["ispc.draft.v1"]
+    key = prover.info()["keys"]["ispc.draft.v2"]
     assert key["vk_hash"] == current and key["testing_only"] is True
 
 
 def test_groth16py_proof_verifies_with_snarkjs(proof, testing_keys, snarkjs, tmp_path):
-    key = testing_keys / "ispc.draft.v1" / proof.verification_key_hash.hex()
+    key = testing_keys / "ispc.draft.v2" / proof.verification_key_hash.hex()
     shutil.copyfile(key / "verification_key.json", tmp_path / "vk.json")
     (tmp_path / "public.json").write_text(json.dumps([str(x) for x in proof.public_inputs]))
     (tmp_path / "proof.json").write_text(json.dumps(to_snarkjs(proof.proof)))
@@ -105,7 +105,7 @@ def test_wrong_verification_key_fails(prover, proof, testing_keys, node_modules,
     other_dir = tmp_path / "keys"
     shutil.copytree(testing_keys, other_dir)
     steps = []
-    meta = run_setup("ispc.draft.v1", other_dir, "testing", node_modules=str(node_modules),
+    meta = run_setup("ispc.draft.v2", other_dir, "testing", node_modules=str(node_modules),
                      progress=lambda step, done, total: steps.append((step, done, total)))
     assert meta["vk_hash"] != proof.verification_key_hash.hex()
     assert meta["testing_only"] is True and meta["mode"] == "testing"
@@ -128,7 +128,7 @@ def test_wrong_verification_key_fails(prover, proof, testing_keys, node_modules,
 def test_modified_key_file_is_rejected(prover, proof, testing_keys, tmp_path, make_prover):
     copy = tmp_path / "keys"
     shutil.copytree(testing_keys, copy)
-    key = copy / "ispc.draft.v1" / proof.verification_key_hash.hex()
+    key = copy / "ispc.draft.v2" / proof.verification_key_hash.hex()
     vk = json.loads((key / "verification_key.json").read_text())
     vk["IC"][0][0] = str(int(vk["IC"][0][0]) + 1)
     (key / "verification_key.json").write_text(json.dumps(vk))
@@ -181,18 +181,18 @@ def test_failed_setup_leaves_nothing_behind(testing_keys, node_modules, tmp_path
 
     keys = tmp_path / "keys"
     shutil.copytree(testing_keys, keys)  # includes the compile cache: no recompilation
-    before = sorted(p.name for p in (keys / "ispc.draft.v1").iterdir())
-    current = (keys / "ispc.draft.v1" / "CURRENT").read_text()
+    before = sorted(p.name for p in (keys / "ispc.draft.v2").iterdir())
+    current = (keys / "ispc.draft.v2" / "CURRENT").read_text()
     garbage = tmp_path / "bad.ptau"
     garbage.write_bytes(b"not a powers of tau file" * 10)
     with pytest.raises(ProverUnavailable) as err:
-        run_setup("ispc.draft.v1", keys, "ceremony", ptau=str(garbage),
+        run_setup("ispc.draft.v2", keys, "ceremony", ptau=str(garbage),
                   node_modules=str(node_modules))
     assert err.value.code == "setup-failed"
-    assert sorted(p.name for p in (keys / "ispc.draft.v1").iterdir()) == before
-    assert (keys / "ispc.draft.v1" / "CURRENT").read_text() == current
+    assert sorted(p.name for p in (keys / "ispc.draft.v2").iterdir()) == before
+    assert (keys / "ispc.draft.v2" / "CURRENT").read_text() == current
     with pytest.raises(ValidationError):
-        run_setup("ispc.draft.v1", keys, "yolo")
+        run_setup("ispc.draft.v2", keys, "yolo")
 
 
 def test_out_of_range_witness_fails_in_the_worker_with_a_typed_error(prover, sample):
@@ -203,15 +203,15 @@ def test_out_of_range_witness_fails_in_the_worker_with_a_typed_error(prover, sam
     inputs = circuit_inputs(sample.request(), 8, 8)
     inputs["in_amount"][0] += 2**64
     inputs["out_amount"][0] += 2**64
-    record = prover.keys.current("ispc.draft.v1")
+    record = prover.keys.current("ispc.draft.v2")
     with pytest.raises(WitnessError) as err:
         prover.worker.request("prove", {
-            "key_dir": str(prover.keys.root), "circuit_id": "ispc.draft.v1",
+            "key_dir": str(prover.keys.root), "circuit_id": "ispc.draft.v2",
             "vk_hash": record.vk_hash,
             "input": {k: [str(x) for x in v] if isinstance(v, list) else str(v)
                       for k, v in inputs.items()}})
     assert err.value.code == "witness-unsatisfied"
-    assert prover.prove(sample.request()).circuit_id == "ispc.draft.v1"  # worker still serving
+    assert prover.prove(sample.request()).circuit_id == "ispc.draft.v2"  # worker still serving
 
 
 @pytest.mark.parametrize("position", [40, 200])
@@ -232,7 +232,7 @@ def test_tampered_proof_for_another_draft_reports_the_draft(prover, proof, sampl
 
 def test_warm_up_starts_the_worker_with_the_key_loaded(make_prover, testing_keys, sample):
     prover = make_prover(testing_keys)
-    prover.warm_up("ispc.draft.v1").join(timeout=300)
+    prover.warm_up("ispc.draft.v2").join(timeout=300)
     pid = prover.worker.pid
     assert pid is not None and prover.worker.restarts == 0
     proof = prover.prove(sample.request())
@@ -243,7 +243,7 @@ def test_warm_up_starts_the_worker_with_the_key_loaded(make_prover, testing_keys
 def test_warm_up_decides_nothing(make_prover, tmp_path, sample):
     """Without keys the warm-up starts nothing and raises nothing; the proof reports it."""
     prover = make_prover(tmp_path / "empty")
-    prover.warm_up("ispc.draft.v1").join(timeout=60)
+    prover.warm_up("ispc.draft.v2").join(timeout=60)
     assert prover.worker.pid is None
     with pytest.raises(KeyNotFound) as err:
         prover.prove(sample.request())

@@ -52,14 +52,14 @@ def _code(call, exc=VerificationFailed):
 @pytest.fixture(scope="module")
 def rogue(keys, node_modules, sample):
     """A key directory for *another* circuit (the small one's r1cs/wasm), dropped into key_dir
-    under ispc.draft.v1 with a meta.json claiming a ceremony; and a valid proof made with it
+    under ispc.draft.v2 with a meta.json claiming a ceremony; and a valid proof made with it
     (in this process: the worker refuses such a key) for a draft that is not in the statement.
     """
     import groth16py
 
     from ispc_groth16.witness import WitnessCalculator
 
-    small = get_circuit("ispc.draft.v1.small")
+    small = get_circuit("ispc.draft.v2.small")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         r1cs, wasm = compile_circuit(small, tmp / "build", node_modules=str(node_modules),
@@ -74,16 +74,16 @@ def rogue(keys, node_modules, sample):
         h = vk_hash(json.loads(vk.to_json())).hex()
         files = {p.name: _sha256_file(p) for p in sorted(stage.iterdir())}
         (stage / "meta.json").write_text(json.dumps({
-            "circuit_id": "ispc.draft.v1", "circuit_version": 1, "mode": "ceremony",
-            "testing_only": False, "constraint_count": 4404, "vk_hash": h, "files": files}))
-        shutil.move(str(stage), keys / "ispc.draft.v1" / h)
+            "circuit_id": "ispc.draft.v2", "circuit_version": 2, "mode": "ceremony",
+            "testing_only": False, "constraint_count": 2380, "vk_hash": h, "files": files}))
+        shutil.move(str(stage), keys / "ispc.draft.v2" / h)
         request = sample.small(result=RESULT)
         wtns = WitnessCalculator(wasm.read_bytes()).wtns(circuit_inputs(request, 2, 2))
         (tmp / "w.wtns").write_bytes(wtns)
         blob = bytes(groth16py.prove_wtns(pk, str(tmp / "w.wtns")))
     public = tuple(WitnessCalculator.signals(wtns)[1:5])
     return h, ZKStateProof(proof=blob, public_inputs=public, verification_key_hash=bytes.fromhex(h),
-                           circuit_id="ispc.draft.v1", circuit_version=1, constraint_count=4404)
+                           circuit_id="ispc.draft.v2", circuit_version=2, constraint_count=2380)
 
 
 def test_a_key_in_key_dir_is_not_trusted_by_being_there(prover, rogue, make_prover, keys):
@@ -93,16 +93,16 @@ def test_a_key_in_key_dir_is_not_trusted_by_being_there(prover, rogue, make_prov
     assert "trusted_vk_hashes" in err.hint and "never from the prover" in err.hint
     # Listing it as trusted does not help either: it holds another circuit than the pinned one.
     listed = make_prover(keys, trusted_vk_hashes=[h])
-    assert h in listed.trusted_keys("ispc.draft.v1")
+    assert h in listed.trusted_keys("ispc.draft.v2")
     err = _code(lambda: listed.verify(forged, RESULT))
     assert err.code == "key-circuit-mismatch" and "circom2" in err.hint
-    err = _code(lambda: KeyStore(keys).load("ispc.draft.v1", h), KeyNotFound)
+    err = _code(lambda: KeyStore(keys).load("ispc.draft.v2", h), KeyNotFound)
     assert err.code == "key-circuit-mismatch"
 
 
 def test_rogue_current_key_is_refused_at_prove_and_by_the_worker(prover, rogue, keys, sample):
     h, _ = rogue
-    marker = keys / "ispc.draft.v1" / "CURRENT"
+    marker = keys / "ispc.draft.v2" / "CURRENT"
     honest = marker.read_text()
     marker.write_text(h + "\n")
     try:
@@ -110,7 +110,7 @@ def test_rogue_current_key_is_refused_at_prove_and_by_the_worker(prover, rogue, 
             "key-circuit-mismatch"
         inputs = circuit_inputs(sample.request(), 8, 8)
         err = _code(lambda: prover.worker.request("prove", {
-            "key_dir": str(keys), "circuit_id": "ispc.draft.v1", "vk_hash": h,
+            "key_dir": str(keys), "circuit_id": "ispc.draft.v2", "vk_hash": h,
             "input": {k: [str(x) for x in v] if isinstance(v, list) else str(v)
                       for k, v in inputs.items()}}), KeyNotFound)
         assert err.code == "key-circuit-mismatch"
@@ -119,14 +119,14 @@ def test_rogue_current_key_is_refused_at_prove_and_by_the_worker(prover, rogue, 
 
 
 def test_pinned_circuit_hashes(keys, tmp_path, make_prover, proof, sample):
-    record = KeyStore(keys).current("ispc.draft.v1")
-    circuit = CIRCUITS["ispc.draft.v1"]
+    record = KeyStore(keys).current("ispc.draft.v2")
+    circuit = CIRCUITS["ispc.draft.v2"]
     assert record.meta["files"]["circuit.r1cs"] == circuit.r1cs_sha256
     assert record.meta["files"]["circuit.wasm"] == circuit.wasm_sha256
     # The CURRENT key with its circuit.wasm swapped (and meta.json rewritten to match): refused.
     copy = tmp_path / "keys"
     shutil.copytree(keys, copy)
-    key = copy / "ispc.draft.v1" / record.vk_hash
+    key = copy / "ispc.draft.v2" / record.vk_hash
     with open(key / "circuit.wasm", "ab") as f:
         f.write(b"\x00\x05\x04evil")  # a custom section: still a valid module
     meta = json.loads((key / "meta.json").read_text())
@@ -141,9 +141,9 @@ def test_pinned_circuit_hashes(keys, tmp_path, make_prover, proof, sample):
 def test_key_version_is_checked_at_verify(keys, tmp_path, make_prover, proof):
     copy = tmp_path / "keys"
     shutil.copytree(keys, copy)
-    meta_file = copy / "ispc.draft.v1" / proof.verification_key_hash.hex() / "meta.json"
+    meta_file = copy / "ispc.draft.v2" / proof.verification_key_hash.hex() / "meta.json"
     meta = json.loads(meta_file.read_text())
-    meta["circuit_version"] = 2
+    meta["circuit_version"] = 3
     meta_file.write_text(json.dumps(meta))
     assert _code(lambda: make_prover(copy).verify(proof, RESULT)).code == \
         "key-version-mismatch"
@@ -166,7 +166,7 @@ def test_trusted_vk_hashes_extend_current(prover, proof, keys, tmp_path, node_mo
     # A new setup moves CURRENT: proofs under the old key are no longer trusted by default...
     copy = tmp_path / "keys"
     shutil.copytree(keys, copy)
-    meta = run_setup("ispc.draft.v1", copy, "testing", node_modules=str(node_modules))
+    meta = run_setup("ispc.draft.v2", copy, "testing", node_modules=str(node_modules))
     assert meta["vk_hash"] != proof.verification_key_hash.hex()
     assert _code(lambda: make_prover(copy).verify(proof, RESULT)).code == "proof-key-untrusted"
     # ... unless the verifier lists the old key's hash.
@@ -211,11 +211,11 @@ def test_setup_refuses_a_compile_that_is_not_the_pinned_circuit(keys, tmp_path, 
 
     copy = tmp_path / "keys"
     shutil.copytree(keys, copy)  # the compile cache comes along: no recompilation
-    before = sorted(p.name for p in (copy / "ispc.draft.v1").iterdir())
-    circuit = CIRCUITS["ispc.draft.v1"]
-    monkeypatch.setitem(CIRCUITS, "ispc.draft.v1", attrs.evolve(circuit, r1cs_sha256="0" * 64))
+    before = sorted(p.name for p in (copy / "ispc.draft.v2").iterdir())
+    circuit = CIRCUITS["ispc.draft.v2"]
+    monkeypatch.setitem(CIRCUITS, "ispc.draft.v2", attrs.evolve(circuit, r1cs_sha256="0" * 64))
     with pytest.raises(ProverUnavailable) as err:
-        ceremony.make_keys("ispc.draft.v1", copy, "testing", progress=lambda *a: None,
+        ceremony.make_keys("ispc.draft.v2", copy, "testing", progress=lambda *a: None,
                            node_modules=str(node_modules))
     assert err.value.code == "circuit-compile-mismatch" and "circom2" in err.value.hint
-    assert sorted(p.name for p in (copy / "ispc.draft.v1").iterdir()) == before
+    assert sorted(p.name for p in (copy / "ispc.draft.v2").iterdir()) == before

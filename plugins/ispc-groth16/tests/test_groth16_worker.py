@@ -36,10 +36,10 @@ def test_worker_replies_and_keeps_serving_after_errors():
         json.dumps({"protocol": 1, "id": 4, "op": "launch"}),
         json.dumps({"protocol": 1, "id": 5, "op": "prove"}),
         json.dumps({"protocol": 1, "id": 6, "op": "verify", "key_dir": "/nonexistent",
-                    "circuit_id": "ispc.draft.v1", "vk_hash": "ab" * 32, "proof": "",
+                    "circuit_id": "ispc.draft.v2", "vk_hash": "ab" * 32, "proof": "",
                     "public": []}),
         json.dumps({"protocol": 1, "id": 7, "op": "load", "key_dir": "/nonexistent",
-                    "circuit_id": "ispc.draft.v1", "vk_hash": "ab" * 32}),
+                    "circuit_id": "ispc.draft.v2", "vk_hash": "ab" * 32}),
         json.dumps({"protocol": 1, "id": 8, "op": "shutdown"}),
     ])
     assert [r["id"] for r in replies] == [1, None, 3, 4, 5, 6, 7, 8]

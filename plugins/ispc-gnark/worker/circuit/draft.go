@@ -27,6 +27,8 @@ type Capacities struct {
 var Circuits = map[string]Capacities{
 	"ispc.draft.v1":       {Version: 1, NIn: 8, NOut: 8},
 	"ispc.draft.v1.small": {Version: 1, NIn: 2, NOut: 2},
+	"ispc.draft.v2":       {Version: 2, NIn: 8, NOut: 8},
+	"ispc.draft.v2.small": {Version: 2, NIn: 2, NOut: 2},
 }
 
 const (
@@ -161,4 +163,25 @@ func Commitment(d *DraftV1) (*big.Int, error) {
 		state = poseidon.Hash(block)
 	}
 	return state.BigInt(new(big.Int)), nil
+}
+
+// Empty is an unassigned circuit of c's statement version (for compiling).
+func Empty(c Capacities) frontend.Circuit {
+	if c.Version == 2 {
+		return NewV2(c)
+	}
+	return New(c)
+}
+
+// WithPublic is a circuit of c's statement version with only the public inputs assigned, in
+// order [commitment, result_hi, result_lo, contract] (for a public witness).
+func WithPublic(c Capacities, v [4]*big.Int) frontend.Circuit {
+	if c.Version == 2 {
+		d := NewV2(c)
+		d.Commitment, d.ResultHi, d.ResultLo, d.Contract = v[0], v[1], v[2], v[3]
+		return d
+	}
+	d := New(c)
+	d.Commitment, d.ResultHi, d.ResultLo, d.Contract = v[0], v[1], v[2], v[3]
+	return d
 }
