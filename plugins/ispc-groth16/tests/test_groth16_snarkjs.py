@@ -82,7 +82,7 @@ def test_a_tampered_ceremony_key_file_is_refused_before_the_fast_load(ceremony_k
 
     copy = tmp_path / "keys"
     shutil.copytree(ceremony_keys, copy)
-    record = KeyStore(copy).current("ispc.draft.v1.small")
+    record = KeyStore(copy).current("ispc.draft.v2.small")
     blob = bytearray(record.file(name).read_bytes())
     blob[len(blob) // 2] ^= 0x01
     record.file(name).write_bytes(bytes(blob))
@@ -91,6 +91,6 @@ def test_a_tampered_ceremony_key_file_is_refused_before_the_fast_load(ceremony_k
         prover.prove(sample.small())
     assert err.value.code == "key-corrupt"
     with pytest.raises(ISPCError) as err:  # the worker checks the files itself
-        prover.worker.request("load", {"key_dir": str(copy), "circuit_id": "ispc.draft.v1.small",
+        prover.worker.request("load", {"key_dir": str(copy), "circuit_id": "ispc.draft.v2.small",
                                        "vk_hash": record.vk_hash})
     assert err.value.code == "key-corrupt"
