@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import threading
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -12,8 +13,8 @@ import attrs
 
 from ._encoding import from_json
 from ._errors import ConfigError, DecodeError
+from ._trace import _HEAD, _NO_RESULT  # the version 2 record head, whose end gives the lengths
 from ._trace import ExecutionTrace, TraceRecord, decode_records
-from ._trace import _encode_record as encode_record  # the unrolled encode(record)
 
 __all__ = ["TraceSink", "JsonlTraceSink", "StoredTrace", "records_from_line"]
 
@@ -30,6 +31,29 @@ def records_from_line(records: Any) -> tuple[TraceRecord, ...]:
         except ValueError:
             raise DecodeError("trace", "a trace line's record is not hex") from None
     return tuple(from_json(r) for r in records)
+
+
+# One encoder, made once: json.dumps with non-default arguments builds a new one on every call.
+_HEAD_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
+# The head's last three fields: len(function) u16, len(args) u32, len(result) u32.
+_LENGTHS = struct.Struct("<HII")
+_LENGTHS_AT = _HEAD.size - _LENGTHS.size
+
+
+def _record_hexes(buffer: bytes) -> str:
+    """The JSON list items of a line's records: each record's bytes as hex, cut out of the
+    trace's record buffer by the lengths in each record's fixed head (nothing is re-encoded)."""
+    text = buffer.hex()
+    items = []
+    pos, end, head, lengths = 0, len(buffer), _HEAD.size, _LENGTHS.unpack_from
+    while pos < end:
+        name_len, args_len, result_len = lengths(buffer, pos + _LENGTHS_AT)
+        size = head + name_len + args_len + (0 if result_len == _NO_RESULT else result_len)
+        items.append(text[2 * pos:2 * (pos + size)])
+        pos += size
+    return '"' + '","'.join(items) + '"' if items else ""
 
 
 @runtime_checkable
@@ -73,12 +97,12 @@ class JsonlTraceSink:
         self._lock = threading.Lock()
         self._fd: int | None = None
         self._fd_owner = 0  # pid that opened it: a forked child opens its own
+        self._fd_file: tuple[int, int] | None = None  # (device, inode) of the open descriptor
 
     def write(self, summary: dict[str, Any], trace: ExecutionTrace) -> None:
-        records = ",".join([f'"{encode_record(record).hex()}"' for record in trace.records])
-        head = json.dumps({**summary, "header": trace.header.hex(), "root": trace.root.hex()},
-                          sort_keys=True, separators=(",", ":"))
-        line = f'{head[:-1]},"records":[{records}]}}\n'.encode()
+        head = _HEAD_ENCODER.encode({**summary, "header": trace.header.hex(),
+                                     "root": trace.root.hex()})
+        line = f'{head[:-1]},"records":[{_record_hexes(trace.encoded_records)}]}}\n'.encode()
         with self._lock:
             fd = self._descriptor()
             os.write(fd, line)
@@ -87,16 +111,19 @@ class JsonlTraceSink:
         fd = self._fd
         if fd is not None and self._fd_owner == os.getpid():
             try:
-                same = os.path.samestat(os.fstat(fd), os.stat(self.path))
+                stat = os.stat(self.path)
+                same = (stat.st_dev, stat.st_ino) == self._fd_file
             except OSError:
                 same = False
             if same:
                 return fd
         if fd is not None and self._fd_owner == os.getpid():
             os.close(fd)
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._fd = fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._fd_owner = os.getpid()
-        return self._fd
+        stat = os.fstat(fd)  # an open descriptor's file never changes: compare the path to it
+        self._fd_file = (stat.st_dev, stat.st_ino)
+        return fd
 
     def read(self) -> list[StoredTrace]:
         """Every trace in the file, in the order written."""

@@ -4,9 +4,16 @@
   contract's code is read on every execution); bounded by total size, least recently used out;
 * decoded outputs by their canonical encoding: decoding is a pure function of the bytes and is
   most of a UTXO lookup's cost (the validating decoder); bounded by count;
-* resource-output lookups for one revision: the answer can change only when the revision does
-  (a block spends or creates resource outputs), so the table is dropped when a view with another
-  revision asks.
+* answers of one revision (resource outputs, UTXOs, whether a transaction was applied): the
+  repository's revision goes up with every committed write (the writer bumps it in the write's
+  own transaction, :mod:`.writer`), so an answer read in a snapshot of revision R is the answer
+  of every snapshot of R. The table holds one revision; a view of a newer one replaces it, a
+  view of an older one reads without caching. Bounded by count (dropped whole when full);
+* block hashes by height: a block, once committed, is never changed or removed.
+
+The revision table trusts that every write goes through a writer (this plugin's, in any
+process), as the integrity check (`ispc doctor`, :mod:`.integrity`) does: a file edited by hand
+without bumping ``chain_state.revision`` can be answered from the cache until the next write.
 
 It holds no connection and no reference to the writer: handing it to views gives them no way to
 write. Thread-safe; every value it returns is immutable.
@@ -23,20 +30,25 @@ __all__ = ["ReadCache"]
 
 CODE_CACHE_BYTES = 64 * 1024 * 1024
 DECODED_ENTRIES = 4096
+REVISION_ENTRIES = 65536
+BLOCK_HASH_ENTRIES = 65536
 _MISSING = object()
 
 
 class ReadCache:
     def __init__(self, code_bytes: int = CODE_CACHE_BYTES,
-                 decoded_entries: int = DECODED_ENTRIES) -> None:
+                 decoded_entries: int = DECODED_ENTRIES,
+                 revision_entries: int = REVISION_ENTRIES) -> None:
         self._lock = threading.Lock()
         self._code: OrderedDict[bytes, bytes] = OrderedDict()
         self._code_size = 0
         self._code_capacity = code_bytes
         self._decoded: OrderedDict[bytes, Any] = OrderedDict()
         self._decoded_capacity = decoded_entries
-        self._resources_revision: int | None = None
-        self._resources: dict[bytes, Any] = {}
+        self._revision: int | None = None
+        self._answers: dict[Any, Any] = {}
+        self._answers_capacity = revision_entries
+        self._block_hashes: dict[int, bytes] = {}
 
     def content(self, content_hash: bytes, load: Callable[[], bytes | None]) -> bytes | None:
         with self._lock:
@@ -69,18 +81,34 @@ class ReadCache:
                 self._decoded.popitem(last=False)
         return value
 
-    def resource(self, revision: int, content_hash: bytes, load: Callable[[], Any]) -> Any:
-        """``load()`` (the resource output or None) as of ``revision``, cached for it."""
+    def at_revision(self, revision: int, key: Any, load: Callable[[], Any]) -> Any:
+        """``load()`` as of ``revision`` (an immutable value or None), cached for it under
+        ``key`` (a hashable naming the question, e.g. ``("utxo", tx_id, index)``)."""
         with self._lock:
-            if self._resources_revision == revision:
-                found = self._resources.get(content_hash, _MISSING)
+            if self._revision == revision:
+                found = self._answers.get(key, _MISSING)
                 if found is not _MISSING:
                     return found
         value = load()
         with self._lock:
-            if self._resources_revision != revision:
-                if self._resources_revision is not None and revision < self._resources_revision:
+            if self._revision != revision:
+                if self._revision is not None and revision < self._revision:
                     return value  # an older snapshot: do not replace the newer table
-                self._resources_revision, self._resources = revision, {}
-            self._resources[content_hash] = value
+                self._revision, self._answers = revision, {}
+            elif len(self._answers) >= self._answers_capacity:
+                self._answers = {}
+            self._answers[key] = value
+        return value
+
+    def block_hash(self, height: int, load: Callable[[], bytes | None]) -> bytes | None:
+        """The hash of the block at ``height`` (None, not cached, if there is none yet)."""
+        found = self._block_hashes.get(height)  # a dict read is atomic under the GIL
+        if found is not None:
+            return found
+        value = load()
+        if value is not None:
+            with self._lock:
+                if len(self._block_hashes) >= BLOCK_HASH_ENTRIES:
+                    self._block_hashes = {}
+                self._block_hashes[height] = value
         return value

@@ -141,23 +141,45 @@ class SqliteChainView:
     def block_hash(self, height: int) -> bytes | None:
         if isinstance(height, bool) or not isinstance(height, int):
             raise ValidationError("height", f"expected an integer, got {type(height).__name__}")
-        if not 0 <= height <= self._top():
+        if self._closed:
+            raise RepositoryError(f"{self._where}: the view was closed", code="closed")
+        # Blocks are numbered 0..head without gaps, so the snapshot has exactly the blocks up
+        # to its head; those never change, so their hashes can come from the shared cache.
+        if self._head is None or not 0 <= height <= self._head.height:
             return None
-        row = self._one("SELECT block_hash FROM blocks WHERE height = ?", (height,))
-        return row[0] if row else None
+
+        def load() -> bytes | None:
+            row = self._one("SELECT block_hash FROM blocks WHERE height = ?", (height,))
+            return row[0] if row else None
+        return self._cache.block_hash(height, load)
+
+    def _at_revision(self, key: tuple, load: Callable[[], Any]) -> Any:
+        """``load()``, answered from the repository's table of this revision's answers for a
+        head view (a past view's revision is -1 and is never cached; it reads the file)."""
+        if self._height is not None:
+            return load()
+        if self._closed:
+            raise RepositoryError(f"{self._where}: the view was closed", code="closed")
+        return self._cache.at_revision(self._revision, key, load)
 
     def utxo(self, outpoint: OutPoint) -> TxOutput | None:
         op = _outpoint(outpoint)
-        unspent, params = self._unspent()
-        row = self._one(f"SELECT body FROM outputs WHERE tx_id = ? AND idx = ? AND {unspent}",
-                        (op.tx_id, op.index, *params))
-        return self._cache.decoded(row[0], decode) if row else None
+
+        def load() -> TxOutput | None:
+            unspent, params = self._unspent()
+            row = self._one(f"SELECT body FROM outputs WHERE tx_id = ? AND idx = ? AND {unspent}",
+                            (op.tx_id, op.index, *params))
+            return self._cache.decoded(row[0], decode) if row else None
+        return self._at_revision(("utxo", op.tx_id, op.index), load)
 
     def utxo_exists(self, outpoint: OutPoint) -> bool:
         op = _outpoint(outpoint)
-        unspent, params = self._unspent()
-        return self._one(f"SELECT 1 FROM outputs WHERE tx_id = ? AND idx = ? AND {unspent}",
-                         (op.tx_id, op.index, *params)) is not None
+
+        def load() -> bool:
+            unspent, params = self._unspent()
+            return self._one(f"SELECT 1 FROM outputs WHERE tx_id = ? AND idx = ? AND {unspent}",
+                             (op.tx_id, op.index, *params)) is not None
+        return self._at_revision(("utxo_exists", op.tx_id, op.index), load)
 
     def was_spent(self, outpoint: OutPoint) -> bool:
         """True if the outpoint existed and has been spent (tells InputSpent from InputMissing)."""
@@ -174,9 +196,7 @@ class SqliteChainView:
             row = self._one(f"SELECT body FROM outputs WHERE resource_hash = ? AND {unspent} "
                             "ORDER BY height, idx", (key, *params))
             return decode(row[0]).resource if row else None
-        if self._height is not None:
-            return load()
-        return self._cache.resource(self._revision, key, load)
+        return self._at_revision(("resource", key), load)
 
     def resource_exists(self, content_hash: bytes) -> bool:
         return self.resource(content_hash) is not None
@@ -221,9 +241,12 @@ class SqliteChainView:
     def applied_transaction(self, transaction_id: bytes) -> tuple[int, bytes] | None:
         """(block height, stored result encoding) of an applied signed transaction."""
         key = _hash_bytes(transaction_id, "transaction_id")
-        row = self._one("SELECT height, result FROM applied_transactions "
-                        "WHERE transaction_id = ? AND height <= ?", (key, self._top()))
-        return (row[0], bytes(row[1])) if row else None
+
+        def load() -> tuple[int, bytes] | None:
+            row = self._one("SELECT height, result FROM applied_transactions "
+                            "WHERE transaction_id = ? AND height <= ?", (key, self._top()))
+            return (row[0], bytes(row[1])) if row else None
+        return self._at_revision(("applied", key), load)
 
     # ------------------------------------------------------------------------ contract storage
 

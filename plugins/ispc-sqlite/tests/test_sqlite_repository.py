@@ -470,3 +470,29 @@ def test_view_at_a_height_that_does_not_exist_is_not_found(chain):
             repo.view_at(height)
         assert info.value.code == "no-such-height"
     assert repo.view_at(0).head().height == 0
+
+
+def test_cached_answers_follow_the_snapshot_they_were_read_in(chain, tmp_path):
+    """Lookups are cached per revision: a view keeps its snapshot's answers, a view opened
+    after a write in another repository object (another process, for the cache) sees the write."""
+    repo, genesis = chain
+    op = genesis.created[0]
+    before = repo.view()
+    assert before.utxo(op) == coin(ALICE, 100) and before.utxo_exists(op)
+    assert before.applied_transaction(b"\x07" * 32) is None and before.block_hash(1) is None
+    other = SqliteRepository(repo.path)  # its own writer, its own cache: like another process
+    applied = other.writer().apply(SealedDraft((TxInput(op),), (coin(BOB, 100),), ()),
+                                   record=(b"\x07" * 32, b"result"))
+    other.close()
+    after = repo.view()
+    assert after.revision() == before.revision() + 1
+    assert after.utxo(op) is None and not after.utxo_exists(op)
+    assert after.utxo(applied.created[0]) == coin(BOB, 100)
+    assert after.applied_transaction(b"\x07" * 32) == (1, b"result")
+    assert after.block_hash(1) == applied.block.block_hash
+    # the older snapshot, asked after the newer one filled the cache, still answers as before
+    assert before.utxo(op) == coin(ALICE, 100) and before.utxo_exists(op)
+    assert before.utxo(applied.created[0]) is None
+    assert before.applied_transaction(b"\x07" * 32) is None and before.block_hash(1) is None
+    before.close()
+    after.close()
