@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 import threading
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -13,16 +12,15 @@ import attrs
 
 from ._encoding import from_json
 from ._errors import ConfigError, DecodeError
-from ._trace import _HEAD, _NO_RESULT  # the version 2 record head, whose end gives the lengths
 from ._trace import ExecutionTrace, TraceRecord, decode_records
 
 __all__ = ["TraceSink", "JsonlTraceSink", "StoredTrace", "records_from_line"]
 
 
 def records_from_line(records: Any) -> tuple[TraceRecord, ...]:
-    """The records of one jsonl line: hex of each record's trace encoding (what
-    :class:`JsonlTraceSink` writes), or the JSON objects of lines written before that format.
-    DecodeError for anything else."""
+    """The records of one jsonl line: hex strings that, joined, are the trace's record buffer
+    (what :class:`JsonlTraceSink` writes: one string; older lines have one per record), or the
+    JSON objects of lines written before that format. DecodeError for anything else."""
     if not isinstance(records, list):
         raise DecodeError("trace", "a trace line's records are not a list")
     if all(isinstance(r, str) for r in records):
@@ -34,26 +32,21 @@ def records_from_line(records: Any) -> tuple[TraceRecord, ...]:
 
 
 # One encoder, made once: json.dumps with non-default arguments builds a new one on every call.
-_HEAD_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+_SUMMARY_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+#: the keys a line adds to the run's summary (a summary key of the same name is dropped)
+_LINE_KEYS = frozenset({"header", "root", "records"})
+
+# Bumped in a forked child: a descriptor opened before the fork is the parent's (os.getpid()
+# per write would be a system call on every run).
+_fork_generation = 0
 
 
-# The head's last three fields: len(function) u16, len(args) u32, len(result) u32.
-_LENGTHS = struct.Struct("<HII")
-_LENGTHS_AT = _HEAD.size - _LENGTHS.size
+def _after_fork_in_child() -> None:
+    global _fork_generation
+    _fork_generation += 1
 
 
-def _record_hexes(buffer: bytes) -> str:
-    """The JSON list items of a line's records: each record's bytes as hex, cut out of the
-    trace's record buffer by the lengths in each record's fixed head (nothing is re-encoded)."""
-    text = buffer.hex()
-    items = []
-    pos, end, head, lengths = 0, len(buffer), _HEAD.size, _LENGTHS.unpack_from
-    while pos < end:
-        name_len, args_len, result_len = lengths(buffer, pos + _LENGTHS_AT)
-        size = head + name_len + args_len + (0 if result_len == _NO_RESULT else result_len)
-        items.append(text[2 * pos:2 * (pos + size)])
-        pos += size
-    return '"' + '","'.join(items) + '"' if items else ""
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @runtime_checkable
@@ -77,10 +70,12 @@ class StoredTrace:
 
 
 class JsonlTraceSink:
-    """One JSON object per execution: the summary, the trace header, root and records, each
-    record as the hex of its canonical encoding (the bytes the trace root chains), so a line is
-    written without turning records into JSON objects and checked with
-    ``ExecutionTrace.replay_root(header, records_from_line(records))``.
+    """One JSON object per execution: the summary's keys (sorted), then ``header`` and ``root``
+    in hex and ``records``: a list holding one string, the hex of the trace's record buffer (the
+    records in their trace encoding, the bytes the trace root chains, written as the trace holds
+    them: nothing is decoded or re-encoded). ``records_from_line(records)`` gives the records
+    (also of older lines, which have one string per record, or JSON objects) and
+    ``ExecutionTrace.replay_root(header, records)`` checks them.
 
     Each line is written with a single ``write`` on a file descriptor opened in append mode, so
     concurrent runs (threads, or processes sharing the file) never interleave inside a line. The
@@ -96,20 +91,24 @@ class JsonlTraceSink:
                               "does not exist", key="plugin.jsonl.path")
         self._lock = threading.Lock()
         self._fd: int | None = None
-        self._fd_owner = 0  # pid that opened it: a forked child opens its own
+        self._fd_owner = -1  # fork generation that opened it: a forked child opens its own
         self._fd_file: tuple[int, int] | None = None  # (device, inode) of the open descriptor
 
     def write(self, summary: dict[str, Any], trace: ExecutionTrace) -> None:
-        head = _HEAD_ENCODER.encode({**summary, "header": trace.header.hex(),
-                                     "root": trace.root.hex()})
-        line = f'{head[:-1]},"records":[{_record_hexes(trace.encoded_records)}]}}\n'.encode()
+        if not _LINE_KEYS.isdisjoint(summary):
+            summary = {k: v for k, v in summary.items() if k not in _LINE_KEYS}
+        head = _SUMMARY_ENCODER.encode(summary)
+        # hex needs no JSON escaping: the long fields are formatted, not run through the encoder
+        records = trace.encoded_records
+        items = f'"{records.hex()}"' if records else ""
+        line = (f'{head[:-1]}{"," if len(head) > 2 else ""}"header":"{trace.header.hex()}",'
+                f'"root":"{trace.root.hex()}","records":[{items}]}}\n')
         with self._lock:
-            fd = self._descriptor()
-            os.write(fd, line)
+            os.write(self._descriptor(), line.encode())
 
     def _descriptor(self) -> int:
         fd = self._fd
-        if fd is not None and self._fd_owner == os.getpid():
+        if fd is not None and self._fd_owner == _fork_generation:
             try:
                 stat = os.stat(self.path)
                 same = (stat.st_dev, stat.st_ino) == self._fd_file
@@ -117,10 +116,9 @@ class JsonlTraceSink:
                 same = False
             if same:
                 return fd
-        if fd is not None and self._fd_owner == os.getpid():
             os.close(fd)
         self._fd = fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        self._fd_owner = os.getpid()
+        self._fd_owner = _fork_generation
         stat = os.fstat(fd)  # an open descriptor's file never changes: compare the path to it
         self._fd_file = (stat.st_dev, stat.st_ino)
         return fd
@@ -140,6 +138,6 @@ class JsonlTraceSink:
 
     def close(self) -> None:
         with self._lock:
-            if self._fd is not None and self._fd_owner == os.getpid():
+            if self._fd is not None and self._fd_owner == _fork_generation:
                 os.close(self._fd)
             self._fd = None

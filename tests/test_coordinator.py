@@ -113,7 +113,7 @@ def test_trace_sink_gets_a_replayable_trace(key_dir, tmp_path):
     from ispc_framework._sinks import records_from_line
     from ispc_framework._trace import TraceRecord
 
-    records = records_from_line(data["records"])  # each record's trace encoding, as hex
+    records = records_from_line(data["records"])  # the record buffer (trace encoding), as hex
     assert all(type(r) is TraceRecord for r in records)
     assert records[0].kind == "start" and records[-1].kind == "end"
     assert "ispc.v1.tx_add_asset_output" in [r.function for r in records]

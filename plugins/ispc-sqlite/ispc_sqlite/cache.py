@@ -9,7 +9,8 @@
   own transaction, :mod:`.writer`), so an answer read in a snapshot of revision R is the answer
   of every snapshot of R. The table holds one revision; a view of a newer one replaces it, a
   view of an older one reads without caching. Bounded by count (dropped whole when full);
-* block hashes by height: a block, once committed, is never changed or removed.
+* block hashes by height: a block, once committed, is never changed or removed; and the head
+  (ChainPins) of the last view opened, reused by the next view that reads the same head row.
 
 The revision table trusts that every write goes through a writer (this plugin's, in any
 process), as the integrity check (`ispc doctor`, :mod:`.integrity`) does: a file edited by hand
@@ -49,6 +50,7 @@ class ReadCache:
         self._answers: dict[Any, Any] = {}
         self._answers_capacity = revision_entries
         self._block_hashes: dict[int, bytes] = {}
+        self._pins: tuple[tuple, Any] = ((), None)
 
     def content(self, content_hash: bytes, load: Callable[[], bytes | None]) -> bytes | None:
         with self._lock:
@@ -99,6 +101,15 @@ class ReadCache:
                 self._answers = {}
             self._answers[key] = value
         return value
+
+    def pins(self, row: tuple, make: Callable[[], Any]) -> Any:
+        """The ChainPins of a view's head row, the last one made again if the row is the same
+        (every view of one revision has the same head)."""
+        last_row, pins = self._pins  # one tuple, read and replaced atomically under the GIL
+        if row != last_row:
+            pins = make()
+            self._pins = (row, pins)
+        return pins
 
     def block_hash(self, height: int, load: Callable[[], bytes | None]) -> bytes | None:
         """The hash of the block at ``height`` (None, not cached, if there is none yet)."""

@@ -89,16 +89,17 @@ class SqliteChainView:
         try:
             begin_snapshot(conn)
             # The first read takes the snapshot; revision and head come with it.
-            revision, chain_id, *head = conn.execute(
+            row = conn.execute(
                 "SELECT s.revision, s.chain_id, b.height, b.timestamp, b.block_hash "
                 "FROM chain_state AS s LEFT JOIN blocks AS b ON b.height = "
                 "(SELECT MAX(height) FROM blocks WHERE height <= ?)", (top,)).fetchone()
         except sqlite3.Error as exc:
             end_snapshot(conn)
             raise translate(exc, where) from exc
+        revision, chain_id, *head = row
         set_(self, "_revision", revision if height is None else -1)  # the past does not change
-        set_(self, "_head", None if head[0] is None else
-             ChainPins(head[0], from_u64(head[1]), head[2], chain_id))
+        set_(self, "_head", None if head[0] is None else self._cache.pins(row, lambda: ChainPins(
+            head[0], from_u64(head[1]), head[2], chain_id)))
 
     def _unspent(self, prefix: str = "") -> tuple[str, tuple]:
         """SQL for "unspent at this view's height" and its parameters."""
