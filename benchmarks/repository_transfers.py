@@ -39,9 +39,10 @@ from ispc_framework._transaction import sign_request
 TOKEN = Path(__file__).resolve().parents[1] / "examples/contracts/build/token_c.wasm"
 
 
-def token_chain(coordinator: Coordinator) -> Any:
-    """Genesis, the token deployed, 500 minted to alice: returns alice's signed transfer."""
-    alice, bob = devnet_key("alice"), devnet_key("bob")
+def token_chain(coordinator: Coordinator, minted: int = 500, amount: int = 200) -> Any:
+    """Genesis, the token deployed, ``minted`` minted to alice: returns alice's signed transfer
+    of ``amount`` to bob (its change, ``minted - amount``, is the transfer's output 1)."""
+    alice = devnet_key("alice")
     writer = coordinator.repository.writer()
     writer.create_genesis("bench", 1000, [TxOutput(alice.public_key,
                                                    asset=AssetOutput(NativeCoin(), 1))])
@@ -50,17 +51,20 @@ def token_chain(coordinator: Coordinator) -> Any:
     token = writer.store_resource(code)
     writer.apply(SealedDraft((), (TxOutput(alice.public_key, resource=ResourceOutput(
         token, ResourceCategory.CONTRACT, "application/wasm", len(code), "token")),), ()))
+    minted_run = coordinator.execute(sign_request(
+        ExecutionRequest(token, "mint", struct.pack("<Q", minted)), [alice], chain_id="bench",
+        valid_until=2**64 - 1, genesis_hash=genesis), prove=False)
+    coin = writer.apply(final_transaction(minted_run)).created[0]
+    return token_transfer(token, genesis, coin, amount)
 
-    def sign(request: ExecutionRequest, spends=()) -> Any:
-        return sign_request(request, [alice], chain_id="bench", valid_until=2**64 - 1,
-                            genesis_hash=genesis, spends=spends)
 
-    minted = coordinator.execute(sign(ExecutionRequest(token, "mint", struct.pack("<Q", 500))),
-                                 prove=False)
-    coin = writer.apply(final_transaction(minted)).created[0]
-    return sign(ExecutionRequest(token, "transfer", bob.public_key + struct.pack("<Q", 200)
-                                 + bytes([1]) + coin.tx_id + struct.pack("<I", coin.index)),
-                spends=[coin])
+def token_transfer(token: bytes, genesis: bytes, coin: Any, amount: int) -> Any:
+    """Alice's signed transfer of ``amount`` of ``token`` to bob, spending her output ``coin``."""
+    bob = devnet_key("bob")
+    request = ExecutionRequest(token, "transfer", bob.public_key + struct.pack("<Q", amount)
+                               + bytes([1]) + coin.tx_id + struct.pack("<I", coin.index))
+    return sign_request(request, [devnet_key("alice")], chain_id="bench", valid_until=2**64 - 1,
+                        genesis_hash=genesis, spends=[coin])
 
 
 def default_coordinator(directory: Path) -> Coordinator:

@@ -3,12 +3,17 @@
 * resource bytes by content hash: content-addressed, so the bytes for a hash never change (a
   contract's code is read on every execution); bounded by total size, least recently used out;
 * decoded outputs by their canonical encoding: decoding is a pure function of the bytes and is
-  most of a UTXO lookup's cost (the validating decoder); bounded by count;
+  most of a UTXO lookup's cost (the validating decoder); bounded by count. The writer adds the
+  outputs it creates (the canonical encoder takes only the model classes themselves, so an
+  object it encoded is what decoding its bytes gives);
 * answers of one revision (resource outputs, UTXOs, whether a transaction was applied): the
   repository's revision goes up with every committed write (the writer bumps it in the write's
   own transaction, :mod:`.writer`), so an answer read in a snapshot of revision R is the answer
   of every snapshot of R. The table holds one revision; a view of a newer one replaces it, a
-  view of an older one reads without caching. Bounded by count (dropped whole when full);
+  view of an older one reads without caching. Bounded by count (dropped whole when full).
+  A writer of this repository that applies a block on top of the table's revision carries the
+  table forward with the block's own changes (spent and created outputs, the recorded
+  transaction, resource outputs touched), so executions after an apply do not start cold;
 * block hashes by height: a block, once committed, is never changed or removed; and the head
   (ChainPins) of the last view opened, reused by the next view that reads the same head row.
 
@@ -33,6 +38,7 @@ CODE_CACHE_BYTES = 64 * 1024 * 1024
 DECODED_ENTRIES = 4096
 REVISION_ENTRIES = 65536
 BLOCK_HASH_ENTRIES = 65536
+CARRIED_ENTRIES = 4096  # a larger table is not copied forward by a writer's apply
 _MISSING = object()
 
 
@@ -46,8 +52,9 @@ class ReadCache:
         self._code_capacity = code_bytes
         self._decoded: OrderedDict[bytes, Any] = OrderedDict()
         self._decoded_capacity = decoded_entries
-        self._revision: int | None = None
-        self._answers: dict[Any, Any] = {}
+        # (revision, answers): one tuple, so a lock-free read never pairs a revision with
+        # another revision's answers; a table is never changed once a newer one replaced it
+        self._table: tuple[int | None, dict[Any, Any]] = (None, {})
         self._answers_capacity = revision_entries
         self._block_hashes: dict[int, bytes] = {}
         self._pins: tuple[tuple, Any] = ((), None)
@@ -86,21 +93,46 @@ class ReadCache:
     def at_revision(self, revision: int, key: Any, load: Callable[[], Any]) -> Any:
         """``load()`` as of ``revision`` (an immutable value or None), cached for it under
         ``key`` (a hashable naming the question, e.g. ``("utxo", tx_id, index)``)."""
-        with self._lock:
-            if self._revision == revision:
-                found = self._answers.get(key, _MISSING)
-                if found is not _MISSING:
-                    return found
+        table_revision, answers = self._table
+        if table_revision == revision:
+            found = answers.get(key, _MISSING)
+            if found is not _MISSING:
+                return found
         value = load()
         with self._lock:
-            if self._revision != revision:
-                if self._revision is not None and revision < self._revision:
+            table_revision, answers = self._table
+            if table_revision != revision:
+                if table_revision is not None and revision < table_revision:
                     return value  # an older snapshot: do not replace the newer table
-                self._revision, self._answers = revision, {}
-            elif len(self._answers) >= self._answers_capacity:
-                self._answers = {}
-            self._answers[key] = value
+                answers = {}
+                self._table = (revision, answers)
+            elif len(answers) >= self._answers_capacity:
+                answers = {}
+                self._table = (revision, answers)
+            answers[key] = value
         return value
+
+    def advance(self, revision: int, changes: dict[Any, Any], dropped: Any = ()) -> None:
+        """A writer committed revision ``revision + 1`` on top of ``revision`` (its write
+        transaction read ``revision`` and excluded every other writer): if the table holds
+        ``revision``, the next one is it with ``changes`` (key -> the new answer) set and the
+        keys in ``dropped`` removed (answers the writer cannot give)."""
+        with self._lock:
+            table_revision, answers = self._table
+            if table_revision != revision or len(answers) > CARRIED_ENTRIES:
+                return  # the next view reads the file (and starts the table of its revision)
+            carried = dict(answers)  # copied: views of ``revision`` may still read the old one
+            for key in dropped:
+                carried.pop(key, None)
+            carried.update(changes)
+            self._table = (revision + 1, carried)
+
+    def remember_decoded(self, body: bytes, value: Any) -> None:
+        """``value`` is what ``decode(body)`` gives (a writer that encoded it): no decode later."""
+        with self._lock:
+            self._decoded[body] = value
+            if len(self._decoded) > self._decoded_capacity:
+                self._decoded.popitem(last=False)
 
     def pins(self, row: tuple, make: Callable[[], Any]) -> Any:
         """The ChainPins of a view's head row, the last one made again if the row is the same

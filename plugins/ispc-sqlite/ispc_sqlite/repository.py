@@ -70,10 +70,10 @@ class SqliteRepository:
             conn.close()
             raise
         self._writer_conn = conn
-        self._writer = SqliteWriter(conn, where, max_resource_bytes=max_bytes)
+        self._cache = ReadCache()
+        self._writer = SqliteWriter(conn, where, max_resource_bytes=max_bytes, cache=self._cache)
         self._views: weakref.WeakSet[SqliteChainView] = weakref.WeakSet()
         self._idle: list[sqlite3.Connection] = []
-        self._cache = ReadCache()
         self._lock = threading.Lock()
         self._closed = False
 

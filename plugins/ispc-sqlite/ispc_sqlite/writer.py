@@ -38,6 +38,7 @@ from ispc_framework.plugins import (
 from ispc_framework.plugins import check_delta
 
 from . import storage
+from .cache import ReadCache
 from .connection import translate
 from .schema import from_u64, u64
 
@@ -55,8 +56,9 @@ def _u64_field(value: Any, field: str) -> int:
 class _TransactionReader:
     """What check_spendable needs, read through the writer's own open transaction."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, cache: ReadCache) -> None:
         self._conn = conn
+        self._cache = cache
 
     def _spent_height(self, op: OutPoint) -> tuple | None:
         return self._conn.execute("SELECT spent_height FROM outputs WHERE tx_id = ? AND idx = ?",
@@ -73,14 +75,18 @@ class _TransactionReader:
     def utxo(self, op: OutPoint) -> TxOutput | None:
         row = self._conn.execute("SELECT body FROM outputs WHERE tx_id = ? AND idx = ? AND "
                                  "spent_height IS NULL", (op.tx_id, op.index)).fetchone()
-        return decode(row[0]) if row else None
+        return self._cache.decoded(row[0], decode) if row else None
 
 
 class SqliteWriter:
     """The write half of the repository; handed only to explicit commands, never to executions."""
 
-    def __init__(self, conn: sqlite3.Connection, where: str, *, max_resource_bytes: int) -> None:
+    def __init__(self, conn: sqlite3.Connection, where: str, *, max_resource_bytes: int,
+                 cache: ReadCache | None = None) -> None:
+        """``cache``: the views' read cache, which an apply carries forward to the revision it
+        commits (:meth:`ReadCache.advance`)."""
         self._conn = conn
+        self._cache = cache if cache is not None else ReadCache()
         self._where = where
         self._max_resource_bytes = max_resource_bytes
         self._lock = threading.Lock()  # one connection, many threads: serialise transactions
@@ -119,7 +125,7 @@ class SqliteWriter:
                 raise RepositoryError("the chain already has a genesis block",
                                       code="genesis-exists")
             conn.execute("UPDATE chain_state SET chain_id = ?", (chain_id,))
-            return self._append_block(conn, genesis, 0, timestamp, GENESIS_PARENT, chain_id)
+            return self._append_block(conn, genesis, 0, timestamp, GENESIS_PARENT, chain_id)[0]
 
     def store_resource(self, content: bytes) -> bytes:
         """Store ``content`` once under its SHA-256; storing the same bytes again is a no-op."""
@@ -155,19 +161,19 @@ class SqliteWriter:
             _u64_field(timestamp, "timestamp")
         check_distinct_inputs(draft.inputs)
         with self._transaction() as conn:
-            row = conn.execute("SELECT b.height, b.timestamp, b.block_hash, s.chain_id "
-                               "FROM blocks AS b, chain_state AS s "
+            row = conn.execute("SELECT b.height, b.timestamp, b.block_hash, s.chain_id, "
+                               "s.revision FROM blocks AS b, chain_state AS s "
                                "ORDER BY b.height DESC LIMIT 1").fetchone()
             if row is None:
                 raise NotFound("the chain has no genesis block", code="no-genesis")
-            height, head_raw_ts, head_hash, chain_id = row
+            height, head_raw_ts, head_hash, chain_id, revision = row
             head_ts = from_u64(head_raw_ts)
             check_head(ChainPins(height, head_ts, head_hash, chain_id), expected_head)
             if record is not None:
                 check_new_transaction(record[0], conn.execute(
                     "SELECT 1 FROM applied_transactions WHERE transaction_id = ?",
                     (record[0],)).fetchone() is not None)
-            reader = _TransactionReader(conn)
+            reader = _TransactionReader(conn, self._cache)
             check_spendable(draft, reader)
             if check is not None:
                 check(reader)
@@ -182,16 +188,41 @@ class SqliteWriter:
             if when > MAX_U64:
                 raise ValidationError("timestamp", "head timestamp + 1 overflows u64",
                                       code="timestamp-overflow")
-            applied = self._append_block(conn, draft, height + 1, when, head_hash, chain_id)
+            applied, spent_resources = self._append_block(conn, draft, height + 1, when,
+                                                          head_hash, chain_id)
             if record is not None:
                 conn.execute("INSERT INTO applied_transactions VALUES (?, ?, ?)",
                              (record[0], height + 1, bytes(record[1])))
-            return applied
+        self._carry_forward(revision, draft, applied, spent_resources, record)
+        return applied
+
+    def _carry_forward(self, revision: int, draft: SealedDraft, applied: AppliedBlock,
+                       spent_resources: list[bytes], record: tuple[bytes, bytes] | None) -> None:
+        """Tell the views' cache what the committed block changed (see ReadCache.advance)."""
+        changes: dict[Any, Any] = {}
+        dropped = [("resource", key) for key in spent_resources]
+        for tx_input in draft.inputs:
+            if not tx_input.reference_only:
+                op = tx_input.outpoint
+                changes[("utxo", op.tx_id, op.index)] = None
+                changes[("utxo_exists", op.tx_id, op.index)] = False
+        for op, output in zip(applied.created, draft.outputs):
+            # the block wrote encode(output), and the encoder takes only the model classes
+            # themselves (no subclasses): the object is what decoding its row gives
+            changes[("utxo", op.tx_id, op.index)] = output
+            changes[("utxo_exists", op.tx_id, op.index)] = True
+            if output.resource is not None:
+                dropped.append(("resource", output.resource.content_hash))
+        if record is not None:
+            changes[("applied", record[0])] = (applied.block.height, bytes(record[1]))
+        self._cache.advance(revision, changes, dropped)
 
     # -------------------------------------------------------------------------- internals
 
     def _append_block(self, conn: sqlite3.Connection, draft: SealedDraft, height: int,
-                      timestamp: int, parent: bytes, chain_id: str) -> AppliedBlock:
+                      timestamp: int, parent: bytes, chain_id: str
+                      ) -> tuple[AppliedBlock, list[bytes]]:
+        """Write the block; returns it and the content hashes of the resource outputs it spent."""
         tx_id = transaction_id_of(draft, height)
         block = BlockInfo(height, timestamp,
                           block_hash_of(parent, height, timestamp, chain_id, tx_id),
@@ -199,21 +230,29 @@ class SqliteWriter:
         conn.execute("INSERT INTO blocks VALUES (?, ?, ?, ?, ?, ?, ?)",
                      (height, u64(timestamp), block.block_hash, parent, tx_id,
                       len(draft.outputs), encode(draft)))
+        spent_resources: list[bytes] = []
         for index, tx_input in enumerate(draft.inputs):
             if tx_input.reference_only:
                 continue
             op = tx_input.outpoint
             spent = conn.execute("UPDATE outputs SET spent_height = ? WHERE tx_id = ? AND idx = ?"
-                                 " AND spent_height IS NULL", (height, op.tx_id, op.index))
-            if spent.rowcount != 1:  # check_spendable ran in this transaction; never expected
+                                 " AND spent_height IS NULL RETURNING resource_hash",
+                                 (height, op.tx_id, op.index)).fetchall()
+            if len(spent) != 1:  # check_spendable ran in this transaction; never expected
                 raise InputSpent(f"input {index} was spent while applying", input_index=index)
+            if spent[0][0] is not None:
+                spent_resources.append(bytes(spent[0][0]))
         created = tuple(OutPoint(tx_id, index) for index in range(len(draft.outputs)))
+        rows = []
+        for index, output in enumerate(draft.outputs):
+            body = encode(output)  # only model classes themselves encode: no subclass gets here
+            self._cache.remember_decoded(body, output)
+            rows.append((tx_id, index, height, output.owner,
+                         output.resource.content_hash if output.resource is not None else None,
+                         body))
         conn.executemany(
             "INSERT INTO outputs (tx_id, idx, height, owner, resource_hash, body) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [(tx_id, index, height, output.owner,
-              output.resource.content_hash if output.resource is not None else None,
-              encode(output)) for index, output in enumerate(draft.outputs)])
+            "VALUES (?, ?, ?, ?, ?, ?)", rows)
         conn.executemany(
             "INSERT INTO state_outputs VALUES (?, ?, ?, ?, ?, ?)",
             [(output.state.state_id, u64(output.state.version), height, tx_id, index,
@@ -222,4 +261,4 @@ class SqliteWriter:
         if draft.state is not None:
             storage.write_delta(conn, draft.state, height)
         conn.execute("UPDATE chain_state SET revision = revision + 1")
-        return AppliedBlock(block, created)
+        return AppliedBlock(block, created), spent_resources

@@ -496,3 +496,43 @@ def test_cached_answers_follow_the_snapshot_they_were_read_in(chain, tmp_path):
     assert before.applied_transaction(b"\x07" * 32) is None and before.block_hash(1) is None
     before.close()
     after.close()
+
+
+class _SubclassedOutput(TxOutput):
+    """Not a model class itself: it has no canonical encoding, so it can never be written (and
+    so never be carried into the views' cache in place of a decoded output)."""
+
+
+def test_an_apply_carries_the_read_cache_forward(chain):
+    """An apply on top of the cached revision moves the cache to the new revision with exactly
+    the block's changes: spent outputs gone, created ones present (the draft's own objects when
+    they are plain), the recorded transaction applied, touched resource answers read again."""
+    repo, genesis = chain
+    content = b"\0asm\1\0\0\0"
+    key = repo.writer().store_resource(content)
+    op, bob_op = genesis.created
+    before = repo.view()  # fills the cache at the current revision
+    assert before.utxo(op) == coin(ALICE, 100) and before.resource(key) is None
+    assert before.applied_transaction(b"\x01" * 32) is None
+    odd = _SubclassedOutput(ALICE, asset=AssetOutput(NativeCoin(), 40))
+    with pytest.raises(ValidationError):
+        repo.writer().apply(SealedDraft((TxInput(op),), (odd,), ()))
+    plain = coin(BOB, 60)
+    draft = SealedDraft((TxInput(op), TxInput(bob_op, reference_only=True)),
+                        (plain, coin(ALICE, 40), resource_output(ALICE, content)), ())
+    applied = repo.writer().apply(draft, record=(b"\x01" * 32, b"r"))
+    after = repo.view()
+    assert after.revision() == before.revision() + 1
+    assert after.utxo(op) is None and not after.utxo_exists(op) and after.utxo_exists(bob_op)
+    assert after.utxo(applied.created[0]) is plain              # carried: no read, no decode
+    assert after.utxo(applied.created[1]) == coin(ALICE, 40)
+    assert after.resource(key) == draft.outputs[2].resource      # dropped, then read again
+    assert after.applied_transaction(b"\x01" * 32) == (1, b"r")
+    assert before.utxo(op) == coin(ALICE, 100) and before.resource(key) is None  # its snapshot
+    # spending the resource output: its answer is read again, not carried
+    repo.writer().apply(SealedDraft((TxInput(applied.created[2]),), (coin(ALICE, 1),), ()))
+    latest = repo.view()
+    assert latest.resource(key) is None and latest.utxo(applied.created[0]) is plain
+    for view in (before, after, latest):
+        view.close()
+    assert repo.verify() == []
