@@ -149,9 +149,11 @@ def run(quick: bool = False) -> dict:
 def print_figures(result: dict) -> None:
     """The figures of a ``run`` result, one line each (for running a module on its own)."""
     for item in result["figures"]:
-        print(f"{item['name']}: {item['value']:.0f} {item['unit']}, baseline "
-              f"{item['baseline']['name']} {item['baseline']['value']:.0f}, ratio "
-              f"{item['ratio']:.2f}x")
+        line = f"{item['name']}: {item['value']:.2f} {item['unit']}"
+        if item["baseline"] is not None:
+            line += (f", baseline {item['baseline']['name']} {item['baseline']['value']:.0f}, "
+                     f"ratio {item['ratio']:.2f}x")
+        print(line)
 
 
 def main() -> None:

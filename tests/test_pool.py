@@ -94,6 +94,32 @@ def test_errors_in_a_worker_are_raised_typed_in_the_parent(chain):
         assert pool.execute_many(transfers[:1], prove=False)[0].status == 0  # still usable
 
 
+def test_chunks_keep_order_and_each_transaction_its_own_outcome(chain):
+    """Many transactions go in chunks (several per round trip): results stay in order across
+    chunks, and a failing transaction inside a chunk is the error raised, at its place."""
+    _, config, token, transfers, expected = chain
+    missing = signed(ExecutionRequest(b"\x99" * 32, "transfer"))
+    with ExecutionPool(config, workers=2, start_method="fork") as pool:
+        assert pool.execute_many(transfers * 7, prove=False) == expected * 7
+        got = []
+        with pytest.raises(NotFound):
+            for result in pool.imap(transfers * 4 + [missing] + transfers, prove=False):
+                got.append(result)
+        assert got == expected * 4  # everything before the failing one, nothing after
+
+
+def test_chunks_shrink_towards_the_end():
+    from ispc_framework._pool import MAX_CHUNK, _chunk_size
+
+    for count, workers in ((1, 1), (6, 2), (240, 2), (1000, 3)):
+        sizes, left = [], count
+        while left:
+            sizes.append(_chunk_size(left, workers))
+            left -= sizes[-1]
+        assert sum(sizes) == count and max(sizes) <= MAX_CHUNK
+        assert sizes == sorted(sizes, reverse=True) and sizes[-1] == 1
+
+
 def test_bad_pool_arguments_are_config_errors(chain, monkeypatch):
     _, config, _, _, _ = chain
     for workers in (0, -1, 1.5, True):
