@@ -492,7 +492,8 @@ class MemoryRepository:
                 view = self.view()
                 contract = draft.state.contract
                 version, root = view.state_version(contract, head.height)
-                check_delta(draft.state, version, root, view.state_items(contract, head.height)
+                check_delta(draft.state, version, root,  # storage read only if needed
+                            (lambda: view.state_items(contract, head.height))
                             if draft.state.writes else None)
             if check is not None:
                 check(_MemoryReader(self._state))

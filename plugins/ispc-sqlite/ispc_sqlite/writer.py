@@ -180,7 +180,10 @@ class SqliteWriter:
             if draft.state is not None:
                 delta = draft.state
                 version, root = storage.state_version(conn, delta.contract, height)
-                check_delta(delta, version, root, storage.state_items(conn, delta.contract, height)
+                # the contract's whole storage is read only if the tree of its root is not
+                # remembered (check_delta -> root_after): an apply costs its writes, not the size
+                check_delta(delta, version, root,
+                            (lambda: storage.state_items(conn, delta.contract, height))
                             if delta.writes else None)
             when = head_ts + 1 if timestamp is None else timestamp
             if when < head_ts:
