@@ -19,18 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from repository_transfers import (bench_figure, default_coordinator,  # noqa: E402
-                                  print_figures, token_chain)
+                                  fresh_transactions, print_figures, token_chain)
 
 from ispc_framework import ExecutionPool  # noqa: E402
-from ispc_framework._encoding import decode, encode  # noqa: E402
-
-
-def fresh(transaction, count: int) -> list:
-    """``count`` separate objects of ``transaction``, each decoded from its bytes (as a node
-    receives transactions): pickle would send one object given many times only once, and a
-    worker would reuse what executing it memoised."""
-    data = encode(transaction)
-    return [decode(data) for _ in range(count)]
 
 
 def worker_cpu(pool: ExecutionPool) -> float:
@@ -53,13 +44,13 @@ def run(quick: bool = False) -> dict:
         pools = {workers: ExecutionPool(config, workers) for workers in (1, 2)}
         try:
             for pool in pools.values():  # start every worker and warm its caches
-                pool.execute_many(fresh(transfer, 8 * pool.workers), prove=False)
+                pool.execute_many(fresh_transactions(transfer, 8 * pool.workers), prove=False)
             rates: dict[int, list[float]] = {1: [], 2: []}
             parent: dict[int, list[float]] = {1: [], 2: []}   # CPU seconds per transfer
             workers_cpu: dict[int, list[float]] = {1: [], 2: []}
             for round_ in range(rounds):
                 for workers in ((1, 2) if round_ % 2 == 0 else (2, 1)):
-                    batch = fresh(transfer, per_slice)  # made before the slice is timed
+                    batch = fresh_transactions(transfer, per_slice)  # before the slice is timed
                     cpu, worker_before = time.process_time(), worker_cpu(pools[workers])
                     began = time.perf_counter()
                     pools[workers].execute_many(batch, prove=False)
