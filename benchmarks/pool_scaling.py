@@ -86,7 +86,9 @@ def run(quick: bool = False) -> dict:
                   "dispatches (execute_many: chunks of transactions per round trip)",
                   "estimate = (2 / (worker CPU + parent CPU per transfer, 2 workers)) / "
                   "(1 / worker CPU per transfer, 1 worker): what the CPU times give when no "
-                  "other work shares the two cores; the wall-clock ratio is the measured one"]}
+                  "other work shares the two cores; the wall-clock ratio is the measured one "
+                  "(CPU times are read in 10 ms ticks: in quick mode's short slices the "
+                  "estimate is rough)"]}
 
 
 def main() -> None:
