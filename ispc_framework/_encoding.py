@@ -548,6 +548,10 @@ def decode_value(data: bytes) -> Any:
     return value
 
 
+#: class -> names of its fields with a converter (see :func:`_converted`)
+_CONVERTED: dict[type, tuple[str, ...]] = {}
+
+
 def _build_model(value: Any, expected: str) -> Any:
     if not isinstance(value, tuple) or not value or not isinstance(value[0], int):
         raise DecodeError(expected, "expected an encoded model (array starting with a type id)")
@@ -580,15 +584,18 @@ def _build_model(value: Any, expected: str) -> Any:
         raise
     except (TypeError, ValueError) as exc:
         raise DecodeError(cls.__name__, str(exc)) from None
-    for name in _converted(cls):
+    converted = _CONVERTED.get(cls)
+    if converted is None:  # inlined lookup: this runs for every decoded model
+        converted = _converted(cls)
+    for name in converted:
         if name not in kwargs:  # an optional trailing field left out
             continue
-        given, kept = kwargs[name], getattr(obj, name)
+        passed, kept = kwargs[name], getattr(obj, name)
         # Identity is the usual case (``tuple(t) is t``); equality with the same items in the
         # same order costs about what the converter's sort did. A bool is refused because an
         # int converter (an enum) would keep its value but encode it as an integer.
-        if kept is not given and (kept != given or type(given) is bool):
-            raise _non_canonical(cls, name, given, kept)
+        if kept is not passed and (kept != passed or type(passed) is bool):
+            raise _non_canonical(cls, name, passed, kept)
     return obj
 
 
@@ -608,7 +615,6 @@ def _non_canonical(cls: type, name: str, given: Any, kept: Any) -> DecodeError:
 
 
 _LAYOUTS: dict[type, tuple[tuple[str, str], ...]] = {}
-_CONVERTED: dict[type, tuple[str, ...]] = {}
 
 
 def _converted(cls: type) -> tuple[str, ...]:
