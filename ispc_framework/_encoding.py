@@ -548,6 +548,10 @@ def decode_value(data: bytes) -> Any:
     return value
 
 
+#: class -> names of its fields with a converter (see :func:`_converted`)
+_CONVERTED: dict[type, tuple[str, ...]] = {}
+
+
 def _build_model(value: Any, expected: str) -> Any:
     if not isinstance(value, tuple) or not value or not isinstance(value[0], int):
         raise DecodeError(expected, "expected an encoded model (array starting with a type id)")
@@ -575,14 +579,52 @@ def _build_model(value: Any, expected: str) -> Any:
                 raise DecodeError(f"{cls.__name__}.{name}", "expected an array")
             kwargs[name] = tuple(_build_model(item, f"{cls.__name__}.{name}") for item in raw)
     try:
-        return cls(**kwargs)
+        obj = cls(**kwargs)
     except ValidationError:
         raise
     except (TypeError, ValueError) as exc:
         raise DecodeError(cls.__name__, str(exc)) from None
+    converted = _CONVERTED.get(cls)
+    if converted is None:  # inlined lookup: this runs for every decoded model
+        converted = _converted(cls)
+    for name in converted:
+        if name not in kwargs:  # an optional trailing field left out
+            continue
+        passed, kept = kwargs[name], getattr(obj, name)
+        # Identity is the usual case (``tuple(t) is t``); equality with the same items in the
+        # same order costs about what the converter's sort did. A bool is refused because an
+        # int converter (an enum) would keep its value but encode it as an integer.
+        if kept is not passed and (kept != passed or type(passed) is bool):
+            raise _non_canonical(cls, name, passed, kept)
+    return obj
+
+
+def _non_canonical(cls: type, name: str, given: Any, kept: Any) -> DecodeError:
+    if type(given) is bool:
+        why = "a bool where an integer is encoded"
+    elif isinstance(given, dict):
+        why = "a map where sorted (key, value) pairs are encoded"
+    elif kept is None:
+        why = "an explicit empty array where the canonical encoding leaves the field out"
+    elif isinstance(given, tuple) and isinstance(kept, tuple) and len(given) == len(kept):
+        why = "items out of canonical order (they must be strictly sorted)"
+    else:
+        why = f"a {type(given).__name__} the model converts to another value"
+    return DecodeError(f"{cls.__name__}.{name}", f"non-canonical encoding: {why}",
+                       code="encoding-non-canonical")
 
 
 _LAYOUTS: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _converted(cls: type) -> tuple[str, ...]:
+    """The fields of ``cls`` with an attrs converter: the only places where decoding could build
+    a value whose encoding differs from the bytes read (a sort, a default, a coercion)."""
+    names = _CONVERTED.get(cls)
+    if names is None:
+        names = _CONVERTED[cls] = tuple(f.name for f in attrs.fields(cls)
+                                        if f.converter is not None)
+    return names
 
 
 def _layout(cls: type) -> tuple[tuple[str, str], ...]:

@@ -25,6 +25,7 @@ from . import _errors as errors
 from ._errors import (
     ConfigError,
     ContextError,
+    DecodeError,
     EngineUnavailable,
     ExecutionError,
     InputSpent,
@@ -149,6 +150,14 @@ _SPECIFIC: tuple[ErrorCode, ...] = (
               "applied one); deploys and genesis allocations have none"),
     ErrorCode("check-refused", InputSpent, "refused by the check",
               "(conformance suite only: a check callback that always refuses)"),
+    # DecodeError: bytes that are not the one canonical encoding (docs/encoding.md)
+    ErrorCode("encoding-non-canonical", DecodeError,
+              "<Type>.<field>: non-canonical encoding: <items out of canonical order | a map where "
+              "sorted pairs are encoded | an explicit empty array where the field is left out | "
+              "a bool where an integer is encoded | ...>",
+              "the bytes decode to a value whose canonical encoding differs (unsorted metadata "
+              "pairs or request tensors, an explicit empty spend allowance, ...); re-encode the "
+              "value with ispc_framework._encoding.encode and hash or sign those bytes"),
     # ValidationError: a field or an input is wrong
     ErrorCode("duplicate-input", ValidationError,
               "draft.inputs[<index>]: outpoint <outpoint> is listed more than once",

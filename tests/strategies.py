@@ -60,3 +60,34 @@ def _size(shape, dtype):
 
 every_model = st.one_of(outpoints, tx_inputs, locks, tokens, assets, resources, proofs, states,
                         tx_outputs, events, tensors, drafts)
+
+
+# Composite values with a normalising converter (request tensors sorted by name, an empty spend
+# allowance stored as None, metadata sorted): the canonical-decoding tests need them.
+def _requests():
+    from ispc_framework._context import ExecutionRequest
+
+    named = st.lists(tensors, max_size=3, unique_by=lambda tensor: tensor.name)
+    return st.builds(ExecutionRequest, hash32, text, st.binary(max_size=16),
+                     st.binary(min_size=32, max_size=32), named.map(tuple), u64)
+
+
+requests = st.deferred(_requests)
+
+
+def _transactions():
+    from ispc_framework._transaction import SignedTransaction
+
+    keys = st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=3, unique=True)
+    return keys.flatmap(lambda signers: st.builds(
+        SignedTransaction, requests, st.text(min_size=1, max_size=8), u64, st.just(tuple(signers)),
+        st.just(tuple(b"\x07" * 64 for _ in signers)),
+        st.none() | st.lists(outpoints, min_size=1, max_size=3, unique=True).map(tuple)))
+
+
+transactions = st.deferred(_transactions)
+pins = st.builds(m.ChainPins, u64, u64, hash32, st.text(min_size=1, max_size=8))
+commitments = st.builds(
+    m.ResultCommitment, st.just("wasm"), transactions, pins, text, text, hash32, hash32, u64,
+    st.none() | hash32, state_metadata=metadata, status=u32, return_data=short_bytes,
+    gas_used=u64, draft=drafts)
