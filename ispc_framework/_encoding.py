@@ -553,7 +553,9 @@ _CONVERTED: dict[type, tuple[str, ...]] = {}
 
 
 def _build_model(value: Any, expected: str) -> Any:
-    if not isinstance(value, tuple) or not value or not isinstance(value[0], int):
+    # ``type(...) is int``: a bool type id would find the model of id 0 or 1 (True == 1) and
+    # re-encode as an integer: two encodings of one value.
+    if not isinstance(value, tuple) or not value or type(value[0]) is not int:
         raise DecodeError(expected, "expected an encoded model (array starting with a type id)")
     cls = _TYPES_BY_ID.get(value[0])
     if cls is None and _resolve_deferred():
@@ -745,7 +747,7 @@ def from_json(data: dict[str, Any]) -> Any:
     """Inverse of :func:`to_json` for model instances."""
     if not isinstance(data, dict) or "type" not in data:
         raise DecodeError("json", "expected an object with a 'type' key")
-    if data["type"] not in _TYPE_NAMES:
+    if not isinstance(data["type"], str) or data["type"] not in _TYPE_NAMES:
         raise DecodeError("json.type", f"unknown type {data['type']!r}")
     _resolve_deferred()
     cls = next((c for c in TYPE_IDS if c.__name__ == data["type"]), None)

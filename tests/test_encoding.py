@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from strategies import every_model
 
@@ -167,6 +167,7 @@ def test_from_json_turns_bad_values_into_typed_errors(data):
 @given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
                         st.text(max_size=5), inner, max_size=3), max_leaves=8))
+@example({"type": []})  # found by Hypothesis: an unhashable "type" crashed with a TypeError
 def test_from_json_never_crashes_untyped(value):
     for data in ({"type": "TxOutput", "owner": value}, {"type": "Tensor", "shape": value},
                  {"type": "StateOutput", "metadata": value}):

@@ -181,3 +181,13 @@ def _accepted_bytes_are_canonical(data):
     except ValidationError:  # DecodeError included: refused, typed
         return
     assert encode(value) == data
+
+
+def test_a_bool_type_id_is_refused():
+    # Found by the mutation property: CBOR true (0xf5) in a model's type-id slot found the
+    # model with id 1 (True == 1 in a dict lookup) and re-encoded as the integer 1.
+    data = encode(m.OutPoint(b"\x11" * 32, 2))
+    assert data[:2] == b"\x83\x01", "OutPoint: an array of 3 starting with type id 1"
+    forged = b"\x83\xf5" + data[2:]
+    with pytest.raises(DecodeError, match="type id"):
+        decode(forged)
