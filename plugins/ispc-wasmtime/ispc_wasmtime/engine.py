@@ -218,12 +218,14 @@ def _trampoline(index: int, params: tuple[str, ...], results: tuple[str, ...]):
 class _Memory:
     """GuestMemory over a wasmtime memory export; invalid once its run has finished.
 
-    Base and size are read from wasmtime once per host call (the trampoline clears ``fresh``;
-    ``memory.grow`` between calls may move or resize linear memory, nothing during one), and
-    accesses go through a memoryview of exactly that range, so even a wrong bounds check could
-    not reach outside linear memory."""
+    Base and size are read from wasmtime at most once per host call (the trampoline clears
+    ``fresh``; ``memory.grow`` between calls may move or resize linear memory, nothing during
+    one): the size always, the base only when the size changed (memory moves only when it
+    grows). Accesses go through a memoryview of exactly that range, so even a wrong bounds
+    check could not reach outside linear memory; :meth:`buffer` hands that view to the HostABI
+    handlers for the call."""
 
-    __slots__ = ("_context", "_memory", "_address", "_alive", "fresh", "_view", "_key")
+    __slots__ = ("_context", "_memory", "_address", "_alive", "fresh", "_view", "_size")
 
     def __init__(self, context: int, memory) -> None:
         self._context = context
@@ -232,37 +234,39 @@ class _Memory:
         self._alive = True
         self.fresh = False
         self._view = memoryview(b"")
-        self._key = (0, 0)
+        self._size = 0
 
     def close(self) -> None:
         self._alive = False
         self._view = memoryview(b"")
 
-    def _current(self) -> memoryview:
+    def buffer(self) -> memoryview:
+        """Linear memory as a writable memoryview, valid until this host call returns."""
+        if self.fresh:
+            return self._view
         if not self._alive:
             raise MemoryAccessError("the execution that owned this memory has finished")
-        if not self.fresh:
-            size = _memory_data_size(self._context, self._address)
+        size = _memory_data_size(self._context, self._address)
+        if size != self._size:
             base = _memory_data(self._context, self._address) or 0
-            if (base, size) != self._key:
-                self._key = (base, size)
-                self._view = memoryview((ctypes.c_ubyte * size).from_address(base)).cast("B") \
-                    if size else memoryview(b"")
-            self.fresh = True
+            self._view = memoryview((ctypes.c_ubyte * size).from_address(base)).cast("B") \
+                if size and base else memoryview(b"")
+            self._size = len(self._view)
+        self.fresh = True
         return self._view
 
     def size(self) -> int:
-        return len(self._current())
+        return len(self.buffer())
 
     def read(self, ptr: int, length: int) -> bytes:
-        view = self._current()
+        view = self.buffer()
         if ptr < 0 or length < 0 or ptr + length > len(view):
             raise MemoryAccessError(f"range [{ptr}, {ptr + length}) is outside linear memory "
                                     f"of {len(view)} bytes")
         return view[ptr:ptr + length].tobytes()
 
     def write(self, ptr: int, data: bytes) -> None:
-        view = self._current()
+        view = self.buffer()
         if ptr < 0 or ptr + len(data) > len(view):
             raise MemoryAccessError(f"range [{ptr}, {ptr + len(data)}) is outside linear "
                                     f"memory of {len(view)} bytes")
