@@ -361,6 +361,7 @@ class WasmtimeEngine:
         with self._slots_lock:
             slots, self._slots = list(self._slots.values()), {}
         for slot in slots:
+            slot.watchdog.close()   # a lingering ticker must not tick a freed engine
             if not slot.compile_abandoned:
                 slot.engine.close()
 
