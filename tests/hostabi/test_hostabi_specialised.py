@@ -112,3 +112,28 @@ def test_the_source_of_a_handler_is_readable():
     assert source.startswith("def handler(env, *wasm_args):")
     assert "impl(env, v0)" in source and "record_call(NAME" in source
     assert bind(fn, IMPLEMENTATIONS[fn.qualified_name], Status).handler.source == source
+
+
+def _locks_by_round_trip(data):
+    """decode_locks as it was: each item re-encoded and decoded on its own."""
+    from ispc_framework._encoding import encode_value
+    from ispc_framework._hostabi.v1 import _LOCK_TYPES, MAX_LOCKS, _invalid, _plain, decode_guest
+
+    items = _plain(data, "locks")
+    if not isinstance(items, tuple) or len(items) > MAX_LOCKS:
+        raise _invalid("locks")
+    return tuple(decode_guest(encode_value(item), _LOCK_TYPES, "lock") for item in items)
+
+
+@settings(max_examples=300, deadline=None)
+@given(blob=blobs())
+def test_decode_locks_gives_what_the_round_trip_gave(blob):
+    from ispc_framework._hostabi.v1 import decode_locks
+
+    def outcome(fn):
+        try:
+            return ("ok", fn(blob))
+        except GuestError as failure:
+            return ("status", failure.status)
+
+    assert outcome(decode_locks) == outcome(_locks_by_round_trip)
