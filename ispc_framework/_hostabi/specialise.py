@@ -366,8 +366,13 @@ def handler_source(fn: Function, statuses: Any) -> tuple[str, dict[str, Any]]:
     s("if access:")
     s(f"    outcome = encode([value, {writes}, access])")
     s("else:")
-    s(f"    outcome = record_part(value, {writes})" if not returns_status
-      else f"    outcome = b'\\x82\\xf6' + blobs({writes})")
+    if returns_status:
+        s(f"    outcome = b'\\x82\\xf6' + blobs({writes})")
+    elif not touches_memory:   # [value, []]: the usual value is a plain u64
+        s("    outcome = b'\\x82' + uint(value) + b'\\x80' if type(value) is int and "
+          "0 <= value <= MAX_U64 else record_part(value, [])")
+    else:
+        s(f"    outcome = record_part(value, {writes})")
     if arity:
         args_part = f"b''.join((ARGS_HEAD, {', '.join(f'uint({a})' for a in names)}, " \
                     f"blobs({reads})))"
