@@ -1,9 +1,10 @@
 """Turn a spec'd function and its implementation into an engine-neutral HostFunction.
 
-Every host call goes through :func:`bind`'s wrapper, which does what the spec promises once for all
-functions: normalise wasm arguments, charge gas, decode parameters from guest memory with bounds
-and size checks, check output ranges *before* the implementation runs (so a call with an effect
-can no longer fail half-way), write outputs, and append the trace record.
+Every host call goes through the handler :func:`bind` generates for its function
+(:mod:`.specialise`), which does what the spec promises for all functions: normalise wasm
+arguments, charge gas, decode parameters from guest memory with bounds and size checks, check
+output ranges *before* the implementation runs (so a call with an effect can no longer fail
+half-way), write outputs, and append the trace record.
 
 An implementation is ``impl(env, *inputs)``: one Python value per input parameter (bytes for
 ``bytes``/``fixed``, int for ``u32``/``u64``, bool for ``bool``, the requested length for
