@@ -61,7 +61,11 @@ class MemoryAccessError(Exception):
 
 @runtime_checkable
 class GuestMemory(Protocol):
-    """Bounds-checked access to the guest's linear memory, provided by the engine per call."""
+    """Bounds-checked access to the guest's linear memory, provided by the engine per call.
+
+    An engine may also give it a ``buffer()`` method returning the whole linear memory as a
+    writable memoryview, valid until the host call returns: the HostABI handlers then slice it
+    directly (checking every range themselves) instead of calling ``read`` and ``write``."""
 
     def size(self) -> int: ...
     def read(self, ptr: int, length: int) -> bytes: ...

@@ -1,16 +1,21 @@
-"""Guest-memory protocol of one host call: bounds-checked reads and writes that also count the
-bytes moved (for gas) and keep them (for the trace).
+"""Guest memory as one host call sees it: a buffer of exactly linear memory, and the status
+exception of the calling convention.
 
-Engines provide :class:`~ispc_framework._engines.GuestMemory`; this layer checks every range itself
-with Python integers (so ``ptr + len`` cannot wrap around 2^32) before the engine is asked, so a
-range is refused identically on every engine.
+An engine whose memory has a ``buffer()`` method (a writable memoryview of the whole linear
+memory, valid until the host call returns) gives the handlers direct slices of it; any other
+``GuestMemory`` is seen through :class:`ProtocolView`, whose slices go through the protocol's
+``read`` and ``write``. The handlers (:mod:`.specialise`) check every range themselves with
+Python integers against the size read once per call, so ``ptr + len`` cannot wrap around 2^32
+and a range is refused identically on every engine.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._engines import GuestMemory, MemoryAccessError
 
-__all__ = ["GuestIO", "GuestError"]
+__all__ = ["GuestError", "ProtocolView", "guest_buffer"]
 
 
 class GuestError(Exception):
@@ -22,43 +27,31 @@ class GuestError(Exception):
         self.reason = reason
 
 
-class GuestIO:
-    """Access to guest memory for one call, with accounting."""
+class ProtocolView:
+    """A ``GuestMemory`` sliced like a buffer: ``len()`` is its size (asked once: linear memory
+    cannot change during a host call), ``view[a:b]`` reads, ``view[a:b] = data`` writes."""
 
-    __slots__ = ("_memory", "_size", "bytes_read", "bytes_written", "reads", "writes")
+    __slots__ = ("_memory", "_size")
 
     def __init__(self, memory: GuestMemory) -> None:
         self._memory = memory
-        self._size = -1   # asked once per call: linear memory cannot change during a host call
-        self.bytes_read = 0
-        self.bytes_written = 0
-        self.reads: list[bytes] = []
-        self.writes: list[bytes] = []
+        self._size = memory.size()
 
-    def check(self, ptr: int, length: int) -> None:
-        """Raise MemoryAccessError unless [ptr, ptr + length) lies inside linear memory."""
-        size = self._size
-        if size < 0:
-            size = self._size = self._memory.size()
-        if ptr < 0 or length < 0 or ptr + length > size:
-            raise MemoryAccessError(f"range [{ptr}, {ptr + length}) is outside memory of {size} bytes")
+    def __len__(self) -> int:
+        return self._size
 
-    def read(self, ptr: int, length: int) -> bytes:
-        self.check(ptr, length)
-        data = bytes(self._memory.read(ptr, length)) if length else b""
+    def __getitem__(self, span: slice) -> bytes:
+        length = span.stop - span.start
+        data = bytes(self._memory.read(span.start, length))
         if len(data) != length:
             raise MemoryAccessError(f"engine returned {len(data)} bytes for a read of {length}")
-        self.bytes_read += length
-        self.reads.append(data)
         return data
 
-    def write(self, ptr: int, data: bytes) -> None:
-        data = bytes(data)
-        self.check(ptr, len(data))
-        if data:
-            self._memory.write(ptr, data)
-        self.bytes_written += len(data)
-        self.writes.append(data)
+    def __setitem__(self, span: slice, data: bytes) -> None:
+        self._memory.write(span.start, data)
 
-    def write_u32(self, ptr: int, value: int) -> None:
-        self.write(ptr, int(value).to_bytes(4, "little"))
+
+def guest_buffer(memory: Any) -> Any:
+    """``memory.buffer()`` when the engine provides it, else a :class:`ProtocolView`."""
+    buffer = getattr(memory, "buffer", None)
+    return buffer() if buffer is not None else ProtocolView(memory)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from .._authorization import STATE_KEY, contract_state_id, spend_refusal
-from .._encoding import decode, decode_value, encode, encode_value
+from .._encoding import _build_model as build_model
+from .._encoding import decode, decode_value, encode
 from .._engines import HostEnv
 from .._errors import ValidationError
 from .._model import (BN254_FR, ContractLock, Event, FungibleToken, HeightLock, MultiKeyLock,
@@ -54,11 +55,22 @@ def _plain(data: bytes, what: str) -> Any:
 
 
 def decode_locks(data: bytes) -> tuple[Any, ...]:
-    """A canonical array of 0..8 locking conditions."""
+    """A canonical array of 0..8 locking conditions. Each item is built from the array's decoded
+    value as it stands (what ``decode(encode_value(item))`` gives, without the round trip: the
+    array was canonical, so each item is too)."""
     items = _plain(data, "locks")
     if not isinstance(items, tuple) or len(items) > MAX_LOCKS:
         raise _invalid(f"locks: expected an array of at most {MAX_LOCKS} locks")
-    return tuple(decode_guest(encode_value(item), _LOCK_TYPES, "lock") for item in items)
+    locks = []
+    for item in items:
+        try:
+            lock = build_model(item, "lock")
+        except ValidationError as exc:  # DecodeError included
+            raise _invalid(f"lock: {exc.message}") from None
+        if not isinstance(lock, _LOCK_TYPES):
+            raise _invalid(f"lock: got {type(lock).__name__}")
+        locks.append(lock)
+    return tuple(locks)
 
 
 def _model(factory: Any, *args: Any, **kwargs: Any) -> Any:

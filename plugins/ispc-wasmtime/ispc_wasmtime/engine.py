@@ -82,6 +82,30 @@ _get_fuel = _c_function("wasmtime_context_get_fuel", _VOID, _VOID, _VOID)
 _set_fuel = _c_function("wasmtime_context_set_fuel", _VOID, _VOID, ctypes.c_uint64)
 _memory_data = _c_function("wasmtime_memory_data", _VOID, _VOID, _VOID)
 _memory_data_size = _c_function("wasmtime_memory_data_size", ctypes.c_size_t, _VOID, _VOID)
+_I64 = ctypes.c_int64
+_store_new = _c_function("wasmtime_store_new", _VOID, _VOID, _VOID, _VOID)
+_store_context = _c_function("wasmtime_store_context", _VOID, _VOID)
+_store_delete = _c_function("wasmtime_store_delete", None, _VOID)
+_store_limiter = _c_function("wasmtime_store_limiter", None, _VOID, _I64, _I64, _I64, _I64, _I64)
+_set_epoch_deadline = _c_function("wasmtime_context_set_epoch_deadline", None, _VOID,
+                                  ctypes.c_uint64)
+_instantiate_pre = _c_function("wasmtime_instance_pre_instantiate", _VOID, _VOID, _VOID, _VOID,
+                               _VOID)
+_export_get = _c_function("wasmtime_instance_export_get", ctypes.c_bool, _VOID, _VOID, _VOID,
+                          ctypes.c_size_t, _VOID)
+_func_call_unchecked = _c_function("wasmtime_func_call_unchecked", _VOID, _VOID, _VOID, _VOID,
+                                   ctypes.c_size_t, _VOID)
+#: layout of execute's scratch buffer: wasmtime_instance_t, two wasmtime_extern_t (memory and
+#: method), one wasmtime_val_raw_t (the result), one wasm_trap_t* (8-byte aligned throughout)
+_EXTERN = ctypes.sizeof(ffi.wasmtime_extern_t)
+_EXTERN_OF = ffi.wasmtime_extern_t.of.offset     # the union holding the memory or func
+_INSTANCE = 0
+_MEMORY = ctypes.sizeof(ffi.wasmtime_instance_t)
+_FUNC = _MEMORY + _EXTERN
+_VALUES = _FUNC + _EXTERN
+_TRAP = _VALUES + ctypes.sizeof(ffi.wasmtime_val_raw_t)
+_SCRATCH_BYTES = _TRAP + ctypes.sizeof(ctypes.c_void_p)
+assert _MEMORY % 8 == 0 and _EXTERN % 8 == 0
 #: wasmtime_func_unchecked_callback_t with the value array typed as u64 words: a
 #: wasmtime_val_raw_t is 16 bytes, so argument i is word 2*i (an i32 in its low half), and the
 #: result goes into word 0
@@ -90,10 +114,14 @@ _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_size_t, _VOID, _VOID, ctypes.POINTER(ctype
 assert ctypes.sizeof(ffi.wasmtime_val_raw_t) == 16
 
 
+def _wasmtime_error(error: int) -> wasmtime.WasmtimeError:
+    return wasmtime.WasmtimeError._from_ptr(ctypes.cast(error, ctypes.POINTER(
+        ffi.wasmtime_error_t)))
+
+
 def _check(error) -> None:
     if error:
-        raise wasmtime.WasmtimeError._from_ptr(ctypes.cast(error, ctypes.POINTER(
-            ffi.wasmtime_error_t)))
+        raise _wasmtime_error(error)
 
 
 #: Host gas is taken out of the store's fuel once this much has been charged since the last time
@@ -129,6 +157,10 @@ class _Run:
         self.memory: _Memory | None = None
         self._fuel = ctypes.c_uint64()
         self._fuel_address = ctypes.addressof(self._fuel)
+
+    def fuel_left(self) -> int:
+        _check(_get_fuel(self.context, self._fuel_address))
+        return self._fuel.value
 
     def take_fuel(self, gas: int) -> None:
         """Take ``gas`` out of the store's fuel; OutOfGas if the shared budget cannot cover it."""
@@ -218,51 +250,55 @@ def _trampoline(index: int, params: tuple[str, ...], results: tuple[str, ...]):
 class _Memory:
     """GuestMemory over a wasmtime memory export; invalid once its run has finished.
 
-    Base and size are read from wasmtime once per host call (the trampoline clears ``fresh``;
-    ``memory.grow`` between calls may move or resize linear memory, nothing during one), and
-    accesses go through a memoryview of exactly that range, so even a wrong bounds check could
-    not reach outside linear memory."""
+    Base and size are read from wasmtime at most once per host call (the trampoline clears
+    ``fresh``; ``memory.grow`` between calls may move or resize linear memory, nothing during
+    one): the size always, the base only when the size changed (memory moves only when it
+    grows). Accesses go through a memoryview of exactly that range, so even a wrong bounds
+    check could not reach outside linear memory; :meth:`buffer` hands that view to the HostABI
+    handlers for the call."""
 
-    __slots__ = ("_context", "_memory", "_address", "_alive", "fresh", "_view", "_key")
+    __slots__ = ("_context", "_memory", "_address", "_alive", "fresh", "_view", "_size")
 
-    def __init__(self, context: int, memory) -> None:
+    def __init__(self, context: int, address: int, keeper: Any) -> None:
         self._context = context
-        self._memory = memory   # keeps the wasmtime_memory_t alive
-        self._address = ctypes.addressof(memory)
+        self._memory = keeper   # keeps the wasmtime_memory_t at ``address`` alive
+        self._address = address
         self._alive = True
         self.fresh = False
         self._view = memoryview(b"")
-        self._key = (0, 0)
+        self._size = 0
 
     def close(self) -> None:
         self._alive = False
         self._view = memoryview(b"")
 
-    def _current(self) -> memoryview:
+    def buffer(self) -> memoryview:
+        """Linear memory as a writable memoryview, valid until this host call returns."""
+        if self.fresh:
+            return self._view
         if not self._alive:
             raise MemoryAccessError("the execution that owned this memory has finished")
-        if not self.fresh:
-            size = _memory_data_size(self._context, self._address)
+        size = _memory_data_size(self._context, self._address)
+        if size != self._size:
             base = _memory_data(self._context, self._address) or 0
-            if (base, size) != self._key:
-                self._key = (base, size)
-                self._view = memoryview((ctypes.c_ubyte * size).from_address(base)).cast("B") \
-                    if size else memoryview(b"")
-            self.fresh = True
+            self._view = memoryview((ctypes.c_ubyte * size).from_address(base)).cast("B") \
+                if size and base else memoryview(b"")
+            self._size = len(self._view)
+        self.fresh = True
         return self._view
 
     def size(self) -> int:
-        return len(self._current())
+        return len(self.buffer())
 
     def read(self, ptr: int, length: int) -> bytes:
-        view = self._current()
+        view = self.buffer()
         if ptr < 0 or length < 0 or ptr + length > len(view):
             raise MemoryAccessError(f"range [{ptr}, {ptr + length}) is outside linear memory "
                                     f"of {len(view)} bytes")
         return view[ptr:ptr + length].tobytes()
 
     def write(self, ptr: int, data: bytes) -> None:
-        view = self._current()
+        view = self.buffer()
         if ptr < 0 or ptr + len(data) > len(view):
             raise MemoryAccessError(f"range [{ptr}, {ptr + len(data)}) is outside linear "
                                     f"memory of {len(view)} bytes")
@@ -272,7 +308,8 @@ class _Memory:
 class CompiledModule:
     """A validated contract: its code hash, deploy-time facts, and per-engine linked forms."""
 
-    __slots__ = ("code", "code_hash", "info", "_linked", "_lock", "_trampolines", "_bound")
+    __slots__ = ("code", "code_hash", "info", "_linked", "_lock", "_trampolines", "_bound",
+                 "_addresses", "_names")
 
     def __init__(self, code: bytes, info: ModuleInfo) -> None:
         self.code = code
@@ -286,6 +323,22 @@ class CompiledModule:
         # The last host-function set this module's imports were bound to, and the binding:
         # a coordinator passes the same tuple on every run, so this is worked out once.
         self._bound: tuple[Sequence[HostFunction], tuple[HostFunction, ...]] | None = None
+        self._addresses: dict[int, tuple[Any, int]] = {}   # stack_bytes -> (InstancePre, address)
+        self._names: dict[str, bytes] = {}                 # method -> its UTF-8 name
+
+    def pre_address(self, slot: _EngineSlot, pre: Any) -> int:
+        """The ``wasmtime_instance_pre_t*`` of ``pre`` (linked for ``slot``) as an integer."""
+        known = self._addresses.get(slot.stack_bytes)
+        if known is None or known[0] is not pre:
+            known = self._addresses[slot.stack_bytes] = (
+                pre, ctypes.cast(pre.ptr(), ctypes.c_void_p).value or 0)
+        return known[1]
+
+    def method_name(self, method: str) -> bytes:
+        name = self._names.get(method)
+        if name is None:
+            name = self._names[method] = method.encode()
+        return name
 
     def bound_functions(self, host_functions: Sequence[HostFunction]) -> tuple[HostFunction, ...]:
         """``bind_imports(info, host_functions)``, remembered for the last ``host_functions``."""
@@ -304,6 +357,7 @@ class _EngineSlot:
         self.stack_bytes = stack_bytes
         self.digest = settings_digest(stack_bytes)
         self.engine = wasmtime.Engine(build_config(stack_bytes))
+        self.address = ctypes.cast(self.engine.ptr(), ctypes.c_void_p).value   # wasm_engine_t*
         self.watchdog = EpochWatchdog(self.engine)
         # A compile that missed its deadline may still be running on this engine: never free
         # the engine under it (close() leaks it instead).
@@ -357,6 +411,7 @@ class WasmtimeEngine:
         with self._slots_lock:
             slots, self._slots = list(self._slots.values()), {}
         for slot in slots:
+            slot.watchdog.close()   # a lingering ticker must not tick a freed engine
             if not slot.compile_abandoned:
                 slot.engine.close()
 
@@ -475,36 +530,39 @@ class WasmtimeEngine:
             raise MemoryLimitExceeded(f"the module's initial memory of {initial} bytes exceeds "
                                       f"the cap of {limits.memory_bytes}", limit="memory_bytes")
         run = _Run(env, functions)
-        store = wasmtime.Store(slot.engine)
+        # One buffer for what wasmtime writes during the run (instance, the two exports, the
+        # result word, the trap pointer), addressed as plain integers: the C functions are
+        # declared with c_void_p arguments, so no ctypes object is built per argument.
+        scratch = ctypes.create_string_buffer(_SCRATCH_BYTES)
+        base = ctypes.addressof(scratch)
+        instance, memory_item, func_item = base + _INSTANCE, base + _MEMORY, base + _FUNC
+        values, trap_slot = base + _VALUES, base + _TRAP
+        store = _store_new(slot.address, None, None)
         memory = None
         previous = _current.run
         try:
+            context = run.context = _store_context(store)
             fuel = max(0, min(int(limits.fuel), MAX_U64))   # never negative: -1 means unlimited
-            store.set_fuel(fuel)
-            store.set_limits(memory_size=int(limits.memory_bytes),
-                             table_elements=MAX_TABLE_ELEMENTS, instances=1, tables=1,
-                             memories=1)
-            store.set_epoch_deadline(slot.watchdog.deadline_ticks(limits.timeout_s))
-            context = store._context()
-            run.context = ctypes.cast(context, ctypes.c_void_p).value or 0
+            _check(_set_fuel(context, fuel))
+            _store_limiter(store, int(limits.memory_bytes), MAX_TABLE_ELEMENTS, 1, 1, 1)
+            _set_epoch_deadline(context, slot.watchdog.deadline_ticks(limits.timeout_s))
             with slot.watchdog:
-                instance = self._instantiate(pre, context, run)
-                memory = _Memory(run.context,
-                                 self._export(context, instance, "memory").of.memory)
+                self._instantiate(module.pre_address(slot, pre), context, instance, trap_slot)
+                self._export(context, instance, b"memory", memory_item)
+                memory = _Memory(context, memory_item + _EXTERN_OF, scratch)
                 env.memory = run.memory = memory
-                func = self._export(context, instance, method).of.func
-                values = (ffi.wasmtime_val_raw_t * 1)()
-                trap = ctypes.POINTER(ffi.wasm_trap_t)()
+                self._export(context, instance, module.method_name(method), func_item)
                 _current.run = run
                 try:
-                    error = ffi.wasmtime_func_call_unchecked(context, ctypes.byref(func), values,
-                                                             1, ctypes.byref(trap))
+                    error = _func_call_unchecked(context, func_item + _EXTERN_OF, values, 1,
+                                                 trap_slot)
                 finally:
                     _current.run = previous
                 memory.fresh = False   # the guest ran since the last host call
             # Store fuel paid for wasm code and (through _Run) host gas; report wasm fuel alone:
             # the coordinator adds ctx.gas_used to it.
-            fuel_used = max(0, fuel - store.get_fuel() - run.host_fuel)
+            fuel_used = max(0, fuel - run.fuel_left() - run.host_fuel)
+            trap = ctypes.c_void_p.from_address(trap_slot).value
             if run.error is not None:
                 raise _host_error(run.error)
             if error or trap:
@@ -512,21 +570,21 @@ class WasmtimeEngine:
             if fuel_used + env.ctx.gas_used > limits.fuel:   # the host gas not yet taken
                 raise OutOfGas(f"wasm fuel plus host gas exceed the budget of {limits.fuel}",
                                limit="fuel", host_gas=env.ctx.gas_used, fuel_used=fuel_used)
-            return EngineOutcome(status=values[0].i32 & _M32, fuel_used=fuel_used)
+            status = ctypes.c_uint32.from_address(values).value   # an i32 result: the low half
+            return EngineOutcome(status=status, fuel_used=fuel_used)
         finally:
             if memory is not None:
                 memory.close()
             env.memory = None
-            store.close()
+            _store_delete(store)
 
-    def _instantiate(self, pre, context, run: _Run):
-        instance = ffi.wasmtime_instance_t()
-        trap = ctypes.POINTER(ffi.wasm_trap_t)()
-        error = ffi.wasmtime_instance_pre_instantiate(pre.ptr(), context,
-                                                      ctypes.byref(instance), ctypes.byref(trap))
+    @staticmethod
+    def _instantiate(pre: int, context: int, instance: int, trap_slot: int) -> None:
+        error = _instantiate_pre(pre, context, instance, trap_slot)
+        trap = ctypes.c_void_p.from_address(trap_slot).value
         if error or trap:
-            message = _first_line(wasmtime.WasmtimeError._from_ptr(error)) if error else \
-                wasmtime.Trap._from_ptr(trap).message
+            message = _first_line(_wasmtime_error(error)) if error else \
+                wasmtime.Trap._from_ptr(ctypes.cast(trap, ctypes.POINTER(ffi.wasm_trap_t))).message
             if "memory" in message and ("limit" in message or "minimum" in message):
                 raise MemoryLimitExceeded(f"instantiation failed: {message}",
                                           limit="memory_bytes")
@@ -538,23 +596,17 @@ class WasmtimeEngine:
                                                f"{MAX_TABLE_ELEMENTS} elements (a fixed cap, "
                                                f"not a [limits] setting)")
             raise Trap(f"instantiation failed: {message}", code="instantiation-failed")
-        return instance
 
     @staticmethod
-    def _export(context, instance, name: str):
-        raw = name.encode()
-        item = ffi.wasmtime_extern_t()
-        if not ffi.wasmtime_instance_export_get(context, ctypes.byref(instance),
-                                                ctypes.create_string_buffer(raw), len(raw),
-                                                ctypes.byref(item)):
-            raise ModuleRejected(f"module exports no {name!r}", code="method-not-found")
-        return item
+    def _export(context: int, instance: int, name: bytes, item: int) -> None:
+        if not _export_get(context, instance, name, len(name), item):
+            raise ModuleRejected(f"module exports no {name.decode()!r}", code="method-not-found")
 
     @staticmethod
     def _failure(error, trap, memory: _Memory, limits, fuel_used: int) -> ISPCError:
         if error:
-            return Trap(f"wasmtime error: {_first_line(wasmtime.WasmtimeError._from_ptr(error))}")
-        trap_obj = wasmtime.Trap._from_ptr(trap)
+            return Trap(f"wasmtime error: {_first_line(_wasmtime_error(error))}")
+        trap_obj = wasmtime.Trap._from_ptr(ctypes.cast(trap, ctypes.POINTER(ffi.wasm_trap_t)))
         code, message = trap_obj.trap_code, _trap_message(trap_obj)
         TC = wasmtime.TrapCode
         if code == TC.OUT_OF_FUEL:
