@@ -584,7 +584,7 @@ class WasmtimeEngine:
         trap = ctypes.c_void_p.from_address(trap_slot).value
         if error or trap:
             message = _first_line(_wasmtime_error(error)) if error else \
-                wasmtime.Trap._from_ptr(ctypes.cast(trap, ctypes.POINTER(ffi.wasm_trap_t))).message
+                wasmtime.Trap._from_ptr(ctypes.cast(trap or 0, ctypes.POINTER(ffi.wasm_trap_t))).message
             if "memory" in message and ("limit" in message or "minimum" in message):
                 raise MemoryLimitExceeded(f"instantiation failed: {message}",
                                           limit="memory_bytes")
