@@ -32,7 +32,8 @@ var Circuits = map[string]Capacities{
 }
 
 const (
-	rate        = poseidon.Inputs - 1 // Commit absorbs 15 elements per Poseidon(16) call
+	v1Inputs    = 16           // v1's sponge is circomlib's Poseidon(16) (t = 17)
+	rate        = v1Inputs - 1 // Commit absorbs 15 elements per Poseidon(16) call
 	amountBits  = 64
 	sumBits     = 70 // sums of at most 2 * 16 amounts below 2^64 stay below 2^70
 	encodingTag = 1
@@ -87,7 +88,7 @@ func (d *DraftV1) Define(api frontend.API) error {
 		func(k int64) frontend.Variable { return k })
 	var state frontend.Variable = 0
 	for start := 0; start < len(elems); start += rate {
-		var block [poseidon.Inputs]frontend.Variable
+		var block [v1Inputs]frontend.Variable
 		block[0] = state
 		for k := 0; k < rate; k++ {
 			if start+k < len(elems) {
@@ -96,7 +97,7 @@ func (d *DraftV1) Define(api frontend.API) error {
 				block[k+1] = 0
 			}
 		}
-		state = poseidon.Circuit(api, block)
+		state = poseidon.Circuit(api, block[:])
 	}
 	api.AssertIsEqual(d.Commitment, state)
 
@@ -155,12 +156,12 @@ func Commitment(d *DraftV1) (*big.Int, error) {
 	}
 	var state fr.Element
 	for start := 0; start < len(elems); start += rate {
-		var block [poseidon.Inputs]fr.Element
+		var block [v1Inputs]fr.Element
 		block[0] = state
 		for k := 0; k < rate && start+k < len(elems); k++ {
 			block[k+1] = elems[start+k]
 		}
-		state = poseidon.Hash(block)
+		state = poseidon.Hash(block[:])
 	}
 	return state.BigInt(new(big.Int)), nil
 }

@@ -153,14 +153,7 @@ func (d *DraftV2) Define(api frontend.API) error {
 			}
 			return acc
 		})
-	var block [poseidon.Inputs]frontend.Variable
-	for k := range block {
-		block[k] = 0
-		if k < len(elems) {
-			block[k] = elems[k]
-		}
-	}
-	api.AssertIsEqual(d.Commitment, poseidon.Circuit(api, block))
+	api.AssertIsEqual(d.Commitment, poseidon.Circuit(api, elems))
 
 	// 3. Per output token t: total out <= total in, unless the executing contract issued it.
 	counted := make([]frontend.Variable, nOut) // counted[j]: output j's amount, if it names a token
@@ -278,8 +271,6 @@ func CommitmentV2(d *DraftV2) (*big.Int, error) {
 	if bad != nil {
 		return nil, bad
 	}
-	var block [poseidon.Inputs]fr.Element
-	copy(block[:], elems)
-	h := poseidon.Hash(block)
+	h := poseidon.Hash(elems)
 	return h.BigInt(new(big.Int)), nil
 }

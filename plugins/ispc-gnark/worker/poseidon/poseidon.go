@@ -1,5 +1,6 @@
 // Package poseidon is circomlib's Poseidon hash (poseidon.circom, the optimised form with the
-// C, S, M, P constants) for 16 inputs (t = 17), as a gnark gadget and natively.
+// C, S, M, P constants) for the widths whose constants are generated here (constants_t*.go), as
+// a gnark gadget and natively: Poseidon(n) hashes n inputs with a permutation of width t = n + 1.
 //
 // Written here rather than imported because no circomlib-compatible gadget is available from the
 // Go module proxy (vocdoni's gnark-crypto-primitives is not served). The round structure follows
@@ -9,25 +10,39 @@
 package poseidon
 
 import (
+	"fmt"
 	"math/big"
+	"sync"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/frontend"
 )
 
-// Inputs is the number of inputs this package hashes (circomlib's Poseidon(16)).
-const Inputs = 16
-
 const (
-	t        = Inputs + 1
 	roundsF  = 8
-	roundsP  = 68 // circomlib's N_ROUNDS_P[t - 2]
-	sStride  = 2*t - 1
 	halfFull = roundsF / 2
 )
 
-var c, s []fr.Element
-var m, p [t][t]fr.Element
+// roundsP is circomlib's N_ROUNDS_P, indexed by t - 2.
+var roundsP = [16]int{56, 57, 56, 60, 60, 63, 64, 63, 60, 66, 60, 65, 70, 60, 64, 68}
+
+// constants is one width's table as generated (hex strings, circomlib's order).
+type constants struct{ c, s, m, p []string }
+
+// width is one width's parsed constants.
+type width struct {
+	t, roundsP int
+	c, s       []fr.Element
+	m, p       [][]fr.Element // m[i][j]: row i, column j, as in circomlib's M[i][j]
+}
+
+var (
+	raw    = map[int]constants{}
+	mu     sync.Mutex
+	parsed = map[int]*width{}
+)
+
+func register(t int, k constants) { raw[t] = k }
 
 func parse(values []string) []fr.Element {
 	out := make([]fr.Element, len(values))
@@ -41,23 +56,38 @@ func parse(values []string) []fr.Element {
 	return out
 }
 
-func init() {
-	c, s = parse(constC), parse(constS)
-	mm, pp := parse(constM), parse(constP)
-	if len(c) != t*roundsF+roundsP || len(s) != roundsP*sStride || len(mm) != t*t || len(pp) != t*t {
-		panic("poseidon: constants do not match t = 17")
+// forInputs is the width for n inputs; it panics if its constants were not generated (a
+// programming error: the circuits use fixed widths).
+func forInputs(n int) *width {
+	t := n + 1
+	mu.Lock()
+	defer mu.Unlock()
+	if w, ok := parsed[t]; ok {
+		return w
 	}
+	k, ok := raw[t]
+	if !ok {
+		panic(fmt.Sprintf("poseidon: no constants for t = %d (add it to gen_poseidon_constants.py)", t))
+	}
+	w := &width{t: t, roundsP: roundsP[t-2], c: parse(k.c), s: parse(k.s)}
+	mm, pp := parse(k.m), parse(k.p)
+	if len(w.c) != t*roundsF+w.roundsP || len(w.s) != w.roundsP*(2*t-1) || len(mm) != t*t || len(pp) != t*t {
+		panic(fmt.Sprintf("poseidon: constants do not match t = %d", t))
+	}
+	w.m, w.p = make([][]fr.Element, t), make([][]fr.Element, t)
 	for i := 0; i < t; i++ {
-		for j := 0; j < t; j++ {
-			m[i][j], p[i][j] = mm[i*t+j], pp[i*t+j]
-		}
+		w.m[i], w.p[i] = mm[i*t:(i+1)*t], pp[i*t:(i+1)*t]
 	}
+	parsed[t] = w
+	return w
 }
 
-// Hash computes circomlib's Poseidon(16)(inputs) natively.
-func Hash(inputs [Inputs]fr.Element) fr.Element {
-	var state [t]fr.Element
-	copy(state[1:], inputs[:])
+// Hash computes circomlib's Poseidon(len(inputs))(inputs) natively.
+func Hash(inputs []fr.Element) fr.Element {
+	w := forInputs(len(inputs))
+	t, c, s, sStride := w.t, w.c, w.s, 2*w.t-1
+	state := make([]fr.Element, t)
+	copy(state[1:], inputs)
 	ark := func(r int) {
 		for j := range state {
 			state[j].Add(&state[j], &c[r+j])
@@ -69,8 +99,8 @@ func Hash(inputs [Inputs]fr.Element) fr.Element {
 		x4.Square(&x2)
 		x.Mul(&x4, x)
 	}
-	mix := func(mat *[t][t]fr.Element) {
-		var out [t]fr.Element
+	mix := func(mat [][]fr.Element) {
+		out := make([]fr.Element, t)
 		var tmp fr.Element
 		for i := 0; i < t; i++ {
 			for j := 0; j < t; j++ {
@@ -86,14 +116,14 @@ func Hash(inputs [Inputs]fr.Element) fr.Element {
 			sigma(&state[j])
 		}
 		ark((r + 1) * t)
-		mix(&m)
+		mix(w.m)
 	}
 	for j := range state {
 		sigma(&state[j])
 	}
 	ark(halfFull * t)
-	mix(&p)
-	for r := 0; r < roundsP; r++ {
+	mix(w.p)
+	for r := 0; r < w.roundsP; r++ {
 		sigma(&state[0])
 		state[0].Add(&state[0], &c[(halfFull+1)*t+r])
 		var s0, tmp fr.Element
@@ -111,26 +141,28 @@ func Hash(inputs [Inputs]fr.Element) fr.Element {
 		for j := range state {
 			sigma(&state[j])
 		}
-		ark((halfFull+1)*t + roundsP + r*t)
-		mix(&m)
+		ark((halfFull+1)*t + w.roundsP + r*t)
+		mix(w.m)
 	}
 	for j := range state {
 		sigma(&state[j])
 	}
 	var out, tmp fr.Element
 	for j := 0; j < t; j++ {
-		tmp.Mul(&m[j][0], &state[j])
+		tmp.Mul(&w.m[j][0], &state[j])
 		out.Add(&out, &tmp)
 	}
 	return out
 }
 
-// Circuit computes circomlib's Poseidon(16)(inputs) in a gnark circuit: 3 constraints per S-box
-// (x^2, x^4, x^5), 8*17 + 68 S-boxes, the linear layers are free.
-func Circuit(api frontend.API, inputs [Inputs]frontend.Variable) frontend.Variable {
-	var state [t]frontend.Variable
+// Circuit computes circomlib's Poseidon(len(inputs))(inputs) in a gnark circuit: 3 constraints
+// per S-box (x^2, x^4, x^5), 8*t + N_ROUNDS_P[t - 2] S-boxes, the linear layers are free.
+func Circuit(api frontend.API, inputs []frontend.Variable) frontend.Variable {
+	w := forInputs(len(inputs))
+	t, c, s, sStride := w.t, w.c, w.s, 2*w.t-1
+	state := make([]frontend.Variable, t)
 	state[0] = 0
-	copy(state[1:], inputs[:])
+	copy(state[1:], inputs)
 	ark := func(r int) {
 		for j := range state {
 			state[j] = api.Add(state[j], c[r+j].BigInt(new(big.Int)))
@@ -141,14 +173,18 @@ func Circuit(api frontend.API, inputs [Inputs]frontend.Variable) frontend.Variab
 		x4 := api.Mul(x2, x2)
 		return api.Mul(x4, x)
 	}
-	mix := func(mat *[t][t]fr.Element) {
-		var out [t]frontend.Variable
+	// linear is sum_j coeff(j) * vs[j], one linear expression.
+	linear := func(vs []frontend.Variable, coeff func(j int) *fr.Element) frontend.Variable {
+		terms := make([]frontend.Variable, len(vs))
+		for j := range vs {
+			terms[j] = api.Mul(coeff(j).BigInt(new(big.Int)), vs[j])
+		}
+		return api.Add(terms[0], terms[1], terms[2:]...)
+	}
+	mix := func(mat [][]fr.Element) {
+		out := make([]frontend.Variable, t)
 		for i := 0; i < t; i++ {
-			terms := make([]frontend.Variable, t)
-			for j := 0; j < t; j++ {
-				terms[j] = api.Mul(mat[j][i].BigInt(new(big.Int)), state[j])
-			}
-			out[i] = api.Add(terms[0], terms[1], terms[2:]...)
+			out[i] = linear(state, func(j int) *fr.Element { return &mat[j][i] })
 		}
 		state = out
 	}
@@ -158,20 +194,16 @@ func Circuit(api frontend.API, inputs [Inputs]frontend.Variable) frontend.Variab
 			state[j] = sigma(state[j])
 		}
 		ark((r + 1) * t)
-		mix(&m)
+		mix(w.m)
 	}
 	for j := range state {
 		state[j] = sigma(state[j])
 	}
 	ark(halfFull * t)
-	mix(&p)
-	for r := 0; r < roundsP; r++ {
+	mix(w.p)
+	for r := 0; r < w.roundsP; r++ {
 		state[0] = api.Add(sigma(state[0]), c[(halfFull+1)*t+r].BigInt(new(big.Int)))
-		terms := make([]frontend.Variable, t)
-		for j := 0; j < t; j++ {
-			terms[j] = api.Mul(s[sStride*r+j].BigInt(new(big.Int)), state[j])
-		}
-		s0 := api.Add(terms[0], terms[1], terms[2:]...)
+		s0 := linear(state, func(j int) *fr.Element { return &s[sStride*r+j] })
 		for j := 1; j < t; j++ {
 			state[j] = api.Add(state[j], api.Mul(state[0], s[sStride*r+t+j-1].BigInt(new(big.Int))))
 		}
@@ -181,15 +213,11 @@ func Circuit(api frontend.API, inputs [Inputs]frontend.Variable) frontend.Variab
 		for j := range state {
 			state[j] = sigma(state[j])
 		}
-		ark((halfFull+1)*t + roundsP + r*t)
-		mix(&m)
+		ark((halfFull+1)*t + w.roundsP + r*t)
+		mix(w.m)
 	}
 	for j := range state {
 		state[j] = sigma(state[j])
 	}
-	terms := make([]frontend.Variable, t)
-	for j := 0; j < t; j++ {
-		terms[j] = api.Mul(m[j][0].BigInt(new(big.Int)), state[j])
-	}
-	return api.Add(terms[0], terms[1], terms[2:]...)
+	return linear(state, func(j int) *fr.Element { return &w.m[j][0] })
 }
