@@ -220,13 +220,13 @@ def commitment_elements(inputs: dict[str, Any], n_in: int, n_out: int,
 def draft_commitment(request: ProofRequest, n_in: int, n_out: int) -> int:
     """The public commitment ``C`` both circuits of ``request.circuit_id`` compute, natively
     (:mod:`._poseidon`), without a witness."""
-    from ._poseidon import INPUTS, poseidon16, poseidon_sponge
+    from ._poseidon import poseidon, poseidon_sponge
 
     version = statement_version(request.circuit_id)
     elements = commitment_elements(circuit_inputs(request, n_in, n_out), n_in, n_out, version)
     if version == 1:
         return poseidon_sponge(elements)
-    return poseidon16([*elements, *([0] * (INPUTS - len(elements)))])
+    return poseidon(elements)      # v2: one Poseidon(n) permutation over its n elements
 
 
 def public_inputs(commitment: int, execution_result_hash: bytes,

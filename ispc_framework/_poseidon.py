@@ -1,4 +1,5 @@
-"""circomlib's Poseidon hash over BN254 (``Poseidon(16)``, t = 17) and the statement's sponge.
+"""circomlib's Poseidon hash over BN254 (``Poseidon(n)`` for the widths the statements use) and
+the v1 statement's sponge.
 
 A draft's commitment is a Poseidon sponge computed inside the circuits; a verifier that holds the
 draft recomputes it here, natively, instead of running circom's witness generator (which computes
@@ -24,66 +25,75 @@ from operator import add, mul
 from pathlib import Path
 from typing import Any
 
-__all__ = ["P", "INPUTS", "RATE", "poseidon16", "poseidon_sponge", "generate_constants"]
+__all__ = ["P", "INPUTS", "RATE", "WIDTHS", "poseidon", "poseidon16", "poseidon_sponge",
+           "generate_constants"]
 
 #: The BN254 scalar field modulus (circom's prime).
 P = 21888242871839275222246405745257275088548364400416034343698204186575808495617
-T = 17                    # state width of Poseidon(16)
-INPUTS = T - 1            # inputs of one permutation
+#: The state widths t whose constants are generated (Poseidon(t - 1)): 17 for ispc.draft.v1's
+#: sponge, and ispc.draft.v2's one permutation over its elements at the pinned capacities (8/8:
+#: 9 elements, t = 10; 2/2: 5 elements, t = 6). Keep in step with ispc-gnark's
+#: gen_poseidon_constants.py.
+WIDTHS = (6, 10, 17)
+INPUTS = 16               # inputs of one permutation of the sponge (Poseidon(16), t = 17)
 RATE = INPUTS - 1         # draft elements the sponge absorbs per permutation (one carries the state)
 ROUNDS_F = 8
-ROUNDS_P = 68             # circomlib's N_ROUNDS_P[t - 2]
+#: circomlib's N_ROUNDS_P, indexed by t - 2.
+N_ROUNDS_P = (56, 57, 56, 60, 60, 63, 64, 63, 60, 66, 60, 65, 70, 60, 64, 68)
 _HALF = ROUNDS_F // 2
-_S_STRIDE = 2 * T - 1
 
 _Tables = tuple[Any, ...]
-_tables: _Tables | None = None
+_tables: dict[int, _Tables] = {}
 
 
-def _load() -> _Tables:
-    """The constants arranged for the rounds (built once, on first use)."""
-    global _tables
-    if _tables is None:
-        from ._poseidon_constants import C, M, P as PM, S
+def _load(t: int) -> _Tables:
+    """Width ``t``'s constants arranged for the rounds (built once per width, on first use)."""
+    tables = _tables.get(t)
+    if tables is not None:
+        return tables
+    if t not in WIDTHS:
+        raise ValueError(f"no Poseidon constants for {t - 1} inputs (t = {t}); widths: {WIDTHS}")
+    from . import _poseidon_constants as k
 
-        if len(C) != T * ROUNDS_F + ROUNDS_P or len(S) != ROUNDS_P * _S_STRIDE \
-                or len(M) != T * T or len(PM) != T * T:
-            raise RuntimeError("the Poseidon constants do not match t = 17")
-        # Mix: out[i] = sum_j M[j][i] * in[j]; keep the columns, so a row of the product is one
-        # sum over a zip (the constants are row-major M[j][i] = M[j * T + i]).
-        m_cols = tuple(tuple(M[j * T + i] for j in range(T)) for i in range(T))
-        p_cols = tuple(tuple(PM[j * T + i] for j in range(T)) for i in range(T))
-        ark = tuple(tuple(C[r * T:(r + 1) * T]) for r in range(_HALF + 1))
-        ark_last = tuple(tuple(C[(_HALF + 1) * T + ROUNDS_P + r * T:
-                                 (_HALF + 2) * T + ROUNDS_P + r * T]) for r in range(_HALF - 1))
-        # Partial round r: its constant, then MixS's row S[33r .. 33r+16] (first element apart)
-        # and the column S[33r+17 .. 33r+32] that spreads the new state[0] into the others.
-        partial = tuple((C[(_HALF + 1) * T + r], S[_S_STRIDE * r],
-                         tuple(S[_S_STRIDE * r + 1:_S_STRIDE * r + T]),
-                         tuple(S[_S_STRIDE * r + T:_S_STRIDE * (r + 1)]))
-                        for r in range(ROUNDS_P))
-        _tables = (m_cols, p_cols, ark, ark_last, partial)
-    return _tables
+    C, S, M, PM = (getattr(k, f"{name}{t}") for name in ("C", "S", "M", "P"))
+    rounds_p, stride = N_ROUNDS_P[t - 2], 2 * t - 1
+    if len(C) != t * ROUNDS_F + rounds_p or len(S) != rounds_p * stride \
+            or len(M) != t * t or len(PM) != t * t:
+        raise RuntimeError(f"the Poseidon constants do not match t = {t}")
+    # Mix: out[i] = sum_j M[j][i] * in[j]; keep the columns, so a row of the product is one
+    # sum over a zip (the constants are row-major M[j][i] = M[j * t + i]).
+    m_cols = tuple(tuple(M[j * t + i] for j in range(t)) for i in range(t))
+    p_cols = tuple(tuple(PM[j * t + i] for j in range(t)) for i in range(t))
+    ark = tuple(tuple(C[r * t:(r + 1) * t]) for r in range(_HALF + 1))
+    ark_last = tuple(tuple(C[(_HALF + 1) * t + rounds_p + r * t:
+                             (_HALF + 2) * t + rounds_p + r * t]) for r in range(_HALF - 1))
+    # Partial round r: its constant, then MixS's row S[(2t-1)r .. (2t-1)r+t-1] (first element
+    # apart) and the column after it that spreads the new state[0] into the others.
+    partial = tuple((C[(_HALF + 1) * t + r], S[stride * r],
+                     tuple(S[stride * r + 1:stride * r + t]),
+                     tuple(S[stride * r + t:stride * (r + 1)]))
+                    for r in range(rounds_p))
+    tables = _tables[t] = (m_cols, p_cols, ark, ark_last, partial)
+    return tables
 
 
 def _mix(cols: Sequence[Sequence[int]], state: list[int]) -> list[int]:
     return [sum(map(mul, col, state)) % P for col in cols]
 
 
-def poseidon16(inputs: Sequence[int], initial_state: int = 0) -> int:
-    """circomlib's ``Poseidon(16)`` (``PoseidonEx(16, 1)`` with ``initialState``) of 16 field
-    elements; each input is taken modulo ``P``, as circom's witness generator does."""
-    if len(inputs) != INPUTS:
-        raise ValueError(f"Poseidon(16) takes 16 inputs, got {len(inputs)}")
-    m_cols, p_cols, ark, ark_last, partial = _load()
+def poseidon(inputs: Sequence[int], initial_state: int = 0) -> int:
+    """circomlib's ``Poseidon(n)`` (``PoseidonEx(n, 1)`` with ``initialState``) of the ``n``
+    field elements given, ``n + 1`` one of :data:`WIDTHS`; each input is taken modulo ``P``, as
+    circom's witness generator does."""
+    m_cols, p_cols, ark, ark_last, partial = _load(len(inputs) + 1)
     first = ark[0]
     state = [(x + c) % P for x, c in zip((initial_state, *inputs), first, strict=True)]
     for r in range(1, _HALF):                        # full rounds 1-3: sigma, ark, mix M
         state = _mix(m_cols, [pow(x, 5, P) + c for x, c in zip(state, ark[r])])
     state = _mix(p_cols, [pow(x, 5, P) + c for x, c in zip(state, ark[_HALF])])  # round 4, P
-    # The sparse partial rounds (MixS): only state[0] goes through the S-box. The other sixteen
+    # The sparse partial rounds (MixS): only state[0] goes through the S-box. The others
     # are left unreduced until the rounds end (each round adds one product below P^2, so they
-    # stay below 2^515): 16 fewer reductions per round, the same values modulo P.
+    # stay below 2^515): t - 1 fewer reductions per round, the same values modulo P.
     head, rest = state[0], state[1:]
     for c0, s_first, s_row, s_col in partial:
         head = (pow(head, 5, P) + c0) % P
@@ -96,6 +106,13 @@ def poseidon16(inputs: Sequence[int], initial_state: int = 0) -> int:
     state = [pow(x, 5, P) for x in state]
     out: int = sum(map(mul, m_cols[0], state)) % P   # MixLast(t, M, 0)
     return out
+
+
+def poseidon16(inputs: Sequence[int], initial_state: int = 0) -> int:
+    """circomlib's ``Poseidon(16)`` of 16 field elements (the sponge's permutation)."""
+    if len(inputs) != INPUTS:
+        raise ValueError(f"Poseidon(16) takes 16 inputs, got {len(inputs)}")
+    return poseidon(inputs, initial_state)
 
 
 def poseidon_sponge(elements: Iterable[int]) -> int:
@@ -123,15 +140,19 @@ def _block(text: str, name: str, t: int) -> list[str]:
 
 
 def generate_constants(text: str) -> str:
-    """The source of :mod:`._poseidon_constants` from circomlib's poseidon_constants.circom."""
-    out = ['"""circomlib\'s Poseidon constants for t = 17 (poseidon_constants.circom, circomlib',
-           "2.0.5), generated by `python -m ispc_framework._poseidon PATH`. DO NOT EDIT.", '"""', ""]
-    for name, var in (("POSEIDON_C", "C"), ("POSEIDON_S", "S"), ("POSEIDON_M", "M"),
-                      ("POSEIDON_P", "P")):
-        out.append(f"{var} = (")
-        out += [f"    {value}," for value in _block(text, name, T)]
-        out.append(")")
-        out.append("")
+    """The source of :mod:`._poseidon_constants` from circomlib's poseidon_constants.circom: the
+    tables ``C<t>``, ``S<t>``, ``M<t>``, ``P<t>`` for each width of :data:`WIDTHS`."""
+    widths = ", ".join(map(str, WIDTHS))
+    out = [f'"""circomlib\'s Poseidon constants for t = {widths} (poseidon_constants.circom,',
+           "circomlib 2.0.5), generated by `python -m ispc_framework._poseidon PATH`. DO NOT EDIT.",
+           '"""', ""]
+    for t in WIDTHS:
+        for name, var in (("POSEIDON_C", "C"), ("POSEIDON_S", "S"), ("POSEIDON_M", "M"),
+                          ("POSEIDON_P", "P")):
+            out.append(f"{var}{t} = (")
+            out += [f"    {value}," for value in _block(text, name, t)]
+            out.append(")")
+            out.append("")
     return "\n".join(out)
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from ispc_framework import _poseidon
-from ispc_framework._poseidon import P, RATE, generate_constants, poseidon16, poseidon_sponge
+from ispc_framework._poseidon import (
+    N_ROUNDS_P, P, RATE, WIDTHS, generate_constants, poseidon, poseidon16, poseidon_sponge)
 
 CIRCOMLIB = Path(__file__).resolve().parents[1] / "node_modules" / "circomlib" / "circuits"
 
@@ -19,6 +20,17 @@ def test_known_answer_of_circomlibjs():
     # Go twin checks the same value).
     assert poseidon16(list(range(1, 17))) == \
         9989051620750914585850546081941653841776809718687451684622678807385399211877
+    assert poseidon(list(range(1, 17))) == poseidon16(list(range(1, 17)))
+
+
+@pytest.mark.parametrize(("n", "answer"), [
+    (5, 6183221330272524995739186171720101788151706631170188140075976616310159254464),
+    (9, 13589767895268936107593642967621470491511464502761040466226072462545218539640),
+])
+def test_known_answers_of_the_narrow_widths(n, answer):
+    # poseidon([1..n]) as circom's witness of circomlib's Poseidon(n) computes it (circom2,
+    # circomlib 2.0.5); ispc-gnark's Go twin checks the same values and go-iden3-crypto's.
+    assert poseidon(list(range(1, n + 1))) == answer
 
 
 def test_inputs_are_taken_modulo_the_field():
@@ -33,6 +45,8 @@ def test_wrong_input_counts_are_refused():
         poseidon16(list(range(15)))
     with pytest.raises(ValueError):
         poseidon_sponge([])
+    with pytest.raises(ValueError, match="no Poseidon constants"):
+        poseidon(list(range(7)))           # t = 8: not a width the statements use
 
 
 def test_the_sponge_chains_blocks_of_fifteen_with_zero_padding():
@@ -58,8 +72,12 @@ def test_the_constants_table_regenerates_byte_for_byte():
 
 
 def test_the_round_structure_matches_circomlib():
-    from ispc_framework._poseidon_constants import C, M, S
-    from ispc_framework._poseidon_constants import P as PM
+    from ispc_framework import _poseidon_constants as k
 
-    assert (len(C), len(S), len(M), len(PM)) == (17 * 8 + 68, 68 * 33, 17 * 17, 17 * 17)
-    assert all(0 <= value < P for value in (*C, *S, *M, *PM))
+    assert N_ROUNDS_P[17 - 2] == 68 and N_ROUNDS_P[10 - 2] == 60 and N_ROUNDS_P[6 - 2] == 60
+    for t in WIDTHS:
+        C, S, M, PM = (getattr(k, f"{name}{t}") for name in ("C", "S", "M", "P"))
+        rounds_p = N_ROUNDS_P[t - 2]
+        assert (len(C), len(S), len(M), len(PM)) == \
+            (t * 8 + rounds_p, rounds_p * (2 * t - 1), t * t, t * t)
+        assert all(0 <= value < P for value in (*C, *S, *M, *PM))

@@ -32,10 +32,10 @@ class Circuit:
 
 CIRCUITS = {c.circuit_id: c for c in (
     # The default: one Poseidon permutation, small token indices (a 2^12 domain).
-    Circuit("ispc.draft.v2", 2, 8, 8, constraint_count=2413,
-            ccs_sha256="d65e3551b3df6c9d9d43dcca6265d40bf8c32716cfdcc6fbe183713f30187c2d"),
-    Circuit("ispc.draft.v2.small", 2, 2, 2, constraint_count=993,
-            ccs_sha256="0595e62ea9bc25eb4fb5576e58887aa7984ad76179f7071290223909487f6a7a"),
+    Circuit("ispc.draft.v2", 2, 8, 8, constraint_count=2242,
+            ccs_sha256="869f43c743f972329d44aaab1992374fa63398f02bce061947552eece02b6ca4"),
+    Circuit("ispc.draft.v2.small", 2, 2, 2, constraint_count=738,
+            ccs_sha256="2b6db6fd73f038bd840433c5df0b34950b57adc1a9882adb82b05d482ffa1d38"),
     # The first statement, kept so keys and proofs made for it still work.
     Circuit("ispc.draft.v1", 1, 8, 8, constraint_count=4437,
             ccs_sha256="c7a29e042662dea596558335af0eaf66cd787a0e49e77108aedc6028486fd2cc"),

@@ -50,14 +50,14 @@ class Circuit:
 
 CIRCUITS = {
     c.circuit_id: c for c in (
-        # The default: one Poseidon permutation over packed slots, about 2,400 constraints (a
+        # The default: one Poseidon(9) permutation over packed slots, about 2,200 constraints (a
         # 2^12 domain); docs/statement-ispc-draft-v2.md.
         Circuit("ispc.draft.v2", 2, "ispc_draft_v2.circom", "DraftV2", 8, 8,
-                r1cs_sha256="ff5c9cad81a1b4278cf3efa000bc0645d02e55ad3b4b16106965d4a992dee2d0",
-                wasm_sha256="40942e513e2ac2c45854a5c73e32b77eafae11c6fb3ad09e0068d7303dabba8b"),
+                r1cs_sha256="0eacafa03e97fcc1f704f83cc816de71aacb60712fe7aa48fb2f4a5daad6e589",
+                wasm_sha256="387079a35ba9df4ae888532a62e40bc9e650fa93db69f2da32d3d296fd5fc3ef"),
         Circuit("ispc.draft.v2.small", 2, "ispc_draft_v2.circom", "DraftV2", 2, 2,
-                r1cs_sha256="15ca185f099691802c3c1b8f0bd2b4eadefb1c8077e8bb3a416505e8b3b383f3",
-                wasm_sha256="f94016716dd91361134de9525503e16cc650da9b1d1505e34558b73b44ffe38f"),
+                r1cs_sha256="6569755bc8b4ead7e39a9b89bd441d039c3f7e475bbb53e828e4d3ea0d49c193",
+                wasm_sha256="ab66825a1e0966f0c287a97924f42e00e9f466d09814429002eda7081f192604"),
         # ispc.draft.v1, kept so its keys and proofs still work: about 4,400 constraints
         # (a 2^13 domain); docs/statement-ispc-draft-v1.md.
         Circuit("ispc.draft.v1", 1, "ispc_draft_v1.circom", "DraftV1", 8, 8,

@@ -82,14 +82,15 @@ template DraftV2(NIN, NOUT) {
         mask += mint[t] * (1 << (24 + t));
     }
 
-    // 1. The commitment: ONE Poseidon(16) permutation over
+    // 1. The commitment: ONE Poseidon(NELEM) permutation (t = NELEM + 1, the narrowest that
+    //    holds the elements) over
     //    [2 | NIN << 8 | NOUT << 16 | mint mask << 24, contract, draft_digest, slots...],
-    //    a slot being amount + 2^64 * token (72 bits), three slots per element, zero-padded.
+    //    a slot being amount + 2^64 * token (72 bits), three slots per element.
     var NSLOT = NIN + NOUT;
     var NELEM = 3 + (NSLOT + 2) \ 3;
     assert(NELEM <= 16);
-    var elem[16];
-    for (var k = 0; k < 16; k++) {
+    var elem[NELEM];
+    for (var k = 0; k < NELEM; k++) {
         elem[k] = 0;
     }
     elem[0] = 2 + NIN * 256 + NOUT * 65536 + mask;
@@ -100,8 +101,8 @@ template DraftV2(NIN, NOUT) {
                            : out_amount[s - NIN] + (1 << 64) * out_token[s - NIN];
         elem[3 + s \ 3] += slot * (1 << (72 * (s % 3)));
     }
-    component hash = Poseidon(16);
-    for (var k = 0; k < 16; k++) {
+    component hash = Poseidon(NELEM);
+    for (var k = 0; k < NELEM; k++) {
         hash.inputs[k] <== elem[k];
     }
     commitment <== hash.out;
