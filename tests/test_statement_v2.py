@@ -81,7 +81,7 @@ def test_the_elements_pack_three_slots_and_the_mint_mask():
 
 #: The commitment of request() under ispc.draft.v2; circom's witness and the gnark worker gave
 #: the same value (the plugins' cross test checks its own known answer in all three).
-KNOWN = 10264456896664049676549122130264726914601497370995173682207614296957288447767
+KNOWN = 20642171635358278182691597065371049991502171954232132649380705253699821999392
 
 
 def test_known_answer():
