@@ -195,7 +195,7 @@ def commitment_elements(inputs: dict[str, Any], n_in: int, n_out: int,
     input slot and ``(owner, token, issuer, amount)`` per output slot (a sponge of Poseidon(16)).
     v2: ``[2 | NIN << 8 | NOUT << 16 | mint mask << 24, contract, draft_digest]``, then the
     slots (inputs, then outputs) as ``amount + 2^64 * token``, three per element at 72-bit
-    offsets (one Poseidon(16) permutation, zero-padded to 16)."""
+    offsets (one ``Poseidon(n)`` permutation over these ``n`` elements)."""
     if version == 1:
         elements = [1, inputs["contract"], inputs["draft_digest"], n_in * 256 + n_out]
         for i in range(n_in):

@@ -2,8 +2,8 @@
 // constraint the circom template DraftV2 of ispc-groth16, with the public inputs of v1 in the
 // same order: [commitment, result_hi, result_lo, contract].
 //
-// Smaller than v1 for the same rules: the commitment is ONE Poseidon(16) permutation over the
-// values the rules use, packed (amounts are bit-decomposed for the range rule anyway), tokens are
+// Smaller than v1 for the same rules: the commitment is ONE Poseidon(n) permutation over the n
+// values the rules use (n = 9 at 8/8: t = 10, the narrowest width that holds them), packed (amounts are bit-decomposed for the range rule anyway), tokens are
 // small canonical indices selected by one-hot bits (cheap in the prover's multi-exponentiations,
 // unlike IsZero inverses), and conservation is checked once per output token.
 package circuit
@@ -64,7 +64,7 @@ func NewV2(c Capacities) *DraftV2 {
 	return d
 }
 
-// v2Elements is the sequence the one permutation absorbs (zero-padded to 16), built from the
+// v2Elements is the sequence the one permutation absorbs (its length is the width), built from the
 // slots' token indices, so one function serves the gadget and the native form.
 func v2Elements[T any](d *DraftV2, idxIn, idxOut []T, conv func(frontend.Variable) T,
 	lin func(terms []T, weights []*big.Int) T) []T {
@@ -144,7 +144,7 @@ func (d *DraftV2) Define(api frontend.API) error {
 		api.AssertIsBoolean(m)
 	}
 
-	// 1. The commitment: one Poseidon(16) permutation over the packed elements.
+	// 1. The commitment: one Poseidon(len(elems)) permutation over the packed elements.
 	elems := v2Elements(d, idxIn, idxOut, func(v frontend.Variable) frontend.Variable { return v },
 		func(terms []frontend.Variable, w []*big.Int) frontend.Variable {
 			var acc frontend.Variable = 0
