@@ -29,7 +29,7 @@ def proved(testing_keys, worker_binary, sample):
 def test_round_trip(proved):
     prover, request, proof = proved
     assert len(proof.proof) == 256 and len(proof.public_inputs) == 4
-    assert proof.circuit_id == "ispc.draft.v2" and proof.constraint_count == 2413
+    assert proof.circuit_id == "ispc.draft.v2" and proof.constraint_count == 2242
     prover.verify(proof, request.execution_result_hash)
     prover.verify(proof, request.execution_result_hash, request=request)
     info = prover.info()

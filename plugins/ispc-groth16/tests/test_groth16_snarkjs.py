@@ -32,7 +32,7 @@ def test_ceremony_key_metadata(ceremony_keys):
     record = KeyStore(ceremony_keys).current("ispc.draft.v2.small")
     meta = record.meta
     assert meta["mode"] == "ceremony" and meta["testing_only"] is False
-    assert meta["ptau_power"] == 10 and meta["phase2_contributions"] == 1  # 984 constraints
+    assert meta["ptau_power"] == 10 and meta["phase2_contributions"] == 1  # 729 constraints
     assert {"circuit.zkey", "proving_key.groth16py", "verification_key.json", "circuit.r1cs",
             "circuit.wasm"} <= set(meta["files"])
     vk = json.loads(record.file("verification_key.json").read_text())

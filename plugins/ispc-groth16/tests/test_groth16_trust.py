@@ -75,7 +75,7 @@ def rogue(keys, node_modules, sample):
         files = {p.name: _sha256_file(p) for p in sorted(stage.iterdir())}
         (stage / "meta.json").write_text(json.dumps({
             "circuit_id": "ispc.draft.v2", "circuit_version": 2, "mode": "ceremony",
-            "testing_only": False, "constraint_count": 2380, "vk_hash": h, "files": files}))
+            "testing_only": False, "constraint_count": 2209, "vk_hash": h, "files": files}))
         shutil.move(str(stage), keys / "ispc.draft.v2" / h)
         request = sample.small(result=RESULT)
         wtns = WitnessCalculator(wasm.read_bytes()).wtns(circuit_inputs(request, 2, 2))
@@ -83,7 +83,7 @@ def rogue(keys, node_modules, sample):
         blob = bytes(groth16py.prove_wtns(pk, str(tmp / "w.wtns")))
     public = tuple(WitnessCalculator.signals(wtns)[1:5])
     return h, ZKStateProof(proof=blob, public_inputs=public, verification_key_hash=bytes.fromhex(h),
-                           circuit_id="ispc.draft.v2", circuit_version=2, constraint_count=2380)
+                           circuit_id="ispc.draft.v2", circuit_version=2, constraint_count=2209)
 
 
 def test_a_key_in_key_dir_is_not_trusted_by_being_there(prover, rogue, make_prover, keys):
