@@ -52,7 +52,7 @@ def _keys(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
                               f"expected a tuple of at most {MAX_SIGNERS} items")
     length = PUBLIC_KEY_LEN if attribute.name == "signers" else SIGNATURE_LEN
     for item in value:
-        if not isinstance(item, bytes) or len(item) != length:
+        if type(item) is not bytes or len(item) != length:  # no subclass: see _model._plain_bytes
             raise ValidationError(f"SignedTransaction.{attribute.name}",
                                   f"every item must be {length} bytes")
     if attribute.name == "signers" and len(set(value)) != len(value):

@@ -1,0 +1,61 @@
+"""Attacker's cases from the review of the exec-path and ispc.draft.v2 changes.
+
+A bytes subclass in a model field: the encoder embeds ``Encoded`` (a bytes subclass that means
+"already canonical bytes") as-is, so a request whose input is ``Encoded(head + x)`` encoded
+exactly like one whose input is ``x``: the same body, transaction id and signature, but the
+engine would run another input. Model fields take exactly ``bytes``."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from ispc_framework._context import ExecutionRequest
+from ispc_framework._encoding import Encoded, encode
+from ispc_framework._errors import ValidationError
+from ispc_framework._model import OutPoint, ResultCommitment, Tensor
+from ispc_framework._signing import SigningKey
+from ispc_framework._transaction import SignedTransaction, check_signatures, sign_request
+
+GENESIS = bytes(32)
+
+
+def _signed() -> SignedTransaction:
+    request = ExecutionRequest(b"\x01" * 32, "transfer", b"pay bob 5")
+    return sign_request(request, [SigningKey.generate()], chain_id="devnet",
+                        genesis_hash=GENESIS, valid_until=10)
+
+
+def test_a_signed_input_cannot_be_replaced_by_one_that_encodes_alike() -> None:
+    tx = _signed()
+    check_signatures(tx, GENESIS)
+    forged_input = Encoded(encode(b"pay bob 5"))  # b"\x49pay bob 5": another input value
+    assert forged_input != tx.request.input
+    with pytest.raises(ValidationError, match="ExecutionRequest.input"):
+        attrs.evolve(tx.request, input=forged_input)
+
+
+@pytest.mark.parametrize("build", [
+    lambda wrap: ExecutionRequest(wrap(b"\x01" * 32), "m"),
+    lambda wrap: ExecutionRequest(b"\x01" * 32, "m", caller=wrap(b"\x02" * 32)),
+    lambda wrap: OutPoint(wrap(b"\x03" * 32), 0),
+    lambda wrap: Tensor("x", "uint8", (1,), wrap(b"\x04")),
+])
+def test_bytes_fields_refuse_subclasses(build) -> None:
+    build(bytes)  # plain bytes are fine
+    with pytest.raises(ValidationError):
+        build(Encoded)
+
+
+def test_signatures_and_keys_refuse_subclasses() -> None:
+    tx = _signed()
+    with pytest.raises(ValidationError, match="SignedTransaction.signatures"):
+        attrs.evolve(tx, signatures=tuple(Encoded(s) for s in tx.signatures))
+    with pytest.raises(ValidationError, match="SignedTransaction.signers"):
+        attrs.evolve(tx, signers=tuple(Encoded(k) for k in tx.signers))
+
+
+def test_return_data_refuses_subclasses() -> None:
+    field = attrs.fields(ResultCommitment).return_data
+    with pytest.raises(ValidationError, match="ResultCommitment.return_data"):
+        field.validator(ResultCommitment.__new__(ResultCommitment), field, Encoded(b"\x40"))
