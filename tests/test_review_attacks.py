@@ -59,3 +59,30 @@ def test_return_data_refuses_subclasses() -> None:
     field = attrs.fields(ResultCommitment).return_data
     with pytest.raises(ValidationError, match="ResultCommitment.return_data"):
         field.validator(ResultCommitment.__new__(ResultCommitment), field, Encoded(b"\x40"))
+
+
+class _LyingInt(int):
+    """An int whose ``int()`` names another number (validators compare the real one)."""
+
+    def __int__(self) -> int:
+        return 7 if int.__int__(self) == 3 else 3
+
+
+class _LyingBytes(bytes):
+    def __bytes__(self) -> bytes:
+        return b"other"
+
+
+def test_an_int_subclass_encodes_its_own_value() -> None:
+    """A signed ONNX request's shape (7, 3) must not be replayable as (3, 7) over the same data:
+    the encoder took ``int(value)`` of an int subclass, which the subclass may redefine."""
+    honest = Tensor("x", "uint8", (7, 3), bytes(21))
+    forged = Tensor("x", "uint8", (_LyingInt(3), _LyingInt(7)), bytes(21))
+    assert forged.shape != honest.shape
+    assert encode(forged) != encode(honest)
+    assert encode(forged) == encode(Tensor("x", "uint8", (3, 7), bytes(21)))
+
+
+def test_a_bytes_subclass_outside_a_model_encodes_its_own_content() -> None:
+    assert encode([_LyingBytes(b"x")]) == encode([b"x"])
+    assert encode({"k": _LyingBytes(b"x")}) == encode({"k": b"x"})
