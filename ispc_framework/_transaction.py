@@ -169,7 +169,9 @@ def check_signatures(tx: object, genesis_hash: bytes) -> SignedTransaction:
     """Raise TransactionRejected unless ``tx`` is a SignedTransaction whose every listed signer
     signed it for the chain whose block 0 is ``genesis_hash`` and whose caller is its first
     signer."""
-    if not isinstance(tx, SignedTransaction):
+    # Exactly the class: a subclass could redefine body() or id, so the signatures would be
+    # checked over other bytes than the request that runs (and it has no canonical encoding).
+    if type(tx) is not SignedTransaction:
         raise _reject(f"a {type(tx).__name__} is not a signed transaction",
                       code="signature-missing", hint="sign the request: `--as KEYNAME`, or "
                       "ispc_framework._transaction.sign_request")

@@ -86,3 +86,21 @@ def test_an_int_subclass_encodes_its_own_value() -> None:
 def test_a_bytes_subclass_outside_a_model_encodes_its_own_content() -> None:
     assert encode([_LyingBytes(b"x")]) == encode([b"x"])
     assert encode({"k": _LyingBytes(b"x")}) == encode({"k": b"x"})
+
+
+def test_a_transaction_subclass_cannot_lend_another_body_to_the_signature_check() -> None:
+    from ispc_framework._errors import TransactionRejected
+
+    honest = _signed()
+    victim_body = honest.body()
+
+    @attrs.frozen
+    class Lending(SignedTransaction):
+        def body(self) -> bytes:
+            return victim_body
+
+    forged = Lending(attrs.evolve(honest.request, input=b"pay mallory 500"), honest.chain_id,
+                     honest.valid_until, honest.signers, honest.signatures)
+    with pytest.raises(TransactionRejected) as err:
+        check_signatures(forged, GENESIS)
+    assert err.value.code == "signature-missing"
