@@ -12,7 +12,7 @@ import pytest
 
 from ispc_framework._context import ExecutionRequest
 from ispc_framework._encoding import Encoded, encode
-from ispc_framework._errors import ValidationError
+from ispc_framework._errors import TransactionRejected, ValidationError
 from ispc_framework._model import OutPoint, ResultCommitment, Tensor
 from ispc_framework._signing import SigningKey
 from ispc_framework._transaction import SignedTransaction, check_signatures, sign_request
@@ -89,8 +89,6 @@ def test_a_bytes_subclass_outside_a_model_encodes_its_own_content() -> None:
 
 
 def test_a_transaction_subclass_cannot_lend_another_body_to_the_signature_check() -> None:
-    from ispc_framework._errors import TransactionRejected
-
     honest = _signed()
     victim_body = honest.body()
 
@@ -104,3 +102,25 @@ def test_a_transaction_subclass_cannot_lend_another_body_to_the_signature_check(
     with pytest.raises(TransactionRejected) as err:
         check_signatures(forged, GENESIS)
     assert err.value.code == "signature-missing"
+
+
+@pytest.mark.parametrize("clone", ["copy", "deepcopy", "pickle"])
+def test_a_copied_transaction_computes_its_own_body_and_id(clone) -> None:
+    """No memo travels with a copy: a copy made by any route and then changed (the only way to
+    change a frozen object short of object.__setattr__ is evolve, which re-runs __init__) has
+    the body and id of its own fields."""
+    import copy
+    import pickle
+
+    tx = _signed()
+    tx.body(), tx.id, encode(tx), encode(tx.request)  # fill every memo
+    twin = {"copy": copy.copy, "deepcopy": copy.deepcopy,
+            "pickle": lambda t: pickle.loads(pickle.dumps(t))}[clone](tx)
+    # (a shallow copy shares the request object itself, whose memo is then right)
+    for obj in (twin,) if clone == "copy" else (twin, twin.request):
+        assert not any(hasattr(obj, slot) for slot in ("_ispc_encoding", "_ispc_body", "_ispc_id"))
+    assert (twin.body(), twin.id, encode(twin)) == (tx.body(), tx.id, encode(tx))
+    changed = attrs.evolve(twin, request=attrs.evolve(twin.request, input=b"pay mallory 500"))
+    assert changed.body() != tx.body() and changed.id != tx.id
+    with pytest.raises(TransactionRejected):
+        check_signatures(changed, GENESIS)
