@@ -28,7 +28,7 @@ from ._errors import (ContextError, ContractFailed, ExecutionError, LimitExceede
 from ._limits import ExecutionLimits
 from ._state import seal_run_draft
 from ._model import (ADDRESS_LEN, HASH_LEN, MAX_U64, ChainPins, Memoised, OutPoint, SealedDraft,
-                     Tensor)
+                     Tensor, _plain_bytes)
 from ._trace import TRACE_VERSION, ExecutionTrace
 
 __all__ = ["ChainPins", "ExecutionRequest", "ExecutionContext", "ContextManager", "ContextStats",
@@ -41,7 +41,7 @@ ZERO_ADDRESS = bytes(ADDRESS_LEN)
 
 def _bytes_len(length: int) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        if not isinstance(value, bytes) or len(value) != length:
+        if type(value) is not bytes or len(value) != length:  # no subclass: see _plain_bytes
             raise ValidationError(f"{type(instance).__name__}.{attribute.name}",
                                   f"expected {length} bytes, got {value!r:.40}")
     return check
@@ -76,7 +76,7 @@ class ExecutionRequest(Memoised):
 
     resource_hash: bytes = attrs.field(validator=_bytes_len(HASH_LEN))
     method: str = attrs.field(validator=attrs.validators.instance_of(str))
-    input: bytes = attrs.field(default=b"", validator=attrs.validators.instance_of(bytes))
+    input: bytes = attrs.field(default=b"", validator=_plain_bytes)
     caller: bytes = attrs.field(default=ZERO_ADDRESS, validator=_bytes_len(ADDRESS_LEN))
     tensors: tuple[Tensor, ...] = attrs.field(default=(), converter=_by_name)
     nonce: int = attrs.field(default=0, validator=_u64)

@@ -405,10 +405,11 @@ def encode_value(value: Any, out: bytearray | None = None, depth: int = 0) -> by
         else:
             _encode_model(value, kind, buf, depth)
     elif isinstance(value, int):  # enums
-
-        _encode_int(int(value), buf)
+        # int.__int__, not int(): a subclass may redefine __int__ to name another number than
+        # the one its validators and users see
+        _encode_int(int.__int__(value), buf)
     elif isinstance(value, (bytes, bytearray, memoryview)):
-        raw = bytes(value)
+        raw = bytes(memoryview(value))  # the content itself: a subclass may redefine __bytes__
         buf += _head(2, len(raw)) + raw
     elif isinstance(value, dict):
         if not all(isinstance(k, str) for k in value):

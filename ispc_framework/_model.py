@@ -84,11 +84,20 @@ def _fail(instance: Any, attribute: attrs.Attribute[Any], message: str) -> NoRet
 
 def _bytes_exact(length: int) -> _Validator:
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        if not isinstance(value, bytes):
+        if type(value) is not bytes:
             _fail(instance, attribute, f"expected bytes, got {type(value).__name__}")
         if len(value) != length:
             _fail(instance, attribute, f"expected {length} bytes, got {len(value)}")
     return check
+
+
+def _plain_bytes(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Exactly ``bytes``: a subclass is refused, because the encoder embeds ``_encoding.Encoded``
+    (a bytes subclass meaning "already encoded") as-is, so such a field would encode like
+    another value (the same transaction id and signature over a different input), and any
+    other subclass may redefine equality or length."""
+    if type(value) is not bytes:
+        _fail(instance, attribute, f"expected bytes, got {type(value).__name__}")
 
 
 def _optional(check: _Validator) -> _Validator:
@@ -100,7 +109,7 @@ def _optional(check: _Validator) -> _Validator:
 
 def _bytes_max(limit: int) -> _Validator:
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        if not isinstance(value, bytes):
+        if type(value) is not bytes:
             _fail(instance, attribute, f"expected bytes, got {type(value).__name__}")
         if len(value) > limit:
             _fail(instance, attribute, f"at most {limit} bytes allowed, got {len(value)}")
@@ -458,7 +467,7 @@ class Tensor:
     dtype: str = attrs.field()
     shape: tuple[int, ...] = attrs.field(
         converter=_int_tuple, validator=_tuple_of(_int_range(0, MAX_U32), max_items=16))
-    data: bytes = attrs.field(validator=_instance_of(bytes))
+    data: bytes = attrs.field(validator=_plain_bytes)
 
     @dtype.validator
     def _check_dtype(self, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -606,7 +615,7 @@ class ResultCommitment(Memoised):
     state_metadata: tuple[tuple[str, str], ...] = _metadata_field()
     # wasm
     status: int = attrs.field(default=0, validator=_u32, kw_only=True)
-    return_data: bytes = attrs.field(default=b"", validator=_instance_of(bytes), kw_only=True)
+    return_data: bytes = attrs.field(default=b"", validator=_plain_bytes, kw_only=True)
     gas_used: int = attrs.field(default=0, validator=_u64, kw_only=True)
     draft: SealedDraft = attrs.field(factory=SealedDraft, validator=_instance_of(SealedDraft),
                                      kw_only=True)

@@ -52,7 +52,7 @@ def _keys(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
                               f"expected a tuple of at most {MAX_SIGNERS} items")
     length = PUBLIC_KEY_LEN if attribute.name == "signers" else SIGNATURE_LEN
     for item in value:
-        if not isinstance(item, bytes) or len(item) != length:
+        if type(item) is not bytes or len(item) != length:  # no subclass: see _model._plain_bytes
             raise ValidationError(f"SignedTransaction.{attribute.name}",
                                   f"every item must be {length} bytes")
     if attribute.name == "signers" and len(set(value)) != len(value):
@@ -169,7 +169,9 @@ def check_signatures(tx: object, genesis_hash: bytes) -> SignedTransaction:
     """Raise TransactionRejected unless ``tx`` is a SignedTransaction whose every listed signer
     signed it for the chain whose block 0 is ``genesis_hash`` and whose caller is its first
     signer."""
-    if not isinstance(tx, SignedTransaction):
+    # Exactly the class: a subclass could redefine body() or id, so the signatures would be
+    # checked over other bytes than the request that runs (and it has no canonical encoding).
+    if type(tx) is not SignedTransaction:
         raise _reject(f"a {type(tx).__name__} is not a signed transaction",
                       code="signature-missing", hint="sign the request: `--as KEYNAME`, or "
                       "ispc_framework._transaction.sign_request")

@@ -396,6 +396,9 @@ class WorkerProver:
                        record: KeyRecord) -> None:
         """Check the draft against the statement's rules (as prove does, independently of any
         key) and recompute the public signals from it, exactly as the prover must have."""
+        if request.circuit_id != proof.circuit_id:  # else its statement would be recomputed
+            raise VerificationFailed(f"the request is for {request.circuit_id!r}, the proof for "
+                                     f"{proof.circuit_id!r}", code="proof-circuit-mismatch")
         try:
             check_rules(request, circuit.n_in, circuit.n_out)
         except (WitnessError, ValidationError) as exc:

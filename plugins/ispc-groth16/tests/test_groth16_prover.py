@@ -151,6 +151,13 @@ def test_verify_against_the_draft(prover, proof, sample):
            code="proof-draft-rules")
 
 
+def test_a_request_for_another_circuit_is_refused_as_such(prover, proof, sample):
+    """The request's circuit id picks the statement recomputed: it must be the proof's."""
+    for other in ("ispc.draft.v1", "ispc.draft.v2.small"):
+        _fails(prover, proof, request=sample.request(circuit_id=other),
+               code="proof-circuit-mismatch")
+
+
 def test_conservation_break_fails_before_proving(prover, sample):
     request = sample.request()
     outputs = (sample.asset(7, sample.coin, 1001),) + request.draft.outputs[1:]
