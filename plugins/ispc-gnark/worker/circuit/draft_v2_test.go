@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
-	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/test"
@@ -100,25 +99,5 @@ func TestV2ConstraintCounts(t *testing.T) {
 
 func BenchmarkProveV2(b *testing.B) {
 	caps := Circuits["ispc.draft.v2"]
-	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, NewV2(caps))
-	if err != nil {
-		b.Fatal(err)
-	}
-	pk, _, err := groth16.Setup(ccs)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, err := frontend.NewWitness(sampleV2(caps), ecc.BN254.ScalarField())
-	if err != nil {
-		b.Fatal(err)
-	}
-	before := cpuTime()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := groth16.Prove(ccs, pk, w); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	b.ReportMetric(float64((cpuTime()-before).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+	benchmarkProve(b, NewV2(caps), sampleV2(caps))
 }
