@@ -22,10 +22,10 @@ returns the source, for reading and for tests.
 
 from __future__ import annotations
 
-import struct
+import functools
 from typing import Any
 
-from .._encoding import encode, encode_host_call_part
+from .._encoding import _head, encode, encode_host_call_part
 from .._engines import MemoryAccessError
 from .._errors import HostCallFailed, ISPCError, LimitExceeded
 from .._model import MAX_U32, MAX_U64
@@ -46,42 +46,17 @@ _VALUE_KINDS = frozenset({"u32", "u64", "bool"})
 # A record's args are ``[wasm args, bytes read]`` and its outcome ``[value, bytes written]``
 # (encode_host_call_part); built here from precomputed heads, tests pin the equality.
 
-_UINT_SMALL = [bytes([n]) for n in range(24)]
-_BYTES_SMALL = [bytes([0x40 | n]) for n in range(24)]
-_ARRAY_SMALL = [bytes([0x80 | n]) for n in range(24)]
-_H8, _H16, _H32, _H64 = (struct.Struct(f">B{code}").pack for code in "BHIQ")
-
-
-def _uint(n: int) -> bytes:
-    """The CBOR head of an unsigned integer below 2^64."""
-    if n < 24:
-        return _UINT_SMALL[n]
-    if n < 0x100:
-        return _H8(0x18, n)
-    if n < 0x10000:
-        return _H16(0x19, n)
-    if n < 0x100000000:
-        return _H32(0x1A, n)
-    return _H64(0x1B, n)
-
-
-def _bytes_head(n: int) -> bytes:
-    if n < 24:
-        return _BYTES_SMALL[n]
-    if n < 0x100:
-        return _H8(0x58, n)
-    if n < 0x10000:
-        return _H16(0x59, n)
-    if n < 0x100000000:
-        return _H32(0x5A, n)
-    return _H64(0x5B, n)
+# The heads come from the encoder's own ``_head`` (one CBOR head writer in the project).
+_uint = functools.partial(_head, 0)         # unsigned integer
+_bytes_head = functools.partial(_head, 2)   # byte string of that length
+_array_head = functools.partial(_head, 4)   # array of that many items
 
 
 def _blobs(blobs: list[bytes]) -> bytes:
     """The CBOR array of byte strings ``blobs`` (fewer than 24: one per parameter at most)."""
     if not blobs:
         return b"\x80"
-    parts = [_ARRAY_SMALL[len(blobs)]]
+    parts = [_array_head(len(blobs))]
     for blob in blobs:
         parts.append(_bytes_head(len(blob)))
         parts.append(blob)
@@ -92,7 +67,7 @@ def record_part(first: list[int] | int | None, blobs: list[bytes]) -> bytes:
     """``encode_host_call_part(first, blobs)`` for what a generated handler has (ints below 2^64,
     fewer than 24 of them and of the blobs); anything else goes to the general encoder."""
     if type(first) is list and len(first) < 24 and len(blobs) < 24:
-        return b"".join([b"\x82", _ARRAY_SMALL[len(first)], *map(_uint, first), _blobs(blobs)]) \
+        return b"".join([b"\x82", _array_head(len(first)), *map(_uint, first), _blobs(blobs)]) \
             if all(type(n) is int and 0 <= n <= MAX_U64 for n in first) \
             else encode_host_call_part(first, blobs)
     if first is None and len(blobs) < 24:
@@ -162,7 +137,7 @@ def handler_source(fn: Function, statuses: Any) -> tuple[str, dict[str, Any]]:
         "MAX_U64": MAX_U64, "STATUS_LIST": str(sorted(fn.statuses)),
         "ALLOWED": frozenset(int(statuses[name]) for name in fn.statuses),
         "NO_ARGS": encode_host_call_part([], []),
-        "ARGS_HEAD": b"\x82" + _ARRAY_SMALL[arity] if arity < 24 else b"",
+        "ARGS_HEAD": b"\x82" + _array_head(arity) if arity < 24 else b"",
     }
     ok, out_of_bounds = int(statuses.OK), int(statuses.OUT_OF_BOUNDS)
     s = _Source()
