@@ -137,13 +137,19 @@ def test_warm_up_loads_the_proving_key_in_the_worker_that_proves(make_prover, te
 
 @pytest.mark.parametrize("damage", ["payload", "header", "truncated"])
 def test_the_compiled_circuit_cache_is_checked_and_rebuilt(make_prover, testing_keys, sample,
-                                                           worker_binary, damage):
+                                                           worker_binary, damage, tmp_path):
     """The worker caches its compiled constraint system next to its binary; a damaged entry is
     recompiled (and rewritten), never trusted: keys still match and proofs still verify."""
     import hashlib
+    import shutil
 
-    cache = worker_binary.parent / "ccs-ispc.draft.v2.bin"
-    make_prover(testing_keys).worker.request("circuit", {"circuit_id": "ispc.draft.v2"})
+    # A private copy of the worker, so the damaged cache file is this test's alone: the shared
+    # build's cache is read at the same time by other test processes, whose recompile raced this
+    # test's damage and made it flaky.
+    binary = Path(shutil.copy2(worker_binary, tmp_path / worker_binary.name))
+    cache = binary.parent / "ccs-ispc.draft.v2.bin"
+    make_prover(testing_keys, worker_binary=str(binary)).worker.request(
+        "circuit", {"circuit_id": "ispc.draft.v2"})
     good = cache.read_bytes()
     header_end = good.index(b"\n") + 1
     payload = good[header_end + 32:]
@@ -156,7 +162,7 @@ def test_the_compiled_circuit_cache_is_checked_and_rebuilt(make_prover, testing_
     else:
         data = data[:len(data) // 2]
     cache.write_bytes(bytes(data))
-    prover = make_prover(testing_keys)
+    prover = make_prover(testing_keys, worker_binary=str(binary))
     prover.verify(prover.prove(sample.request()), sample.request().execution_result_hash,
                   request=sample.request())
     assert cache.read_bytes() == good  # recompiled: the same constraint system, rewritten
