@@ -26,8 +26,14 @@ from ispc_framework.plugins import Tensor
 from ispc_framework.plugins import (CheckedModel, ModelPolicy, coerce_limits, cpu_isa_class,
                                         load_checked_model, outputs_to_tensors, tensor_to_array,
                                         validate_inputs)
+from ispc_framework.plugins import resolve_settings
+
+from .plugin import ENGINE
 
 __all__ = ["ReferenceEngine", "PreparedModel", "reference_policy"]
+
+#: the declared settings' defaults (plugin.py, the one place they are written)
+_DEFAULTS = resolve_settings(ENGINE.settings, None, "onnx-reference")
 
 
 def reference_policy() -> ModelPolicy:
@@ -54,7 +60,7 @@ class ReferenceEngine:
 
     name = "onnx-reference"
 
-    def __init__(self, cache_size: int = 32) -> None:
+    def __init__(self, cache_size: int = _DEFAULTS["cache_size"]) -> None:
         self.policy = reference_policy()
         self.onnx_version = metadata.version("onnx")
         self.numpy_version = metadata.version("numpy")

@@ -29,6 +29,9 @@ from ispc_framework.plugins import Tensor
 from ispc_framework.plugins import (CheckedModel, ModelPolicy, coerce_limits, cpu_isa_class,
                                         load_checked_model, model_hash, outputs_to_tensors,
                                         tensor_to_array, validate_inputs)
+from ispc_framework.plugins import resolve_settings
+
+from .plugin import ENGINE
 
 __all__ = ["OnnxRuntimeEngine", "PreparedModel", "ORT_POLICY"]
 
@@ -37,6 +40,9 @@ ORT_POLICY = ModelPolicy(max_ir_version=13, max_opsets={"": 26, "ai.onnx.ml": 5}
 #: Bump when the loader's rewrite of a model (or the profile) changes: it is in the cache key.
 PROFILE_VERSION = "1"
 ISOLATIONS = ("process", "inprocess")
+#: the declared settings' defaults (plugin.py, the one place they are written), so an engine built
+#: directly (tests, library use) gets the same ones as one the core builds from ispc.toml
+_DEFAULTS = resolve_settings(ENGINE.settings, None, "onnxruntime")
 
 
 @attrs.frozen
@@ -90,8 +96,10 @@ class OnnxRuntimeEngine:
 
     name = "onnxruntime"
 
-    def __init__(self, optimization_level: str = "basic", isolation: str = "process",
-                 workers: int = 1, kill_grace_s: float = 1.0, session_cache_size: int = 32) -> None:
+    def __init__(self, optimization_level: str = _DEFAULTS["optimization_level"],
+                 isolation: str = _DEFAULTS["isolation"], workers: int = _DEFAULTS["workers"],
+                 kill_grace_s: float = _DEFAULTS["kill_grace_s"],
+                 session_cache_size: int = _DEFAULTS["session_cache_size"]) -> None:
         from ._session import OPTIMIZATION_LEVELS  # cheap next to any use of the engine
 
         if optimization_level not in OPTIMIZATION_LEVELS:

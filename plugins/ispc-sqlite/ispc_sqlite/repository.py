@@ -15,18 +15,21 @@ import weakref
 from os import PathLike
 from pathlib import Path
 
-from ispc_framework.plugins import ConfigError, NotFound, RepositoryError
+from ispc_framework.plugins import ConfigError, NotFound, RepositoryError, resolve_settings
 
 from .cache import ReadCache
 from .connection import SYNCHRONOUS, open_reader, open_writer, translate
 from .integrity import verify_database
+from .plugin import REPOSITORY
 from .schema import ensure_schema
 from .view import SqliteChainView
 from .writer import SqliteWriter
 
 __all__ = ["SqliteRepository"]
 
-DEFAULT_MAX_RESOURCE_BYTES = 64 * 1024 * 1024
+#: the declared settings' defaults (plugin.py, the one place they are written), so a repository
+#: built directly (tests, library use) gets the same ones as one the core builds from ispc.toml
+_DEFAULTS = resolve_settings(REPOSITORY.settings, None, "sqlite")
 #: idle reader connections kept for reuse (one per thread running executions is what is needed)
 MAX_IDLE_READERS = 8
 
@@ -40,9 +43,10 @@ def _setting_int(name: str, value: object, low: int) -> int:
 class SqliteRepository:
     """A repository in one SQLite file. Settings are the keys of ``[plugin.sqlite]``."""
 
-    def __init__(self, path: str | PathLike[str] = "ispc.db", *, synchronous: str = "full",
-                 busy_timeout_ms: int = 5000,
-                 max_resource_bytes: int = DEFAULT_MAX_RESOURCE_BYTES) -> None:
+    def __init__(self, path: str | PathLike[str] = _DEFAULTS["path"], *,
+                 synchronous: str = _DEFAULTS["synchronous"],
+                 busy_timeout_ms: int = _DEFAULTS["busy_timeout_ms"],
+                 max_resource_bytes: int = _DEFAULTS["max_resource_bytes"]) -> None:
         if not isinstance(path, (str, PathLike)) or str(path) in ("", ":memory:") \
                 or str(path).startswith("file:"):
             raise ConfigError(f"[plugin.sqlite] path: expected a file path, got {path!r}",
