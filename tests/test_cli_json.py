@@ -148,8 +148,12 @@ def test_every_command_json_matches_its_schema(devnet):
     assert ispc(devnet, "tx", minted_block["signed_transaction_id"]) == minted_block
     assert "mint" in [e["type"] for e in ispc(devnet, "events")]
     assert [c["content_hash"] for c in ispc(devnet, "contracts")] == [token, counter]
-    assert ispc(devnet, "trace", str(out))["trace_root"] == minted["result"]["commitment"][
-        "trace_root"]
+    trace = ispc(devnet, "trace", str(out))
+    assert trace["trace_root"] == minted["result"]["commitment"]["trace_root"]
+    # arguments by the HostABI spec's parameter names, a (pointer, length) pair as a list
+    paid = next(r for r in trace["records"] if r["function"] == "ispc.v1.tx_add_asset_output")
+    assert set(paid["params"]) == {"owner", "amount", "token", "locks", "index"}
+    assert paid["params"]["amount"] == paid["args"][1] and len(paid["params"]["token"]) == 2
     head = ispc(devnet, "chain")["head"]["height"]
     assert ispc(devnet, "devnet advance", "--blocks", "2")["height"] == head + 2
     second = ispc(devnet, "devnet init", str(root / "second"))

@@ -9,6 +9,7 @@ the trace root the result commits to.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -295,6 +296,31 @@ def _status_name(status: int) -> str:
         return str(status)
 
 
+@functools.cache
+def _builtin_spec() -> Any:
+    from .._hostabi.spec import load_spec
+
+    return load_spec()
+
+
+def _named_args(function: str, args: list[Any]) -> dict[str, Any] | None:
+    """``args`` (the record's flat wasm arguments) by the HostABI spec's parameter names: a
+    parameter of one wasm value gives that value, a wider one (``bytes``: pointer, length) the
+    list of its values. None for a function the built-in spec does not describe."""
+    module, _, name = function.rpartition(".")
+    try:
+        params = _builtin_spec().module(module).function(name).params
+    except KeyError:
+        return None
+    named, at = {}, 0
+    for param in params:
+        width = len(param.wasm_types)
+        values = args[at:at + width]
+        named[param.name] = values[0] if width == 1 else values
+        at += width
+    return named if at == len(args) else None
+
+
 def _show_bytes(value: bytes) -> dict[str, Any]:
     text = bytes_text(value)
     return {"hex": value.hex(), "text": None if text == value.hex() else text}
@@ -315,6 +341,7 @@ def record_json(record: Any) -> dict[str, Any]:
             out["reads"] = [_show_bytes(record.args)]
             return out
         out.update(status_name=_status_name(record.status), args=list(args),
+                   params=_named_args(record.function, list(args)),
                    reads=[_show_bytes(r) for r in reads],
                    value=value.hex() if isinstance(value, bytes) else value,
                    writes=[_show_bytes(w) for w in writes])
@@ -354,7 +381,10 @@ def trace_cmd(state: State, what: str, as_json: bool) -> None:
         if row["text"] is not None:
             detail = f"log: {row['text']}"
         else:
-            parts = [f"args {row['args']}"] if row["args"] else []
+            named = row.get("params")
+            parts = ([" ".join(f"{k}={'+'.join(map(str, v)) if isinstance(v, list) else v}"
+                               for k, v in named.items())] if named
+                     else [f"args {row['args']}"] if row["args"] else [])
             parts += [f"read {b['text'] if b['text'] is not None else b['hex'] or '-'}"
                       for b in row["reads"]]
             parts += [f"wrote {b['text'] if b['text'] is not None else b['hex'] or '-'}"

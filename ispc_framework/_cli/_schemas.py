@@ -111,9 +111,12 @@ _BYTES = _object({"hex": HEX, "text": {"type": ["string", "null"]}})
 _TRACE_RECORD = _object(
     {"seq": UINT, "kind": {"enum": ["start", "call", "end"]}, "function": {"type": "string"},
      "status": UINT, "status_name": {"type": "string"}, "gas": UINT, "gas_after": UINT,
-     "args": {"anyOf": [_array(UINT), {"type": "null"}]}, "reads": _array(_BYTES),
+     "args": {"anyOf": [_array(UINT), {"type": "null"}]},
+     "params": {"anyOf": [{"type": "object", "additionalProperties": {
+         "anyOf": [UINT, _array(UINT)]}}, {"type": "null"}]},
+     "reads": _array(_BYTES),
      "value": {}, "writes": _array(_BYTES), "text": {"type": ["string", "null"]}},
-    optional=("status_name",))
+    optional=("status_name", "params"))
 _GENESIS = _object({"block": _BLOCK_INFO, "created": _array(_TO_JSON_OUTPOINT)})
 _DEVNET = _object({
     "directory": {"type": "string"}, "config": {"type": "string"},
