@@ -190,6 +190,39 @@ def test_utxo_and_balance_read_for_people(chain):
     assert json.loads(run("balance", ALICE.hex(), "--json"))[0]["amount"] == 77
 
 
+def test_allocate_makes_height_and_time_locked_outputs(tmp_path):
+    """`--allocate NAME:AMOUNT:height=H:time=T` writes a genesis output the owner's key can spend
+    only from height H and timestamp T on; a malformed condition is refused before any write."""
+    from ispc_framework._encoding import from_json
+    from ispc_framework._model import HeightLock
+
+    config = tmp_path / "ispc.toml"
+    config.write_text(f'[plugin.sqlite]\npath = "{tmp_path / "chain.db"}"\n'
+                      f'[keys]\ndir = "{tmp_path / "accounts"}"\n')
+    KeyStore(tmp_path / "accounts").save("alice", devnet_key("alice"), note="TESTING KEY")
+    run = lambda *a, **kw: invoke("--config", str(config), *a, **kw)  # noqa: E731
+    for bad in ("alice:5:height", "alice:5:height=x", "alice:5:after=3", "alice:5:time=1:time=2",
+                "alice:five"):
+        error = json.loads(run("init", "--allocate", bad, "--json", code=2))
+        assert error["code"] == "invalid-value" and "--allocate" in error["message"], bad
+    assert not (tmp_path / "chain.db").exists()
+    genesis = check_schema("init", run("init", "--timestamp", "100", "--allocate", "alice:7",
+                                       "--allocate", "alice:5:height=3:time=900", "--json"))
+    plain, locked = genesis["created"]
+    outputs = check_schema("block", run("block", "0", "--json"))["outputs"]
+    assert [o["amount"] for o in outputs] == [7, 5]
+    assert outputs[0]["locks"] == [] and [lock["kind"] for lock in outputs[1]["locks"]] == ["time"]
+    from ispc_sqlite import SqliteRepository
+
+    repo = SqliteRepository(tmp_path / "chain.db")
+    try:
+        stored = repo.view().utxo(from_json(locked))
+    finally:
+        repo.close()
+    assert stored.locks == (TimeLock(900, HeightLock(3, SingleKeyLock(ALICE))),)
+    assert "key alice from height 3 from time 900" in run("utxo", "alice")
+
+
 @needs_token
 def test_devnet_advance_moves_height_and_time(chain):
     run, _, _ = chain

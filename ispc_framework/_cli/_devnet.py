@@ -21,7 +21,8 @@ import click
 
 from .._encoding import to_json
 from .._errors import ConfigError, ValidationError
-from .._model import AssetOutput, NativeCoin, SealedDraft, TxOutput
+from .._model import (AssetOutput, HeightLock, LockingCondition, NativeCoin, SealedDraft,
+                      SingleKeyLock, TimeLock, TxOutput)
 from ._app import State, emit_json
 from ._loaders import address as key_address
 
@@ -35,15 +36,37 @@ TESTING_KEY_NOTE = ("TESTING KEY: a well-known public seed (ispc devnet_key), an
 DEFAULT_ALLOCATION = 1000
 
 
+ALLOCATE_FORM = "ADDRESS:AMOUNT[:height=H][:time=T]"
+
+
+def _genesis_output(item: str, key_dir: str | None) -> TxOutput:
+    """One ``--allocate`` item: native coins for ADDRESS, spendable when its owner signs; with
+    ``height=H`` / ``time=T`` only from pinned height H / timestamp T on (a HeightLock / TimeLock
+    around SingleKeyLock(ADDRESS): the address read as the owner's Ed25519 key)."""
+    address, _, rest = item.partition(":")
+    amount, *conditions = rest.split(":")
+    if not address or not amount.isdigit():
+        raise ValidationError("--allocate", f"{item!r} must look like {ALLOCATE_FORM}")
+    owner = key_address(address, "--allocate", key_dir)
+    after: dict[str, int] = {}
+    for condition in conditions:
+        name, sep, value = condition.partition("=")
+        if name not in ("height", "time") or not sep or not value.isdigit() or name in after:
+            raise ValidationError("--allocate", f"{item!r}: {condition!r} is not height=H or "
+                                  f"time=T (each at most once; the form is {ALLOCATE_FORM})")
+        after[name] = int(value)
+    if not after:
+        return TxOutput(owner, asset=AssetOutput(NativeCoin(), int(amount)))
+    lock: LockingCondition = SingleKeyLock(owner)
+    if "height" in after:
+        lock = HeightLock(after["height"], lock)
+    if "time" in after:
+        lock = TimeLock(after["time"], lock)
+    return TxOutput(owner, asset=AssetOutput(NativeCoin(), int(amount)), locks=(lock,))
+
+
 def _genesis_outputs(allocate: tuple[str, ...], key_dir: str | None) -> list[TxOutput]:
-    outputs = []
-    for item in allocate:
-        address, sep, amount = item.rpartition(":")
-        if not sep or not address or not amount.isdigit():
-            raise ValidationError("--allocate", f"{item!r} must look like ADDRESS:AMOUNT")
-        outputs.append(TxOutput(key_address(address, "--allocate", key_dir),
-                                asset=AssetOutput(NativeCoin(), int(amount))))
-    return outputs
+    return [_genesis_output(item, key_dir) for item in allocate]
 
 
 def _new_chain_id() -> str:
@@ -62,9 +85,11 @@ _genesis_options = [
                  help="Chain id (default: ispc-devnet-<8 random hex digits>, unique per devnet; "
                       "signatures are bound to the genesis hash either way)."),
     click.option("--timestamp", type=int, default=None, help="Genesis time (default: now)."),
-    click.option("--allocate", multiple=True, metavar="ADDRESS:AMOUNT",
+    click.option("--allocate", multiple=True, metavar=ALLOCATE_FORM,
                  help="Native coins for ADDRESS (64 hex digits, or a key name of the key "
-                      "directory) in the genesis block; repeatable."),
+                      "directory) in the genesis block; repeatable. height=H / time=T: "
+                      "spendable only from block height H / timestamp T on (time-locked to "
+                      "ADDRESS's key)."),
     click.option("--json", "as_json", is_flag=True),
 ]
 
