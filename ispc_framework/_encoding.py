@@ -30,6 +30,7 @@ import enum
 import hashlib
 import re
 import struct
+from collections.abc import Callable
 from typing import Any, overload
 
 import attrs
@@ -48,6 +49,7 @@ __all__ = [
     "encode",
     "decode",
     "encode_value",
+    "map_encoder",
     "encode_host_call_part",
     "decode_value",
     "digest",
@@ -431,6 +433,28 @@ def encode(obj: Any) -> bytes:
     return encode_value(obj)
 
 
+def map_encoder(*keys: str) -> Callable[..., bytes]:
+    """The encoder of maps with exactly the text keys ``keys``: ``encode_map(v_1, ..., v_n)``
+    is ``encode({keys[0]: v_1, ..., keys[n-1]: v_n})``, the keys encoded and sorted once
+    instead of on every call (a transaction's body and a trace's header are maps of a fixed
+    shape, encoded on every run). The values go through :func:`encode_value` as a map's do."""
+    if len(set(keys)) != len(keys) or not all(type(key) is str for key in keys):
+        raise ValidationError("keys", "expected distinct text keys")
+    order = sorted((encode_value(key), index) for index, key in enumerate(keys))
+    head = _head(5, len(keys))
+
+    def encode_map(*values: Any) -> bytes:
+        if len(values) != len(keys):
+            raise ValidationError("values", f"expected {len(keys)} values, one per key")
+        buf = bytearray(head)
+        for key_bytes, index in order:
+            buf += key_bytes
+            encode_value(values[index], buf, 1)
+        return bytes(buf)
+
+    return encode_map
+
+
 _ARRAY_OF_TWO = b"\x82"
 
 
@@ -655,8 +679,19 @@ _MODEL_NAMES = _TYPE_NAMES | {"LockingCondition", "Token"}
 
 
 def decode(data: bytes) -> Any:
-    """Decode the canonical bytes of a model instance; rejects any non-canonical input."""
-    return _build_model(decode_value(data), "bytes")
+    """Decode the canonical bytes of a model instance; rejects any non-canonical input.
+
+    A :class:`~ispc_framework._model.Memoised` result keeps ``data`` as its encoding, so a
+    transaction a node receives is never encoded again (its result commitment embeds it). Safe
+    because the decoder accepts only the one canonical encoding of the value it builds
+    (``encode(decode(b)) == b``: tests/test_encoding_canonical.py pins it on hostile input), the
+    object is frozen, and the memo is not copied by ``attrs.evolve``, copy or pickle. Only the
+    top-level object keeps one: a nested object's bytes are not tracked while decoding."""
+    data = bytes(data)
+    obj = _build_model(decode_value(data), "bytes")
+    if type(obj) in _MEMOISED:
+        remember_encoding(obj, data)
+    return obj
 
 
 # -------------------------------------------------------------------------------------- hashing
