@@ -681,16 +681,34 @@ _MODEL_NAMES = _TYPE_NAMES | {"LockingCondition", "Token"}
 def decode(data: bytes) -> Any:
     """Decode the canonical bytes of a model instance; rejects any non-canonical input.
 
-    A :class:`~ispc_framework._model.Memoised` result keeps ``data`` as its encoding, so a
-    transaction a node receives is never encoded again (its result commitment embeds it). Safe
-    because the decoder accepts only the one canonical encoding of the value it builds
-    (``encode(decode(b)) == b``: tests/test_encoding_canonical.py pins it on hostile input), the
-    object is frozen, and the memo is not copied by ``attrs.evolve``, copy or pickle. Only the
-    top-level object keeps one: a nested object's bytes are not tracked while decoding."""
+    A :class:`~ispc_framework._model.Memoised` result keeps ``data`` as its encoding, and each
+    Memoised field of it keeps its own slice of ``data``: a transaction a node receives is never
+    encoded again, nor its request (its body embeds it), and a result file's commitment hashes
+    without an encode. Safe because the decoder accepts only the one canonical encoding of the
+    value it builds (``encode(decode(b)) == b``: tests/test_encoding_canonical.py pins it on
+    hostile input), so ``data`` is the array head, then each field's ``encode_value`` in field
+    order; the objects are frozen, and a memo is not copied by ``attrs.evolve``, copy or pickle.
+    Deeper objects keep none (their offsets are not tracked)."""
     data = bytes(data)
-    obj = _build_model(decode_value(data), "bytes")
-    if type(obj) in _MEMOISED:
+    first = data[0] if data else 0
+    if not 0x81 <= first <= 0x97:   # not a model's array (1 to 23 items, a one-byte head)
+        return _build_model(decode_value(data), "bytes")
+    items, ends, pos = [], [], 1    # _read's array loop, keeping where each item ends
+    for _ in range(first & 0x1F):
+        item, pos = _read(data, pos, 1)
+        items.append(item)
+        ends.append(pos)
+    if pos != len(data):
+        raise DecodeError("bytes", f"{len(data) - pos} trailing bytes")
+    obj = _build_model(tuple(items), "bytes")
+    kind = type(obj)
+    if kind in _MEMOISED:
         remember_encoding(obj, data)
+    for (name, shape), start, end in zip(_layout(kind), ends, ends[1:]):
+        if shape == "model":
+            field = getattr(obj, name)
+            if type(field) in _MEMOISED:
+                remember_encoding(field, data[start:end])
     return obj
 
 

@@ -561,12 +561,26 @@ class SealedDraft(Memoised):
         default=None, validator=_optional(_instance_of(StateDelta)))
 
     def digest(self) -> bytes:
-        from ._encoding import hash_of  # encoding imports this module
-
-        return hash_of(self)
+        digest: bytes = _codec().hash_of(self)
+        return digest
 
 
 # -------------------------------------------------------------------------------------- results
+
+
+_CODEC: Any = None
+
+
+def _codec() -> Any:
+    """``ispc_framework._encoding``, which imports this module (so it cannot be imported at the
+    top); kept after the first call, since an import statement in a method looks the package up
+    on every call (a measurable share of ``ResultCommitment.hash``, once per run)."""
+    global _CODEC
+    if _CODEC is None:
+        from . import _encoding
+
+        _CODEC = _encoding
+    return _CODEC
 
 
 @attrs.frozen
@@ -633,9 +647,9 @@ class ResultCommitment(Memoised):
             raise ValidationError("ResultCommitment.outputs", "a contract result has no tensors")
 
     def hash(self) -> bytes:
-        from ._encoding import digest, encode  # encoding imports this module
-
-        return digest("ispc/execution-result/v2", encode(self))
+        codec = _codec()
+        result_hash: bytes = codec.digest("ispc/execution-result/v2", codec.encode(self))
+        return result_hash
 
     @property
     def contract(self) -> bytes:

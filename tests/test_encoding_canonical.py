@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -138,10 +139,15 @@ def test_valid_values_round_trip_exactly(obj):
 
 
 def _fresh_encoding(obj):
-    """``obj`` encoded anew: a decoded object keeps the bytes it was decoded from as its
-    encoding (``encode`` would just return them), a deep copy carries no memo."""
+    """``obj`` encoded anew: a decoded object (and each model field of it) keeps the bytes it
+    was decoded from as its encoding (``encode`` would just return them), a deep copy carries
+    no memo. Every kept memo must be the fresh encoding of its object."""
+    for value in (obj, *(getattr(obj, field.name) for field in attrs.fields(type(obj)))):
+        if hasattr(value, "_ispc_encoding"):
+            twin = copy.deepcopy(value)
+            assert not hasattr(twin, "_ispc_encoding")
+            assert value._ispc_encoding == encode(twin)
     twin = copy.deepcopy(obj)
-    assert not hasattr(twin, "_ispc_encoding")
     return encode(twin)
 
 

@@ -123,6 +123,7 @@ def test_a_decoded_transaction_keeps_exactly_its_canonical_bytes(spends):
     received = decode(bytearray(data))     # as a node receives it: memo is bytes, not the buffer
     assert received._ispc_encoding == data and type(received._ispc_encoding) is bytes
     assert encode(copy.deepcopy(received)) == data   # a memo-free copy encodes alike
+    assert received.request._ispc_encoding == encode(copy.deepcopy(received.request))
     assert (received.body(), received.id) == (tx.body(), tx.id)
     check_signatures(received, GENESIS)
     commitment = ResultCommitment("wasm", received, PINS, "e", "f", b"\x05" * 32, b"\x06" * 32,
@@ -181,3 +182,16 @@ def test_a_flipped_transaction_is_refused_or_keeps_its_own_canonical_bytes(data)
     if type(received) is SignedTransaction and bytes(raw) != encode(_signed(VECTORS[1][0])):
         with pytest.raises(TransactionRejected):
             check_signatures(received, GENESIS)
+
+
+def test_a_decoded_result_hashes_its_commitment_from_the_bytes_it_came_in():
+    from ispc_framework._model import SealedDraft, StateOutput, WasmExecutionResult
+
+    commitment = ResultCommitment("wasm", _signed(VECTORS[1][0]), PINS, "e", "f", b"\x05" * 32,
+                                  b"\x06" * 32, 6, None, status=0, draft=SealedDraft())
+    result = WasmExecutionResult(commitment, commitment.hash(), StateOutput(
+        b"\x06" * 32, 6, commitment.hash(), None, None), ())
+    received = decode(encode(result))
+    kept = received.commitment._ispc_encoding
+    assert kept == encode(copy.deepcopy(received.commitment)) == encode(commitment)
+    assert received.commitment.hash() == commitment.hash() == received.execution_result_hash
