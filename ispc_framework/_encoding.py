@@ -664,7 +664,7 @@ def _layout(cls: type) -> tuple[tuple[str, str], ...]:
 
 
 def _field_kind(field: attrs.Attribute[Any]) -> str:
-    annotation = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
+    annotation = _annotation(field)
     if field.name == "metadata":
         return "plain"  # pairs of text; the class's converter rebuilds them
     if annotation.startswith("tuple[") and annotation[6:].split(",")[0].strip() in _MODEL_NAMES:
@@ -704,12 +704,35 @@ def decode(data: bytes) -> Any:
     kind = type(obj)
     if kind in _MEMOISED:
         remember_encoding(obj, data)
-    for (name, shape), start, end in zip(_layout(kind), ends, ends[1:]):
-        if shape == "model":
-            field = getattr(obj, name)
-            if type(field) in _MEMOISED:
-                remember_encoding(field, data[start:end])
+    fields = _MEMO_FIELDS.get(kind)
+    if fields is None:
+        fields = _memo_fields(kind)
+    for index, name in fields:
+        field = getattr(obj, name)
+        if type(field) in _MEMOISED and index + 1 < len(ends):
+            remember_encoding(field, data[ends[index]:ends[index + 1]])
     return obj
+
+
+#: class -> (index, name) of its fields that may hold a Memoised model (see :func:`_memo_fields`)
+_MEMO_FIELDS: dict[type, tuple[tuple[int, str], ...]] = {}
+
+
+def _memo_fields(cls: type) -> tuple[tuple[int, str], ...]:
+    """The fields of ``cls`` whose annotation names a Memoised model: where :func:`decode` may
+    keep a field's slice (the rest, most of what runs decode, skip the loop)."""
+    _resolve_deferred()
+    by_name = {kind.__name__: kind for kind in _MEMOISED}
+    found = _MEMO_FIELDS[cls] = tuple(
+        (index, name) for index, (name, shape) in enumerate(_layout(cls))
+        if shape == "model"
+        and _annotation(attrs.fields_dict(cls)[name]).replace(" | None", "").strip() in by_name)
+    return found
+
+
+def _annotation(field: attrs.Attribute[Any]) -> str:
+    """A field's annotation as written (``from __future__ import annotations``: a string)."""
+    return field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
 
 
 # -------------------------------------------------------------------------------------- hashing
