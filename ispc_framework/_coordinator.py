@@ -356,7 +356,10 @@ class Coordinator:
             for name in self.config.get("hostabi.providers"))))
 
     def sinks(self) -> list[TraceSink]:
-        return list(self._once("sinks", lambda: tuple(
+        return list(self._sinks())
+
+    def _sinks(self) -> tuple[TraceSink, ...]:
+        return cast(tuple[TraceSink, ...], self._once("sinks", lambda: tuple(
             cast(TraceSink, self._build("trace_sink", name))
             for name in self.config.get("trace.sinks"))))
 
@@ -552,10 +555,13 @@ class Coordinator:
         return cast(OnnxExecutionResult, self._run(view, transaction, prove, self._paths["onnx"]))
 
     def _emit(self, ctx: ExecutionContext, result_hash: bytes) -> None:
+        sinks = self._sinks()
+        if not sinks:   # the in-memory setup: no summary to build
+            return
         summary = {"transaction_id": ctx.transaction_id.hex(), "engine": ctx.engine,
                    "engine_fingerprint": ctx.engine_fingerprint,
                    "execution_result_hash": result_hash.hex()}
-        for name, sink in zip(self.config.get("trace.sinks"), self.sinks()):
+        for name, sink in zip(self.config.get("trace.sinks"), sinks):
             try:
                 sink.write(summary, ctx.trace)
             except Exception as exc:  # the run is finished and proven: keep the result
