@@ -240,7 +240,8 @@ class Memoised:
     One execution encodes its transaction, request, pins, draft and commitment several times
     (the signature's message, the transaction id, the trace header, the result hash, the result
     file); these objects are immutable, so the first encoding is the only one and
-    :func:`ispc_framework._encoding.encode_value` stores it here. The slot is not an attrs field:
+    :func:`ispc_framework._encoding.encode_value` stores it here (``decode`` stores the
+    canonical bytes it decoded the object from). The slot is not an attrs field:
     equality, hashing, ``repr``, pickling and ``attrs.evolve`` ignore it (an evolved or unpickled
     object encodes itself again), and nothing about the encoding changes.
     """
