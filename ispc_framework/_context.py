@@ -22,7 +22,7 @@ import attrs
 
 from ._authorization import Spender
 from ._draft import TransactionDraft
-from ._encoding import Encoded, digest, encode
+from ._encoding import Encoded, digest, encode, map_encoder
 from ._errors import (ContextError, ContractFailed, ExecutionError, LimitExceeded, OutOfGas,
                      ValidationError)
 from ._limits import ExecutionLimits
@@ -91,6 +91,10 @@ def _limits_for_trace(limits: ExecutionLimits) -> Encoded:
                            for f in attrs.fields(ExecutionLimits) if f.name != "timeout_s"}))
 
 
+#: the trace header's map (pins and request embed their kept encodings)
+_TRACE_HEADER = map_encoder("version", "pins", "request", "contract", "transaction_id", "limits")
+
+
 @attrs.frozen
 class RunSeal:
     """What a finished run produced, sealed: the trace root, the draft (empty for a model), the
@@ -137,18 +141,17 @@ class ExecutionContext:
         self.engine = engine
         self.engine_fingerprint = engine_fingerprint
         self.contract_address = request.resource_hash
-        pins_encoded, request_encoded = Encoded(encode(pins)), Encoded(encode(request))
         #: the signed transaction's id when there is one (docs/authorization.md); a devnet's
         #: unsigned request gets one derived from the pins and the request
         self.transaction_id = transaction_id if transaction_id is not None else digest(
-            "ispc/transaction-id", pins_encoded, request_encoded)
+            "ispc/transaction-id", encode(pins), encode(request))
         #: the public keys that signed the transaction: what locks and owners are checked against
         self.signers = tuple(signers)
         #: the outpoints the signers allow to be spent (None: no allowance rule; run_direct)
         self.allowance = allowance
         self.created_at = time.monotonic()
         self._draft = TransactionDraft(limits)
-        self._trace = ExecutionTrace(self._trace_header(pins_encoded, request_encoded), limits)
+        self._trace = ExecutionTrace(self._trace_header(), limits)
         self._gas_used = 0
         self._gas_drained = 0
         self._function: str | None = None   # set by begin()
@@ -158,11 +161,10 @@ class ExecutionContext:
         self._alive = True
         self._spender: Spender | None = None
 
-    def _trace_header(self, pins: Encoded, request: Encoded) -> bytes:
+    def _trace_header(self) -> bytes:
         """Engine-neutral commitment to what the run could observe (the trace's genesis)."""
-        return encode({"version": TRACE_VERSION, "pins": pins, "request": request,
-                       "contract": self.contract_address, "transaction_id": self.transaction_id,
-                       "limits": _limits_for_trace(self.limits)})
+        return _TRACE_HEADER(TRACE_VERSION, self.pins, self.request, self.contract_address,
+                             self.transaction_id, _limits_for_trace(self.limits))
 
     def _check_alive(self) -> None:
         if not self._alive:

@@ -175,8 +175,9 @@ class _Path(abc.ABC):
     def start(self, request: ExecutionRequest) -> tuple[str, bytes]: ...
 
     @abc.abstractmethod
-    def execute(self, prepared: Any, request: ExecutionRequest, env: HostEnv,
-                limits: ExecutionLimits) -> Any: ...
+    def execute(self, engine: Any, prepared: Any, request: ExecutionRequest, env: HostEnv,
+                limits: ExecutionLimits) -> Any:
+        """Run ``prepared`` on ``engine`` (this path's :meth:`engine`, which the run holds)."""
 
     @abc.abstractmethod
     def finish(self, ctx: ExecutionContext, outcome: Any,
@@ -199,10 +200,9 @@ class _WasmPath(_Path):
     def start(self, request: ExecutionRequest) -> tuple[str, bytes]:
         return request.method, request.input
 
-    def execute(self, prepared: Any, request: ExecutionRequest, env: HostEnv,
-                limits: ExecutionLimits) -> EngineOutcome:
-        return self.engine().execute(prepared, request.method, env,
-                                     self.coordinator.host_functions())
+    def execute(self, engine: WasmEngine, prepared: Any, request: ExecutionRequest,
+                env: HostEnv, limits: ExecutionLimits) -> EngineOutcome:
+        return engine.execute(prepared, request.method, env, self.coordinator.host_functions())
 
     def finish(self, ctx: ExecutionContext, outcome: EngineOutcome,
                view: Any) -> tuple[RunSeal, dict[str, Any]]:
@@ -229,9 +229,9 @@ class _OnnxPath(_Path):
     def start(self, request: ExecutionRequest) -> tuple[str, bytes]:
         return "onnx.run", encode(tuple(request.tensors))
 
-    def execute(self, prepared: Any, request: ExecutionRequest, env: HostEnv,
-                limits: ExecutionLimits) -> tuple[Tensor, ...]:
-        return self.engine().run(prepared, request.tensors, limits)
+    def execute(self, engine: OnnxEngine, prepared: Any, request: ExecutionRequest,
+                env: HostEnv, limits: ExecutionLimits) -> tuple[Tensor, ...]:
+        return engine.run(prepared, request.tensors, limits)
 
     def finish(self, ctx: ExecutionContext, outcome: Any,
                view: Any) -> tuple[RunSeal, dict[str, Any]]:
@@ -356,7 +356,10 @@ class Coordinator:
             for name in self.config.get("hostabi.providers"))))
 
     def sinks(self) -> list[TraceSink]:
-        return list(self._once("sinks", lambda: tuple(
+        return list(self._sinks())
+
+    def _sinks(self) -> tuple[TraceSink, ...]:
+        return cast(tuple[TraceSink, ...], self._once("sinks", lambda: tuple(
             cast(TraceSink, self._build("trace_sink", name))
             for name in self.config.get("trace.sinks"))))
 
@@ -488,9 +491,9 @@ class Coordinator:
             ctx.begin(*path.start(request))
             env = HostEnv(ctx, view)
             with phase("execute"):
-                outcome = self._run_hooked(request, ctx,
-                                           lambda: path.execute(prepared, request, env, limits),
-                                           path.outcome_type)
+                outcome = self._run_hooked(
+                    request, ctx, lambda: path.execute(engine, prepared, request, env, limits),
+                    path.outcome_type)
             sealed, produced = path.finish(ctx, outcome, view)
             commitment = ResultCommitment(
                 path.kind, tx, pins, engine.name, fingerprint, sealed.trace_root,
@@ -552,10 +555,13 @@ class Coordinator:
         return cast(OnnxExecutionResult, self._run(view, transaction, prove, self._paths["onnx"]))
 
     def _emit(self, ctx: ExecutionContext, result_hash: bytes) -> None:
+        sinks = self._sinks()
+        if not sinks:   # the in-memory setup: no summary to build
+            return
         summary = {"transaction_id": ctx.transaction_id.hex(), "engine": ctx.engine,
                    "engine_fingerprint": ctx.engine_fingerprint,
                    "execution_result_hash": result_hash.hex()}
-        for name, sink in zip(self.config.get("trace.sinks"), self.sinks()):
+        for name, sink in zip(self.config.get("trace.sinks"), sinks):
             try:
                 sink.write(summary, ctx.trace)
             except Exception as exc:  # the run is finished and proven: keep the result

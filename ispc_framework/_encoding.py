@@ -30,6 +30,7 @@ import enum
 import hashlib
 import re
 import struct
+from collections.abc import Callable
 from typing import Any, overload
 
 import attrs
@@ -48,6 +49,7 @@ __all__ = [
     "encode",
     "decode",
     "encode_value",
+    "map_encoder",
     "encode_host_call_part",
     "decode_value",
     "digest",
@@ -431,6 +433,28 @@ def encode(obj: Any) -> bytes:
     return encode_value(obj)
 
 
+def map_encoder(*keys: str) -> Callable[..., bytes]:
+    """The encoder of maps with exactly the text keys ``keys``: ``encode_map(v_1, ..., v_n)``
+    is ``encode({keys[0]: v_1, ..., keys[n-1]: v_n})``, the keys encoded and sorted once
+    instead of on every call (a transaction's body and a trace's header are maps of a fixed
+    shape, encoded on every run). The values go through :func:`encode_value` as a map's do."""
+    if len(set(keys)) != len(keys) or not all(type(key) is str for key in keys):
+        raise ValidationError("keys", "expected distinct text keys")
+    order = sorted((encode_value(key), index) for index, key in enumerate(keys))
+    head = _head(5, len(keys))
+
+    def encode_map(*values: Any) -> bytes:
+        if len(values) != len(keys):
+            raise ValidationError("values", f"expected {len(keys)} values, one per key")
+        buf = bytearray(head)
+        for key_bytes, index in order:
+            buf += key_bytes
+            encode_value(values[index], buf, 1)
+        return bytes(buf)
+
+    return encode_map
+
+
 _ARRAY_OF_TWO = b"\x82"
 
 
@@ -640,7 +664,7 @@ def _layout(cls: type) -> tuple[tuple[str, str], ...]:
 
 
 def _field_kind(field: attrs.Attribute[Any]) -> str:
-    annotation = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
+    annotation = _annotation(field)
     if field.name == "metadata":
         return "plain"  # pairs of text; the class's converter rebuilds them
     if annotation.startswith("tuple[") and annotation[6:].split(",")[0].strip() in _MODEL_NAMES:
@@ -655,8 +679,60 @@ _MODEL_NAMES = _TYPE_NAMES | {"LockingCondition", "Token"}
 
 
 def decode(data: bytes) -> Any:
-    """Decode the canonical bytes of a model instance; rejects any non-canonical input."""
-    return _build_model(decode_value(data), "bytes")
+    """Decode the canonical bytes of a model instance; rejects any non-canonical input.
+
+    A :class:`~ispc_framework._model.Memoised` result keeps ``data`` as its encoding, and each
+    Memoised field of it keeps its own slice of ``data``: a transaction a node receives is never
+    encoded again, nor its request (its body embeds it), and a result file's commitment hashes
+    without an encode. Safe because the decoder accepts only the one canonical encoding of the
+    value it builds (``encode(decode(b)) == b``: tests/test_encoding_canonical.py pins it on
+    hostile input), so ``data`` is the array head, then each field's ``encode_value`` in field
+    order; the objects are frozen, and a memo is not copied by ``attrs.evolve``, copy or pickle.
+    Deeper objects keep none (their offsets are not tracked)."""
+    data = bytes(data)
+    first = data[0] if data else 0
+    if not 0x81 <= first <= 0x97:   # not a model's array (1 to 23 items, a one-byte head)
+        return _build_model(decode_value(data), "bytes")
+    items, ends, pos = [], [], 1    # _read's array loop, keeping where each item ends
+    for _ in range(first & 0x1F):
+        item, pos = _read(data, pos, 1)
+        items.append(item)
+        ends.append(pos)
+    if pos != len(data):
+        raise DecodeError("bytes", f"{len(data) - pos} trailing bytes")
+    obj = _build_model(tuple(items), "bytes")
+    kind = type(obj)
+    if kind in _MEMOISED:
+        remember_encoding(obj, data)
+    fields = _MEMO_FIELDS.get(kind)
+    if fields is None:
+        fields = _memo_fields(kind)
+    for index, name in fields:
+        field = getattr(obj, name)
+        if type(field) in _MEMOISED and index + 1 < len(ends):
+            remember_encoding(field, data[ends[index]:ends[index + 1]])
+    return obj
+
+
+#: class -> (index, name) of its fields that may hold a Memoised model (see :func:`_memo_fields`)
+_MEMO_FIELDS: dict[type, tuple[tuple[int, str], ...]] = {}
+
+
+def _memo_fields(cls: type) -> tuple[tuple[int, str], ...]:
+    """The fields of ``cls`` whose annotation names a Memoised model: where :func:`decode` may
+    keep a field's slice (the rest, most of what runs decode, skip the loop)."""
+    _resolve_deferred()
+    by_name = {kind.__name__: kind for kind in _MEMOISED}
+    found = _MEMO_FIELDS[cls] = tuple(
+        (index, name) for index, (name, shape) in enumerate(_layout(cls))
+        if shape == "model"
+        and _annotation(attrs.fields_dict(cls)[name]).replace(" | None", "").strip() in by_name)
+    return found
+
+
+def _annotation(field: attrs.Attribute[Any]) -> str:
+    """A field's annotation as written (``from __future__ import annotations``: a string)."""
+    return field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
 
 
 # -------------------------------------------------------------------------------------- hashing

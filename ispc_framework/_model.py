@@ -240,7 +240,8 @@ class Memoised:
     One execution encodes its transaction, request, pins, draft and commitment several times
     (the signature's message, the transaction id, the trace header, the result hash, the result
     file); these objects are immutable, so the first encoding is the only one and
-    :func:`ispc_framework._encoding.encode_value` stores it here. The slot is not an attrs field:
+    :func:`ispc_framework._encoding.encode_value` stores it here (``decode`` stores the
+    canonical bytes it decoded the object from). The slot is not an attrs field:
     equality, hashing, ``repr``, pickling and ``attrs.evolve`` ignore it (an evolved or unpickled
     object encodes itself again), and nothing about the encoding changes.
     """
@@ -561,12 +562,26 @@ class SealedDraft(Memoised):
         default=None, validator=_optional(_instance_of(StateDelta)))
 
     def digest(self) -> bytes:
-        from ._encoding import hash_of  # encoding imports this module
-
-        return hash_of(self)
+        digest: bytes = _codec().hash_of(self)
+        return digest
 
 
 # -------------------------------------------------------------------------------------- results
+
+
+_CODEC: Any = None
+
+
+def _codec() -> Any:
+    """``ispc_framework._encoding``, which imports this module (so it cannot be imported at the
+    top); kept after the first call, since an import statement in a method looks the package up
+    on every call (a measurable share of ``ResultCommitment.hash``, once per run)."""
+    global _CODEC
+    if _CODEC is None:
+        from . import _encoding
+
+        _CODEC = _encoding
+    return _CODEC
 
 
 @attrs.frozen
@@ -633,9 +648,9 @@ class ResultCommitment(Memoised):
             raise ValidationError("ResultCommitment.outputs", "a contract result has no tensors")
 
     def hash(self) -> bytes:
-        from ._encoding import digest, encode  # encoding imports this module
-
-        return digest("ispc/execution-result/v2", encode(self))
+        codec = _codec()
+        result_hash: bytes = codec.digest("ispc/execution-result/v2", codec.encode(self))
+        return result_hash
 
     @property
     def contract(self) -> bytes:

@@ -31,7 +31,7 @@ from typing import Any
 import attrs
 
 from ._context import ExecutionRequest
-from ._encoding import OPTIONAL_TAIL, digest, encode
+from ._encoding import OPTIONAL_TAIL, digest, map_encoder
 from ._errors import TransactionRejected, ValidationError
 from ._model import MAX_U64, ChainPins, Memoised, OutPoint, _bytes_tuple
 from ._signing import PUBLIC_KEY_LEN, SIGNATURE_LEN, SigningKey, address_of, verify
@@ -44,6 +44,11 @@ MAX_SIGNERS = 16
 MAX_SPENDS = 256
 SIGNATURE_DOMAIN = "ispc/transaction-signature/2"
 TRANSACTION_DOMAIN = "ispc/signed-transaction"
+
+
+#: the body: a map of every field but the signatures (``spends`` only when there is one)
+_BODY = map_encoder("request", "chain_id", "valid_until", "signers")
+_BODY_WITH_SPENDS = map_encoder("request", "chain_id", "valid_until", "signers", "spends")
 
 
 def _keys(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -105,11 +110,11 @@ class SignedTransaction(_TransactionMemo):
             return self._ispc_body
         except AttributeError:
             pass
-        fields = {"request": self.request, "chain_id": self.chain_id,
-                  "valid_until": self.valid_until, "signers": self.signers}
-        if self.spends is not None:
-            fields["spends"] = self.spends
-        body = encode(fields)
+        if self.spends is None:
+            body = _BODY(self.request, self.chain_id, self.valid_until, self.signers)
+        else:
+            body = _BODY_WITH_SPENDS(self.request, self.chain_id, self.valid_until, self.signers,
+                                     self.spends)
         object.__setattr__(self, "_ispc_body", body)
         return body
 

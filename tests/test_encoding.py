@@ -346,8 +346,11 @@ def test_memoised_objects_keep_one_encoding_and_fresh_objects_make_their_own():
     first = encode(pins)
     assert encode(pins) is first                    # kept on the object
     assert pins._ispc_encoding == first == _reference_encoding(pins)
-    for fresh in (decode(first), pickle.loads(pickle.dumps(pins)), attrs.evolve(pins)):
+    for fresh in (pickle.loads(pickle.dumps(pins)), attrs.evolve(pins)):
         assert fresh == pins and not hasattr(fresh, "_ispc_encoding")
+    decoded = decode(bytearray(first))   # keeps the canonical bytes it was decoded from
+    assert decoded == pins and type(decoded._ispc_encoding) is bytes
+    assert encode(decoded) == first == _reference_encoding(decoded)
     moved = attrs.evolve(pins, height=9)
     assert encode(moved) == _reference_encoding(moved) != first
 

@@ -7,6 +7,9 @@ results and blocks)."""
 
 from __future__ import annotations
 
+import copy
+
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -132,7 +135,20 @@ every_value = st.one_of(every_model, requests, transactions, commitments)
 def test_valid_values_round_trip_exactly(obj):
     data = encode(obj)
     assert decode(data) == obj
-    assert encode(decode(data)) == data
+    assert _fresh_encoding(decode(data)) == data
+
+
+def _fresh_encoding(obj):
+    """``obj`` encoded anew: a decoded object (and each model field of it) keeps the bytes it
+    was decoded from as its encoding (``encode`` would just return them), a deep copy carries
+    no memo. Every kept memo must be the fresh encoding of its object."""
+    for value in (obj, *(getattr(obj, field.name) for field in attrs.fields(type(obj)))):
+        if hasattr(value, "_ispc_encoding"):
+            twin = copy.deepcopy(value)
+            assert not hasattr(twin, "_ispc_encoding")
+            assert value._ispc_encoding == encode(twin)
+    twin = copy.deepcopy(obj)
+    return encode(twin)
 
 
 def _mutations(value):
@@ -180,7 +196,8 @@ def _accepted_bytes_are_canonical(data):
         value = decode(data)
     except ValidationError:  # DecodeError included: refused, typed
         return
-    assert encode(value) == data
+    assert _fresh_encoding(value) == data
+    assert encode(value) == data  # the kept memo is those bytes
 
 
 def test_a_bool_type_id_is_refused():
