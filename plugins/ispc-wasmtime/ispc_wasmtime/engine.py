@@ -2,10 +2,16 @@
 
 Design (see docs/wasm.md for the measurements behind it):
 
-* One ``wasmtime.Engine`` per stack limit (``max_wasm_stack`` is an engine setting), each with the
-  deterministic configuration of :mod:`ispc_wasmtime.config`, shared by all threads.
+* Per stack limit (``max_wasm_stack`` is an engine setting) two ``wasmtime.Engine`` objects with
+  the deterministic configuration of :mod:`ispc_wasmtime.config`, shared by all threads: one
+  allocating on demand (compiles, spec sessions, fallback) and one with wasmtime's pooling
+  allocator (runs). The pool keeps linear memories and tables mapped between runs, where on
+  demand each store maps and unmaps a 4 GiB reservation: one instantiate + call of the example
+  token took 50 us on demand and 18 us pooled (docs/performance.md, "wasmtime per-run cost").
+  Both engines run the same compiled code; a run the pool cannot take (more runs at once than
+  ``pool_slots``, a module above a slot's caps) instantiates on demand, with the same result.
 * ``compile`` applies the deploy rules (:mod:`ispc_wasmtime.inspect`), compiles through the
-  module cache, and links the module's imports once into an ``InstancePre``.
+  module cache, and links the module's imports once into an ``InstancePre`` per engine.
 * ``execute`` makes one ``Store`` per run and that run's state (:class:`_Run`), sets fuel,
   memory limit and epoch deadline, instantiates and calls the method.
 * Host functions are bound generically through wasmtime's *unchecked* C callback, one ctypes
@@ -218,7 +224,7 @@ def _trampoline(index: int, params: tuple[str, ...], results: tuple[str, ...]):
     masks = tuple(_M32 if kind == "i32" else _M64 for kind in params)
     # Two or more arguments: read in one C-level call and masked to their widths by map (about
     # 0.3 us less per host call than a comprehension over zip, measured on Python 3.11).
-    read = operator.itemgetter(*words) if len(words) > 1 else operator.itemgetter(0)
+    read = operator.itemgetter(*words) if len(words) > 1 else operator.itemgetter(0)   # (unused)
     result_mask = None if not results else _M32 if results[0] == "i32" else _M64
     one = words[0] if len(words) == 1 else None
     mask0 = masks[0] if masks else 0
