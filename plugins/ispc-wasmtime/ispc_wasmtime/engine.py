@@ -647,11 +647,11 @@ class WasmtimeEngine:
                     context = self._limit(store, run, fuel, limits, deadline)
                     error = _instantiate_pre(linked.pool_address, context, instance, trap_slot)
                     if error or ctypes.c_void_p.from_address(trap_slot).value:
-                        # The pool is full (more runs at once than pool_slots) or cannot take
-                        # this module (say, a VMContext above its size cap): instantiate on
-                        # demand instead, in a fresh store. Nothing of the module ran (start
-                        # functions are refused at deploy), and on demand is the reference
-                        # behaviour, so a failure it repeats is reported from there.
+                        # The pool is full (more runs at once than pool_slots) or refused
+                        # this instance for a cap of its own: instantiate on demand instead,
+                        # in a fresh store. Nothing of the module ran (start functions are
+                        # refused at deploy), and on demand is the reference behaviour, so a
+                        # failure it repeats is reported from there, as before the pool.
                         _discard(error, trap_slot)
                         _store_delete(store)
                         store = 0
