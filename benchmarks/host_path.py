@@ -211,9 +211,10 @@ def trace_figures(quick: bool) -> dict[str, float]:
             "ratio": t["append"] / t["sha256"]}
 
 
-def transfer_figures(quick: bool) -> dict[str, float] | None:
-    if not TOKEN.is_file():
-        return None
+def token_transfer(overrides: dict[str, Any] | None = None):
+    """``(transfer, coordinator)``: one signed token transfer through a coordinator over an
+    in-memory repository, no proof, no sink, repeatable (``prove=False`` applies nothing);
+    ``overrides`` are config overrides (say, ``plugin.wasmtime.pool_slots``)."""
     from ispc_framework import (Coordinator, ExecutionRequest, MemoryRepository, ResourceCategory,
                                 ResourceOutput, SealedDraft, TxOutput, load_config)
     from ispc_framework._hostabi.v1 import V1Provider
@@ -238,7 +239,8 @@ def transfer_figures(quick: bool) -> dict[str, float] | None:
     assert minted.ok, minted.error
     [coin] = repo.apply(minted.draft).created
     engine.close()
-    config = load_config(overrides={"trace.sinks": "[]"}, search_cwd=False, environ={})
+    config = load_config(overrides={"trace.sinks": "[]", **(overrides or {})}, search_cwd=False,
+                         environ={})
     coordinator = Coordinator(config, repository=repo)
     data = b"\x22" * 32 + struct.pack("<Q", 1) + b"\x01" + coin.tx_id + struct.pack("<I",
                                                                                   coin.index)
@@ -249,6 +251,13 @@ def transfer_figures(quick: bool) -> dict[str, float] | None:
     def transfer():
         coordinator.execute(tx, prove=False)
 
+    return transfer, coordinator
+
+
+def transfer_figures(quick: bool) -> dict[str, float] | None:
+    if not TOKEN.is_file():
+        return None
+    transfer, coordinator = token_transfer()
     floor = RawWasmtime(host_calls_module("block_height", *HOST_CALLS["block_height"][:2], 0),
                         "block_height", HOST_CALLS["block_height"][2](), True)
     number = 20 if quick else 100

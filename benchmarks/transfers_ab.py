@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/transfers_ab.py BEFORE_DIR AFTER_DIR [ROUNDS] [PER_SLICE]
 
 Each checkout runs in its own interpreter (this venv's Python, the checkout first on
-``PYTHONPATH``; the installed plugins are shared), builds the token chain of
+``PYTHONPATH``, then its ``plugins/*`` directories), builds the token chain of
 repository_transfers.py on the in-memory and on the default setup, and then executes slices of
 fresh transfers (decoded from their bytes before the slice, as there) on request. Slices
 alternate between the checkouts, the order flipping every round, and each child reports the
@@ -49,7 +49,10 @@ def main() -> None:
     per_slice = int(sys.argv[4]) if len(sys.argv) > 4 else 40
     children = {}
     for name, root in trees.items():
-        env = dict(os.environ, PYTHONPATH=str(root))
+        # The checkout's own plugins too (the installed ones are editable installs of one
+        # checkout): a change to a plugin is measured, not the installed copy.
+        paths = [str(root), *(str(p) for p in sorted((root / "plugins").glob("*/")))]
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
         children[name] = subprocess.Popen([sys.executable, "-c", CHILD], cwd=root, env=env,
                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                           text=True)

@@ -48,7 +48,7 @@ def _python_load(stop) -> None:   # GIL contention in the engine's own process t
 def stop_ratio(engine: WasmtimeEngine, watchdog_cls: type, limit: float) -> float:
     session = _Session(engine)
     slot = engine._slot(engine.default_stack_bytes)
-    slot.watchdog = watchdog_cls(slot.engine)
+    slot.watchdog = watchdog_cls(slot.epochs)   # ticks every engine of the slot
     started = time.monotonic()
     try:
         session.execute("limits", "spin", limits=ExecutionLimits(fuel=10 ** 15, timeout_s=limit))

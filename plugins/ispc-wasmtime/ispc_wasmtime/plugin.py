@@ -21,6 +21,11 @@ SETTINGS = (
             positive=True),
     Setting("compile_timeout_s", "float", 60.0, "longest a module may take to compile "
             "(compile-timeout after it)", positive=True),
+    # Runs beyond this many at once instantiate on demand (slower, same result); with the GIL a
+    # process rarely has more than a few runs inside wasm or a host call at once. Each slot
+    # reserves 4 GiB of address space (config.build_pooling_config).
+    Setting("pool_slots", "int", 16, "runs at once served by wasmtime's pooling allocator, "
+            "0 to 1024 (0: every run instantiates on demand)"),
 )
 
 

@@ -1,4 +1,6 @@
-"""Wall-clock watchdog: a ticker thread that advances a wasmtime engine's epoch.
+"""Wall-clock watchdog: a ticker thread that advances a wasmtime engine's epoch (or several
+engines' at once: anything with ``increment_epoch``, such as the engine's ``_Epochs`` of its
+on-demand and pooling engines).
 
 Each store gets an epoch deadline of ``ceil(timeout / tick) + 1`` ticks; guest code that is still
 running when the deadline passes traps with an interrupt, which the engine reports as Timeout.

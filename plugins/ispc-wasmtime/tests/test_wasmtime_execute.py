@@ -106,9 +106,12 @@ CONTRACT = wasmtime.wat2wasm(r'''
 )''')
 
 
-@pytest.fixture(scope="module")
-def engine():
-    return WasmtimeEngine()
+@pytest.fixture(scope="module", params=[16, 0], ids=["pooled", "on-demand"])
+def engine(request):
+    """Every test runs on both allocators: the pool (the default) and on demand."""
+    engine = WasmtimeEngine(pool_slots=request.param)
+    yield engine
+    engine.close()
 
 
 @pytest.fixture(scope="module")

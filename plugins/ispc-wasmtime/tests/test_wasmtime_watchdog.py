@@ -29,7 +29,7 @@ LATE = 2.0   # allowed lateness on a loaded 2-core machine (the limit plus one t
 def engine():
     engine = WasmtimeEngine()
     slot = engine._slot(engine.default_stack_bytes)
-    slot.watchdog = EpochWatchdog(slot.engine, linger_s=LINGER)
+    slot.watchdog = EpochWatchdog(slot.epochs, linger_s=LINGER)
     yield engine
     engine.close()
 
