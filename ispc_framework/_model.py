@@ -418,8 +418,11 @@ class StateOutput:
 
 
 @attrs.frozen
-class TxOutput:
-    """An output: an owner, its locks, and exactly one of asset, resource or state."""
+class TxOutput(Memoised):
+    """An output: an owner, its locks, and exactly one of asset, resource or state.
+
+    Memoised: an output is encoded when a draft appends it (its size counts against the cap),
+    again for each ``utxo_lookup`` of it and when it is stored; the first encoding serves all."""
 
     owner: bytes = attrs.field(validator=_address)
     locks: tuple[LockingCondition, ...] = attrs.field(

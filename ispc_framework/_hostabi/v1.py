@@ -3,6 +3,21 @@
 Reads go to the pinned context and the read-only chain view; writes go only to the execution's own
 draft. Every function receives the per-call :class:`~ispc_framework._engines.HostEnv`; nothing
 here captures a context. Argument decoding and gas/trace bookkeeping live in :mod:`.binding`.
+
+**Decoding guest values once** (docs/performance.md, "Host-function bodies"). A token transfer
+passes the same canonical bytes more than once: the contract's own token in every asset output
+it creates, an outpoint to ``utxo_lookup`` and then to ``tx_add_input``. Decoding is a pure
+function of the bytes and the values are frozen, so a decoded token is kept by its exact bytes
+(process-wide, bounded: a contract names one token in all its transfers) and the run's last
+decoded outpoint by its exact bytes (in ``env.extra``: it dies with the run). Only successful
+decodes are kept, so every refusal is made, with its status and reason, as before.
+
+**The guest's bytes are the encoding.** The decoder accepts only canonical encodings
+(``encode(decode(b)) == b`` for every accepted ``b``), so the token and lock bytes an asset
+output was decoded from are exactly those values' encodings: ``tx_add_asset_output`` composes
+the output's encoding from them and the model's fixed heads and stores it on the output
+(``TxOutput`` is ``Memoised``), so neither the draft nor a later ``utxo_lookup`` of the output
+encodes it again. Tests compare it with a fresh encoding for valid and hostile guest bytes.
 """
 
 from __future__ import annotations
@@ -11,10 +26,10 @@ from typing import Any
 
 from .._authorization import STATE_KEY, contract_state_id, spend_refusal
 from .._encoding import _build_model as build_model
-from .._encoding import decode, decode_value, encode
+from .._encoding import _head, decode, decode_value, encode, remember_encoding, type_id_of
 from .._engines import HostEnv
 from .._errors import ValidationError
-from .._model import (BN254_FR, ContractLock, Event, FungibleToken, HeightLock, MultiKeyLock,
+from .._model import (ADDRESS_LEN, BN254_FR, ContractLock, Event, FungibleToken, HeightLock, MultiKeyLock,
                      NativeCoin, NonFungibleToken, OutPoint, ResourceCategory, ResourceOutput,
                      SingleKeyLock, StateOutput, TimeLock, TxInput, TxOutput, AssetOutput)
 from ._bindings_v1 import ABI_VERSION, Status
@@ -52,6 +67,37 @@ def _plain(data: bytes, what: str) -> Any:
         return decode_value(data)
     except ValidationError as exc:
         raise _invalid(f"{what}: {exc.message}") from None
+
+
+#: decoded tokens by their exact bytes (see the module docstring); cleared when full, so a
+#: contract naming ever new tokens costs only the decoding it would have cost anyway
+_TOKENS: dict[bytes, Any] = {}
+MAX_CACHED_TOKENS = 256
+#: ``env.extra`` key of the run's last decoded outpoint: (its bytes, the OutPoint)
+_LAST_OUTPOINT = "ispc.v1.outpoint"
+
+
+def _token(data: bytes) -> Any:
+    """``decode_guest(data, token types)``, kept by ``data``: the same bytes always decode to
+    the same frozen value (or are refused again: refusals are not kept)."""
+    token = _TOKENS.get(data)
+    if token is None:
+        token = decode_guest(data, _TOKEN_TYPES, "token")
+        if len(_TOKENS) >= MAX_CACHED_TOKENS:
+            _TOKENS.clear()
+        _TOKENS[data] = token
+    return token
+
+
+def _outpoint(env: HostEnv, data: bytes) -> Any:
+    """``decode_guest(data, OutPoint)``; the run's last decoded outpoint is kept by its bytes (a
+    contract looks an outpoint up, then spends it)."""
+    last = env.extra.get(_LAST_OUTPOINT)
+    if last is not None and last[0] == data:
+        return last[1]
+    point = decode_guest(data, (OutPoint,), "outpoint")
+    env.extra[_LAST_OUTPOINT] = (data, point)
+    return point
 
 
 def decode_locks(data: bytes) -> tuple[Any, ...]:
@@ -146,10 +192,10 @@ def transaction_id(env: HostEnv) -> tuple[bytes]:
 # ------------------------------------------------------------------------- UTXO and resources
 
 def utxo_lookup(env: HostEnv, outpoint: bytes) -> tuple[bytes]:
-    output = env.view.utxo(decode_guest(outpoint, (OutPoint,), "outpoint"))
+    output = env.view.utxo(_outpoint(env, outpoint))
     if output is None:
         raise GuestError(Status.NOT_FOUND, "no such unspent output")
-    return (encode(output),)
+    return (encode(output),)  # Memoised: encoded once, when a draft appended it or here
 
 
 def utxo_exists(env: HostEnv, outpoint: bytes) -> tuple[()]:
@@ -175,10 +221,10 @@ def resource_exists(env: HostEnv, content_hash: bytes) -> tuple[()]:
 
 def tx_add_input(env: HostEnv, outpoint: bytes, reference_only: bool,
                  proof: bytes) -> tuple[int]:
-    point = decode_guest(outpoint, (OutPoint,), "outpoint")
+    point = _outpoint(env, outpoint)
     tx_input = _model(TxInput, point, reference_only, proof)
     draft = env.ctx.draft
-    if any(existing.outpoint == point for existing in draft.inputs):
+    if draft.has_input(point):
         raise GuestError(Status.DUPLICATE, "outpoint already an input of this draft")
     output = env.view.utxo(point)
     if output is None:
@@ -190,10 +236,22 @@ def tx_add_input(env: HostEnv, outpoint: bytes, reference_only: bool,
     return (draft.add_input(tx_input),)
 
 
+#: the fixed parts of an asset output's encoding: ``[34, owner, locks, [30, token, amount],
+#: null, null]`` (TxOutput's fields: owner, locks, asset, resource, state)
+_ASSET_TX_OUTPUT = _head(4, 6) + _head(0, type_id_of("TxOutput")) + _head(2, ADDRESS_LEN)
+_ASSET_OUTPUT = _head(4, 3) + _head(0, type_id_of("AssetOutput"))
+_NO_RESOURCE_NO_STATE = b"\xf6\xf6"
+
+
 def tx_add_asset_output(env: HostEnv, owner: bytes, amount: int, token: bytes,
                         locks: bytes) -> tuple[int]:
-    asset = _model(AssetOutput, decode_guest(token, _TOKEN_TYPES, "token"), amount)
+    asset = _model(AssetOutput, _token(token), amount)
     output = _model(TxOutput, owner, decode_locks(locks), asset=asset)
+    # Its encoding from the guest's bytes: ``token`` and ``locks`` were decoded canonically, so
+    # they are encode(token) and encode(locks); the owner is 32 bytes and the amount a u64 (the
+    # validators above refused anything else), so their heads are the ones written here.
+    remember_encoding(output, b"".join((_ASSET_TX_OUTPUT, owner, locks, _ASSET_OUTPUT, token,
+                                        _head(0, amount), _NO_RESOURCE_NO_STATE)))
     return (env.ctx.draft.add_output(output),)
 
 
