@@ -261,8 +261,11 @@ class OutPoint:
 
 
 @attrs.frozen
-class TxInput:
-    """An input of the draft. ``reference_only`` reads an output without spending it."""
+class TxInput(Memoised):
+    """An input of the draft. ``reference_only`` reads an output without spending it.
+
+    Memoised, so that ``tx_add_input`` can store the encoding it composes from the guest's
+    outpoint bytes (ispc_framework._hostabi.v1) and the draft need not encode the input."""
 
     outpoint: OutPoint = attrs.field(validator=_instance_of(OutPoint))
     reference_only: bool = attrs.field(default=False, validator=_bool)

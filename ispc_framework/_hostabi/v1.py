@@ -14,10 +14,12 @@ decodes are kept, so every refusal is made, with its status and reason, as befor
 
 **The guest's bytes are the encoding.** The decoder accepts only canonical encodings
 (``encode(decode(b)) == b`` for every accepted ``b``), so the token and lock bytes an asset
-output was decoded from are exactly those values' encodings: ``tx_add_asset_output`` composes
-the output's encoding from them and the model's fixed heads and stores it on the output
-(``TxOutput`` is ``Memoised``), so neither the draft nor a later ``utxo_lookup`` of the output
-encodes it again. Tests compare it with a fresh encoding for valid and hostile guest bytes.
+output was decoded from, and the outpoint bytes of an input, are exactly those values'
+encodings: ``tx_add_asset_output`` and ``tx_add_input`` compose the new item's encoding from
+them and the model's fixed heads and store it on the item (``TxOutput`` and ``TxInput`` are
+``Memoised``), so neither the draft nor a later ``utxo_lookup`` of the output encodes it again.
+Tests compare each with a fresh encoding, for valid and for hostile guest bytes
+(tests/hostabi/test_hostabi_v1_guest_bytes.py).
 """
 
 from __future__ import annotations
@@ -219,6 +221,10 @@ def resource_exists(env: HostEnv, content_hash: bytes) -> tuple[()]:
 
 # ------------------------------------------------------------------------------ draft writes
 
+#: the fixed head of an input's encoding: ``[2, outpoint, reference_only, unlocking_proof]``
+_TX_INPUT = _head(4, 4) + _head(0, type_id_of("TxInput"))
+
+
 def tx_add_input(env: HostEnv, outpoint: bytes, reference_only: bool,
                  proof: bytes) -> tuple[int]:
     point = _outpoint(env, outpoint)
@@ -233,6 +239,10 @@ def tx_add_input(env: HostEnv, outpoint: bytes, reference_only: bool,
         reason = spend_refusal(output, env.ctx.spender(), point)
         if reason is not None:
             raise GuestError(Status.INPUT_NOT_AUTHORIZED, reason)
+    # Its encoding from the guest's bytes: ``outpoint`` was decoded canonically, so it is
+    # encode(point); the flag is a bool and the proof bytes of at most 4096 (validated above).
+    remember_encoding(tx_input, b"".join((_TX_INPUT, outpoint, b"\xf5" if reference_only
+                                          else b"\xf4", _head(2, len(proof)), proof)))
     return (draft.add_input(tx_input),)
 
 

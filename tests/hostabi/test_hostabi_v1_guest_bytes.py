@@ -204,3 +204,48 @@ def test_utxo_lookup_returns_the_outputs_encoding():
         assert h.call("utxo_lookup", ptr, length, out, 512, len_ptr) == Status.OK
         assert h.memory.read(out, h.memory.u32(len_ptr)) == _fresh_encoding(h.coin_output)
     h.close()
+
+
+@pytest.mark.parametrize("reference_only", [0, 1])
+@pytest.mark.parametrize("proof_len", [0, 1, 23, 24, 255, 256, 4096])
+def test_the_kept_input_encoding_is_the_encoding_of_the_input(reference_only, proof_len):
+    h = Harness()
+    ptr, length = h.outpoint()
+    proof = bytes(range(256)) * 16
+    proof_ptr = h.memory.put(proof[:proof_len] or b"\0")
+    assert h.call("tx_add_input", ptr, length, reference_only, proof_ptr, proof_len,
+                  _index(h)) == Status.OK
+    (tx_input,) = h.ctx.draft.inputs
+    assert (tx_input.reference_only, tx_input.unlocking_proof) == \
+        (bool(reference_only), proof[:proof_len])
+    assert tx_input._ispc_encoding == _fresh_encoding(tx_input)
+    assert encode(h.ctx.draft.seal()) == _fresh_encoding(h.ctx.draft.seal())
+    h.close()
+
+
+def _hostile_outpoints(coin: OutPoint) -> dict[str, bytes]:
+    good = encode(coin)  # 82 01 58 20 <32> <index>
+    return {
+        "non-shortest index": good[:-1] + b"\x18" + good[-1:],
+        "non-shortest tx id head": good[:2] + b"\x59\x00\x20" + good[4:],
+        "indefinite array": b"\x9f" + good[1:] + b"\xff",
+        "trailing byte": good + b"\x00",
+        "bool index": good[:-1] + b"\xf4",
+        "a TxInput around it": b"\x84\x02" + good + b"\xf4\x40",
+        "a token": TOKEN,
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_hostile_outpoints(OutPoint(bytes(32), 0))))
+def test_hostile_outpoint_bytes_are_refused_by_lookup_and_input(name):
+    h = Harness()
+    data = _hostile_outpoints(h.coin)[name]
+    ptr = h.memory.put(data)
+    out, len_ptr = h.memory.alloc(512), h.memory.alloc(4)
+    for _ in range(2):
+        assert h.call("utxo_lookup", ptr, len(data), out, 512, len_ptr) == \
+            Status.INVALID_ARGUMENT
+        assert h.call("tx_add_input", ptr, len(data), 0, 0, 0, _index(h)) == \
+            Status.INVALID_ARGUMENT
+    assert h.ctx.draft.inputs == ()
+    h.close()
