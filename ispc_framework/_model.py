@@ -450,7 +450,10 @@ class TxOutput(Memoised):
 
 
 @attrs.frozen
-class Event:
+class Event(Memoised):
+    """Memoised, like TxInput: ``emit_event`` stores the encoding it composes from the guest's
+    bytes (ispc_framework._hostabi.v1)."""
+
     contract: bytes = attrs.field(validator=_address)
     event_type: str = attrs.field(validator=_text(64, allow_empty=False))
     data: bytes = attrs.field(validator=_bytes_max(65536))

@@ -15,8 +15,9 @@ decodes are kept, so every refusal is made, with its status and reason, as befor
 **The guest's bytes are the encoding.** The decoder accepts only canonical encodings
 (``encode(decode(b)) == b`` for every accepted ``b``), so the token and lock bytes an asset
 output was decoded from, and the outpoint bytes of an input, are exactly those values'
-encodings: ``tx_add_asset_output`` and ``tx_add_input`` compose the new item's encoding from
-them and the model's fixed heads and store it on the item (``TxOutput`` and ``TxInput`` are
+encodings (and an event's type is its strict UTF-8 bytes): ``tx_add_asset_output``,
+``tx_add_input`` and ``emit_event`` compose the new item's encoding from them and the model's
+fixed heads and store it on the item (``TxOutput``, ``TxInput`` and ``Event`` are
 ``Memoised``), so neither the draft nor a later ``utxo_lookup`` of the output encodes it again.
 Tests compare each with a fresh encoding, for valid and for hostile guest bytes
 (tests/hostabi/test_hostabi_v1_guest_bytes.py).
@@ -31,8 +32,8 @@ from .._encoding import _build_model as build_model
 from .._encoding import _head, decode, decode_value, encode, remember_encoding, type_id_of
 from .._engines import HostEnv
 from .._errors import ValidationError
-from .._model import (ADDRESS_LEN, BN254_FR, ContractLock, Event, FungibleToken, HeightLock, MultiKeyLock,
-                     NativeCoin, NonFungibleToken, OutPoint, ResourceCategory, ResourceOutput,
+from .._model import (ADDRESS_LEN, BN254_FR, ContractLock, Event, FungibleToken, HeightLock,
+                     MultiKeyLock, NativeCoin, NonFungibleToken, OutPoint, ResourceCategory, ResourceOutput,
                      SingleKeyLock, StateOutput, TimeLock, TxInput, TxOutput, AssetOutput)
 from ._bindings_v1 import ABI_VERSION, Status
 from .binding import Impl, SpecProvider
@@ -325,8 +326,17 @@ def tx_add_state_output(env: HostEnv, state_id: bytes, version: int, result_hash
 
 # ------------------------------------------------------------------------------------ tracing
 
+#: the fixed head of an event's encoding: ``[40, contract, event_type, data]``
+_EVENT = _head(4, 4) + _head(0, type_id_of("Event")) + _head(2, ADDRESS_LEN)
+
+
 def emit_event(env: HostEnv, event_type: bytes, data: bytes) -> tuple[()]:
-    event = _model(Event, env.ctx.contract_address, _text(event_type, "event_type"), data)
+    contract = env.ctx.contract_address
+    event = _model(Event, contract, _text(event_type, "event_type"), data)
+    # Its encoding from the guest's bytes: ``event_type`` decoded as strict UTF-8, which
+    # encodes back to the same bytes; the contract address is 32 bytes (validated above).
+    remember_encoding(event, b"".join((_EVENT, contract, _head(3, len(event_type)), event_type,
+                                       _head(2, len(data)), data)))
     env.ctx.draft.add_event(event)
     return ()
 

@@ -21,7 +21,7 @@ from ispc_framework._limits import ExecutionLimits
 from ispc_framework._model import (AssetOutput, FungibleToken, MultiKeyLock, NonFungibleToken,
                                    OutPoint, SingleKeyLock, TimeLock, TxOutput)
 
-from .conftest import CALLER, OWNER, Harness
+from .conftest import CALLER, OWNER, PAGE, ByteMemory, Harness
 
 MAX = 2**64 - 1
 
@@ -248,4 +248,33 @@ def test_hostile_outpoint_bytes_are_refused_by_lookup_and_input(name):
         assert h.call("tx_add_input", ptr, len(data), 0, 0, 0, _index(h)) == \
             Status.INVALID_ARGUMENT
     assert h.ctx.draft.inputs == ()
+    h.close()
+
+
+EVENT_TYPES = {"ascii": b"transfer", "multibyte": "übertrag→€".encode(), "64 bytes": b"t" * 64,
+               "one byte": b"x", "24 bytes": b"y" * 24}
+
+
+@pytest.mark.parametrize("name", sorted(EVENT_TYPES))
+@pytest.mark.parametrize("data_len", [0, 23, 24, 255, 256, 65536])
+def test_the_kept_event_encoding_is_the_encoding_of_the_event(name, data_len):
+    h = Harness(ExecutionLimits(max_event_bytes=65536))
+    h.memory = h.env.memory = ByteMemory(4 * PAGE)  # room for the largest payload
+    event_type, data = EVENT_TYPES[name], bytes(range(256)) * 256
+    args = [h.memory.put(event_type), len(event_type), h.memory.put(data[:data_len] or b"\0"),
+            data_len]
+    assert h.call("emit_event", *args) == Status.OK
+    (event,) = h.ctx.draft.events
+    assert (event.event_type, event.data) == (event_type.decode(), data[:data_len])
+    assert event._ispc_encoding == _fresh_encoding(event)
+    h.close()
+
+
+@pytest.mark.parametrize("event_type", [b"\xff", b"\xc0\xaf", b"\xed\xa0\x80", b"",
+                                        "\u00e9".encode()[:1]])
+def test_event_types_that_are_not_short_strict_utf8_are_refused(event_type):
+    h = Harness()
+    assert h.call("emit_event", h.memory.put(event_type or b"\0"), len(event_type),
+                  h.memory.put(b"d"), 1) == Status.INVALID_ARGUMENT
+    assert h.ctx.draft.events == ()
     h.close()
