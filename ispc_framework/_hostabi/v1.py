@@ -4,13 +4,16 @@ Reads go to the pinned context and the read-only chain view; writes go only to t
 draft. Every function receives the per-call :class:`~ispc_framework._engines.HostEnv`; nothing
 here captures a context. Argument decoding and gas/trace bookkeeping live in :mod:`.binding`.
 
-**Decoding guest values once** (docs/performance.md, "Host-function bodies"). A token transfer
-passes the same canonical bytes more than once: the contract's own token in every asset output
-it creates, an outpoint to ``utxo_lookup`` and then to ``tx_add_input``. Decoding is a pure
-function of the bytes and the values are frozen, so a decoded token is kept by its exact bytes
-(process-wide, bounded: a contract names one token in all its transfers) and the run's last
-decoded outpoint by its exact bytes (in ``env.extra``: it dies with the run). Only successful
-decodes are kept, so every refusal is made, with its status and reason, as before.
+**Decoding guest values once** (docs/performance.md, "Host-function bodies (session 5)"). A
+token transfer passes the same canonical bytes more than once: the contract's own token in every
+asset output it creates, an outpoint to ``utxo_lookup`` and then to ``tx_add_input``. Decoding
+is a pure function of the bytes and the values are frozen, so a decoded token is kept by its
+exact bytes (process-wide, bounded: a contract names one token in all its transfers) and the
+run's last decoded outpoint by its exact bytes (in ``env.extra``: it dies with the run). Only
+successful decodes are kept, so every refusal is made, with its status and reason, as before.
+An asset output is usually locked to its owner's own key; that lock list is recognised by
+comparing the bytes with its canonical encoding (equal bytes decode to exactly that value)
+instead of decoding them.
 
 **The guest's bytes are the encoding.** The decoder accepts only canonical encodings
 (``encode(decode(b)) == b`` for every accepted ``b``), so the token and lock bytes an asset
@@ -254,10 +257,26 @@ _ASSET_OUTPUT = _head(4, 3) + _head(0, type_id_of("AssetOutput"))
 _NO_RESOURCE_NO_STATE = b"\xf6\xf6"
 
 
+#: ``encode((SingleKeyLock(key),))`` is this prefix and the 32-byte key
+_ONE_KEY_LOCK = _head(4, 1) + _head(4, 2) + _head(0, type_id_of("SingleKeyLock")) + \
+    _head(2, ADDRESS_LEN)
+
+
+def _locks_of(owner: bytes, data: bytes) -> tuple[Any, ...]:
+    """``decode_locks(data)``, without decoding the usual list: the owner's own key (what the
+    SDK's ``ispc_encode_single_key_lock_list`` writes). Bytes equal to the canonical encoding
+    of ``(SingleKeyLock(owner),)`` decode to exactly that value (the decoder accepts one
+    encoding per value and returns the value it encodes); any other bytes are decoded."""
+    if len(data) == len(_ONE_KEY_LOCK) + len(owner) and data.startswith(_ONE_KEY_LOCK) \
+            and data.endswith(owner):
+        return (_model(SingleKeyLock, owner),)
+    return decode_locks(data)
+
+
 def tx_add_asset_output(env: HostEnv, owner: bytes, amount: int, token: bytes,
                         locks: bytes) -> tuple[int]:
     asset = _model(AssetOutput, _token(token), amount)
-    output = _model(TxOutput, owner, decode_locks(locks), asset=asset)
+    output = _model(TxOutput, owner, _locks_of(owner, locks), asset=asset)
     # Its encoding from the guest's bytes: ``token`` and ``locks`` were decoded canonically, so
     # they are encode(token) and encode(locks); the owner is 32 bytes and the amount a u64 (the
     # validators above refused anything else), so their heads are the ones written here.

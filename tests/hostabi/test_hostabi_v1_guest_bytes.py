@@ -18,7 +18,7 @@ from ispc_framework._encoding import encode
 from ispc_framework._hostabi import v1
 from ispc_framework._hostabi._bindings_v1 import Status
 from ispc_framework._limits import ExecutionLimits
-from ispc_framework._model import (AssetOutput, FungibleToken, MultiKeyLock, NonFungibleToken,
+from ispc_framework._model import (AssetOutput, ContractLock, FungibleToken, MultiKeyLock, NonFungibleToken,
                                    OutPoint, SingleKeyLock, TimeLock, TxOutput)
 
 from .conftest import CALLER, OWNER, PAGE, ByteMemory, Harness
@@ -277,4 +277,52 @@ def test_event_types_that_are_not_short_strict_utf8_are_refused(event_type):
     assert h.call("emit_event", h.memory.put(event_type or b"\0"), len(event_type),
                   h.memory.put(b"d"), 1) == Status.INVALID_ARGUMENT
     assert h.ctx.draft.events == ()
+    h.close()
+
+
+def _owner_lock_lookalikes(owner: bytes) -> dict[str, bytes]:
+    """Byte strings close to the encoding of (SingleKeyLock(owner),) that are another value or
+    no value: none may be taken for the owner's lock."""
+    own = _lock_list(SingleKeyLock(owner))  # 81 82 0a 58 20 <owner>
+    return {
+        "another key": own[:-1] + bytes([own[-1] ^ 1]),
+        "the key of a 33-byte lock": _lock_list(SingleKeyLock(b"\x02" + owner)),
+        "a contract lock on the owner": _lock_list(ContractLock(owner)),
+        "two locks": _lock_list(SingleKeyLock(owner), SingleKeyLock(owner)),
+        "non-shortest type id": b"\x81\x82\x18\x0a" + own[3:],
+        "trailing byte": own + b"\x00",
+        "lock outside a list": own[1:],
+        "truncated": own[:-1],
+        "owner first": owner + own[:5],
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_owner_lock_lookalikes(CALLER)))
+def test_lookalikes_of_the_owners_own_lock_give_what_decoding_gives(name):
+    data = _owner_lock_lookalikes(CALLER)[name]
+    try:
+        expected = v1.decode_locks(data)
+    except v1.GuestError as refused:
+        expected = refused.status
+    h = Harness()
+    status = _add_asset(h, CALLER, 5, TOKEN, data)
+    if isinstance(expected, int):
+        assert status == expected == Status.INVALID_ARGUMENT and h.ctx.draft.outputs == ()
+    else:
+        assert status == Status.OK
+        (output,) = h.ctx.draft.outputs
+        assert output.locks == expected and output._ispc_encoding == _fresh_encoding(output)
+    h.close()
+
+
+def test_the_owners_own_lock_is_that_lock():
+    h = Harness()
+    for owner in (CALLER, OWNER):
+        assert _add_asset(h, owner, 5, TOKEN, _lock_list(SingleKeyLock(owner))) == Status.OK
+        output = h.ctx.draft.outputs[-1]
+        assert output.locks == (SingleKeyLock(owner),)
+        assert output._ispc_encoding == _fresh_encoding(output)
+    # the owner's lock bytes with another owner: decoded, the lock names the other key
+    assert _add_asset(h, OWNER, 5, TOKEN, _lock_list(SingleKeyLock(CALLER))) == Status.OK
+    assert h.ctx.draft.outputs[-1].locks == (SingleKeyLock(CALLER),)
     h.close()
