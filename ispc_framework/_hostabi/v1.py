@@ -269,14 +269,17 @@ def _locks_of(owner: bytes, data: bytes) -> tuple[Any, ...]:
     encoding per value and returns the value it encodes); any other bytes are decoded."""
     if len(data) == len(_ONE_KEY_LOCK) + len(owner) and data.startswith(_ONE_KEY_LOCK) \
             and data.endswith(owner):
-        return (_model(SingleKeyLock, owner),)
+        return (SingleKeyLock(owner),)  # called inside tx_add_asset_output's try
     return decode_locks(data)
 
 
 def tx_add_asset_output(env: HostEnv, owner: bytes, amount: int, token: bytes,
                         locks: bytes) -> tuple[int]:
-    asset = _model(AssetOutput, _token(token), amount)
-    output = _model(TxOutput, owner, _locks_of(owner, locks), asset=asset)
+    try:  # _model's work, without forwarding arguments (the token and locks raise GuestError)
+        asset = AssetOutput(_token(token), amount)
+        output = TxOutput(owner, _locks_of(owner, locks), asset=asset)
+    except ValidationError as exc:
+        raise _invalid(exc.message) from None
     # Its encoding from the guest's bytes: ``token`` and ``locks`` were decoded canonically, so
     # they are encode(token) and encode(locks); the owner is 32 bytes and the amount a u64 (the
     # validators above refused anything else), so their heads are the ones written here.
