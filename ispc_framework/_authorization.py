@@ -66,11 +66,12 @@ class Spender:
                                                          converter=_outpoint_set)
 
 
-def _lock_refusal(lock: LockingCondition, spender: Spender) -> str | None:
+def _lock_refusal(lock: LockingCondition, spender: Spender,
+                  signers: frozenset[bytes]) -> str | None:
     if isinstance(lock, SingleKeyLock):
-        return None if lock.public_key in spender.signers else "SingleKeyLock: its key did not sign"
+        return None if lock.public_key in signers else "SingleKeyLock: its key did not sign"
     if isinstance(lock, MultiKeyLock):
-        signed = len(set(lock.public_keys) & spender.signers)
+        signed = len(set(lock.public_keys) & signers)
         return None if signed >= lock.threshold else (
             f"MultiKeyLock: {signed} of the {lock.threshold} required keys signed")
     if isinstance(lock, ContractLock):
@@ -79,22 +80,21 @@ def _lock_refusal(lock: LockingCondition, spender: Spender) -> str | None:
     if isinstance(lock, HeightLock):
         if spender.height < lock.not_before_height:
             return f"HeightLock: height {spender.height} < {lock.not_before_height}"
-        return _lock_refusal(lock.base, spender)
+        return _lock_refusal(lock.base, spender, signers)
     if isinstance(lock, TimeLock):
         if spender.timestamp < lock.not_before_timestamp:
             return f"TimeLock: timestamp {spender.timestamp} < {lock.not_before_timestamp}"
-        return _lock_refusal(lock.base, spender)
+        return _lock_refusal(lock.base, spender, signers)
     return f"unknown lock {type(lock).__name__}"  # never spendable: fail closed
 
 
 def spend_refusal(output: TxOutput, spender: Spender,
                   outpoint: OutPoint | None = None) -> str | None:
     """Why ``spender`` may not spend ``output`` (at ``outpoint``), or None if it may."""
-    reason = _authority_refusal(output, spender)
+    reason = _authority_refusal(output, spender, spender.signers)
     if reason is not None or spender.allowance is None or not spender.signers:
         return reason
-    if _authority_refusal(output, Spender((), spender.contract, spender.height,
-                                          spender.timestamp, spender.allowance)) is None:
+    if _authority_refusal(output, spender, _NO_SIGNERS) is None:
         return None  # the contract's own authority: no signature involved
     if outpoint is None or outpoint not in spender.allowance:
         return ("spendable only on a signer's authority, and not in the transaction's spend "
@@ -102,7 +102,14 @@ def spend_refusal(output: TxOutput, spender: Spender,
     return None
 
 
-def _authority_refusal(output: TxOutput, spender: Spender) -> str | None:
+_NO_SIGNERS: frozenset[bytes] = frozenset()
+
+
+def _authority_refusal(output: TxOutput, spender: Spender,
+                       signers: frozenset[bytes]) -> str | None:
+    """Why ``spender`` may not spend ``output`` if exactly ``signers`` had signed (its own
+    signers, or none: what the executing contract may spend on its own authority), or None.
+    The signer set is a parameter so that the second question needs no second Spender."""
     resource = output.resource
     if resource is not None and resource.category == ResourceCategory.CONTRACT \
             and resource.content_hash != spender.contract:
@@ -110,10 +117,10 @@ def _authority_refusal(output: TxOutput, spender: Spender) -> str | None:
     if output.state is not None and output.owner != spender.contract:
         return "an execution-state output can be spent only by the contract that owns it"
     for lock in output.locks:
-        reason = _lock_refusal(lock, spender)
+        reason = _lock_refusal(lock, spender, signers)
         if reason is not None:
             return reason
-    if not output.locks and output.owner not in spender.signers \
+    if not output.locks and output.owner not in signers \
             and output.owner != spender.contract:
         return "unlocked output: its owner neither signed nor is the executing contract"
     return None

@@ -52,7 +52,7 @@ class TransactionDraft:
         self._inputs: list[TxInput] = []
         self._outputs: list[TxOutput] = []
         self._events: list[Event] = []
-        self._spent: set[OutPoint] = set()
+        self._spent: set[OutPoint] = set()  # every input's outpoint, reference-only included
         self._event_bytes = 0
         self._bytes = 0
         self._sealed: SealedDraft | None = None
@@ -72,6 +72,10 @@ class TransactionDraft:
     @property
     def events(self) -> tuple[Event, ...]:
         return tuple(self._events)
+
+    def has_input(self, outpoint: OutPoint) -> bool:
+        """Whether an input (spent or reference-only) of this draft names ``outpoint``."""
+        return outpoint in self._spent
 
     @property
     def byte_size(self) -> int:

@@ -262,8 +262,11 @@ class OutPoint:
 
 
 @attrs.frozen
-class TxInput:
-    """An input of the draft. ``reference_only`` reads an output without spending it."""
+class TxInput(Memoised):
+    """An input of the draft. ``reference_only`` reads an output without spending it.
+
+    Memoised, so that ``tx_add_input`` can store the encoding it composes from the guest's
+    outpoint bytes (ispc_framework._hostabi.v1) and the draft need not encode the input."""
 
     outpoint: OutPoint = attrs.field(validator=_instance_of(OutPoint))
     reference_only: bool = attrs.field(default=False, validator=_bool)
@@ -419,8 +422,11 @@ class StateOutput:
 
 
 @attrs.frozen
-class TxOutput:
-    """An output: an owner, its locks, and exactly one of asset, resource or state."""
+class TxOutput(Memoised):
+    """An output: an owner, its locks, and exactly one of asset, resource or state.
+
+    Memoised: an output is encoded when a draft appends it (its size counts against the cap),
+    again for each ``utxo_lookup`` of it and when it is stored; the first encoding serves all."""
 
     owner: bytes = attrs.field(validator=_address)
     locks: tuple[LockingCondition, ...] = attrs.field(
@@ -445,7 +451,10 @@ class TxOutput:
 
 
 @attrs.frozen
-class Event:
+class Event(Memoised):
+    """Memoised, like TxInput: ``emit_event`` stores the encoding it composes from the guest's
+    bytes (ispc_framework._hostabi.v1)."""
+
     contract: bytes = attrs.field(validator=_address)
     event_type: str = attrs.field(validator=_text(64, allow_empty=False))
     data: bytes = attrs.field(validator=_bytes_max(65536))

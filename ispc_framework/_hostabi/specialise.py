@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from .._encoding import _head, encode, encode_host_call_part
+from .._encoding import _H16, _H32, _H64, _head, encode, encode_host_call_part
 from .._engines import MemoryAccessError
 from .._errors import HostCallFailed, ISPCError, LimitExceeded
 from .._model import MAX_U32, MAX_U64
@@ -52,15 +52,30 @@ _bytes_head = functools.partial(_head, 2)   # byte string of that length
 _array_head = functools.partial(_head, 4)   # array of that many items
 
 
+#: the heads of the unsigned integers and byte-string lengths below 256, made by ``_head``: a
+#: record's arguments and blobs are mostly that small, and a table index is cheaper than a call
+_SMALL_UINT = tuple(_uint(value) for value in range(256))
+_SMALL_BYTES = tuple(_bytes_head(length) for length in range(256))
+
+
 def _blobs(blobs: list[bytes]) -> bytes:
     """The CBOR array of byte strings ``blobs`` (fewer than 24: one per parameter at most)."""
     if not blobs:
         return b"\x80"
     parts = [_array_head(len(blobs))]
     for blob in blobs:
-        parts.append(_bytes_head(len(blob)))
+        length = len(blob)
+        parts.append(_SMALL_BYTES[length] if length < 256 else _bytes_head(length))
         parts.append(blob)
     return b"".join(parts)
+
+
+def _inline_uint(name: str) -> str:
+    """A Python expression of ``_uint(name)`` for an unsigned ``name`` below 2^64 (the masked
+    wasm arguments), without a call for the usual values: ``_head``'s branches written out
+    (tests compare the records with the encoder's)."""
+    return (f"(SMALL_UINT[{name}] if {name} < 256 else H16(25, {name}) if {name} < 65536 "
+            f"else H32(26, {name}) if {name} < 4294967296 else H64(27, {name}))")
 
 
 def record_part(first: list[int] | int | None, blobs: list[bytes]) -> bytes:
@@ -135,6 +150,7 @@ def handler_source(fn: Function, statuses: Any) -> tuple[str, dict[str, Any]]:
         "plain_ints": _plain_ints, "over_limit": _over_limit, "wrong_outputs": _wrong_outputs,
         "wrong_size": _wrong_size, "uint": _uint, "blobs": _blobs, "record_part": record_part,
         "MAX_U64": MAX_U64, "STATUS_LIST": str(sorted(fn.statuses)),
+        "SMALL_UINT": _SMALL_UINT, "H16": _H16.pack, "H32": _H32.pack, "H64": _H64.pack,
         "ALLOWED": frozenset(int(statuses[name]) for name in fn.statuses),
         "NO_ARGS": encode_host_call_part([], []),
         "ARGS_HEAD": b"\x82" + _array_head(arity) if arity < 24 else b"",
@@ -344,12 +360,12 @@ def handler_source(fn: Function, statuses: Any) -> tuple[str, dict[str, Any]]:
     if returns_status:
         s(f"    outcome = b'\\x82\\xf6' + blobs({writes})")
     elif not touches_memory:   # [value, []]: the usual value is a plain u64
-        s("    outcome = b'\\x82' + uint(value) + b'\\x80' if type(value) is int and "
-          "0 <= value <= MAX_U64 else record_part(value, [])")
+        s(f"    outcome = b'\\x82' + {_inline_uint('value')} + b'\\x80' if type(value) is int "
+          "and 0 <= value <= MAX_U64 else record_part(value, [])")
     else:
         s(f"    outcome = record_part(value, {writes})")
     if arity:
-        args_part = f"b''.join((ARGS_HEAD, {', '.join(f'uint({a})' for a in names)}, " \
+        args_part = f"b''.join((ARGS_HEAD, {', '.join(_inline_uint(a) for a in names)}, " \
                     f"blobs({reads})))"
     else:
         args_part = "NO_ARGS"

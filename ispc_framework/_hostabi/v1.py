@@ -3,6 +3,27 @@
 Reads go to the pinned context and the read-only chain view; writes go only to the execution's own
 draft. Every function receives the per-call :class:`~ispc_framework._engines.HostEnv`; nothing
 here captures a context. Argument decoding and gas/trace bookkeeping live in :mod:`.binding`.
+
+**Decoding guest values once** (docs/performance.md, "Host-function bodies (session 5)"). A
+token transfer passes the same canonical bytes more than once: the contract's own token in every
+asset output it creates, an outpoint to ``utxo_lookup`` and then to ``tx_add_input``. Decoding
+is a pure function of the bytes and the values are frozen, so a decoded token is kept by its
+exact bytes (process-wide, bounded: a contract names one token in all its transfers) and the
+run's last decoded outpoint by its exact bytes (in ``env.extra``: it dies with the run). Only
+successful decodes are kept, so every refusal is made, with its status and reason, as before.
+An asset output is usually locked to its owner's own key; that lock list is recognised by
+comparing the bytes with its canonical encoding (equal bytes decode to exactly that value)
+instead of decoding them.
+
+**The guest's bytes are the encoding.** The decoder accepts only canonical encodings
+(``encode(decode(b)) == b`` for every accepted ``b``), so the token and lock bytes an asset
+output was decoded from, and the outpoint bytes of an input, are exactly those values'
+encodings (and an event's type is its strict UTF-8 bytes): ``tx_add_asset_output``,
+``tx_add_input`` and ``emit_event`` compose the new item's encoding from them and the model's
+fixed heads and store it on the item (``TxOutput``, ``TxInput`` and ``Event`` are
+``Memoised``), so neither the draft nor a later ``utxo_lookup`` of the output encodes it again.
+Tests compare each with a fresh encoding, for valid and for hostile guest bytes
+(tests/hostabi/test_hostabi_v1_guest_bytes.py).
 """
 
 from __future__ import annotations
@@ -11,11 +32,11 @@ from typing import Any
 
 from .._authorization import STATE_KEY, contract_state_id, spend_refusal
 from .._encoding import _build_model as build_model
-from .._encoding import decode, decode_value, encode
+from .._encoding import _head, decode, decode_value, encode, remember_encoding, type_id_of
 from .._engines import HostEnv
 from .._errors import ValidationError
-from .._model import (BN254_FR, ContractLock, Event, FungibleToken, HeightLock, MultiKeyLock,
-                     NativeCoin, NonFungibleToken, OutPoint, ResourceCategory, ResourceOutput,
+from .._model import (ADDRESS_LEN, BN254_FR, ContractLock, Event, FungibleToken, HeightLock,
+                     MultiKeyLock, NativeCoin, NonFungibleToken, OutPoint, ResourceCategory, ResourceOutput,
                      SingleKeyLock, StateOutput, TimeLock, TxInput, TxOutput, AssetOutput)
 from ._bindings_v1 import ABI_VERSION, Status
 from .binding import Impl, SpecProvider
@@ -52,6 +73,37 @@ def _plain(data: bytes, what: str) -> Any:
         return decode_value(data)
     except ValidationError as exc:
         raise _invalid(f"{what}: {exc.message}") from None
+
+
+#: decoded tokens by their exact bytes (see the module docstring); cleared when full, so a
+#: contract naming ever new tokens costs only the decoding it would have cost anyway
+_TOKENS: dict[bytes, Any] = {}
+MAX_CACHED_TOKENS = 256
+#: ``env.extra`` key of the run's last decoded outpoint: (its bytes, the OutPoint)
+_LAST_OUTPOINT = "ispc.v1.outpoint"
+
+
+def _token(data: bytes) -> Any:
+    """``decode_guest(data, token types)``, kept by ``data``: the same bytes always decode to
+    the same frozen value (or are refused again: refusals are not kept)."""
+    token = _TOKENS.get(data)
+    if token is None:
+        token = decode_guest(data, _TOKEN_TYPES, "token")
+        if len(_TOKENS) >= MAX_CACHED_TOKENS:
+            _TOKENS.clear()
+        _TOKENS[data] = token
+    return token
+
+
+def _outpoint(env: HostEnv, data: bytes) -> Any:
+    """``decode_guest(data, OutPoint)``; the run's last decoded outpoint is kept by its bytes (a
+    contract looks an outpoint up, then spends it)."""
+    last = env.extra.get(_LAST_OUTPOINT)
+    if last is not None and last[0] == data:
+        return last[1]
+    point = decode_guest(data, (OutPoint,), "outpoint")
+    env.extra[_LAST_OUTPOINT] = (data, point)
+    return point
 
 
 def decode_locks(data: bytes) -> tuple[Any, ...]:
@@ -146,10 +198,10 @@ def transaction_id(env: HostEnv) -> tuple[bytes]:
 # ------------------------------------------------------------------------- UTXO and resources
 
 def utxo_lookup(env: HostEnv, outpoint: bytes) -> tuple[bytes]:
-    output = env.view.utxo(decode_guest(outpoint, (OutPoint,), "outpoint"))
+    output = env.view.utxo(_outpoint(env, outpoint))
     if output is None:
         raise GuestError(Status.NOT_FOUND, "no such unspent output")
-    return (encode(output),)
+    return (encode(output),)  # Memoised: encoded once, when a draft appended it or here
 
 
 def utxo_exists(env: HostEnv, outpoint: bytes) -> tuple[()]:
@@ -173,12 +225,16 @@ def resource_exists(env: HostEnv, content_hash: bytes) -> tuple[()]:
 
 # ------------------------------------------------------------------------------ draft writes
 
+#: the fixed head of an input's encoding: ``[2, outpoint, reference_only, unlocking_proof]``
+_TX_INPUT = _head(4, 4) + _head(0, type_id_of("TxInput"))
+
+
 def tx_add_input(env: HostEnv, outpoint: bytes, reference_only: bool,
                  proof: bytes) -> tuple[int]:
-    point = decode_guest(outpoint, (OutPoint,), "outpoint")
+    point = _outpoint(env, outpoint)
     tx_input = _model(TxInput, point, reference_only, proof)
     draft = env.ctx.draft
-    if any(existing.outpoint == point for existing in draft.inputs):
+    if draft.has_input(point):
         raise GuestError(Status.DUPLICATE, "outpoint already an input of this draft")
     output = env.view.utxo(point)
     if output is None:
@@ -187,13 +243,48 @@ def tx_add_input(env: HostEnv, outpoint: bytes, reference_only: bool,
         reason = spend_refusal(output, env.ctx.spender(), point)
         if reason is not None:
             raise GuestError(Status.INPUT_NOT_AUTHORIZED, reason)
+    # Its encoding from the guest's bytes: ``outpoint`` was decoded canonically, so it is
+    # encode(point); the flag is a bool and the proof bytes of at most 4096 (validated above).
+    remember_encoding(tx_input, b"".join((_TX_INPUT, outpoint, b"\xf5" if reference_only
+                                          else b"\xf4", _head(2, len(proof)), proof)))
     return (draft.add_input(tx_input),)
+
+
+#: the fixed parts of an asset output's encoding: ``[34, owner, locks, [30, token, amount],
+#: null, null]`` (TxOutput's fields: owner, locks, asset, resource, state)
+_ASSET_TX_OUTPUT = _head(4, 6) + _head(0, type_id_of("TxOutput")) + _head(2, ADDRESS_LEN)
+_ASSET_OUTPUT = _head(4, 3) + _head(0, type_id_of("AssetOutput"))
+_NO_RESOURCE_NO_STATE = b"\xf6\xf6"
+
+
+#: ``encode((SingleKeyLock(key),))`` is this prefix and the 32-byte key
+_ONE_KEY_LOCK = _head(4, 1) + _head(4, 2) + _head(0, type_id_of("SingleKeyLock")) + \
+    _head(2, ADDRESS_LEN)
+
+
+def _locks_of(owner: bytes, data: bytes) -> tuple[Any, ...]:
+    """``decode_locks(data)``, without decoding the usual list: the owner's own key (what the
+    SDK's ``ispc_encode_single_key_lock_list`` writes). Bytes equal to the canonical encoding
+    of ``(SingleKeyLock(owner),)`` decode to exactly that value (the decoder accepts one
+    encoding per value and returns the value it encodes); any other bytes are decoded."""
+    if len(data) == len(_ONE_KEY_LOCK) + len(owner) and data.startswith(_ONE_KEY_LOCK) \
+            and data.endswith(owner):
+        return (SingleKeyLock(owner),)  # called inside tx_add_asset_output's try
+    return decode_locks(data)
 
 
 def tx_add_asset_output(env: HostEnv, owner: bytes, amount: int, token: bytes,
                         locks: bytes) -> tuple[int]:
-    asset = _model(AssetOutput, decode_guest(token, _TOKEN_TYPES, "token"), amount)
-    output = _model(TxOutput, owner, decode_locks(locks), asset=asset)
+    try:  # _model's work, without forwarding arguments (the token and locks raise GuestError)
+        asset = AssetOutput(_token(token), amount)
+        output = TxOutput(owner, _locks_of(owner, locks), asset=asset)
+    except ValidationError as exc:
+        raise _invalid(exc.message) from None
+    # Its encoding from the guest's bytes: ``token`` and ``locks`` were decoded canonically, so
+    # they are encode(token) and encode(locks); the owner is 32 bytes and the amount a u64 (the
+    # validators above refused anything else), so their heads are the ones written here.
+    remember_encoding(output, b"".join((_ASSET_TX_OUTPUT, owner, locks, _ASSET_OUTPUT, token,
+                                        _head(0, amount), _NO_RESOURCE_NO_STATE)))
     return (env.ctx.draft.add_output(output),)
 
 
@@ -257,8 +348,17 @@ def tx_add_state_output(env: HostEnv, state_id: bytes, version: int, result_hash
 
 # ------------------------------------------------------------------------------------ tracing
 
+#: the fixed head of an event's encoding: ``[40, contract, event_type, data]``
+_EVENT = _head(4, 4) + _head(0, type_id_of("Event")) + _head(2, ADDRESS_LEN)
+
+
 def emit_event(env: HostEnv, event_type: bytes, data: bytes) -> tuple[()]:
-    event = _model(Event, env.ctx.contract_address, _text(event_type, "event_type"), data)
+    contract = env.ctx.contract_address
+    event = _model(Event, contract, _text(event_type, "event_type"), data)
+    # Its encoding from the guest's bytes: ``event_type`` decoded as strict UTF-8, which
+    # encodes back to the same bytes; the contract address is 32 bytes (validated above).
+    remember_encoding(event, b"".join((_EVENT, contract, _head(3, len(event_type)), event_type,
+                                       _head(2, len(data)), data)))
     env.ctx.draft.add_event(event)
     return ()
 

@@ -106,6 +106,18 @@ def test_record_parts_are_the_canonical_encoding(first, blobs):
     assert record_part(first, blobs) == encode_host_call_part(first, blobs)
 
 
+@pytest.mark.parametrize("value", [0, 23, 24, 255, 256, 65535, 65536, 2**32 - 1, 2**32,
+                                   2**64 - 1])
+def test_the_inlined_integer_heads_are_the_encoders(value):
+    from ispc_framework._encoding import _head
+    from ispc_framework._hostabi.specialise import _blobs, _inline_uint
+
+    _, namespace = handler_source(FUNCTIONS[0], Status)
+    assert eval(_inline_uint("v"), namespace, {"v": value}) == _head(0, value)  # noqa: S307
+    blob = bytes(value % 300)
+    assert _blobs([blob, b""]) == encode_host_call_part(None, [blob, b""])[2:]
+
+
 def test_the_source_of_a_handler_is_readable():
     fn = next(fn for fn in FUNCTIONS if fn.qualified_name == "ispc.v1.utxo_lookup")
     source, _ = handler_source(fn, Status)
