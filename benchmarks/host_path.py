@@ -5,9 +5,11 @@ machine is shared; load hits both sides alike), and the ratio between them:
 
 * host call: the cost of one ``ispc.v1`` call through the wasmtime engine (``block_height``, no
   memory; ``caller``, a 32-byte write into guest memory; ``utxo_exists``, a 37-byte read and a
-  chain lookup), as (a run with N calls - the same run with none) / N, against raw wasmtime-py on
-  the same module: through a ctypes-level unchecked callback that returns a constant (the FFI
-  floor) and through ``Linker.define_func`` (the high-level API);
+  chain lookup; ``tx_add_asset_output``, a token transfer's asset output: 109 bytes read, a
+  token and a lock list decoded, the output appended to the draft), as (a run with N calls -
+  the same run with none) / N, against raw wasmtime-py on the same module: through a
+  ctypes-level unchecked callback that returns a constant (the FFI floor) and through
+  ``Linker.define_func`` (the high-level API);
 * trace: appending one call record and hashing the trace, against one SHA-256 of the record's
   bytes;
 * transfer: one token transfer through the coordinator (signed transaction, in-memory
@@ -43,13 +45,28 @@ TOKEN = ROOT / "examples" / "contracts" / "build" / "token_c.wasm"
 OUTPOINT = "\\83\\01\\58\\20" + "\\00" * 33
 
 
-def host_calls_module(import_name: str, params: str, args: str, calls: int) -> bytes:
-    """A ``run`` export calling ``ispc.v1.<import_name>`` ``calls`` times (result dropped)."""
+def _wat_bytes(data: bytes) -> str:
+    return "".join(f"\\{byte:02x}" for byte in data)
+
+
+#: the arguments of tx_add_asset_output at 2048: an owner, a FungibleToken of the 32-byte
+#: contract 0x11.. and its class "TOK", the owner's own key lock (what the token contract passes)
+ASSET_DATA = "(data (i32.const 2048) \"" + _wat_bytes(
+    b"\x22" * 32                                                   # owner at 2048
+    + b"\x83\x15\x58\x20" + b"\x11" * 32 + b"\x43TOK"               # token at 2080, 40 bytes
+    + b"\x81\x82\x0a\x58\x20" + b"\x22" * 32) + "\")"               # locks at 2120, 37 bytes
+
+
+def host_calls_module(import_name: str, params: str, args: str, calls: int,
+                      data: str = "") -> bytes:
+    """A ``run`` export calling ``ispc.v1.<import_name>`` ``calls`` times (result dropped);
+    ``data``: more data segments (the call's arguments)."""
     return bytes(wasmtime.wat2wasm(rf'''
 (module
   (import "ispc.v1" "{import_name}" (func $h {params}))
   (memory (export "memory") 1)
   (data (i32.const 1024) "{OUTPOINT}")
+  {data}
   (func (export "run") (result i32)
     (local $i i32)
     (block $done (loop $l
@@ -139,7 +156,16 @@ HOST_CALLS = {
                lambda: wasmtime.FuncType([_I32()], [_I32()])),
     "utxo_exists": ("(param i32 i32) (result i32)", "(i32.const 1024) (i32.const 37)",
                     lambda: wasmtime.FuncType([_I32(), _I32()], [_I32()])),
+    # the heaviest body of a token transfer: two decodes, three models, a draft append
+    "tx_add_asset_output": (
+        "(param i32 i64 i32 i32 i32 i32 i32) (result i32)",
+        "(i32.const 2048) (i64.const 200) (i32.const 2080) (i32.const 40) (i32.const 2120) "
+        "(i32.const 37) (i32.const 2160)",
+        lambda: wasmtime.FuncType([_I32(), _I64(), _I32(), _I32(), _I32(), _I32(), _I32()],
+                                  [_I32()])),
 }
+#: more data segments of a call's module
+HOST_CALL_DATA = {"tx_add_asset_output": ASSET_DATA}
 
 
 def host_call_figures(quick: bool) -> dict[str, dict[str, float]]:
@@ -153,14 +179,16 @@ def host_call_figures(quick: bool) -> dict[str, dict[str, float]]:
     repo = MemoryRepository()
     repo.create_genesis("bench", 1, [])
     view = repo.view()
-    limits = ExecutionLimits(fuel=10 ** 12, max_trace_records=10 ** 7, max_trace_bytes=2 ** 40)
+    limits = ExecutionLimits(fuel=10 ** 12, max_trace_records=10 ** 7, max_trace_bytes=2 ** 40,
+                             max_outputs=10 ** 7, max_draft_bytes=2 ** 40)
     engine = WasmtimeEngine()
     calls = 2_000 if quick else 20_000
     rounds = 3 if quick else 9
     out = {}
     for name, (params, args, wasm_type) in HOST_CALLS.items():
-        many = host_calls_module(name, params, args, calls)
-        none = host_calls_module(name, params, args, 0)
+        data = HOST_CALL_DATA.get(name, "")
+        many = host_calls_module(name, params, args, calls, data)
+        none = host_calls_module(name, params, args, 0, data)
         floor = RawWasmtime(many, name, wasm_type(), True), RawWasmtime(none, name, wasm_type(),
                                                                         True)
         high = RawWasmtime(many, name, wasm_type(), False), RawWasmtime(none, name, wasm_type(),
@@ -172,6 +200,7 @@ def host_call_figures(quick: bool) -> dict[str, dict[str, float]]:
                 result = run_direct(engine, compiled, "run", functions, limits=limits,
                                     view=view, pins=view.head())
                 assert result.ok, result.error
+                assert name != "tx_add_asset_output" or len(result.draft.outputs) in (0, calls)
             return call
 
         t = alternate({"floor": floor[0].call, "floor0": floor[1].call,
@@ -295,10 +324,10 @@ def run(quick: bool) -> dict:
 
 
 def _table(figures: dict[str, Any]) -> str:
-    lines = [f"{'host call':<14}{'ispc us':>9}{'FFI floor':>11}{'define_func':>13}"
+    lines = [f"{'host call':<20}{'ispc us':>9}{'FFI floor':>11}{'define_func':>13}"
              f"{'x floor':>9}{'x define_func':>15}"]
     for name, f in figures["host_call"].items():
-        lines.append(f"{name:<14}{f['ispc_us']:>9.2f}{f['ffi_floor_us']:>11.2f}"
+        lines.append(f"{name:<20}{f['ispc_us']:>9.2f}{f['ffi_floor_us']:>11.2f}"
                      f"{f['define_func_us']:>13.2f}{f['ratio_to_floor']:>9.1f}"
                      f"{f['ratio_to_define_func']:>15.2f}")
     t = figures["trace"]

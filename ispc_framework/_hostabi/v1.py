@@ -35,9 +35,10 @@ from .._encoding import _build_model as build_model
 from .._encoding import _head, decode, decode_value, encode, remember_encoding, type_id_of
 from .._engines import HostEnv
 from .._errors import ValidationError
-from .._model import (ADDRESS_LEN, BN254_FR, ContractLock, Event, FungibleToken, HeightLock,
-                     MultiKeyLock, NativeCoin, NonFungibleToken, OutPoint, ResourceCategory, ResourceOutput,
-                     SingleKeyLock, StateOutput, TimeLock, TxInput, TxOutput, AssetOutput)
+from .._model import (ADDRESS_LEN, BN254_FR, AssetOutput, ContractLock, Event, FungibleToken,
+                     HeightLock, MultiKeyLock, NativeCoin, NonFungibleToken, OutPoint,
+                     ResourceCategory, ResourceOutput, SingleKeyLock, StateOutput, TimeLock,
+                     TxInput, TxOutput)
 from ._bindings_v1 import ABI_VERSION, Status
 from .binding import Impl, SpecProvider
 from .guest import GuestError
