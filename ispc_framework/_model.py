@@ -305,6 +305,27 @@ class ContractLock:
     contract: bytes = attrs.field(validator=_address)
 
 
+#: how many TimeLock/HeightLock may wrap one another. The encoding refuses values nested deeper
+#: than 32 levels, and a lock sits deepest in a result file (result, commitment, draft, outputs,
+#: output, locks: an output's first lock has its fields at level 7, so 25 wrappers fit). Kept
+#: encodings are composed from parts encoded or decoded on their own (a draft's items, the
+#: HostABI's guest bytes), which skips that check: without a bound a deep chain got a kept
+#: encoding that no encoder makes and no decoder accepts (tests/hostabi/
+#: test_review_attacks_s5_hostabi.py). 16 leaves room in every value that holds a lock.
+MAX_LOCK_NESTING = 16
+
+
+def _check_lock_base(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    _instance_of(SingleKeyLock, MultiKeyLock, ContractLock, TimeLock, HeightLock)(
+        instance, attribute, value)
+    nesting = 1  # ``instance`` itself; each base was checked when it was built, so this ends
+    while isinstance(value, (TimeLock, HeightLock)):
+        nesting += 1
+        value = value.base
+    if nesting > MAX_LOCK_NESTING:
+        _fail(instance, attribute, f"time and height locks nest at most {MAX_LOCK_NESTING} deep")
+
+
 @attrs.frozen
 class TimeLock:
     not_before_timestamp: int = attrs.field(validator=_u64)
@@ -312,8 +333,7 @@ class TimeLock:
 
     @base.validator
     def _check_base(self, attribute: attrs.Attribute[Any], value: Any) -> None:
-        _instance_of(SingleKeyLock, MultiKeyLock, ContractLock, TimeLock, HeightLock)(
-            self, attribute, value)
+        _check_lock_base(self, attribute, value)
 
 
 @attrs.frozen
@@ -323,8 +343,7 @@ class HeightLock:
 
     @base.validator
     def _check_base(self, attribute: attrs.Attribute[Any], value: Any) -> None:
-        _instance_of(SingleKeyLock, MultiKeyLock, ContractLock, TimeLock, HeightLock)(
-            self, attribute, value)
+        _check_lock_base(self, attribute, value)
 
 
 LockingCondition = Union[SingleKeyLock, MultiKeyLock, ContractLock, TimeLock, HeightLock]
