@@ -44,10 +44,16 @@ SIGNATURE_LEN = 64
 SEED_LEN = 32
 
 
+_BYTES_LIKE = (bytes, bytearray, memoryview)
+
+
 def verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
     """True if ``signature`` is a valid Ed25519 signature of ``message`` under ``public_key``
-    by libsodium's rule (module docstring). Never raises on malformed input."""
-    if len(public_key) != PUBLIC_KEY_LEN or len(signature) != SIGNATURE_LEN:
+    by libsodium's rule (module docstring). Never raises on malformed input: anything but
+    bytes-like values of the right sizes is False (an int message is not taken as ``bytes(n)``)."""
+    if not (isinstance(public_key, _BYTES_LIKE) and isinstance(signature, _BYTES_LIKE)
+            and isinstance(message, _BYTES_LIKE)) \
+            or len(public_key) != PUBLIC_KEY_LEN or len(signature) != SIGNATURE_LEN:
         return False
     try:
         nacl.bindings.crypto_sign_open(bytes(signature) + bytes(message), bytes(public_key))

@@ -91,3 +91,16 @@ def test_sign_verify_round_trip_and_tamper():
     assert not verify(devnet_key("bob").public_key, b"msg", signature)
     assert not verify(key.public_key, b"msg", signature[:-1])
     assert "seed" not in repr(key) and key.seed.hex() not in repr(key)
+
+
+@pytest.mark.parametrize("bad", [None, 5, "msg", 3.0, [1, 2]])
+def test_verify_is_false_for_anything_but_bytes(bad):
+    """Never raises on malformed input: None, an int (``bytes(5)`` would be five zero bytes), a
+    str or a list in any of the three places is simply not a valid signature."""
+    key = SigningKey.generate()
+    signature = key.sign(bytes(5))
+    assert verify(key.public_key, bytes(5), signature)
+    assert verify(bad, bytes(5), signature) is False
+    assert verify(key.public_key, bad, signature) is False
+    assert verify(key.public_key, bytes(5), bad) is False
+    assert verify(bytearray(key.public_key), memoryview(bytes(5)), bytearray(signature))
