@@ -13,13 +13,16 @@ the contract's status (0 = success). Input and return data go through host funct
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
 from ._context import ExecutionContext
 from ._limits import ExecutionLimits
 from ._model import Tensor
+
+if TYPE_CHECKING:  # for the annotation only: an engine plugin imports this module, not the repository's
+    from ._repository import ChainView
 
 __all__ = [
     "WASM_VALUE_TYPES",
@@ -78,7 +81,8 @@ class HostEnv:
 
     __slots__ = ("ctx", "view", "memory", "extra")
 
-    def __init__(self, ctx: ExecutionContext, view: Any, memory: GuestMemory | None = None) -> None:
+    def __init__(self, ctx: ExecutionContext, view: ChainView,
+                 memory: GuestMemory | None = None) -> None:
         self.ctx = ctx
         self.view = view
         self.memory = memory

@@ -32,6 +32,7 @@ from .._errors import (ContractFailed, HostCallFailed, ISPCError, LimitExceeded,
                       OutOfGas, StackExhausted, Timeout, Trap)
 from .._limits import ExecutionLimits
 from .._model import ChainPins
+from .._repository import MemoryRepository
 from . import Check, Report, run_checks
 from .suite import PluginSuite, add_checks
 
@@ -278,7 +279,8 @@ class _Session:
     def __init__(self, engine: Any) -> None:
         self.engine = engine
         self.contexts = ContextManager()
-        self.view = object()   # the suite's host functions never read the chain
+        # an empty chain's view: the suite's host functions never read the chain
+        self.view = MemoryRepository().view()
 
     def compile(self, name: str, host: _Host | None = None) -> Any:
         return self.engine.compile(WASM[name], (host or _Host()).functions())
