@@ -27,7 +27,7 @@ from ispc_framework import ExecutionPool  # noqa: E402
 def worker_cpu(pool: ExecutionPool) -> float:
     """User + system CPU seconds of the pool's worker processes so far (Linux /proc)."""
     total = 0
-    for pid in pool._executor._processes:  # the executor's own table of its workers
+    for pid in pool.worker_pids:
         with open(f"/proc/{pid}/stat") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
         total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
