@@ -185,8 +185,8 @@ def _run(coordinator: Any, kind: str, transaction: SignedTransaction, prove: boo
         return "error", _error_parts(exc)
     except Exception as exc:  # a bug, not a verdict on the transaction: typed, traceback kept
         traceback.print_exc(file=sys.stderr)
-        return "error", ("ExecutionError", f"a pool worker raised {type(exc).__name__}: {exc}",
-                         "pool-worker-error", "", {})
+        return "error", _error_parts(ExecutionError(
+            f"a pool worker raised {type(exc).__name__}: {exc}", code="pool-worker-error"))
 
 
 def _serve(config: Config, conn: Connection, inherited: list[Connection]) -> None:
