@@ -53,6 +53,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
 from operator import attrgetter
+from types import MemberDescriptorType
 from typing import Any, cast
 
 import attrs
@@ -82,30 +83,36 @@ def _chunk_size(remaining: int, workers: int) -> int:
 
 # ------------------------------------------------------------------------------ the wire format
 
-_new, _set = object.__new__, object.__setattr__
-_FIELDS: dict[type, tuple[str, ...]] = {}
+_new = object.__new__
+#: class -> its attrs fields' slot setters (member descriptors' ``__set__``: they store into the
+#: slot directly, past the frozen class's ``__setattr__``, as attrs' own ``__setstate__`` does)
+_SETTERS: dict[type, tuple[Callable[[Any, Any], None], ...]] = {}
 
 
 def _rebuild(cls: type, values: tuple[Any, ...]) -> Any:
     """A record from its field values, as attrs' ``__setstate__`` makes it from its state dict
     (no validators: the values come from a record of this class in the other process)."""
     try:
-        names = _FIELDS[cls]
+        setters = _SETTERS[cls]
     except KeyError:
-        names = _field_names(cls)
+        setters = _slot_setters(cls)
     record: Any = _new(cls)
-    for name, value in zip(names, values):
-        _set(record, name, value)
+    for set_slot, value in zip(setters, values):
+        set_slot(record, value)
     return record
 
 
-def _field_names(cls: type) -> tuple[str, ...]:
-    names = _FIELDS[cls] = tuple(field.name for field in attrs.fields(cls))
-    return names
+def _slot_setters(cls: type) -> tuple[Callable[[Any, Any], None], ...]:
+    slots = [getattr(cls, field.name) for field in attrs.fields(cls)]
+    if not all(isinstance(slot, MemberDescriptorType) for slot in slots):
+        raise TypeError(f"{cls.__name__}: a field that is not a slot")  # never: attrs slots
+    setters = _SETTERS[cls] = tuple(slot.__set__ for slot in slots)
+    return setters
 
 
 def _reducer(cls: type) -> Callable[[Any], tuple[Any, ...]]:
-    names = _field_names(cls)
+    _slot_setters(cls)  # refuses a class whose fields are not all slots
+    names = tuple(field.name for field in attrs.fields(cls))
     if len(names) == 1:
         (name,) = names
         return lambda record: (_rebuild, (cls, (getattr(record, name),)))
