@@ -347,7 +347,7 @@ class ExecutionPool:
         chunk = _Chunk([self._item(transaction, kind)], bool(prove))
         with self._lock:
             self._usable()
-            min(self._workers, key=lambda worker: len(worker.queue)).give(chunk)
+            self._give(min(self._workers, key=lambda worker: len(worker.queue)), chunk)
         return chunk
 
     def result(self, chunk: _Chunk) -> Result:
@@ -389,11 +389,11 @@ class ExecutionPool:
                         break
                     size = _chunk_size(len(items) - start, self.workers)
                     chunk = _Chunk(items[start:start + size], prove)
-                    worker.give(chunk)
+                    self._give(worker, chunk)
                     given.append(chunk)
                     start += size
-                if given[0].outcomes is None:
-                    self._receive()
+                if not given or given[0].outcomes is None:  # (the workers may be busy with
+                    self._receive()                          # other calls' chunks)
                     continue
             for outcome in cast("list[_Outcome]", given.popleft().outcomes):
                 yield self._unpack(outcome)
@@ -425,10 +425,21 @@ class ExecutionPool:
                     continue
                 except (EOFError, OSError):
                     pass
-            self._broken = (f"worker {worker.process.pid} exited with code "
-                            f"{worker.process.exitcode}" if worker.process.exitcode is not None
-                            else f"worker {worker.process.pid} closed its pipe")
-            self._usable()
+            self._break(worker)
+
+    def _give(self, worker: _Worker, chunk: _Chunk) -> None:
+        try:
+            worker.give(chunk)
+        except OSError:  # its end of the pipe is closed
+            self._break(worker)
+
+    def _break(self, worker: _Worker) -> None:
+        """``worker`` is gone: so is the pool (its queued chunks are lost)."""
+        worker.process.join(0.1)  # its exit code, if it is exiting
+        code = worker.process.exitcode
+        self._broken = f"worker {worker.process.pid} " + (
+            f"exited with code {code}" if code is not None else "closed its pipe")
+        self._usable()
 
     def _usable(self) -> None:
         if self._broken:
