@@ -54,7 +54,7 @@ def test_a_reply_names_the_chunks_transactions_and_nothing_else(results, strange
     sent = [result.transaction for result in results]
     results.append(attrs.evolve(results[0], transaction=stranger))
     outcomes = [("ok", result) for result in results] + [("error", ("NotFound", "m", "c", "", {}))]
-    parents = [pickle.loads(pickle.dumps(tx)) for tx in sent]  # the parent's objects: equal, not the same
+    parents = [pickle.loads(pickle.dumps(tx)) for tx in sent]  # the parent's: equal, not the same
     back = _ReplyUnpickler(_dump_reply(outcomes, sent), parents).load()
     assert back == outcomes
     for place, (_, result) in enumerate(back[:len(sent)]):
