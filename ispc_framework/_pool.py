@@ -32,10 +32,12 @@ two workers, 2 workers reach ``2 W / (W + P)`` times one (``W``: a worker's CPU 
 - **A frozen heap.** A worker calls ``gc.freeze()`` on what it inherited and imported, so its
   full collections do not walk it.
 
-docs/performance.md ("Process pool (session 5)") has the figures: the parent's CPU per
-transfer fell from ~115 to ~65 us beside workers at ~800 us (load 7); what keeps 2 workers under
-1.8x one on a 2-core machine is mostly the machine: each core's work slows when both are busy
-(two independent processes, no pool, show it too; ``benchmarks/pool_scaling.py``).
+docs/performance.md ("Process pool (session 5)") has the figures: beside workers at ~600-750 us
+per token transfer, the parent's CPU fell from ~85-110 to ~50-65 us (2 workers vs 1 estimated at
+1.81-1.84x for two idle cores when a worker's CPU stays put from 1 to 2 workers). What keeps the
+wall-clock ratio lower on a 2-core machine shared with other work is the machine: each core's
+work slows when both are busy, two independent processes without a pool too
+(``benchmarks/pool_scaling.py`` measures both side by side).
 
 An :class:`ISPCError` raised in a worker is raised again in the parent with its class, code,
 message, hint and details (an exception that is not one is ``pool-worker-error``, its traceback
