@@ -142,7 +142,7 @@ def _reducers() -> dict[type, Callable[[Any], tuple[Any, ...]]]:
     Safe for exactly these classes: they are frozen, slotted attrs classes without a hash cache
     and without pickling of their own, so attrs' ``__getstate__`` is their fields (the memoised
     encoding of ``_model.Memoised`` is not one: an unpickled record encodes itself again, as
-    with plain pickle). tests/test_pool.py round-trips results both ways and compares them."""
+    with plain pickle). tests/test_pool_wire.py round-trips every such record and compares."""
     if not _REDUCERS:
         from ._encoding import type_ids
 
