@@ -282,6 +282,11 @@ _SPECIFIC: tuple[ErrorCode, ...] = (
     ErrorCode("pool-worker-died", ExecutionError, "a pool worker process died: <reason>",
               "a worker was killed (out of memory?) or crashed; the pool cannot be used again: "
               "make a new one"),
+    ErrorCode("pool-worker-error", ExecutionError, "a pool worker raised <exception>: <message>",
+              "a bug, not a verdict on the transaction: the traceback is on the worker's stderr; "
+              "report it"),
+    ErrorCode("pool-closed", ExecutionError, "the pool is closed",
+              "make a new ExecutionPool (close() stops its workers for good)"),
     ErrorCode("gas-over-budget", ExecutionError,
               "engine <name> reported <n> fuel and the host charged <n> gas, more than the "
               "budget of <fuel>",

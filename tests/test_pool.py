@@ -6,6 +6,8 @@ are unproven (proving is the prover's business and would take most of the time).
 from __future__ import annotations
 
 import json
+import os
+import signal
 import struct
 from pathlib import Path
 
@@ -13,9 +15,9 @@ import attrs
 import pytest
 from click.testing import CliRunner
 
-from ispc_framework import (ContractFailed, Coordinator, ExecutionPool, ExecutionRequest,
-                            NotFound, SealedDraft, TxOutput, AssetOutput, NativeCoin,
-                            ResourceCategory, ResourceOutput, ConfigError, load_config)
+from ispc_framework import (ContractFailed, Coordinator, ExecutionError, ExecutionPool,
+                            ExecutionRequest, NotFound, SealedDraft, TxOutput, AssetOutput,
+                            NativeCoin, ResourceCategory, ResourceOutput, ConfigError, load_config)
 from ispc_framework._cli import cli
 from ispc_framework._coordinator import final_transaction
 from ispc_framework._keys import KeyStore
@@ -74,6 +76,8 @@ def test_a_pool_gives_the_results_of_one_process(chain, start_method):
         results = pool.execute_many(transfers, prove=False)
         again = list(pool.imap(reversed(transfers), prove=False))
     assert results == expected
+    # as in process, a result holds the very transaction object it was given
+    assert all(r.commitment.transaction is tx for r, tx in zip(results, transfers))
     assert [r.execution_result_hash for r in again] == \
         [r.execution_result_hash for r in reversed(expected)]
     assert [struct.unpack("<Q", r.return_data)[0] for r in results] == \
@@ -106,6 +110,82 @@ def test_chunks_keep_order_and_each_transaction_its_own_outcome(chain):
             for result in pool.imap(transfers * 4 + [missing] + transfers, prove=False):
                 got.append(result)
         assert got == expected * 4  # everything before the failing one, nothing after
+
+
+def test_an_abandoned_imap_leaves_the_pool_in_order(chain):
+    """Leaving an imap early leaves its chunks running or queued: their replies are read and
+    dropped by whatever call comes next, which still gets its own results."""
+    _, config, _, transfers, expected = chain
+    with ExecutionPool(config, workers=2, start_method="fork") as pool:
+        for _ in pool.imap(transfers * 20, prove=False):
+            break
+        handle = pool.submit(transfers[2], prove=False)
+        assert pool.execute_many(transfers, prove=False) == expected
+        assert pool.result(handle) == expected[2]
+        assert pool.result(handle) == expected[2]  # a handle can be read again
+
+
+def test_a_killed_worker_breaks_the_pool_with_a_typed_error(chain):
+    _, config, _, transfers, expected = chain
+    with ExecutionPool(config, workers=2, start_method="fork") as pool:
+        assert pool.execute_many(transfers, prove=False) == expected
+        os.kill(pool.worker_pids[0], signal.SIGKILL)
+        with pytest.raises(ExecutionError) as info:
+            pool.execute_many(transfers * 10, prove=False)
+        assert info.value.code == "pool-worker-died" and "cannot be used again" in info.value.hint
+        with pytest.raises(ExecutionError) as again:
+            pool.submit(transfers[0], prove=False)
+        assert again.value.code == "pool-worker-died"
+    # leaving the block closed the pool: the other worker was terminated, not waited for
+    assert all(not os.path.exists(f"/proc/{pid}/stat") or
+               open(f"/proc/{pid}/stat").read().split()[2] == "Z" for pid in pool.worker_pids)
+
+
+def test_a_closed_pool_is_a_typed_error(chain):
+    _, config, _, transfers, _ = chain
+    pool = ExecutionPool(config, workers=1)
+    pool.close()
+    pool.close()  # idempotent
+    for call in (lambda: pool.execute_many(transfers, prove=False),
+                 lambda: pool.submit(transfers[0], prove=False)):
+        with pytest.raises(ExecutionError) as info:
+            call()
+        assert info.value.code == "pool-closed"
+
+
+def test_a_worker_that_cannot_start_gives_its_reason_typed(chain):
+    """A config the parent accepts but a coordinator refuses (an unknown [plugin.x] table):
+    every transaction's outcome is the error Coordinator(config) raises in process."""
+    root, _, _, transfers, _ = chain
+    bad = load_config(search_cwd=False, environ={}, overrides={
+        "plugin.sqlite.path": str(root / "chain.db"), "plugin.no-such-plugin.x": 1})
+    with pytest.raises(ConfigError) as in_process:
+        Coordinator(bad)
+    with ExecutionPool(bad, workers=1, start_method="fork") as pool:
+        with pytest.raises(ConfigError) as info:
+            pool.execute_many(transfers[:2], prove=False)
+    assert (info.value.code, info.value.message) == (in_process.value.code,
+                                                     in_process.value.message)
+
+
+def test_an_exception_that_is_no_ispc_error_is_typed(chain, monkeypatch, capfd):
+    """Fault injection (a bug in a worker has no real trigger): the forked worker inherits a
+    Coordinator.execute that raises KeyError; the pool raises pool-worker-error, the worker's
+    traceback is on its stderr, and the worker carries on."""
+    _, config, _, transfers, expected = chain
+    execute = Coordinator.execute
+
+    def buggy(self, transaction, **kwargs):
+        if transaction.request.nonce == 1:
+            raise KeyError("a bug")
+        return execute(self, transaction, **kwargs)
+    monkeypatch.setattr(Coordinator, "execute", buggy)
+    with ExecutionPool(config, workers=1, start_method="fork") as pool:
+        with pytest.raises(ExecutionError) as info:
+            pool.execute_many(transfers[:3], prove=False)
+        assert info.value.code == "pool-worker-error" and "KeyError" in info.value.message
+        assert pool.execute_many(transfers[2:], prove=False) == expected[2:]
+    assert "KeyError: 'a bug'" in capfd.readouterr().err
 
 
 def test_chunks_shrink_towards_the_end():
