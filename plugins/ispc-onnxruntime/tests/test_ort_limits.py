@@ -102,7 +102,9 @@ def test_one_long_kernel_is_killed(worker_engine):
     assert tensor_to_array(worker_engine.run(prepared, [ones], limits)[0]).tolist() == [[2.0, 2.0],
                                                                                        [2.0, 2.0]]
     starts = worker_engine.worker_starts
-    big = tensor_from_array("x", np.ones((4000, 4000), np.float32))
+    # 5600^2 floats fit max_tensor_bytes; 2 * 5600^3 flops take seconds even on a fast core (4000
+    # once finished inside the 1.3 s a kill needs on a quiet machine)
+    big = tensor_from_array("x", np.ones((5600, 5600), np.float32))
     began = time.monotonic()
     with pytest.raises(Timeout) as info:
         worker_engine.run(prepared, [big], limits)
