@@ -60,6 +60,22 @@ def test_a_repository_without_compare_and_swap_fails_conformance():
                       "MemoryRepository"}
 
 
+class StaleViewRepository(MemoryRepository):
+    """Hands out its first view again and again (a view cache without a freshness check)."""
+
+    def view(self):
+        if getattr(self, "_kept", None) is None:
+            self._kept = super().view()
+        return self._kept
+
+
+def test_a_repository_reusing_stale_views_fails_conformance():
+    report = repository.run(StaleViewRepository)
+    failed = {check.name for check in report.checks if not check.passed}
+    assert "every new view shows the commits before it; an open view keeps its snapshot" \
+        in failed
+
+
 def test_conformance_command_on_the_installed_sqlite_plugin():
     from click.testing import CliRunner
 
@@ -67,7 +83,7 @@ def test_conformance_command_on_the_installed_sqlite_plugin():
 
     result = CliRunner().invoke(cli, ["conformance", "repository", "sqlite"])   # old spelling
     assert result.exit_code == 0, result.output
-    assert "repository conformance of sqlite: 12 passed, 0 failed" in result.output
+    assert "repository conformance of sqlite: 13 passed, 0 failed" in result.output
     result = CliRunner().invoke(cli, ["conformance", "repository", "nope"])
     assert result.exit_code == 2 and "[plugin-not-found]" in result.output
 

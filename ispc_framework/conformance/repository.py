@@ -32,7 +32,7 @@ from .suite import PluginSuite, add_checks
 
 __all__ = ["run", "CHECKS", "RepositorySuite", "READ_METHODS", "SUITE_VERSION"]
 
-SUITE_VERSION = "2"
+SUITE_VERSION = "3"
 #: What a view may offer: the ChainView protocol, plus read methods the core knows of.
 READ_METHODS = frozenset(name for name in vars(ChainView) if not name.startswith("_")) | {
     "close", "was_spent", "block", "state_outputs", "query"}
@@ -283,6 +283,29 @@ def _bind(make_repository: Callable[[], Any]) -> dict[str, Callable[[], None]]:
         wrong = [i for i, got in enumerate(seen) if got != expected]
         assert not wrong, f"{len(wrong)} of 32 concurrent reads of one view saw other data"
 
+    def views_follow_commits():
+        """A repository may reuse a view's read state for the next one (ispc-sqlite keeps a
+        thread's snapshot while nothing is committed): a new view must still show every
+        commit before it, and a view open across a commit keeps its own snapshot."""
+        repo = make_repository()
+        writer = repo.writer()
+        outpoint = writer.create_genesis("follow", 1, [_coin(ALICE, 9)]).created[0]
+        for height in range(1, 6):
+            view = repo.view()
+            assert view.head().height == height - 1 and view.utxo_exists(outpoint), \
+                f"a view opened after block {height - 1} does not show it"
+            _close_view(view)
+            held = repo.view()
+            outpoint = writer.apply(SealedDraft((TxInput(outpoint),), (_coin(ALICE, 9),),
+                                                ())).created[0]
+            assert held.head().height == height - 1 and not held.utxo_exists(outpoint), \
+                "a view open across a commit did not keep its snapshot"
+            _close_view(held)
+        view = repo.view()
+        assert view.head().height == 5 and view.utxo_exists(outpoint), \
+            "a view opened after the last commit does not show it"
+        _close_view(view)
+
     def apply_is_compare_and_swap():
         """docs/authorization.md: head, replay and the caller's check decided in the write."""
         repo = make_repository()
@@ -348,6 +371,8 @@ CHECKS: tuple[tuple[str, str, str | None], ...] = (
     ("apply_is_compare_and_swap",
      "apply is a compare-and-swap with replay records; past views", None),
     ("concurrent_readers", "concurrent readers of one view see the same data", None),
+    ("views_follow_commits",
+     "every new view shows the commits before it; an open view keeps its snapshot", None),
     ("errors_are_typed", "bad input gives typed errors", None),
 )
 _IDS = {check for check, _title, _needs in CHECKS}
@@ -383,6 +408,13 @@ class RepositorySuite(PluginSuite):
 
 
 add_checks(RepositorySuite, CHECKS, _bind)
+
+
+def _close_view(view: Any) -> None:
+    """Close a view if it can be closed (``close`` is optional in the ChainView protocol)."""
+    close = getattr(view, "close", None)
+    if callable(close):
+        close()
 
 
 def _reachable(view: Any) -> list[tuple[str, Any]]:

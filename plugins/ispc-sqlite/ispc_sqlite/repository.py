@@ -3,8 +3,10 @@
 It opens (and creates or migrates) one database file, keeps the single writable connection for
 :meth:`writer`, and serves every :meth:`view` from a small pool of read-only connections: a view
 is one read transaction on a connection taken from the pool (opened only when none is idle) and
-given back when the view closes, so an execution costs a ``BEGIN``, not a connection. Views work
-while a writer applies a block: WAL lets readers keep their snapshot without waiting.
+given back when the view closes, so an execution costs a ``BEGIN``, not a connection; and while
+nothing is committed, the thread's next view goes on in the same read transaction, which costs
+nothing (:mod:`.snapshots`). Views work while a writer applies a block: WAL lets readers keep
+their snapshot without waiting.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ import weakref
 from os import PathLike
 from pathlib import Path
 
-from ispc_framework.plugins import ConfigError, NotFound, RepositoryError, resolve_settings
+from ispc_framework.plugins import ChainPins, ConfigError, NotFound, RepositoryError, resolve_settings
 
 from .cache import ReadCache
-from .connection import SYNCHRONOUS, open_reader, open_writer, translate
+from .connection import SYNCHRONOUS, end_snapshot, open_reader, open_writer, translate
 from .integrity import verify_database
 from .plugin import REPOSITORY
 from .schema import ensure_schema
+from .snapshots import ParkedSnapshots
 from .view import SqliteChainView
 from .writer import SqliteWriter
 
@@ -75,11 +78,14 @@ class SqliteRepository:
             raise
         self._writer_conn = conn
         self._cache = ReadCache()
-        self._writer = SqliteWriter(conn, where, max_resource_bytes=max_bytes, cache=self._cache)
         self._views: weakref.WeakSet[SqliteChainView] = weakref.WeakSet()
         self._idle: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
+        # after the writer opened WAL mode: the -shm file the probe reads exists now
+        self._snapshots = ParkedSnapshots(self.path, self._end)
+        self._writer = SqliteWriter(conn, where, max_resource_bytes=max_bytes, cache=self._cache,
+                                    after_commit=self._snapshots.end_all)
 
     def __repr__(self) -> str:
         return f"SqliteRepository({str(self.path)!r})"
@@ -106,23 +112,48 @@ class SqliteRepository:
         return past
 
     def _open_view(self, height: int | None) -> SqliteChainView:
+        self._check_open()
+        kept = self._snapshots.take() if height is None else None
+        if kept is not None:  # nothing committed since: the same snapshot a BEGIN would take
+            view = SqliteChainView(kept.conn, str(self.path), None, cache=self._cache,
+                                   release=self._release, snapshot=(kept.header, kept.state))
+        else:
+            with self._lock:
+                self._check_open()
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                conn = open_reader(self.path, busy_timeout_ms=self._busy_timeout_ms)
+            before = self._snapshots.header() if height is None else None
+            try:
+                view = SqliteChainView(conn, str(self.path), height, cache=self._cache,
+                                       release=self._release)
+            except BaseException:
+                conn.close()
+                raise
+            if before is not None and self._snapshots.header() == before:
+                view._keep_header(before)  # no commit between BEGIN and the first read
         with self._lock:
-            self._check_open()
-            conn = self._idle.pop() if self._idle else None
-        if conn is None:
-            conn = open_reader(self.path, busy_timeout_ms=self._busy_timeout_ms)
-        try:
-            view = SqliteChainView(conn, str(self.path), height, cache=self._cache,
-                                   release=self._release)
-        except BaseException:
-            conn.close()
-            raise
-        with self._lock:
+            if self._closed:  # closed meanwhile: its close() did not see this view
+                view.close()
+                self._check_open()
             self._views.add(view)
         return view
 
-    def _release(self, conn: sqlite3.Connection) -> None:
-        """Take back a closed view's connection (its transaction already ended)."""
+    def _release(self, conn: sqlite3.Connection, header: bytes | None,
+                 state: tuple[int, ChainPins | None]) -> None:
+        """Take back a closed view's connection, still in its snapshot: keep the snapshot for
+        the thread's next view (a head view whose snapshot header is known), or end it."""
+        if header is not None and not self._closed and self._snapshots.park(conn, header, state):
+            return
+        self._end(conn)
+
+    def _end(self, conn: sqlite3.Connection) -> None:
+        """End the snapshot ``conn`` is in and pool the connection (or close it)."""
+        try:
+            end_snapshot(conn)
+        except sqlite3.Error:
+            conn.close()  # not reusable: drop it
+            return
         with self._lock:
             if not self._closed and len(self._idle) < MAX_IDLE_READERS:
                 self._idle.append(conn)
@@ -144,9 +175,12 @@ class SqliteRepository:
             if self._closed:
                 return
             self._closed = True
-            views, idle, self._idle = list(self._views), self._idle, []
+            views = list(self._views)
         for view in views:
             view.close()
+        self._snapshots.close()
+        with self._lock:
+            idle, self._idle = self._idle, []
         for conn in idle:
             conn.close()
         with self._writer._lock:  # wait for a running transaction to finish

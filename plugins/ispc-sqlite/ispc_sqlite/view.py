@@ -6,8 +6,9 @@ writer, so nothing reachable from it can change the chain.
 
 A view is one SQLite read transaction: everything it returns is from the one committed state that
 was current when it was opened (its snapshot), however many blocks are applied meanwhile, so a run
-reads a consistent chain and is pinned to it. Closing the view ends the transaction and hands the
-connection back to the repository for the next view (connections are reused, not reopened).
+reads a consistent chain and is pinned to it. Closing the view hands the connection back to the
+repository, which keeps its transaction for the thread's next view while nothing is committed
+(:mod:`.snapshots`) or ends it and pools the connection (connections are reused, not reopened).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from .connection import begin_snapshot, end_snapshot, translate, user_sql
 from .schema import from_u64
 
 __all__ = ["SqliteChainView"]
+
+#: ``release(conn, header, (revision, head))``: the view's connection back from ``close``
+Release = Callable[[sqlite3.Connection, "bytes | None", "tuple[int, ChainPins | None]"], None]
 
 _MAX_SQLITE_INT = 2**63 - 1
 _BLOCK_COLUMNS = "height, timestamp, block_hash, parent_hash, transaction_id, output_count"
@@ -61,7 +65,7 @@ class SqliteChainView:
     so no history is lost)."""
 
     __slots__ = ("_conn", "_lock", "_where", "_height", "_cache", "_revision", "_head",
-                 "_release", "_closed", "__weakref__")
+                 "_release", "_header", "_closed", "__weakref__")
     _conn: sqlite3.Connection
     _lock: threading.Lock
     _where: str
@@ -69,14 +73,17 @@ class SqliteChainView:
     _cache: ReadCache
     _revision: int
     _head: ChainPins | None
-    _release: Callable[[sqlite3.Connection], None] | None
+    _release: Release | None
+    _header: bytes | None
     _closed: bool
 
     def __init__(self, conn: sqlite3.Connection, where: str, height: int | None = None, *,
-                 cache: ReadCache | None = None,
-                 release: Callable[[sqlite3.Connection], None] | None = None) -> None:
-        """Open the snapshot on ``conn``; ``release(conn)`` takes the connection back at close
-        (default: close it)."""
+                 cache: ReadCache | None = None, release: Release | None = None,
+                 snapshot: tuple[bytes, tuple[int, ChainPins | None]] | None = None) -> None:
+        """Open the snapshot on ``conn``, or with ``snapshot`` = (WAL-index header, (revision,
+        head)) go on in the head snapshot ``conn`` is still in (:mod:`.snapshots`).
+        ``release(conn, header, state)`` takes the connection, still in its snapshot, back at
+        close (default: end the snapshot and close the connection)."""
         set_ = object.__setattr__
         set_(self, "_conn", conn)
         set_(self, "_lock", threading.Lock())
@@ -84,7 +91,14 @@ class SqliteChainView:
         set_(self, "_height", height)
         set_(self, "_cache", cache if cache is not None else ReadCache())
         set_(self, "_release", release)
+        set_(self, "_header", None)
         set_(self, "_closed", False)
+        if snapshot is not None:
+            header, (revision, head) = snapshot
+            set_(self, "_header", header)
+            set_(self, "_revision", revision)
+            set_(self, "_head", head)
+            return
         top = _MAX_SQLITE_INT if height is None else height
         try:
             begin_snapshot(conn)
@@ -347,21 +361,26 @@ class SqliteChainView:
         return self._rows(user_sql(sql), tuple(params))
 
     def close(self) -> None:
-        """End the snapshot and give the connection back (idempotent)."""
+        """Give the connection back, still in its snapshot, to be kept for this thread's next
+        view or ended (idempotent)."""
         with self._lock:
             if self._closed:
                 return
             object.__setattr__(self, "_closed", True)
             conn, release = self._conn, self._release
+        if release is not None:
+            release(conn, self._header if self._height is None else None,
+                    (self._revision, self._head))
+            return
         try:
             end_snapshot(conn)
-        except sqlite3.Error:
-            conn.close()  # not reusable: drop it
-            return
-        if release is None:
+        finally:
             conn.close()
-        else:
-            release(conn)
+
+    def _keep_header(self, header: bytes | None) -> None:
+        """Record the WAL-index header this head view's snapshot was taken at (None: unknown,
+        the snapshot is ended at close instead of kept)."""
+        object.__setattr__(self, "_header", header)
 
     def __enter__(self) -> SqliteChainView:
         return self

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -82,11 +82,14 @@ class SqliteWriter:
     """The write half of the repository; handed only to explicit commands, never to executions."""
 
     def __init__(self, conn: sqlite3.Connection, where: str, *, max_resource_bytes: int,
-                 cache: ReadCache | None = None) -> None:
+                 cache: ReadCache | None = None,
+                 after_commit: Callable[[], None] | None = None) -> None:
         """``cache``: the views' read cache, which an apply carries forward to the revision it
-        commits (:meth:`ReadCache.advance`)."""
+        commits (:meth:`ReadCache.advance`); ``after_commit()`` runs after every commit (the
+        repository ends the read snapshots it keeps, :mod:`.snapshots`)."""
         self._conn = conn
         self._cache = cache if cache is not None else ReadCache()
+        self._after_commit = after_commit
         self._where = where
         self._max_resource_bytes = max_resource_bytes
         self._lock = threading.Lock()  # one connection, many threads: serialise transactions
@@ -109,6 +112,8 @@ class SqliteWriter:
                 if isinstance(exc, sqlite3.Error):
                     raise translate(exc, self._where) from exc
                 raise
+        if self._after_commit is not None:
+            self._after_commit()
 
     # ------------------------------------------------------------------- RepositoryWriter
 
