@@ -187,10 +187,14 @@ class _Run:
 
     def take_fuel(self, gas: int) -> None:
         """Take ``gas`` out of the store's fuel; OutOfGas if the shared budget cannot cover it."""
-        _check(_get_fuel(self.context, self._fuel_address))
+        error = _get_fuel(self.context, self._fuel_address)   # _check inlined: once per
+        if error:                                             # costly host call
+            raise _wasmtime_error(error)
         left = self._fuel.value
         taken = gas if gas <= left else left
-        _check(_set_fuel(self.context, left - taken))   # >= 0: set_fuel(-1) means unlimited
+        error = _set_fuel(self.context, left - taken)   # >= 0: set_fuel(-1) means unlimited
+        if error:
+            raise _wasmtime_error(error)
         self.host_fuel += taken
         if gas > left:
             limits = self.ctx.limits
