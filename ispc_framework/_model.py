@@ -458,6 +458,9 @@ class TxOutput(Memoised):
         default=None, validator=_optional(_instance_of(StateOutput)), kw_only=True)
 
     def __attrs_post_init__(self) -> None:
+        # the usual case decided without building the list (made on every output a run adds)
+        if (self.asset is None) + (self.resource is None) + (self.state is None) == 2:
+            return
         kinds = [k for k in ("asset", "resource", "state") if getattr(self, k) is not None]
         if len(kinds) != 1:
             raise ValidationError(

@@ -227,11 +227,16 @@ class _MemoryState:
 
     __slots__ = ("lock", "blocks", "chain_id", "utxos", "outputs", "resource_outputs",
                  "created_at", "spent_at", "applied", "drafts", "signed_at", "blobs",
-                 "blob_heights", "revision", "storage", "storage_versions")
+                 "blob_heights", "revision", "storage", "storage_versions", "pins")
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.blocks: list[BlockInfo] = []
+        # height -> that block's ChainPins, made by the first head() pinned to it: every later
+        # run pinned to the block gets the same frozen object, so its encoding (kept on it:
+        # _model.Memoised) is made once per block, not per run. Safe to share: only the block's
+        # public, immutable values (and their deterministic encoding); bounded by the blocks.
+        self.pins: dict[int, ChainPins] = {}
         self.chain_id = ""
         self.utxos: dict[OutPoint, TxOutput] = {}
         self.outputs: dict[OutPoint, TxOutput] = {}  # every output ever made
@@ -250,6 +255,16 @@ class _MemoryState:
         # contract -> [(height, version, root)], oldest first
         self.storage_versions: dict[bytes, list[tuple[int, int, bytes]]] = {}
 
+    def pins_of(self, height: int) -> ChainPins:
+        """The ChainPins of block ``height`` (which exists), made once."""
+        with self.lock:
+            pins = self.pins.get(height)
+            if pins is None:
+                block = self.blocks[height]
+                pins = self.pins[height] = ChainPins(block.height, block.timestamp,
+                                                     block.block_hash, self.chain_id)
+            return pins
+
 
 class _MemoryView:
     """Read-only facade over a MemoryRepository (no writer methods exist on it). It is a snapshot:
@@ -257,21 +272,18 @@ class _MemoryView:
     many blocks are applied meanwhile (outputs created later are hidden, later spends undone),
     like a SQLite read transaction."""
 
-    __slots__ = ("_state", "_top", "_revision", "_chain_id")
+    __slots__ = ("_state", "_top", "_revision")
     _state: _MemoryState
     _top: int
     _revision: int
-    _chain_id: str
 
     def __init__(self, state: _MemoryState, height: int | None = None) -> None:
         with state.lock:
             top = len(state.blocks) - 1 if height is None else height
             revision = state.revision if height is None else -1  # the past does not change
-            chain_id = state.chain_id
         object.__setattr__(self, "_state", state)
         object.__setattr__(self, "_top", top)   # -1: opened before genesis
         object.__setattr__(self, "_revision", revision)
-        object.__setattr__(self, "_chain_id", chain_id)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise ReadOnlyViolation("a chain view is read-only")
@@ -287,9 +299,7 @@ class _MemoryView:
         if self._top < 0:
             raise NotFound("the chain has no genesis block", code="no-genesis",
                            hint="run `ispc init` first")
-        with self._state.lock:
-            block = self._state.blocks[self._top]
-        return ChainPins(block.height, block.timestamp, block.block_hash, self._chain_id)
+        return self._state.pins_of(self._top)
 
     def block_hash(self, height: int) -> bytes | None:
         with self._state.lock:
@@ -455,8 +465,7 @@ class MemoryRepository:
             if not self._state.blocks:
                 raise NotFound("the chain has no genesis block", code="no-genesis",
                                hint="run `ispc init` first")
-            top = self._state.blocks[-1]
-            return ChainPins(top.height, top.timestamp, top.block_hash, self._state.chain_id)
+            return self._state.pins_of(len(self._state.blocks) - 1)
 
     def create_genesis(self, chain_id: str, timestamp: int,
                        allocations: Sequence[TxOutput]) -> AppliedBlock:

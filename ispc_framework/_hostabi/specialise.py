@@ -56,13 +56,14 @@ _array_head = functools.partial(_head, 4)   # array of that many items
 #: record's arguments and blobs are mostly that small, and a table index is cheaper than a call
 _SMALL_UINT = tuple(_uint(value) for value in range(256))
 _SMALL_BYTES = tuple(_bytes_head(length) for length in range(256))
+_SMALL_ARRAY = tuple(_array_head(length) for length in range(24))
 
 
 def _blobs(blobs: list[bytes]) -> bytes:
     """The CBOR array of byte strings ``blobs`` (fewer than 24: one per parameter at most)."""
     if not blobs:
         return b"\x80"
-    parts = [_array_head(len(blobs))]
+    parts = [_SMALL_ARRAY[len(blobs)]]
     for blob in blobs:
         length = len(blob)
         parts.append(_SMALL_BYTES[length] if length < 256 else _bytes_head(length))

@@ -102,9 +102,40 @@ def _outpoint(env: HostEnv, data: bytes) -> Any:
     last = env.extra.get(_LAST_OUTPOINT)
     if last is not None and last[0] == data:
         return last[1]
-    point = decode_guest(data, (OutPoint,), "outpoint")
+    point = _canonical_outpoint(data)
+    if point is None:
+        point = decode_guest(data, (OutPoint,), "outpoint")
     env.extra[_LAST_OUTPOINT] = (data, point)
     return point
+
+
+#: ``encode(OutPoint(tx_id, index))`` is this prefix, the 32-byte id and ``_head(0, index)``
+_OUTPOINT = _head(4, 3) + _head(0, type_id_of("OutPoint")) + _head(2, 32)
+_OUTPOINT_ID_END = len(_OUTPOINT) + 32
+
+
+def _canonical_outpoint(data: bytes) -> OutPoint | None:
+    """The OutPoint whose canonical encoding ``data`` is, built without the generic decoder;
+    None for any other bytes (the caller decodes those, with the decoder's verdict). Exact:
+    the index is taken only when ``_head(0, index)`` gives back the tail byte for byte, so
+    ``data == encode(point)``, and that is the one encoding ``decode`` accepts for ``point``.
+    A value the model refuses (an index above u32) is also left to the decoder."""
+    if len(data) <= _OUTPOINT_ID_END or not data.startswith(_OUTPOINT):
+        return None
+    tail = data[_OUTPOINT_ID_END:]
+    first = tail[0]
+    if first < 24:
+        index = first
+    elif first <= 27 and len(tail) == 1 + (1 << (first - 24)):   # 1, 2, 4 or 8 bytes follow
+        index = int.from_bytes(tail[1:], "big")
+    else:
+        return None
+    if _head(0, index) != tail:
+        return None
+    try:
+        return OutPoint(data[len(_OUTPOINT):_OUTPOINT_ID_END], index)
+    except ValidationError:
+        return None
 
 
 def decode_locks(data: bytes) -> tuple[Any, ...]:

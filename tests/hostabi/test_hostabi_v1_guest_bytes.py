@@ -326,3 +326,46 @@ def test_the_owners_own_lock_is_that_lock():
     assert _add_asset(h, OWNER, 5, TOKEN, _lock_list(SingleKeyLock(CALLER))) == Status.OK
     assert h.ctx.draft.outputs[-1].locks == (SingleKeyLock(CALLER),)
     h.close()
+
+
+def _decoded_outpoint(data: bytes):
+    try:
+        return v1.decode_guest(data, (OutPoint,), "outpoint")
+    except v1.GuestError as refused:
+        return refused.status
+
+
+INDEX_HEADS = [0, 1, 23, 24, 255, 256, 65535, 65536, 2**32 - 1, 2**32, MAX]
+
+
+@settings(max_examples=400, deadline=None)
+@given(tx_id=st.binary(min_size=32, max_size=32),
+       index=st.sampled_from(INDEX_HEADS) | st.integers(0, MAX),
+       flip=st.none() | st.tuples(st.integers(0, 45), st.integers(0, 7)),
+       cut=st.none() | st.integers(0, 45), extra=st.binary(max_size=2))
+def test_the_outpoint_shortcut_builds_exactly_what_decoding_gives(tx_id, index, flip, cut, extra):
+    """``_canonical_outpoint`` (utxo_lookup's and tx_add_input's decoder) takes only bytes that
+    are the canonical encoding of the OutPoint it builds, and leaves all others (non-shortest
+    index heads, indices above u32, flipped, cut or extended bytes) to the decoder."""
+    data = bytearray(b"\x83\x01\x58\x20" + tx_id + v1._head(0, index))
+    if flip is not None and flip[0] < len(data):
+        data[flip[0]] ^= 1 << flip[1]
+    if cut is not None:
+        del data[cut:]
+    data = bytes(data + extra)
+    fast = v1._canonical_outpoint(data)
+    if fast is not None:
+        assert type(fast) is OutPoint and fast == _decoded_outpoint(data)
+        assert encode(fast) == data
+    elif data == b"\x83\x01\x58\x20" + tx_id + v1._head(0, index) and index < 2**32:
+        raise AssertionError("a canonical outpoint was left to the decoder")
+
+
+@pytest.mark.parametrize("tail", [b"\x18\x05", b"\x19\x00\x05", b"\x1a\x00\x00\x00\x05",
+                                  b"\x1b" + (5).to_bytes(8, "big"),
+                                  b"\x1a" + (2**32 - 1).to_bytes(4, "big") + b"\x00",
+                                  b"\x1b" + (2**32).to_bytes(8, "big"), b"\x1c", b"\x19\x01", b""])
+def test_outpoints_the_shortcut_leaves_to_the_decoder(tail):
+    data = b"\x83\x01\x58\x20" + bytes(32) + tail
+    assert v1._canonical_outpoint(data) is None
+    assert _decoded_outpoint(data) == Status.INVALID_ARGUMENT

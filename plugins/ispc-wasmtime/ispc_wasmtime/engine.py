@@ -187,10 +187,14 @@ class _Run:
 
     def take_fuel(self, gas: int) -> None:
         """Take ``gas`` out of the store's fuel; OutOfGas if the shared budget cannot cover it."""
-        _check(_get_fuel(self.context, self._fuel_address))
+        error = _get_fuel(self.context, self._fuel_address)   # _check inlined: once per
+        if error:                                             # costly host call
+            raise _wasmtime_error(error)
         left = self._fuel.value
         taken = gas if gas <= left else left
-        _check(_set_fuel(self.context, left - taken))   # >= 0: set_fuel(-1) means unlimited
+        error = _set_fuel(self.context, left - taken)   # >= 0: set_fuel(-1) means unlimited
+        if error:
+            raise _wasmtime_error(error)
         self.host_fuel += taken
         if gas > left:
             limits = self.ctx.limits
@@ -468,6 +472,7 @@ class WasmtimeEngine:
                               hint="set [plugin.wasmtime] pool_slots to the runs a process has "
                                    "at once (16 by default; 0 turns the pool off)")
         self._slots: dict[int, _EngineSlot] = {}
+        self._fingerprints: dict[int, str] = {}   # stack_bytes -> fingerprint_for(stack_bytes)
         self._slots_lock = threading.Lock()
         # Validated, linked modules by code hash: the coordinator compiles on every request.
         self._compiled: OrderedDict[str, CompiledModule] = OrderedDict()
@@ -498,7 +503,14 @@ class WasmtimeEngine:
         return self.fingerprint_for(self.default_stack_bytes)
 
     def fingerprint_for(self, stack_bytes: int) -> str:
-        return f"wasmtime-{wasmtime_version()}/{settings_digest(stack_bytes)[:16]}"
+        # Asked on every run; a pure function of the installed version and the settings, so
+        # kept per stack limit (a few entries: the limits a node's requests use).
+        fingerprint = self._fingerprints.get(stack_bytes)
+        if fingerprint is None:
+            fingerprint = f"wasmtime-{wasmtime_version()}/{settings_digest(stack_bytes)[:16]}"
+            if len(self._fingerprints) < 64:
+                self._fingerprints[stack_bytes] = fingerprint
+        return fingerprint
 
     def capabilities(self) -> frozenset[str]:
         return CAPABILITIES
