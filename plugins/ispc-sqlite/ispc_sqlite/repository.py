@@ -85,7 +85,7 @@ class SqliteRepository:
         # after the writer opened WAL mode: the -shm file the probe reads exists now
         self._snapshots = ParkedSnapshots(self.path, self._end)
         self._writer = SqliteWriter(conn, where, max_resource_bytes=max_bytes, cache=self._cache,
-                                    after_commit=self._snapshots.end_all)
+                                    end_snapshots=self._snapshots.end_all)
 
     def __repr__(self) -> str:
         return f"SqliteRepository({str(self.path)!r})"

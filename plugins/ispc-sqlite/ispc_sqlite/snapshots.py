@@ -11,7 +11,7 @@ Whether anything was committed is read where SQLite itself reads it: the WAL-ind
 start of the database's ``-shm`` file (https://www.sqlite.org/walformat.html, "The WAL-Index
 Header"). Every commit rewrites it (its change counter, last frame and checksums move), and a
 new read transaction takes its snapshot from it; its layout is fixed because processes running
-different SQLite versions share the file. The probe maps the first page read-only and compares
+different SQLite versions share the file. The probe maps its first 96 bytes read-only and compares
 both copies of the header (96 bytes) with the ones recorded when the snapshot was taken: equal
 means no commit since, anything else (a commit, one in progress, a checkpoint restarting the
 WAL) means the parked snapshot is ended and the view begins afresh. A snapshot is recorded only
@@ -22,10 +22,12 @@ is open corrupts it for SQLite as well (https://www.sqlite.org/howtocorrupt.html
 does not guard against that.
 
 A kept snapshot must not stop the WAL from being checkpointed (a reader pins the frames after
-its snapshot): this repository's writer ends every parked snapshot after each commit, and a
-timer ends those left idle for ``LINGER_SECONDS`` (another process's writer may be committing
-meanwhile). A forked child never uses its parent's parked connections (SQLite connections must
-not cross a fork): it leaves them alone, and opens its own.
+its snapshot): this repository's writer ends every parked snapshot just before each ``COMMIT``
+(whose automatic checkpoint could otherwise never copy the whole WAL back, so the WAL would never
+restart and grew without bound: the review's test) and after it, and a timer ends those left idle
+for ``LINGER_SECONDS`` (another process's writer may be committing meanwhile); when no timer
+thread can be started, nothing is kept. A forked child never uses its parent's parked
+connections (SQLite connections must not cross a fork): it leaves them alone, and opens its own.
 """
 
 from __future__ import annotations
@@ -76,9 +78,9 @@ class WalIndexProbe:
         except OSError:
             return None
         try:
-            if os.fstat(fd).st_size < mmap.PAGESIZE:
+            if os.fstat(fd).st_size < 2 * _HEADER:
                 return None
-            shared = mmap.mmap(fd, mmap.PAGESIZE, mmap.MAP_SHARED, mmap.PROT_READ)
+            shared = mmap.mmap(fd, 2 * _HEADER, mmap.MAP_SHARED, mmap.PROT_READ)
         except (OSError, ValueError):
             return None
         finally:
@@ -89,8 +91,12 @@ class WalIndexProbe:
         return cls(shared)
 
     def header(self) -> bytes | None:
-        """Both header copies; None while they differ (a commit is writing them)."""
-        both = self._map[:2 * _HEADER]
+        """Both header copies; None while they differ (a commit is writing them) or once the
+        probe is closed."""
+        try:
+            both = self._map[:2 * _HEADER]
+        except ValueError:  # closed by the repository's close() on another thread
+            return None
         return both if both[:_HEADER] == both[_HEADER:] else None
 
     def close(self) -> None:
@@ -144,12 +150,11 @@ class ParkedSnapshots:
             return False
         entry = _Parked(conn, header, state)
         with self._lock:
-            if self._probe is None:
-                return False
+            if self._probe is None or (self._timer is None
+                                       and not self._schedule(LINGER_SECONDS)):
+                return False  # without a timer nothing may be kept: it could linger for good
             older = self._parked.pop(threading.get_ident(), None)
             self._parked[threading.get_ident()] = entry
-            if self._timer is None:
-                self._schedule(LINGER_SECONDS)
         if older is not None:
             self._end(older.conn)
         return True
@@ -176,11 +181,17 @@ class ParkedSnapshots:
 
     # ------------------------------------------------------------------------- internals
 
-    def _schedule(self, delay: float) -> None:
-        timer = threading.Timer(delay, self._expire)  # called with self._lock held
+    def _schedule(self, delay: float) -> bool:
+        """Start the expiry timer (called with self._lock held); False if no thread can start
+        (threads exhausted, interpreter shutting down)."""
+        timer = threading.Timer(delay, self._expire)
         timer.daemon = True
+        try:
+            timer.start()
+        except RuntimeError:
+            return False
         self._timer = timer
-        timer.start()
+        return True
 
     def _expire(self) -> None:
         now = time.monotonic()
@@ -191,7 +202,9 @@ class ParkedSnapshots:
             expired = [self._parked.pop(key) for key in idle]
             if self._parked and self._probe is not None:
                 oldest = min(entry.since for entry in self._parked.values())
-                self._schedule(max(0.0, oldest + LINGER_SECONDS - now))
+                if not self._schedule(max(0.0, oldest + LINGER_SECONDS - now)):
+                    expired += self._parked.values()  # no later timer: end them all now
+                    self._parked = {}
         for entry in expired:
             self._end(entry.conn)
 

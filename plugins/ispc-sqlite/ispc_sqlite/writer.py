@@ -83,13 +83,15 @@ class SqliteWriter:
 
     def __init__(self, conn: sqlite3.Connection, where: str, *, max_resource_bytes: int,
                  cache: ReadCache | None = None,
-                 after_commit: Callable[[], None] | None = None) -> None:
+                 end_snapshots: Callable[[], None] | None = None) -> None:
         """``cache``: the views' read cache, which an apply carries forward to the revision it
-        commits (:meth:`ReadCache.advance`); ``after_commit()`` runs after every commit (the
-        repository ends the read snapshots it keeps, :mod:`.snapshots`)."""
+        commits (:meth:`ReadCache.advance`); ``end_snapshots()`` ends the read snapshots the
+        repository keeps (:mod:`.snapshots`): just before every ``COMMIT``, whose automatic
+        checkpoint a kept snapshot would hold back (the WAL would never restart), and after
+        it, for those kept meanwhile."""
         self._conn = conn
         self._cache = cache if cache is not None else ReadCache()
-        self._after_commit = after_commit
+        self._end_snapshots = end_snapshots
         self._where = where
         self._max_resource_bytes = max_resource_bytes
         self._lock = threading.Lock()  # one connection, many threads: serialise transactions
@@ -103,6 +105,8 @@ class SqliteWriter:
                 raise translate(exc, self._where) from exc
             try:
                 yield self._conn
+                if self._end_snapshots is not None:
+                    self._end_snapshots()
                 self._conn.execute("COMMIT")
             except BaseException as exc:
                 try:
@@ -112,8 +116,8 @@ class SqliteWriter:
                 if isinstance(exc, sqlite3.Error):
                     raise translate(exc, self._where) from exc
                 raise
-        if self._after_commit is not None:
-            self._after_commit()
+        if self._end_snapshots is not None:
+            self._end_snapshots()
 
     # ------------------------------------------------------------------- RepositoryWriter
 
