@@ -25,9 +25,10 @@ A kept snapshot must not stop the WAL from being checkpointed (a reader pins the
 its snapshot): this repository's writer ends every parked snapshot just before each ``COMMIT``
 (whose automatic checkpoint could otherwise never copy the whole WAL back, so the WAL would never
 restart and grew without bound; tests/test_sqlite_snapshots.py) and after it, and a timer ends
-those left idle for ``LINGER_SECONDS`` (another process's writer may be committing meanwhile); when no timer
-thread can be started, nothing is kept. A forked child never uses its parent's parked
-connections (SQLite connections must not cross a fork): it leaves them alone, and opens its own.
+those left idle for ``LINGER_SECONDS`` (another process's writer may be committing meanwhile);
+when no timer thread can be started, nothing is kept. A forked child never uses its parent's
+parked connections (SQLite connections must not cross a fork): it leaves them alone, and opens
+its own.
 """
 
 from __future__ import annotations
