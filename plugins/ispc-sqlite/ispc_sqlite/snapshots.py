@@ -11,10 +11,10 @@ Whether anything was committed is read where SQLite itself reads it: the WAL-ind
 start of the database's ``-shm`` file (https://www.sqlite.org/walformat.html, "The WAL-Index
 Header"). Every commit rewrites it (its change counter, last frame and checksums move), and a
 new read transaction takes its snapshot from it; its layout is fixed because processes running
-different SQLite versions share the file. The probe maps its first 96 bytes read-only and compares
-both copies of the header (96 bytes) with the ones recorded when the snapshot was taken: equal
-means no commit since, anything else (a commit, one in progress, a checkpoint restarting the
-WAL) means the parked snapshot is ended and the view begins afresh. A snapshot is recorded only
+different SQLite versions share the file. The probe maps the file's first 96 bytes read-only
+(both copies of the header) and compares them with the ones recorded when the snapshot was
+taken: equal means no commit since, anything else (a commit, one in progress, a checkpoint
+restarting the WAL) means the parked snapshot is ended and the view begins afresh. A snapshot is recorded only
 when the header was the same before its ``BEGIN`` and after its first read (no commit slipped in
 between), and only for WAL-index version 3007000; without a probe (no ``-shm`` file, another
 version) every view begins afresh, as before. Unlinking or truncating ``-shm`` while the database

@@ -26,6 +26,7 @@ from importlib import metadata
 from ispc_framework.plugins import WASM_FEATURES
 
 __all__ = ["WASMTIME_MAJOR", "wasmtime_version", "deterministic_settings", "settings_digest",
+           "engine_fingerprint",
            "build_config", "build_pooling_config", "pool_fits_address_space",
            "POOL_MAX_MEMORY_BYTES", "POOL_KEEP_RESIDENT_BYTES"]
 
@@ -60,6 +61,12 @@ def settings_digest(stack_bytes: int) -> str:
     blob = json.dumps({"wasmtime": wasmtime_version(), **deterministic_settings(stack_bytes)},
                       sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()
+
+
+@functools.lru_cache(maxsize=64)
+def engine_fingerprint(stack_bytes: int) -> str:
+    """The engine fingerprint for runs with this stack limit (asked on every run)."""
+    return f"wasmtime-{wasmtime_version()}/{settings_digest(stack_bytes)[:16]}"
 
 
 def build_config(stack_bytes: int):

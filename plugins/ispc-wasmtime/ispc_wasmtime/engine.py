@@ -54,7 +54,7 @@ from .cache import ModuleCache, cache_key
 from .bounded_compile import IN_PROCESS_BYTES, compile_bounded
 from .compile_deadline import compile_within
 from .config import (WASMTIME_MAJOR, build_config, build_pooling_config, pool_fits_address_space,
-                     settings_digest, wasmtime_version)
+                     engine_fingerprint, settings_digest, wasmtime_version)
 from .plugin import SETTINGS
 from .watchdog import EpochWatchdog
 
@@ -472,7 +472,6 @@ class WasmtimeEngine:
                               hint="set [plugin.wasmtime] pool_slots to the runs a process has "
                                    "at once (16 by default; 0 turns the pool off)")
         self._slots: dict[int, _EngineSlot] = {}
-        self._fingerprints: dict[int, str] = {}   # stack_bytes -> fingerprint_for(stack_bytes)
         self._slots_lock = threading.Lock()
         # Validated, linked modules by code hash: the coordinator compiles on every request.
         self._compiled: OrderedDict[str, CompiledModule] = OrderedDict()
@@ -503,14 +502,7 @@ class WasmtimeEngine:
         return self.fingerprint_for(self.default_stack_bytes)
 
     def fingerprint_for(self, stack_bytes: int) -> str:
-        # Asked on every run; a pure function of the installed version and the settings, so
-        # kept per stack limit (a few entries: the limits a node's requests use).
-        fingerprint = self._fingerprints.get(stack_bytes)
-        if fingerprint is None:
-            fingerprint = f"wasmtime-{wasmtime_version()}/{settings_digest(stack_bytes)[:16]}"
-            if len(self._fingerprints) < 64:
-                self._fingerprints[stack_bytes] = fingerprint
-        return fingerprint
+        return engine_fingerprint(stack_bytes)
 
     def capabilities(self) -> frozenset[str]:
         return CAPABILITIES
